@@ -1,0 +1,1 @@
+"""Built-in architecture files, installed with the package (see docs/format.md)."""

@@ -1,0 +1,8 @@
+"""The command line: parses flags, calls the library, renders. No counting happens here.
+
+Each command lives in its own module and registers itself on ``app``.
+"""
+from __future__ import annotations
+
+from .app import app, main  # noqa: F401
+from . import report  # noqa: F401,E402  (registers the command)

@@ -1,0 +1,90 @@
+"""The Typer application and the one place where errors become exit codes.
+
+Exit codes, for every command: 0 success, 1 a check failed (verify, check, reproduce),
+2 bad input (file, flag or value) — always one line on stderr, never a traceback
+unless ``--debug`` is given.
+"""
+from __future__ import annotations
+
+import sys
+
+import typer
+from typer.core import TyperGroup
+
+try:  # typer ≥ 0.2x vendors its own copy of click
+    from typer import _click as click
+except ImportError:  # pragma: no cover - older typer depends on click proper
+    import click
+
+from ..errors import MbcostError
+
+
+_ABORTS = tuple({typer.Abort, getattr(click.exceptions, "Abort", typer.Abort)})
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class MbcostGroup(TyperGroup):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv
+        if debug:  # accepted anywhere on the line, not only before the command
+            argv = ["--debug"] + [a for a in argv if a != "--debug"]
+        code = 0
+        try:
+            rv = super().main(args=argv, prog_name=prog_name or "mbcost", complete_var=complete_var,
+                              standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except MbcostError as exc:
+            if debug:
+                raise
+            typer.echo(f"error: {_one_line(str(exc))}", err=True)
+            code = exc.exit_code
+        except click.exceptions.ClickException as exc:  # typer/click usage errors: bad or missing flags
+            if debug:
+                raise
+            hint = f" (see 'mbcost {exc.ctx.info_name} --help')" if getattr(exc, "ctx", None) and \
+                exc.ctx.parent else " (see 'mbcost --help')"
+            typer.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
+            code = 2
+        except _ABORTS:
+            typer.echo("error: aborted", err=True)
+            code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(
+    cls=MbcostGroup,
+    name="mbcost",
+    help="Exact mult-adds and parameters of MobileNet-style networks, layer by layer, "
+    "before anything is trained.",
+    epilog="Examples:\n\n"
+    "  mbcost report mobilenet_v2 --alpha 0.75\n\n"
+    "  mbcost report my_net.yaml --resolution 160 --format csv --output costs.csv\n\n"
+    "Built-in architectures: mobilenet_v1, mobilenet_v2, mobilenet_v1_conv, mobilenet_v1_shallow. "
+    "Exit codes: 0 ok, 1 a check failed, 2 bad input.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks instead of one-line errors."),
+) -> None:
+    """Exact mult-adds and parameters of MobileNet-style networks, layer by layer."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point. With ``argv`` (from Python) it returns the exit code; without (the
+    console script) it exits with it."""
+    code = typer.main.get_command(app).main(args=argv, prog_name="mbcost", standalone_mode=False)
+    if argv is None:
+        sys.exit(code)
+    return code

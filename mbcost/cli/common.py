@@ -1,0 +1,69 @@
+"""Flags shared by several commands, and the helpers that turn them into library calls."""
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..conventions import PROFILES, Convention
+from ..errors import UsageError
+
+Arch = Annotated[str, typer.Argument(help="A built-in name (mobilenet_v2) or a path to an architecture YAML file.",
+                                     show_default=False)]
+Alpha = Annotated[str, typer.Option("--alpha", "-a", help="Width multiplier α (any number > 0).")]
+Resolution = Annotated[Optional[str], typer.Option("--resolution", "-r",
+                                                   help="Input resolution R in pixels (square).",
+                                                   show_default="the file's own")]
+Rho = Annotated[Optional[str], typer.Option("--rho", help="Resolution multiplier ρ: R = round(ρ × the file's resolution).")]
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.",
+                                                dir_okay=False, show_default=False)]
+
+_CONV = "Counting convention"
+Profile = Annotated[str, typer.Option("--profile", help=f"Preset convention: {', '.join(PROFILES)}.",
+                                      rich_help_panel=_CONV)]
+Classes = Annotated[Optional[int], typer.Option("--classes", help="Override the file's number of classes.",
+                                                rich_help_panel=_CONV, show_default=False)]
+Bias = Annotated[Optional[bool], typer.Option("--bias/--no-bias", help="Count biases of layers that have one.",
+                                              rich_help_panel=_CONV, show_default="per profile")]
+BN = Annotated[Optional[int], typer.Option("--bn", help="Parameters per batch-norm channel: 0 folded, 2 γ β, "
+                                           "3 β mean var, 4 all.", rich_help_panel=_CONV,
+                                           show_default="per profile")]
+Flops = Annotated[bool, typer.Option("--flops", help="Report FLOPs (2 × mult-adds).", rich_help_panel=_CONV)]
+
+
+class ReportFormat(str, enum.Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def convention(profile: str = "paper", classes: int | None = None, bias: bool | None = None,
+               bn: int | None = None, flops: bool = False) -> Convention:
+    if profile not in PROFILES:
+        raise UsageError(f"expected one of {', '.join(PROFILES)}, got {profile!r}", field="--profile")
+    if bn is not None and bn not in (0, 1, 2, 3, 4):
+        raise UsageError(f"expected 0, 1, 2, 3 or 4 numbers per batch-norm channel, got {bn}", field="--bn")
+    if classes is not None and not 1 <= classes <= 1 << 20:
+        raise UsageError(f"expected a positive number of classes, got {classes}", field="--classes")
+    return PROFILES[profile].with_(bn=bn, bias=bias, classes=classes, flops=flops or None)
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Print to stdout, or write the file all-or-nothing."""
+    from ..render import write_atomic
+
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+
+
+def console():
+    """stdout for tables; when piped, wide enough that no column is cut."""
+    import sys
+
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=120)

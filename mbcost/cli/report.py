@@ -1,0 +1,47 @@
+"""``mbcost report``: every layer's mult-adds and parameters, with totals and a by-type breakdown."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..analysis import analyze
+from ..render import check_output_path, report_csv, report_json, report_table
+from .app import app
+from .common import (BN, Alpha, Arch, Bias, Classes, Flops, Output, Profile, ReportFormat, Resolution,
+                     Rho, console, convention, emit)
+
+
+@app.command(epilog="Examples:\n\n"
+             "  mbcost report mobilenet_v2 --alpha 0.75\n\n"
+             "  mbcost report mobilenet_v1 --rho 0.714 --format json | jq .totals\n\n"
+             "  mbcost report configs/my_net.yaml --profile torchvision --format csv -o costs.csv")
+def report(
+    arch: Arch,
+    alpha: Alpha = "1.0",
+    resolution: Resolution = None,
+    rho: Rho = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.table,
+    output: Output = None,
+    profile: Profile = "paper",
+    classes: Classes = None,
+    bias: Bias = None,
+    bn: BN = None,
+    flops: Flops = False,
+) -> None:
+    """Cost every layer of ARCH at width α and a resolution: one row per layer, totals, and the share of each layer type (as in the MobileNetV1 paper's Table 2)."""
+    conv = convention(profile, classes, bias, bn, flops)
+    if output is not None:
+        check_output_path(output)
+    result = analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv)
+    if fmt is ReportFormat.table and output is None:
+        report_table(result, console())
+    elif fmt is ReportFormat.table:
+        from rich.console import Console
+        import io
+
+        buf = io.StringIO()
+        report_table(result, Console(file=buf, width=120, no_color=True))
+        emit(buf.getvalue(), output)
+    else:
+        emit(report_csv(result) if fmt is ReportFormat.csv else report_json(result), output)

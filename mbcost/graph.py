@@ -1,0 +1,65 @@
+"""The layer graph: one node per real layer, in execution order, with data-flow edges.
+
+A :class:`Layer` is fully explicit — every channel count is already α-scaled — so the
+cost engine never needs to know about rows, repeats or multipliers (timm's builder
+draws the same line between decoding block strings and building modules).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+Pair = tuple[int, int]
+Shape = tuple[int, int, int]  # (H, W, C), as the papers print "112×112×32"
+
+NETWORK_INPUT = "input"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One primitive layer.
+
+    ``kind`` is one of the primitive kinds the engine costs: conv (a 1×1 pointwise conv is
+    a conv with k = 1), dwconv, fc, pool, add. ``c`` is the α-scaled output channel count
+    N (for dwconv, pool and add it equals the input's). ``inputs`` name the producers;
+    the first is the main path, an add's second is the shortcut.
+    """
+
+    name: str
+    kind: str
+    c: int
+    inputs: tuple[str, ...]
+    k: Pair = (1, 1)
+    s: Pair = (1, 1)
+    groups: int = 1
+    padding: str = "same"
+    act: str = "linear"
+    bn: bool = False
+    bias: bool = False
+    op: str = ""  # pool: avg | max
+    global_: bool = False
+    block: str | None = None  # the separable / bottleneck block this layer belongs to
+    role: str | None = None  # its part in that block: dw, pw, expand, project, add
+    row: int = 0  # index of the architecture row it came from, for messages
+
+
+@dataclass(frozen=True)
+class Graph:
+    """An architecture expanded at one (α, resolution): what the cost engine consumes."""
+
+    name: str
+    source: str
+    alpha: Fraction
+    resolution: Pair
+    input_shape: Shape
+    layers: tuple[Layer, ...]
+
+    def edges(self) -> list[tuple[str, str]]:
+        """(producer, consumer) pairs, residual shortcuts included."""
+        return [(src, layer.name) for layer in self.layers for src in layer.inputs]
+
+    def layer(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)

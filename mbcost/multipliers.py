@@ -1,0 +1,97 @@
+"""The two global knobs: width multiplier α and resolution (given directly or as ρ).
+
+Both are parsed from what the user typed into exact fractions, so α = 0.75 is 3/4 and
+c·α is never a binary-float approximation (docs/format.md, "Width rounding").
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from .errors import UsageError
+from .spec import MAX_RESOLUTION, ArchSpec
+
+Pair = tuple[int, int]
+MAX_ALPHA = 64
+
+
+def parse_alpha(value: str | float | int | Fraction, flag: str = "--alpha") -> Fraction:
+    """α: any finite number > 0 (up to 64); kept exact as the decimal written."""
+    alpha = _fraction(value, flag, "α")
+    if alpha <= 0 or alpha > MAX_ALPHA:
+        raise UsageError(f"expected a width multiplier α > 0 and ≤ {MAX_ALPHA}, got {value}", field=flag)
+    return alpha
+
+
+def parse_rho(value: str | float | Fraction, flag: str = "--rho") -> Fraction:
+    rho = _fraction(value, flag, "ρ")
+    if rho <= 0 or rho > MAX_ALPHA:
+        raise UsageError(f"expected a resolution multiplier ρ > 0 and ≤ {MAX_ALPHA}, got {value}", field=flag)
+    return rho
+
+
+def parse_resolution(value: str | int, flag: str = "--resolution") -> int:
+    text = str(value).strip()
+    try:
+        r = int(text.replace("_", ""))
+    except ValueError:
+        raise UsageError(f"expected a positive integer resolution, got {text!r}", field=flag) from None
+    if not 1 <= r <= MAX_RESOLUTION:
+        raise UsageError(f"expected a resolution from 1 to {MAX_RESOLUTION}, got {r}", field=flag)
+    return r
+
+
+def _fraction(value, flag: str, symbol: str) -> Fraction:
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, bool):
+        raise UsageError(f"expected a number for {symbol}, got {value}", field=flag)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise UsageError(f"expected a finite number for {symbol}, got {value}", field=flag)
+        value = repr(value)  # the shortest decimal that round-trips: 0.35 → 7/20
+    text = str(value).strip()
+    try:
+        out = Fraction(text.replace("_", ""))
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(f"expected a number for {symbol}, got {text!r}", field=flag) from None
+    return out
+
+
+def round_half_up(x: Fraction) -> int:
+    return math.floor(x + Fraction(1, 2))
+
+
+def input_resolution(spec: ArchSpec, resolution: int | str | None = None,
+                     rho: str | float | Fraction | None = None) -> Pair:
+    """The input size to analyse: ``resolution`` R (square), or ρ × the file's own size
+    (R = round(ρ · R₀), halves rounded up), or the file's size."""
+    if resolution is not None and rho is not None:
+        raise UsageError("give either --resolution or --rho, not both", field="--rho")
+    if resolution is not None:
+        r = parse_resolution(resolution)
+        return (r, r)
+    if rho is not None:
+        p = parse_rho(rho)
+        h, w = (round_half_up(p * x) for x in spec.resolution)
+        if min(h, w) < 1 or max(h, w) > MAX_RESOLUTION:
+            raise UsageError(f"ρ = {rho} gives an input of {h}×{w}", field="--rho")
+        return (h, w)
+    return spec.resolution
+
+
+def fmt_alpha(alpha: Fraction) -> str:
+    """α as the decimal the user wrote (3/4 → '0.75'); exact fractions stay fractions."""
+    if alpha.denominator == 1:
+        return f"{alpha.numerator}.0"
+    d = alpha.denominator
+    twos = fives = 0
+    while d % 2 == 0:
+        d //= 2; twos += 1
+    while d % 5 == 0:
+        d //= 5; fives += 1
+    if d != 1:
+        return str(alpha)
+    digits = max(twos, fives)
+    return f"{alpha.numerator * 10**digits // alpha.denominator / 10**digits:.{digits}f}" \
+        if digits <= 15 else str(alpha)

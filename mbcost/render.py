@@ -1,0 +1,170 @@
+"""Turning results into text: rich tables for people, CSV and JSON for programs.
+
+Counts are exact integers in every machine format; only the terminal table abbreviates
+them (568.7M, 4.21M).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .analysis import Report
+from .errors import UsageError
+from .multipliers import fmt_alpha
+
+
+def human(n: int | float, digits: int = 1) -> str:
+    """568740352 → '568.7M', 4209088 with digits=2 → '4.21M', 864 → '864'."""
+    for div, unit in ((10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(n) >= div:
+            return f"{n / div:.{digits}f}{unit}"
+    return f"{n:,}" if isinstance(n, int) else f"{n:.{digits}f}"
+
+
+def shape_text(shape) -> str:
+    return "×".join(map(str, shape))
+
+
+def square(pair: tuple[int, int]) -> int | list[int]:
+    """The JSON contract: an integer for square kernels/strides, [h, w] otherwise."""
+    return pair[0] if pair[0] == pair[1] else list(pair)
+
+
+def kernel_stride(layer) -> str:
+    if layer.kind in ("add", "fc") or (layer.kind == "pool" and layer.global_):
+        return "global" if layer.kind == "pool" else ""
+    k = layer.k[0] if layer.k[0] == layer.k[1] else "×".join(map(str, layer.k))
+    s = layer.s[0] if layer.s[0] == layer.s[1] else "×".join(map(str, layer.s))
+    return f"{k}×{k} /{s}" if isinstance(k, int) else f"{k} /{s}"
+
+
+# --- machine formats --------------------------------------------------------------------------
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """The JSON contract of ``mbcost report`` (docs/json.md)."""
+    return {
+        "architecture": report.architecture,
+        "alpha": float(report.alpha),
+        "resolution": square(report.resolution),
+        "convention": report.convention.name,
+        "totals": {"madds": report.madds, "params": report.params,
+                   **({"flops": 2 * report.madds} if report.convention.flops else {})},
+        "layers": [
+            {
+                "name": r.layer.name,
+                "kind": r.layer.kind,
+                "kernel": square(r.layer.k),
+                "stride": square(r.layer.s),
+                "groups": r.layer.groups,
+                "activation": r.layer.act,
+                "inputs": list(r.layer.inputs),
+                "input_shape": list(r.input_shape),
+                "output_shape": list(r.output_shape),
+                "madds": r.madds,
+                "params": r.params,
+            }
+            for r in report.layers
+        ],
+        "by_kind": [
+            {"type": k.type, "madds": k.madds, "params": k.params,
+             "madds_share": k.madds_share, "params_share": k.params_share}
+            for k in report.by_kind()
+        ],
+    }
+
+
+def report_json(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+CSV_COLUMNS = ("name", "kind", "kernel", "stride", "groups", "activation", "input_shape",
+               "output_shape", "madds", "params")
+
+
+def report_csv(report: Report) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in report.layers:
+        L = r.layer
+        w.writerow([L.name, L.kind, "x".join(map(str, L.k)), "x".join(map(str, L.s)), L.groups,
+                    L.act, "x".join(map(str, r.input_shape)), "x".join(map(str, r.output_shape)),
+                    r.madds, r.params])
+    return buf.getvalue()
+
+
+# --- the terminal -----------------------------------------------------------------------------
+
+def report_table(report: Report, console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    total_m, total_p = report.madds or 1, report.params or 1
+    title = (f"{report.architecture}  α = {fmt_alpha(report.alpha)}  "
+             f"{shape_text(report.resolution)} input  ·  {report.convention.describe()}")
+    t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+              pad_edge=False)
+    for col, just in (("layer", "left"), ("kind", "left"), ("act", "left"), ("input", "right"),
+                      ("output", "right"), ("k /s", "right"), ("mult-adds", "right"),
+                      ("params", "right"), ("% madds", "right")):
+        t.add_column(col, justify=just, no_wrap=True)
+    for r in report.layers:
+        L = r.layer
+        t.add_row(L.name, L.kind, L.act if L.kind not in ("pool", "add") else "",
+                  shape_text(r.input_shape), shape_text(r.output_shape), kernel_stride(L),
+                  human(r.madds), human(r.params, 2), f"{100 * r.madds / total_m:.2f}")
+    t.add_section()
+    t.add_row("total", "", "", "", "", "", human(report.madds), human(report.params, 2), "100.00",
+              style="bold")
+    console.print(t)
+
+    k = Table(title="by layer type (cf. MobileNetV1 paper, Table 2)", title_justify="left",
+              header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("type", "mult-adds", "% mult-adds", "params", "% params"):
+        k.add_column(col, justify="left" if col == "type" else "right")
+    for row in report.by_kind():
+        k.add_row(row.type, f"{row.madds:,}", f"{100 * row.madds_share:.2f}%",
+                  f"{row.params:,}", f"{100 * row.params_share:.2f}%")
+    console.print(k)
+    console.print(f"[bold]total[/bold]  {report.madds:,} mult-adds ({human(report.madds)})  ·  "
+                  f"{report.params:,} parameters ({human(report.params, 2)})")
+    if report.convention.flops:
+        console.print(f"[bold]FLOPs[/bold]  {2 * report.madds:,} ({human(2 * report.madds)}) = 2 × mult-adds")
+
+
+# --- writing files ----------------------------------------------------------------------------
+
+def check_output_path(path: Path) -> None:
+    """Fail before any work if the output can't be written; never create or clobber on error."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory", field="--output")
+    if not parent.is_dir():
+        raise UsageError(f"folder {parent} does not exist", field="--output")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"folder {parent} is not writable", field="--output")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a temporary file beside ``path`` and rename it over: all or nothing."""
+    check_output_path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        # mkstemp makes 0600 files; give the result the mode a plain open() would have
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
