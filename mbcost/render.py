@@ -100,41 +100,50 @@ def report_csv(report: Report) -> str:
 
 # --- the terminal -----------------------------------------------------------------------------
 
-def report_table(report: Report, console) -> None:
-    from rich import box
-    from rich.table import Table
+def text_table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    """Fixed-width columns, two spaces apart. Rich's Table measures every cell and costs
+    more than the whole analysis on a 60-layer network; this keeps ``report`` instant."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
 
-    total_m, total_p = report.madds or 1, report.params or 1
+    def line(cells):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return [line(headers), "  ".join("─" * w for w in widths)] + [line(r) for r in rows]
+
+
+def _print_table(console, title: str, headers, rows, right, bold_last: bool = False) -> None:
+    lines = text_table(headers, rows, right)
+    console.print(title, style="bold", markup=False, highlight=False)
+    console.print(lines[0], style="bold", markup=False, highlight=False)
+    body = lines[1:-1] if bold_last else lines[1:]
+    console.print("\n".join(body), markup=False, highlight=False, soft_wrap=True)
+    if bold_last:
+        console.print(lines[-1], style="bold", markup=False, highlight=False, soft_wrap=True)
+
+
+def report_table(report: Report, console) -> None:
+    total_m = report.madds or 1
     title = (f"{report.architecture}  α = {fmt_alpha(report.alpha)}  "
              f"{shape_text(report.resolution)} input  ·  {report.convention.describe()}")
-    t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
-              pad_edge=False)
-    for col, just in (("layer", "left"), ("kind", "left"), ("act", "left"), ("input", "right"),
-                      ("output", "right"), ("k /s", "right"), ("mult-adds", "right"),
-                      ("params", "right"), ("% madds", "right")):
-        t.add_column(col, justify=just, no_wrap=True)
-    for r in report.layers:
-        L = r.layer
-        t.add_row(L.name, L.kind, L.act if L.kind not in ("pool", "add") else "",
-                  shape_text(r.input_shape), shape_text(r.output_shape), kernel_stride(L),
-                  human(r.madds), human(r.params, 2), f"{100 * r.madds / total_m:.2f}")
-    t.add_section()
-    t.add_row("total", "", "", "", "", "", human(report.madds), human(report.params, 2), "100.00",
-              style="bold")
-    console.print(t)
-
-    k = Table(title="by layer type (cf. MobileNetV1 paper, Table 2)", title_justify="left",
-              header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("type", "mult-adds", "% mult-adds", "params", "% params"):
-        k.add_column(col, justify="left" if col == "type" else "right")
-    for row in report.by_kind():
-        k.add_row(row.type, f"{row.madds:,}", f"{100 * row.madds_share:.2f}%",
-                  f"{row.params:,}", f"{100 * row.params_share:.2f}%")
-    console.print(k)
+    rows = [[r.layer.name, r.layer.kind, r.layer.act if r.layer.kind not in ("pool", "add") else "",
+             shape_text(r.input_shape), shape_text(r.output_shape), kernel_stride(r.layer),
+             human(r.madds), human(r.params, 2), f"{100 * r.madds / total_m:.2f}"]
+            for r in report.layers]
+    rows.append(["total", "", "", "", "", "", human(report.madds), human(report.params, 2), "100.00"])
+    _print_table(console, title, ["layer", "kind", "act", "input", "output", "k /s", "mult-adds",
+                                  "params", "% madds"], rows, {3, 4, 5, 6, 7, 8}, bold_last=True)
+    console.print()
+    kinds = [[k.type, f"{k.madds:,}", f"{100 * k.madds_share:.2f}%", f"{k.params:,}",
+              f"{100 * k.params_share:.2f}%"] for k in report.by_kind()]
+    _print_table(console, "by layer type (cf. MobileNetV1 paper, Table 2)",
+                 ["type", "mult-adds", "% mult-adds", "params", "% params"], kinds, {1, 2, 3, 4})
+    console.print()
     console.print(f"[bold]total[/bold]  {report.madds:,} mult-adds ({human(report.madds)})  ·  "
-                  f"{report.params:,} parameters ({human(report.params, 2)})")
+                  f"{report.params:,} parameters ({human(report.params, 2)})", highlight=False)
     if report.convention.flops:
-        console.print(f"[bold]FLOPs[/bold]  {2 * report.madds:,} ({human(2 * report.madds)}) = 2 × mult-adds")
+        console.print(f"[bold]FLOPs[/bold]  {2 * report.madds:,} ({human(2 * report.madds)}) "
+                      "= 2 × mult-adds", highlight=False)
 
 
 # --- writing files ----------------------------------------------------------------------------
