@@ -42,6 +42,8 @@ class WidthRule:
     divisor: int = 8
 
     def apply(self, c: int, alpha: Fraction) -> int:
+        if alpha == 1:  # the file's own channel counts, even ones below min or off the divisor
+            return c
         v = c * alpha  # exact: α is the decimal the user typed, not its binary float
         if self.rule == "floor":
             return max(math.floor(v), self.min)
@@ -98,6 +100,20 @@ class ArchSpec:
 # --- reading fields -------------------------------------------------------------------------
 
 
+# Names people reach for first, mapped to ours, for the did-you-mean hint.
+_SYNONYMS = {"kernel": "k", "kernel_size": "k", "stride": "s", "strides": "s", "channels": "c",
+             "out_channels": "c", "filters": "c", "repeat": "n", "repeats": "n", "expansion": "t",
+             "expand_ratio": "t", "activation": "act", "type": "kind", "op": "kind",
+             "batch_norm": "bn", "use_bias": "bias", "size": "resolution"}
+
+
+def did_you_mean(word: str, choices) -> str | None:
+    if _SYNONYMS.get(word) in choices:
+        return _SYNONYMS[word]
+    hint = difflib.get_close_matches(word, list(choices), n=1)
+    return hint[0] if hint else None
+
+
 class _Fields:
     """Typed access to one mapping of the document, with errors that say where and what."""
 
@@ -109,8 +125,8 @@ class _Fields:
         self.data: dict[str, Any] = value
         for key in value:
             if key not in allowed:
-                hint = difflib.get_close_matches(key, allowed, n=1)
-                more = f"; did you mean {hint[0]!r}?" if hint else f"; expected one of {', '.join(allowed)}"
+                hint = did_you_mean(key, allowed)
+                more = f"; did you mean {hint!r}?" if hint else f"; expected one of {', '.join(allowed)}"
                 self.fail(path + (key,), f"unknown key {key!r}{more}", key=True)
 
     def fail(self, path: tuple, message: str, *, key: bool = False):
