@@ -5,11 +5,7 @@ them (568.7M, 4.21M).
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +75,8 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def report_json(report: Report) -> str:
+    import json  # the table path never pays for json, csv or tempfile
+
     return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -87,6 +85,9 @@ CSV_COLUMNS = ("name", "kind", "kernel", "stride", "groups", "activation", "inpu
 
 
 def report_csv(report: Report) -> str:
+    import csv
+    import io
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
@@ -161,6 +162,8 @@ def check_output_path(path: Path) -> None:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write a temporary file beside ``path`` and rename it over: all or nothing."""
+    import tempfile
+
     check_output_path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:

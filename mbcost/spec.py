@@ -7,7 +7,6 @@ The format is documented in docs/format.md.
 """
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -110,6 +109,8 @@ _SYNONYMS = {"kernel": "k", "kernel_size": "k", "stride": "s", "strides": "s", "
 def did_you_mean(word: str, choices) -> str | None:
     if _SYNONYMS.get(word) in choices:
         return _SYNONYMS[word]
+    import difflib  # only on the error path
+
     hint = difflib.get_close_matches(word, list(choices), n=1)
     return hint[0] if hint else None
 
@@ -181,8 +182,8 @@ class _Fields:
             return default
         value = self.data[key]
         if value not in choices or not isinstance(value, str):
-            hint = difflib.get_close_matches(str(value), choices, n=1)
-            more = f" (did you mean {hint[0]!r}?)" if hint else ""
+            hint = did_you_mean(str(value), choices)
+            more = f" (did you mean {hint!r}?)" if hint else ""
             self.fail(self.path + (key,), f"expected one of {', '.join(choices)}, got {_describe(value)}{more}")
         return value
 
@@ -250,8 +251,8 @@ def _row(doc: Document, i: int) -> Row:
         raise SpecError(f"missing 'kind' (one of {', '.join(KINDS)})", field=label, where=doc.where(path))
     kind = item["kind"]
     if kind not in ROW_KEYS:
-        hint = difflib.get_close_matches(str(kind), KINDS, n=1)
-        more = f"; did you mean {hint[0]!r}?" if hint else f"; expected one of {', '.join(KINDS)}"
+        hint = did_you_mean(str(kind), KINDS)
+        more = f"; did you mean {hint!r}?" if hint else f"; expected one of {', '.join(KINDS)}"
         raise SpecError(f"unknown layer kind {_describe(kind)}{more}", field=f"{label}.kind",
                         where=doc.where(path + ("kind",)))
     f = _Fields(doc, path, label, ROW_KEYS[kind])
@@ -359,7 +360,7 @@ def resolve_arch(arch: str | Path) -> Path:
     if candidate.is_file():
         return Path(str(candidate))
     names = builtin_names()
-    hint = difflib.get_close_matches(str(arch), names, n=1)
-    more = f"; did you mean {hint[0]!r}?" if hint else ""
+    hint = did_you_mean(str(arch), names)
+    more = f"; did you mean {hint!r}?" if hint else ""
     raise SpecError(f"unknown architecture {str(arch)!r}: not a file and not a built-in "
                     f"({', '.join(names)}){more}")

@@ -66,4 +66,4 @@ def console():
 
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=120)
+    return Console(emoji=False) if sys.stdout.isatty() else Console(width=120, emoji=False)
