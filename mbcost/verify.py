@@ -272,9 +272,12 @@ def check_bottleneck(block: str, members: list[LayerResult]) -> BottleneckCheck:
 
     paper_madds: int | None = None
     paper_formula: str | None = None
-    if dw.layer.s != (1, 1) or (ho, wo) != (h, w):
+    if dw.layer.s != (1, 1):
         note = (f"stride {_pair_text(dw.layer.s)}: the paper's formula is for stride 1 only; "
                 f"checked against the stride-s form")
+    elif (ho, wo) != (h, w):  # stride 1 but 'valid' padding: the map still shrinks
+        note = (f"the map shrinks from {h}×{w} to {ho}×{wo}: the paper's formula assumes it "
+                f"does not; checked against the stride-s form")
     elif expand is None:
         paper_formula = PAPER_FORMULA_T1
         paper_madds = h * w * d_in * (kk + d_out)

@@ -168,6 +168,21 @@ def test_table3_alpha_rho_cli(cli):
         (384, 384, 10, 15_091_200, 132_710_400, "131/1152")
 
 
+def test_bottleneck_shrinking_at_stride_1_is_not_the_paper_case():
+    """A hand-built graph whose stride-1 depthwise uses 'valid' padding: the paper's formula
+    (which assumes h′×w′ = h×w) is not applied, the stride-s form still is."""
+    from mbcost.analysis import run_graph
+
+    r = mbcost.analyze(spec("input: {resolution: 9, channels: 8}\n"
+                            "layers:\n  - {kind: bottleneck, t: 2, c: 4, k: 3, s: 1}\n"))
+    layers = tuple(dataclasses.replace(L, padding="valid") if L.role == "dw" else L for L in r.graph.layers)
+    r = dataclasses.replace(r, layers=run_graph(dataclasses.replace(r.graph, layers=layers)))
+    (b,) = verify_report(r).bottlenecks
+    # 9×9×8 → expand 81·8·16 = 10,368; 'valid' 3×3 → 7×7: dw 49·16·9 = 7,056, project 49·16·4 = 3,136
+    assert (b.output_size, b.paper_madds, b.madds, b.general_madds) == ((7, 7), None, 20_560, 20_560)
+    assert "shrinks from 9×9 to 7×7" in b.note and b.ok
+
+
 # --- the check can fail -----------------------------------------------------------------------
 
 

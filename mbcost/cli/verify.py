@@ -111,7 +111,7 @@ def render_table(v: Verification, con) -> None:
         rows = []
         for b in v.bottlenecks:
             if b.paper_madds is None:
-                paper = f"n/a (s = {_size(b.stride)})"
+                paper = f"n/a (s = {_size(b.stride)})" if b.stride != (1, 1) else "n/a"
             else:
                 paper = f"{b.paper_madds:,}" + ("*" if not b.has_expand else "")
             rows.append([b.block, f"{b.input_size[0]}×{b.input_size[1]}",
