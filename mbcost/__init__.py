@@ -11,5 +11,6 @@ layer kind) → render. Everything is importable without the CLI.
 from .analysis import Report, analyze, load  # noqa: F401
 from .conventions import PAPER, PROFILES, Convention  # noqa: F401
 from .errors import MbcostError  # noqa: F401
+from .sweep import sweep, sweep_grid  # noqa: F401  (pandas only inside sweep())
 
 __version__ = "0.1.0"

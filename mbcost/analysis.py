@@ -80,6 +80,13 @@ class Report:
                 return r
         raise KeyError(name)
 
+    def to_frame(self):
+        """One row per layer as a pandas DataFrame (columns: mbcost.exports.report_frame).
+        pandas is imported here, never by ``import mbcost``."""
+        from .exports import report_frame
+
+        return report_frame(self)
+
 
 def layer_type(layer: Layer) -> str:
     """The paper's name for a layer type: 'Conv 1×1', 'Conv DW 3×3', 'Fully Connected'…"""

@@ -1,0 +1,85 @@
+"""``mbcost sweep``: totals over a grid of width multipliers α and resolutions (or ρ)."""
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Optional
+
+import typer
+
+from .app import app
+from .common import BN, Arch, Bias, Classes, Flops, Output, Profile, convention, emit
+
+
+class SweepFormat(str, enum.Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+    latex = "latex"
+
+
+class PivotOn(str, enum.Enum):
+    madds = "madds"
+    params = "params"
+
+
+Alphas = Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers α: a list 1,0.75,0.5 and/or "
+                                     "ranges start:stop:step (0.25:2.0:0.05, stop included).")]
+Resolutions = Annotated[Optional[str], typer.Option(
+    "--resolution", "-r", help="Input resolutions R in pixels: a list 224,192,160 and/or ranges 96:320:8.",
+    show_default="the file's own")]
+Rhos = Annotated[Optional[str], typer.Option(
+    "--rho", help="Resolution multipliers ρ instead of --resolution: R = round(ρ × the file's resolution).",
+    show_default=False)]
+
+
+@app.command(epilog="Examples:\n\n"
+             "  mbcost sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --resolution 224,192,160,128\n\n"
+             "  mbcost sweep mobilenet_v2 --alpha 0.35:1.4:0.05 --resolution 96:224:32 --format csv -o grid.csv\n\n"
+             "  mbcost sweep mobilenet_v1 -a 1,0.5 -r 224,160 --format latex --pivot params\n\n"
+             "table, md and latex show α rows × resolution columns (rounded, unit in the header); "
+             "csv and json have one row per configuration with exact integers.")
+def sweep(
+    arch: Arch,
+    alpha: Alphas = "1.0",
+    resolution: Resolutions = None,
+    rho: Rhos = None,
+    fmt: Annotated[SweepFormat, typer.Option("--format", "-f", help="Output format.")] = SweepFormat.table,
+    output: Output = None,
+    pivot_on: Annotated[PivotOn, typer.Option("--pivot", help="The quantity in the α × resolution grid of "
+                                              "table, md and latex (mult-adds also get a params column when "
+                                              "parameters do not depend on the resolution).")] = PivotOn.madds,
+    profile: Profile = "paper",
+    classes: Classes = None,
+    bias: Bias = None,
+    bn: BN = None,
+    flops: Flops = False,
+) -> None:
+    """Mult-adds and parameters of ARCH at every (α, resolution) of a grid — the width × resolution tables of the MobileNet papers, for any file and counting convention."""
+    from ..render import check_output_path
+    from ..sweep import sweep_grid
+
+    conv = convention(profile, classes, bias, bn, flops)
+    if output is not None:
+        check_output_path(output)
+    grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv)
+
+    from .. import exports
+
+    if fmt is SweepFormat.csv:
+        text = exports.sweep_csv(grid)
+    elif fmt is SweepFormat.json:
+        text = exports.sweep_json(grid)
+    else:
+        pv = exports.pivot(grid, pivot_on.value)
+        if fmt is SweepFormat.md:
+            text = exports.pivot_markdown(pv)
+        elif fmt is SweepFormat.latex:
+            text = exports.pivot_latex(pv)
+        else:
+            import shutil
+            import sys
+
+            width = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else 120
+            text = exports.pivot_text(pv, width)
+    emit(text, output)

@@ -1,0 +1,344 @@
+"""The grid behind ``mbcost.sweep``: α and resolution lists, and their exact costs, fast.
+
+Why this is fast without being a second cost model: channel counts depend only on α and
+feature-map sizes only on the resolution. So the file is parsed once, expanded once per α,
+and its spatial sizes inferred once per resolution — by the engine itself (``run_graph``),
+which also raises its usual errors. Each layer's cost is then bilinear in the two:
+
+    mult-adds = m(α) · A(R)        params = p₀(α) + p₁(α) · A(R)
+
+with A the layer's output area H_out·W_out (conv: D_K·D_K·(M/g)·N · D_F², dwconv:
+D_K·D_K·M · D_F²) or its input area (fc on a flattened map: M·N · H·W). ``FACTORS`` holds
+that split per layer kind; tests check the result equals ``analyze`` exactly on every
+built-in config and conventions. A graph with a kind missing from ``FACTORS`` is costed by
+the engine configuration by configuration.
+
+Kept apart from :mod:`mbcost.sweep` (the front door) so ``import mbcost`` stays cheap.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from fractions import Fraction
+from operator import mul
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Union
+
+from .analysis import load, run_graph
+from .conventions import PAPER, Convention
+from .costs import extras
+from .errors import MbcostError, UsageError
+from .expand import expand
+from .graph import NETWORK_INPUT, Graph, Layer, Pair
+from .multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
+from .spec import ArchSpec
+
+if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
+    import pandas
+
+MAX_CONFIGS = 100_000
+
+Values = Union[str, int, float, Fraction, Iterable[Union[str, int, float, Fraction]], None]
+
+
+# --- lists and ranges ---------------------------------------------------------------------------
+
+_EXAMPLES = {"--alpha": "1,0.75,0.5 or 0.25:2.0:0.05", "--resolution": "224,192,160 or 96:320:8",
+             "--rho": "1,0.857,0.714 or 0.5:1:0.125"}
+
+
+def parse_list(values: Values, flag: str) -> list[Fraction]:
+    """'1,0.75,0.5', '0.25:2.0:0.05' (start:stop:step, stop included when it lands on the
+    grid), a mix of both, one number, or an iterable of numbers → exact values, in order,
+    without repeats. Ranges are computed in exact fractions: 0.25:2.0:0.05 is 36 values."""
+    if values is None:
+        return []
+    if isinstance(values, (str, int, float, Fraction)):
+        items = [values]
+    else:
+        items = list(values)
+    parts: list[str | int | float | Fraction] = []
+    for item in items:
+        if isinstance(item, str):
+            pieces = [p.strip() for p in item.split(",")]
+            if not all(pieces):
+                raise UsageError(f"expected comma-separated values like {_EXAMPLES[flag]}, "
+                                 f"got {item!r}", field=flag)
+            parts.extend(pieces)
+        else:
+            parts.append(item)
+    if not parts:
+        raise UsageError(f"expected at least one value, like {_EXAMPLES[flag]}", field=flag)
+    out: dict[Fraction, None] = {}
+    for part in parts:
+        for v in (_range(part, flag) if isinstance(part, str) and ":" in part else [_number(part, flag)]):
+            out[v] = None
+        if len(out) > MAX_CONFIGS:
+            raise UsageError(f"more than {MAX_CONFIGS:,} values", field=flag)
+    return list(out)
+
+
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
+
+
+def _number(value, flag: str) -> Fraction:
+    if isinstance(value, float):
+        value = float(value)  # numpy's float64 repr is 'np.float64(0.5)'; the float's is '0.5'
+    elif not isinstance(value, (int, Fraction, str)) and hasattr(value, "__index__"):
+        value = int(value)  # numpy integers
+    if isinstance(value, bool):
+        raise UsageError(f"expected a number, got {value}", field=flag)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise UsageError(f"expected a finite number, got {value}", field=flag)
+        value = repr(value)
+    text = str(value).replace("_", "")
+    exponent = _EXPONENT.search(text)
+    if exponent and abs(int(exponent.group(1))) > 30:  # Fraction('1e999999999') would build that integer
+        raise UsageError(f"expected a number of sensible size, got {text!r}", field=flag)
+    try:
+        return value if isinstance(value, Fraction) else Fraction(text)
+    except (ValueError, ZeroDivisionError, TypeError):
+        raise UsageError(f"expected a number or a range start:stop:step like {_EXAMPLES[flag]}, "
+                         f"got {value!r}", field=flag) from None
+
+
+def _range(text: str, flag: str) -> list[Fraction]:
+    bits = text.split(":")
+    if len(bits) != 3 or not all(b.strip() for b in bits):
+        raise UsageError(f"expected a range start:stop:step like {_EXAMPLES[flag].split(' or ')[1]}, "
+                         f"got {text!r}", field=flag)
+    start, stop, step = (_number(b.strip(), flag) for b in bits)
+    if step == 0:
+        raise UsageError(f"the step of {text!r} is zero", field=flag)
+    count = math.floor((stop - start) / step) + 1
+    if count < 1:
+        raise UsageError(f"the range {text!r} is empty (a {'positive' if step > 0 else 'negative'} "
+                         f"step cannot go from {bits[0]} to {bits[1]})", field=flag)
+    if count > MAX_CONFIGS:
+        raise UsageError(f"the range {text!r} has {count:,} values, more than {MAX_CONFIGS:,}", field=flag)
+    return [start + i * step for i in range(count)]
+
+
+def _show(x: Fraction) -> str:
+    text = fmt_alpha(x) if x.denominator != 1 else str(x.numerator)
+    return text if len(text) <= 20 else format((Decimal(x.numerator) / Decimal(x.denominator)).normalize(), "g")
+
+
+def _checked(values: list[Fraction], check: Callable, flag: str) -> list:
+    """Each value through the single-value parser, its complaint showing the value as typed."""
+    out = []
+    for v in values:
+        try:
+            out.append(check(v))
+        except UsageError as exc:
+            raise UsageError(exc.message.rsplit(", got ", 1)[0] + f", got {_show(v)}", field=flag) from None
+    return out
+
+
+def _alphas(values: Values) -> list[Fraction]:
+    return _checked(parse_list(values, "--alpha"), parse_alpha, "--alpha") or [Fraction(1)]
+
+
+def _rhos(values: Values) -> list[Fraction]:
+    return _checked(parse_list(values, "--rho"), parse_rho, "--rho")
+
+
+def _resolution(r: Fraction) -> int:
+    if r.denominator != 1:
+        raise UsageError(f"expected whole pixels, got {r}", field="--resolution")
+    return parse_resolution(r.numerator)
+
+
+def _resolutions(values: Values) -> list[int]:
+    return _checked(parse_list(values, "--resolution"), _resolution, "--resolution")
+
+
+# --- the result -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One configuration: exact counts under the sweep's convention (mult-adds, not FLOPs)."""
+
+    alpha: Fraction
+    resolution: Pair
+    madds: int
+    params: int
+    rho: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A grid of configurations, α-major in the order given.
+
+    ``resolutions`` are the distinct input sizes (a pivot's columns); with ρ several ρ may
+    round to the same size, and ``points`` keeps one per (α, ρ).
+    """
+
+    architecture: str
+    source: str
+    convention: Convention
+    alphas: tuple[Fraction, ...]
+    resolutions: tuple[Pair, ...]
+    points: tuple[SweepPoint, ...]
+    by_rho: bool = False
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __iter__(self):
+        return iter(self.points)
+
+    def at(self, alpha, resolution: int | Pair) -> SweepPoint:
+        """The point at α and a resolution (an int for a square input)."""
+        a = parse_alpha(alpha)
+        res = (resolution, resolution) if isinstance(resolution, int) else tuple(resolution)
+        for p in self.points:
+            if p.alpha == a and p.resolution == res:
+                return p
+        raise KeyError((alpha, resolution))
+
+    def to_frame(self) -> "pandas.DataFrame":
+        """One row per configuration: alpha, [rho,] resolution, madds, params[, flops]."""
+        from .exports import sweep_frame
+
+        return sweep_frame(self)
+
+
+# --- per-layer factors ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Factor:
+    """A layer's cost split into what α sets and what the resolution sets:
+    mult-adds = m · A, params = p0 + p1 · A, with A the output (or input) map's H·W."""
+
+    m: int
+    p0: int
+    p1: int = 0
+    area: str = "out"  # out | in
+
+
+FactorFn = Callable[[Layer, int, Convention], Factor]
+FACTORS: dict[str, FactorFn] = {}
+
+
+def factor_of(kind: str):
+    def register(fn: FactorFn) -> FactorFn:
+        FACTORS[kind] = fn
+        return fn
+
+    return register
+
+
+@factor_of("conv")
+def _conv(layer: Layer, m: int, conv: Convention) -> Factor:
+    w = layer.k[0] * layer.k[1] * (m // layer.groups) * layer.c  # D_K·D_K·(M/g)·N, × D_F² for mult-adds
+    return Factor(w, w + extras(layer, layer.c, conv))
+
+
+@factor_of("dwconv")
+def _dwconv(layer: Layer, m: int, conv: Convention) -> Factor:
+    w = layer.k[0] * layer.k[1] * m  # D_K·D_K·M
+    return Factor(w, w + extras(layer, m, conv))
+
+
+@factor_of("fc")
+def _fc(layer: Layer, m: int, conv: Convention) -> Factor:
+    w = m * layer.c  # per input position: the flattened H·W·M inputs times N outputs
+    return Factor(w, extras(layer, layer.c, conv), w, area="in")
+
+
+@factor_of("pool")
+@factor_of("add")
+def _free(layer: Layer, m: int, conv: Convention) -> Factor:
+    return Factor(0, 0)
+
+
+def _spatial_key(graph: Graph) -> tuple:
+    """Everything a layer's output H×W depends on besides the input size. Graphs of two α
+    with equal keys have equal feature-map sizes at every resolution."""
+    return tuple((L.name, L.kind, L.k, L.s, L.padding, L.global_, L.inputs) for L in graph.layers)
+
+
+def _at(graph: Graph, res: Pair) -> Graph:
+    return replace(graph, resolution=res, input_shape=(res[0], res[1], graph.input_shape[2]))
+
+
+def _context(exc: MbcostError, alpha: Fraction | None, res: Pair | None) -> MbcostError:
+    where = ", ".join(([f"α = {fmt_alpha(alpha)}"] if alpha is not None else []) +
+                      ([f"{res[0]}×{res[1]} input"] if res is not None else []))
+    exc.message = f"at {where}: {exc.message}"
+    return exc
+
+
+def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair],
+           conv: Convention) -> dict[tuple[Fraction, Pair], tuple[int, int]]:
+    graphs: dict[Fraction, Graph] = {}
+    for a in alphas:
+        try:
+            graphs[a] = expand(spec, a, None, classes=conv.classes)
+        except MbcostError as exc:
+            raise _context(exc, a, None)
+    groups: dict[tuple, list[Fraction]] = {}
+    for a, g in graphs.items():
+        groups.setdefault(_spatial_key(g), []).append(a)
+
+    out: dict[tuple[Fraction, Pair], tuple[int, int]] = {}
+    for key, group in groups.items():
+        rep = graphs[group[0]]
+        factorable = all(L.kind in FACTORS for L in rep.layers)
+        factors = {a: _factors(graphs[a], conv) for a in group} if factorable else {}
+        for res in resolutions:
+            try:  # the engine infers the shapes (and refuses maps that shrink below 1×1)
+                shapes = run_graph(_at(rep, res), conv)
+            except MbcostError as exc:
+                raise _context(exc, group[0], res)
+            if not factorable:
+                for a in group:
+                    layers = run_graph(_at(graphs[a], res), conv)
+                    out[a, res] = (sum(r.madds for r in layers), sum(r.params for r in layers))
+                continue
+            areas = [(s.input_shape if f.area == "in" else s.output_shape) for s, f in
+                     zip(shapes, factors[group[0]][3])]
+            areas = [h * w for h, w, _ in areas]
+            for a in group:
+                m, p0, p1, _ = factors[a]
+                out[a, res] = (sum(map(mul, m, areas)), p0 + (sum(map(mul, p1, areas)) if any(p1) else 0))
+    return out
+
+
+def _factors(graph: Graph, conv: Convention):
+    """Per layer m, p1 (lists aligned with the layers), the sum of p0, and the Factors."""
+    channels = {NETWORK_INPUT: graph.input_shape[2]}
+    fs = []
+    for L in graph.layers:
+        fs.append(FACTORS[L.kind](L, channels[L.inputs[0]], conv))
+        channels[L.name] = L.c
+    return [f.m for f in fs], sum(f.p0 for f in fs), [f.p1 for f in fs], fs
+
+
+def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
+         rhos: Values = None, convention: Convention = PAPER) -> Sweep:
+    """Exact mult-adds and parameters at every (α, resolution) — or (α, ρ) — of a grid
+    (:func:`mbcost.sweep.sweep_grid` documents the arguments)."""
+    spec = load(arch)
+    a_list = _alphas(alphas)
+    rho_list = _rhos(rhos)
+    r_list = _resolutions(resolutions)
+    if r_list and rho_list:
+        raise UsageError("give either --resolution or --rho, not both", field="--rho")
+    n = len(a_list) * max(len(r_list), len(rho_list), 1)
+    if n > MAX_CONFIGS:
+        raise UsageError(f"{len(a_list):,} α × {max(len(r_list), len(rho_list)):,} resolutions is "
+                         f"{n:,} configurations, more than {MAX_CONFIGS:,}", field="--alpha")
+    if rho_list:
+        columns = [(p, input_resolution(spec, rho=p)) for p in rho_list]
+    else:
+        columns = [(None, input_resolution(spec, resolution=r)) for r in r_list] or [(None, spec.resolution)]
+    distinct = list(dict.fromkeys(res for _, res in columns))
+    costs = _costs(spec, a_list, distinct, convention)
+    points = tuple(SweepPoint(a, res, *costs[a, res], rho=p) for a in a_list for p, res in columns)
+    return Sweep(spec.name, spec.source, convention, tuple(a_list), tuple(distinct), points,
+                 by_rho=bool(rho_list))

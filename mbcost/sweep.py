@@ -1,0 +1,54 @@
+"""Sweeps: the cost of one architecture over a grid of width multipliers α and resolutions.
+
+    >>> import mbcost
+    >>> g = mbcost.sweep_grid("mobilenet_v1", alphas=[1, 0.75, 0.5, 0.25], resolutions=[224, 192])
+    >>> g.at(0.75, 224).madds                    # exact integers
+    325400448
+    >>> df = mbcost.sweep("mobilenet_v1", alphas="0.25:1:0.25", resolutions="128:224:32")
+    >>> df.pivot(index="alpha", columns="resolution", values="madds")
+
+``sweep_grid`` returns a :class:`mbcost.grid.Sweep` (what ``mbcost sweep`` renders);
+``sweep`` is the same grid as a pandas DataFrame. Both take lists of numbers, one number,
+or the CLI's text: '1,0.75,0.5' and ranges start:stop:step ('0.25:2.0:0.05', stop
+included when it lands on the grid, computed in exact fractions). Floats are read as the
+shortest decimal that prints them, so 0.1 + 0.2 is 0.30000000000000004, not 0.3: pass
+ranges as text (or round) to get the α you mean.
+
+This module is imported by ``import mbcost`` and only holds the front door; the work (and
+pandas) is imported when called. ``import mbcost.sweep as m`` gives the function, not this
+module — the package exports the function under the module's name.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .conventions import PAPER, Convention
+
+if TYPE_CHECKING:
+    import pandas
+
+    from .grid import Sweep, Values
+    from .spec import ArchSpec
+
+
+def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
+               rhos: Values = None, convention: Convention = PAPER) -> Sweep:
+    """Exact mult-adds and parameters of ``arch`` at every (α, resolution) — or (α, ρ).
+
+    Defaults: α = 1 and the file's own resolution. ``resolutions`` and ``rhos`` exclude
+    each other. Raises :class:`mbcost.MbcostError` on bad values or more than 100,000
+    configurations.
+    """
+    from .grid import grid
+
+    return grid(arch, alphas, resolutions, rhos, convention)
+
+
+def sweep(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
+          rhos: Values = None, convention: Convention = PAPER) -> pandas.DataFrame:
+    """The grid of :func:`sweep_grid` as a pandas DataFrame, one row per configuration,
+    α-major in the order given: ``alpha`` (float), ``rho`` (with ``rhos``), ``resolution``
+    (int; 'HxW' text if not square), ``madds`` and ``params`` (exact integers), and
+    ``flops`` (2 × madds) when the convention asks for FLOPs."""
+    return sweep_grid(arch, alphas, resolutions, rhos, convention).to_frame()

@@ -1,0 +1,350 @@
+"""`mbcost sweep` and `mbcost.sweep`: the V1 paper's width and resolution tables, ranges,
+bad input, and the fast path checked against the engine configuration by configuration."""
+import csv
+import io
+import math
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+
+import mbcost
+from mbcost.conventions import PROFILES, Convention
+from mbcost.errors import MbcostError, UsageError
+from mbcost.grid import FACTORS, MAX_CONFIGS, parse_list
+from mbcost.spec import builtin_names
+from mbcost.sweep import sweep_grid
+
+
+# MobileNetV1 by hand, straight from the paper's formulas ('same' padding: D_F = ceil(R / s)):
+# conv1 D_K²·3·N·D_F², each separable pair 9·M·D_F² (depthwise) + M·N·D_F² (pointwise),
+# FC 1024α·1000; channels max(floor(c·α), 8) as TF-slim. At α = 1, R = 224:
+#   conv1 3·3·3·32·112²          =  10,838,016
+#   32→64 at 112²:   9·32·112² + 32·64·112²       =   3,612,672 + 25,690,112
+#   64→128 at 56²:   9·64·56² + 64·128·56²        =   1,806,336 + 25,690,112
+#   128→128 at 56²:  9·128·56² + 128·128·56²      =   3,612,672 + 51,380,224
+#   128→256 at 28²:  9·128·28² + 128·256·28²      =     903,168 + 25,690,112
+#   256→256 at 28²:  9·256·28² + 256·256·28²      =   1,806,336 + 51,380,224
+#   256→512 at 14²:  9·256·14² + 256·512·14²      =     451,584 + 25,690,112
+#   5 × 512→512 at 14²: 5·(9·512·14² + 512·512·14²) = 4,515,840 + 256,901,120
+#   512→1024 at 7²:  9·512·7² + 512·1024·7²       =     225,792 + 25,690,112
+#   1024→1024 at 7²: 9·1024·7² + 1024·1024·7²     =     451,584 + 51,380,224
+#   FC 1024·1000                                  =   1,024,000
+#   total                                         = 568,740,352 mult-adds
+V1_ROWS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + \
+          [(1024, 2), (1024, 1)]
+
+
+def v1_by_hand(alpha: Fraction, res: int) -> tuple[int, int]:
+    f = lambda c: max(math.floor(c * alpha), 8) if alpha != 1 else c  # noqa: E731
+    d, m = -(-res // 2), f(32)
+    madds, params = 27 * m * d * d, 27 * m
+    for c, s in V1_ROWS:
+        d, n = -(-d // s), f(c)
+        madds += 9 * m * d * d + m * n * d * d
+        params += 9 * m + m * n
+        m = n
+    return madds + m * 1000, params + m * 1000
+
+
+def test_hand_formula_matches_the_derivation_above():
+    assert v1_by_hand(Fraction(1), 224) == (568_740_352, 4_209_088)
+
+
+def printed(value: int, text: str, unit: int = 10**6) -> bool:
+    """The paper's digits are the value truncated or rounded to what it prints."""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    scaled = Fraction(value, unit) * 10**decimals
+    return int(text.replace(".", "")) in (math.floor(scaled), math.floor(scaled + Fraction(1, 2)))
+
+
+def read_csv(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# --- acceptance: V1 paper Tables 6 and 7 through the CLI ---------------------------------------
+
+def test_v1_width_and_resolution_tables_through_cli_csv(cli):
+    r = cli("sweep", "mobilenet_v1", "--alpha", "1,0.75,0.5,0.25", "--resolution", "224,192,160,128",
+            "--format", "csv")
+    assert r.code == 0, r.err
+    rows = read_csv(r.out)
+    assert list(rows[0]) == ["alpha", "resolution", "madds", "params"]
+    assert [(x["alpha"], x["resolution"]) for x in rows[:5]] == [
+        ("1.0", "224"), ("1.0", "192"), ("1.0", "160"), ("1.0", "128"), ("0.75", "224")]
+    got = {(Fraction(x["alpha"]), int(x["resolution"])): (int(x["madds"]), int(x["params"])) for x in rows}
+    assert len(got) == 16
+    for (a, res), counts in got.items():
+        assert counts == v1_by_hand(a, res)
+    # Table 6 (224×224): 569 / 325 / 149 / 41 million mult-adds, 4.2 / 2.6 / 1.3 / 0.5 million params.
+    # 568,740,352 → 569 (rounded); 463,600 params → 0.5 (rounded, truncation gives 0.4).
+    for a, madds, params in (("1", "569", "4.2"), ("0.75", "325", "2.6"), ("0.5", "149", "1.3"),
+                             ("0.25", "41", "0.5")):
+        m, p = got[Fraction(a), 224]
+        assert printed(m, madds) and printed(p, params)
+    # Table 7 (α = 1): 569 / 418 / 290 / 186; 290,675,200 → 290 is truncated.
+    for res, madds in ((224, "569"), (192, "418"), (160, "290"), (128, "186")):
+        assert printed(got[Fraction(1), res][0], madds)
+    assert got[Fraction(1), 224] == (568_740_352, 4_209_088)
+    assert got[Fraction(1), 160][0] == 290_675_200
+
+
+def test_default_grid_is_alpha_one_at_the_files_resolution(cli):
+    rows = read_csv(cli("sweep", "mobilenet_v2", "--format", "csv").out)
+    assert rows == [{"alpha": "1.0", "resolution": "224", "madds": "300774272", "params": "3469760"}]
+
+
+def test_convention_flags_reach_the_sweep(cli):
+    # Framework counts (issue 4): V2 torchvision 3,504,872, Keras 3,538,984; V1 --bn 2 --bias 4,231,976.
+    for args, arch, params in ((["--profile", "torchvision"], "mobilenet_v2", 3_504_872),
+                               (["--profile", "keras"], "mobilenet_v2", 3_538_984),
+                               (["--bn", "2", "--bias"], "mobilenet_v1", 4_231_976),
+                               (["--bn", "4", "--bias"], "mobilenet_v1", 4_253_864)):
+        rows = read_csv(cli("sweep", arch, "--resolution", "224,160", "--format", "csv", *args).out)
+        assert [int(x["params"]) for x in rows] == [params, params]
+    # --classes 1001: the FC gains 1024 weights (and its bias is not counted by default)
+    rows = read_csv(cli("sweep", "mobilenet_v1", "--classes", "1001", "--format", "csv").out)
+    assert int(rows[0]["params"]) == 4_209_088 + 1024
+    assert int(rows[0]["madds"]) == 568_740_352 + 1024
+
+
+def test_flops_column_is_twice_the_mult_adds(cli):
+    rows = read_csv(cli("sweep", "mobilenet_v1", "-a", "1,0.5", "--flops", "--format", "csv").out)
+    assert list(rows[0]) == ["alpha", "resolution", "madds", "params", "flops"]
+    assert rows[0]["flops"] == str(2 * 568_740_352)
+    assert all(int(x["flops"]) == 2 * int(x["madds"]) for x in rows)
+
+
+def test_rho_gives_the_papers_resolutions(cli):
+    # ρ · 224 rounded: 0.857 → 191.97 → 192, 0.714 → 159.94 → 160, 0.571 → 127.9 → 128
+    r = cli("sweep", "mobilenet_v1", "--rho", "1,0.857,0.714,0.571", "--format", "csv")
+    rows = read_csv(r.out)
+    assert [x["rho"] for x in rows] == ["1.0", "0.857", "0.714", "0.571"]
+    assert [int(x["resolution"]) for x in rows] == [224, 192, 160, 128]
+    assert [int(x["madds"]) for x in rows] == [v1_by_hand(Fraction(1), n)[0] for n in (224, 192, 160, 128)]
+
+
+def test_json_rows_are_exact_integers(cli):
+    d = cli("sweep", "mobilenet_v1", "-a", "0.75", "-r", "224,128", "--format", "json").json()
+    assert d["architecture"] == "mobilenet_v1" and d["convention"] == "paper"
+    assert d["rows"] == [
+        {"alpha": 0.75, "resolution": 224, "madds": v1_by_hand(Fraction(3, 4), 224)[0],
+         "params": v1_by_hand(Fraction(3, 4), 224)[1]},
+        {"alpha": 0.75, "resolution": 128, "madds": v1_by_hand(Fraction(3, 4), 128)[0],
+         "params": v1_by_hand(Fraction(3, 4), 128)[1]}]
+
+
+# --- lists and ranges -------------------------------------------------------------------------------
+
+def test_ranges_are_exact_and_include_the_stop():
+    # (2.0 − 0.25) / 0.05 = 35 steps → 36 values; in floats 0.25 + 35·0.05 drifts, in fractions not
+    alphas = parse_list("0.25:2.0:0.05", "--alpha")
+    assert len(alphas) == 36 and alphas[0] == Fraction(1, 4) and alphas[-1] == 2
+    assert alphas[7] == Fraction("0.6")
+    assert len(parse_list("96:320:8", "--resolution")) == 29  # (320 − 96) / 8 + 1
+    assert len(parse_list("0.25:2.0:0.01", "--alpha")) == 176  # 175 steps + 1
+    assert parse_list("1:0.25:-0.25", "--alpha") == [1, Fraction(3, 4), Fraction(1, 2), Fraction(1, 4)]
+    assert parse_list("0.5:1:0.3", "--alpha") == [Fraction(1, 2), Fraction(4, 5)]  # 1.1 is past the stop
+    assert parse_list("1,0.5:1:0.25,0.5", "--alpha") == [1, Fraction(1, 2), Fraction(3, 4)]  # no repeats
+    assert parse_list([0.35, "1.4", 1], "--alpha") == [Fraction(7, 20), Fraction(7, 5), 1]
+
+
+def test_dense_grid_through_the_cli(cli):
+    r = cli("sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.01", "--resolution", "96:320:8", "--format", "csv")
+    rows = read_csv(r.out)
+    assert r.code == 0 and len(rows) == 176 * 29 == 5104
+    assert rows[0]["alpha"] == "0.25" and rows[-1]["alpha"] == "2.0" and rows[-1]["resolution"] == "320"
+    one = next(x for x in rows if x["alpha"] == "1.0" and x["resolution"] == "224")
+    assert (int(one["madds"]), int(one["params"])) == (300_774_272, 3_469_760)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--alpha", "0:1:0.25"], "--alpha: expected a width multiplier α > 0"),
+    (["--alpha", "-0.5"], "got -0.5"),
+    (["--alpha", "1:0:0.1"], "is empty"),
+    (["--alpha", "0.1:1:0"], "step of '0.1:1:0' is zero"),
+    (["--alpha", "0.1:1"], "expected a range start:stop:step"),
+    (["--alpha", "1,,0.5"], "expected comma-separated values"),
+    (["--alpha", "abc"], "got 'abc'"),
+    (["--alpha", "nan"], "got 'nan'"),
+    (["--alpha", "1e999999999"], "sensible size"),
+    (["--alpha", "0.0001:64:0.0001"], "more than 100,000"),
+    (["--alpha", "0.01:30:0.001", "--resolution", "96:320:8"], "869,739 configurations"),
+    (["--resolution", "96:320:7.5"], "--resolution: expected whole pixels, got 103.5"),
+    (["--resolution", "0"], "--resolution: expected a resolution from 1"),
+    (["--resolution", "224", "--rho", "1"], "either --resolution or --rho"),
+    (["--rho", "0,1"], "--rho: expected a resolution multiplier ρ > 0"),
+    (["--format", "xls"], "'xls' is not one of"),
+    (["--pivot", "flops"], "'flops' is not one of"),
+    (["--bn", "7"], "--bn"),
+])
+def test_bad_input_is_one_line_and_exit_2(cli, args, message):
+    r = cli("sweep", "mobilenet_v2", *args)
+    assert r.code == 2 and r.out == ""
+    assert r.err.startswith("error: ") and message in r.err and r.err.count("\n") == 1
+
+
+def test_a_map_that_shrinks_away_names_the_configuration(cli, tmp_path):
+    f = tmp_path / "v.yaml"
+    f.write_text("input: {resolution: 32, channels: 3}\nlayers:\n"
+                 "  - {kind: conv, c: 8, k: 5, padding: valid}\n  - {kind: conv, c: 8, k: 5, padding: valid}\n")
+    # 32 → 28 → 24 is fine; 8 → 4 → 0 is not
+    assert cli("sweep", f, "-r", "32", "--format", "csv").code == 0
+    r = cli("sweep", f, "-r", "32,8", "--format", "csv")
+    assert r.code == 2 and r.out == "" and "8×8 input" in r.err and "shrinks below 1×1" in r.err
+
+
+def test_bad_output_folder_writes_nothing(cli, tmp_path):
+    target = tmp_path / "missing" / "grid.csv"
+    r = cli("sweep", "mobilenet_v1", "--format", "csv", "--output", target)
+    assert r.code == 2 and "does not exist" in r.err and not target.parent.exists()
+
+
+def test_output_file_is_written_whole_and_a_failure_keeps_the_old_one(cli, tmp_path):
+    target = tmp_path / "grid.csv"
+    assert cli("sweep", "mobilenet_v1", "-a", "1,0.5", "--format", "csv", "-o", target).code == 0
+    assert [x["alpha"] for x in read_csv(target.read_text())] == ["1.0", "0.5"]
+    before = target.read_text()
+    r = cli("sweep", "mobilenet_v1", "-a", "1,-1", "--format", "csv", "-o", target)
+    assert r.code == 2 and target.read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.csv"]  # no temporary left behind
+
+
+def test_help_has_examples(cli):
+    r = cli("sweep", "--help")
+    assert r.code == 0 and "Examples" in r.out and "--pivot" in r.out and "--profile" in r.out
+
+
+# --- the fast path equals the engine ------------------------------------------------------------
+
+ODD = """\
+name: odd_net
+input: {resolution: [72, 56], channels: 3}
+classes: 10
+width: {rule: make_divisible, divisor: 8, min: 8}
+batch_norm: true
+layers:
+  - {kind: conv, c: 24, k: [3, 5], s: [2, 1], padding: valid, bias: true}
+  - {kind: pool, op: max, k: 3, s: 2, padding: valid}
+  - {kind: dwconv, k: [1, 7], s: 2, padding: valid}
+  - {kind: conv, c: 48, k: 3, groups: 4, name: g}
+  - {kind: pwconv, c: 48, bn: false, bias: true}
+  - {kind: add, from: g}
+  - {kind: separable, c: 64, s: 2, padding: valid}
+  - {kind: bottleneck, t: 3, c: 64, n: 2, s: 1}
+  - {kind: pool, op: avg, k: [2, 1], s: [2, 1]}
+  - {kind: fc, c: 100, bn: true}
+  - {kind: fc}
+"""
+
+CONVENTIONS = [PROFILES["paper"], PROFILES["torchvision"], PROFILES["keras"],
+               Convention(name="slim", bn=3, bias=True, classes=1001)]
+ALPHAS = ["0.05", "0.25", "0.35", "0.5", "0.75", "1", "1.3", "1.4", "2"]
+
+
+def engine(arch, point, convention):
+    r = mbcost.analyze(arch, alpha=point.alpha, resolution=point.resolution[0], convention=convention) \
+        if point.rho is None else mbcost.analyze(arch, alpha=point.alpha, rho=point.rho, convention=convention)
+    return r.madds, r.params
+
+
+@pytest.fixture
+def odd(tmp_path):
+    f = tmp_path / "odd.yaml"
+    f.write_text(ODD)
+    return str(f)
+
+
+@pytest.mark.parametrize("arch", builtin_names())
+@pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.name)
+def test_fast_path_equals_analyze_on_builtins(arch, convention):
+    g = sweep_grid(arch, ALPHAS, [32, 97, 128, 224, 225, 320], convention=convention)
+    assert len(g) == len(ALPHAS) * 6
+    for p in g:
+        assert (p.madds, p.params) == engine(arch, p, convention)
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.name)
+def test_fast_path_equals_analyze_with_valid_padding_pools_and_flattening_fc(odd, convention):
+    # non-square input and kernels, valid padding, a strided pool, grouped conv, a residual,
+    # and an FC on a 2-D map (its weights grow with the resolution)
+    g = sweep_grid(odd, ALPHAS, [70, 72, 97, 128], convention=convention)
+    assert len({p.params for p in g if p.alpha == 1}) > 1  # the flattening FC is resolution-dependent
+    for p in g:
+        assert (p.madds, p.params) == engine(odd, p, convention)
+    for p in sweep_grid(odd, ALPHAS, rhos=["1", "0.5", "1.5"], convention=convention):
+        assert (p.madds, p.params) == engine(odd, p, convention)
+
+
+def test_a_kind_without_a_factor_falls_back_to_the_engine(odd, monkeypatch):
+    monkeypatch.delitem(FACTORS, "dwconv")
+    for p in sweep_grid(odd, ["0.5", "1"], [72, 97]):
+        assert (p.madds, p.params) == engine(odd, p, mbcost.PAPER)
+    for p in sweep_grid("mobilenet_v2", ["0.35", "1.4"], [96, 224]):
+        assert (p.madds, p.params) == engine("mobilenet_v2", p, mbcost.PAPER)
+
+
+def test_graphs_whose_structure_changes_with_alpha_are_grouped_correctly():
+    # At α = 0.05 MobileNetV2's 64- and 96-channel rows both round up to the minimum 8,
+    # so block 11 gains a residual add the α = 1 graph does not have.
+    small = mbcost.analyze("mobilenet_v2", alpha="0.05")
+    big = mbcost.analyze("mobilenet_v2", alpha="1")
+    assert len(small.layers) != len(big.layers)
+    for p in sweep_grid("mobilenet_v2", ["0.05", "1"], [128, 224]):
+        assert (p.madds, p.params) == engine("mobilenet_v2", p, mbcost.PAPER)
+
+
+# --- the Python API --------------------------------------------------------------------------------
+
+def test_python_api_returns_a_dataframe_with_exact_integers():
+    df = mbcost.sweep("mobilenet_v1", alphas=[1, 0.75, 0.5, 0.25], resolutions=[224, 192, 160, 128])
+    assert list(df.columns) == ["alpha", "resolution", "madds", "params"]
+    assert len(df) == 16 and str(df["madds"].dtype) == "int64"
+    table = df.pivot(index="alpha", columns="resolution", values="madds")
+    assert int(table.loc[1.0, 160]) == v1_by_hand(Fraction(1), 160)[0]
+    assert int(table.loc[0.25, 224]) == v1_by_hand(Fraction(1, 4), 224)[0]
+
+
+def test_python_api_takes_range_text_numpy_and_conventions():
+    np = pytest.importorskip("numpy")
+    df = mbcost.sweep("mobilenet_v2", alphas="0.5:1:0.25", rhos=np.array([1.0, 0.5]),
+                      convention=PROFILES["keras"].with_(flops=True))
+    assert list(df.columns) == ["alpha", "rho", "resolution", "madds", "params", "flops"]
+    assert list(df["alpha"]) == [0.5, 0.5, 0.75, 0.75, 1.0, 1.0]
+    assert list(df["resolution"]) == [224, 112] * 3
+    assert int(df["params"].iloc[-1]) == 3_538_984  # Keras's total for MobileNetV2 1.0
+    assert (df["flops"] == 2 * df["madds"]).all()
+
+
+def test_sweep_grid_lookup_and_library_errors():
+    g = sweep_grid("mobilenet_v1", "1,0.5", "224,128")
+    assert g.at(0.5, 128).madds == v1_by_hand(Fraction(1, 2), 128)[0]
+    assert g.resolutions == ((224, 224), (128, 128)) and g.alphas == (1, Fraction(1, 2))
+    with pytest.raises(KeyError):
+        g.at(0.75, 224)
+    with pytest.raises(UsageError):
+        sweep_grid("mobilenet_v1", alphas=[])
+    with pytest.raises(MbcostError):
+        sweep_grid("mobilenet_v1", resolutions=range(1, MAX_CONFIGS + 2))
+
+
+def test_report_to_frame_is_the_per_layer_table():
+    r = mbcost.analyze("mobilenet_v1", alpha=0.75)
+    df = r.to_frame()
+    assert len(df) == len(r.layers) and list(df["name"][:2]) == ["conv1", "block1.dw"]
+    assert int(df["madds"].sum()) == r.madds and int(df["params"].sum()) == r.params
+    # conv1 at α = 0.75: floor(32·0.75) = 24 filters of 3×3×3 on 112²: 27·24·112² = 8,128,512
+    assert int(df.loc[0, "madds"]) == 27 * 24 * 112 * 112 and int(df.loc[0, "out_c"]) == 24
+    by_type = df.groupby("type")["madds"].sum()
+    assert int(by_type["Conv 1×1"]) == next(k.madds for k in r.by_kind() if k.type == "Conv 1×1")
+
+
+def test_pandas_stays_out_of_import_and_the_csv_sweep():
+    code = ("import sys, mbcost, mbcost.cli\n"
+            "from mbcost.cli import main\n"
+            "main(['sweep', 'mobilenet_v1', '-a', '1,0.5', '--format', 'csv'])\n"
+            "main(['sweep', 'mobilenet_v1', '--format', 'latex'])\n"
+            "print('pandas' in sys.modules, file=sys.stderr)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert p.stderr.strip() == "False" and "alpha,resolution" in p.stdout
