@@ -8,3 +8,4 @@ from .app import app, main  # noqa: F401
 from . import report  # noqa: F401,E402  (registers the command)
 from . import verify  # noqa: F401,E402  (registers the command)
 from . import sweep  # noqa: F401,E402  (registers the command)
+from . import check, diff  # noqa: F401,E402  (registers the commands)

@@ -1,0 +1,294 @@
+"""Budgets: limits on mult-adds, FLOPs and parameters, and the check against them.
+
+A :class:`Budget` is one architecture at one (α, resolution, convention) with one or more
+:class:`Limit` s. :func:`check` costs each and returns :class:`Outcome` records; rendering
+(text, JSON, Markdown, JUnit) lives in :mod:`mbcost.budget_render` and :mod:`mbcost.junit`.
+
+Limits are inclusive (a count equal to its limit passes) and each names its unit:
+``max_madds`` limits mult-adds, ``max_flops`` limits FLOPs (= 2 × mult-adds) and
+``max_params`` parameters; nothing reinterprets a limit (the CLI refuses ``--max-madds``
+with ``--flops`` as ambiguous).
+
+A budgets file (docs/ci.md) lists several budgets::
+
+    budgets:
+      - arch: mobilenet_v2          # built-in name, or a path relative to this file
+        alpha: 1.0
+        max_madds: 301M
+        max_params: 3.5M
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+from .analysis import Report, analyze
+from .conventions import PAPER, PROFILES, Convention
+from .diff import ArchDiff, LayerDelta, diff_reports
+from .errors import MbcostError, SpecError, UsageError, Where
+from .multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
+from .spec import ArchSpec, _describe, _Fields, load_spec
+from .yamlio import parse, read_text
+
+METRICS = ("madds", "flops", "params")
+METRIC_NAMES = {"madds": "mult-adds", "flops": "FLOPs", "params": "parameters"}
+
+# --- sizes ------------------------------------------------------------------------------------
+
+SIZE_EXAMPLES = "300M, 3.5M, 1.2G, 750K, 300e6 or 300_000_000"
+_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+# digits with single underscores between them (as in Python), or 1,234,567 grouping as we print it
+_SIZE = re.compile(r"(?P<num>(?:\d+(?:_\d+)*|\d{1,3}(?:,\d{3})+)(?:\.\d+(?:_\d+)*)?(?:[eE][+-]?\d+)?)"
+                   r"\s*(?P<suffix>[kKmMgGtT]?)")
+MAX_SIZE = 10**24  # far beyond any network
+
+
+def parse_size(value: object, field: str | None = None, where: Where | None = None) -> int:
+    """A count as people write it — ``300M``, ``3.5M``, ``1.2G``, ``750K``, ``300e6``,
+    ``300_000_000`` — as an exact int. Decimal arithmetic, never binary floats, so ``1.1M``
+    is 1,100,000 and not 1,100,000.0000000002; a size that is not a whole number is an error."""
+    def fail(message: str):
+        raise UsageError(message, field=field, where=where)
+
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        fail(f"expected a size like {SIZE_EXAMPLES}, got {_describe(value)}")
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, float):
+        text = repr(value)  # YAML's 3.5e+8: the shortest decimal that round-trips
+    else:
+        text = str(value).strip()
+    if len(text) > 64:
+        fail(f"expected a size like {SIZE_EXAMPLES}, got a {len(text)}-character value")
+    if text.startswith("-"):
+        fail(f"expected a size ≥ 0, got {text!r}")
+    m = _SIZE.fullmatch(text)
+    if not m:
+        fail(f"expected a size like {SIZE_EXAMPLES}, got {text!r}")
+    try:
+        number = Decimal(m["num"].replace("_", "").replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        fail(f"expected a size like {SIZE_EXAMPLES}, got {text!r}")
+    # bound the exponent before building the exact value: 1e999999999 would be a huge integer
+    if number and number.adjusted() > 30:
+        fail(f"{text!r} is too large (at most {MAX_SIZE:.0e})")
+    if number.as_tuple().exponent < -30:
+        fail(f"expected a whole number, got {text!r}")
+    exact = Fraction(number) * _SUFFIX[m["suffix"].lower()]
+    if exact.denominator != 1:
+        fail(f"expected a whole number, got {text!r}" + (f" = {float(exact):,}" if m["suffix"] else ""))
+    if exact > MAX_SIZE:
+        fail(f"{text!r} is too large (at most {MAX_SIZE:.0e})")
+    return int(exact)
+
+
+# --- budgets ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Limit:
+    metric: str  # madds | flops | params
+    value: int
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One architecture at one (α, resolution, convention), and its limits."""
+
+    name: str  # what messages call it: the budgets file's ``name``, else ``arch`` as written
+    arch: str | Path | ArchSpec
+    limits: tuple[Limit, ...]
+    alpha: Fraction = Fraction(1)
+    resolution: int | None = None
+    rho: Fraction | None = None
+    convention: Convention = PAPER
+    baseline: str | Path | ArchSpec | None = None  # a previous version of ``arch``
+    where: Where = field(default_factory=Where)  # the entry in the budgets file
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One metric of one budget against its limit."""
+
+    metric: str
+    count: int
+    limit: int
+
+    @property
+    def ok(self) -> bool:
+        return self.count <= self.limit
+
+    @property
+    def over(self) -> int:
+        """How far above the limit: > 0 over budget, ≤ 0 the headroom left."""
+        return self.count - self.limit
+
+    @property
+    def over_ratio(self) -> Fraction | None:
+        """``over`` as a fraction of the limit (None for a limit of 0)."""
+        return Fraction(self.over, self.limit) if self.limit else None
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    budget: Budget
+    report: Report
+    outcomes: tuple[Outcome, ...]
+    baseline: ArchDiff | None = None  # baseline → current, when the budget names one
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+    @property
+    def label(self) -> str:
+        """The budget's name and the settings that make it unique: 'mobilenet_v2 (α 1.0, 224×224)'."""
+        r = self.report
+        extra = "" if r.convention.name == "paper" else f", {r.convention.name}"
+        return f"{self.budget.name} (α {fmt_alpha(r.alpha)}, {r.resolution[0]}×{r.resolution[1]}{extra})"
+
+    def grew_most(self, metric: str, n: int = 5) -> list[tuple[LayerDelta, int]]:
+        """The layers whose ``metric`` grew most since the baseline, largest first, each
+        with its growth in that metric's unit."""
+        if self.baseline is None:
+            return []
+        grown = self.baseline.grew_most("params" if metric == "params" else "madds", n)
+        return [(d, in_unit(d.delta, metric)) for d in grown]
+
+    def baseline_delta(self, metric: str) -> int | None:
+        """Current − baseline total, in ``metric``'s unit."""
+        return None if self.baseline is None else in_unit(self.baseline.delta, metric)
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    results: tuple[BudgetResult, ...]
+    source: str | None = None  # the budgets file, when there is one
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def outcomes(self) -> list[tuple[BudgetResult, Outcome]]:
+        return [(r, o) for r in self.results for o in r.outcomes]
+
+    @property
+    def failures(self) -> list[tuple[BudgetResult, Outcome]]:
+        return [(r, o) for r, o in self.outcomes if not o.ok]
+
+
+def in_unit(delta, metric: str) -> int:
+    """A mult-add or parameter delta (``delta('madds')``) in ``metric``'s unit."""
+    return 2 * delta("madds") if metric == "flops" else delta(metric)
+
+
+def count(report: Report, metric: str) -> int:
+    return {"madds": report.madds, "flops": 2 * report.madds, "params": report.params}[metric]
+
+
+def check_budget(budget: Budget) -> BudgetResult:
+    """Cost one budget's architecture (and its baseline) and compare with each limit."""
+    kw = dict(alpha=budget.alpha, resolution=budget.resolution, rho=budget.rho,
+              convention=budget.convention)
+    report = analyze(budget.arch, **kw)
+    delta = diff_reports(analyze(budget.baseline, **kw), report) if budget.baseline is not None else None
+    outcomes = tuple(Outcome(lim.metric, count(report, lim.metric), lim.value) for lim in budget.limits)
+    return BudgetResult(budget, report, outcomes, delta)
+
+
+def check(budgets: list[Budget] | tuple[Budget, ...], source: str | None = None) -> CheckRun:
+    """Check every budget; bad input raises (exit 2) before anything is reported."""
+    return CheckRun(tuple(check_budget(b) for b in budgets), source)
+
+
+# --- the budgets file -------------------------------------------------------------------------
+
+BUDGET_KEYS = ("arch", "name", "alpha", "resolution", "rho", "profile", "classes", "bias", "bn",
+               "max_madds", "max_flops", "max_params", "baseline")
+
+
+@contextmanager
+def _located(doc, path: tuple, label: str) -> Iterator[None]:
+    """Errors about a value of the budgets file point at that value.
+
+    An error that already has a line (inside a referenced architecture file) keeps it; a
+    whole-file one ('no such file') says which file and is placed at the entry that named it.
+    """
+    try:
+        yield
+    except MbcostError as exc:
+        if exc.where.line is None:
+            message = f"{exc.where.file}: {exc.message}" if exc.where.file else exc.message
+            raise SpecError(message, field=label, where=doc.where(path)) from None
+        raise
+
+
+def _arch_ref(text: str, base: Path) -> str | Path:
+    """Relative to the budgets file if it is (or looks like) a path; else a built-in name."""
+    p = base / text
+    if p.exists() or "/" in text or "\\" in text or p.suffix in (".yaml", ".yml"):
+        return p
+    return text
+
+
+def _budget(doc, i: int, base: Path) -> Budget:
+    path, label = ("budgets", i), f"budgets[{i}]"
+    f = _Fields(doc, path, label, BUDGET_KEYS)
+    if not f.has("arch"):
+        f.fail(path, "missing 'arch' (a built-in name like mobilenet_v2, or a path to an architecture file)")
+    arch_text = f.str("arch")
+    with _located(doc, path + ("arch",), f"{label}.arch"):
+        spec = load_spec(_arch_ref(arch_text, base))
+    baseline = None
+    if f.has("baseline"):
+        with _located(doc, path + ("baseline",), f"{label}.baseline"):
+            baseline = load_spec(_arch_ref(f.str("baseline"), base))
+
+    def value(key, parser):
+        if not f.has(key):
+            return None
+        with _located(doc, path + (key,), f"{label}.{key}"):
+            raw = f.data[key]
+            if isinstance(raw, bool) or raw is None:  # YAML 'yes' is not a number
+                raise UsageError(f"expected a number, got {_describe(raw)}")
+            return parser(raw)
+
+    alpha = value("alpha", parse_alpha) or Fraction(1)
+    resolution = value("resolution", parse_resolution)
+    rho = value("rho", parse_rho)
+    if resolution is not None and rho is not None:
+        f.fail(path + ("rho",), "give either resolution or rho, not both")
+    if rho is not None:
+        with _located(doc, path + ("rho",), f"{label}.rho"):
+            input_resolution(spec, None, f.data["rho"])  # ρ·R₀ must be a usable size
+    profile = f.choice("profile", tuple(PROFILES), "paper")
+    convention = PROFILES[profile].with_(bn=f.int("bn", lo=0, hi=4), bias=f.bool("bias"),
+                                         classes=f.int("classes"))
+    limits = []
+    for metric in METRICS:
+        key = f"max_{metric}"
+        if f.has(key):
+            limits.append(Limit(metric, parse_size(f.data[key], f"{label}.{key}", doc.where(path + (key,)))))
+    if not limits:
+        f.fail(path, "no limit: give max_madds, max_params or max_flops")
+    return Budget(name=f.str("name", arch_text), arch=spec, limits=tuple(limits), alpha=alpha,
+                  resolution=resolution, rho=rho, convention=convention, baseline=baseline,
+                  where=doc.where(path))
+
+
+def load_budgets(path: str | Path) -> list[Budget]:
+    """Read and validate a budgets file; every error names file:line:column and the field."""
+    path = Path(path)
+    doc = parse(read_text(path), str(path))
+    top = _Fields(doc, (), "", ("budgets",))
+    entries = doc.data.get("budgets")
+    if not isinstance(entries, list) or not entries:
+        top.fail(("budgets",), "expected a non-empty list of budgets (each with arch and max_madds, "
+                 "max_params or max_flops)" if "budgets" in doc.data else
+                 "missing 'budgets' (a list of {arch: ..., max_madds: ...} entries)")
+    return [_budget(doc, i, path.parent) for i in range(len(entries))]

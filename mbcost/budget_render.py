@@ -1,0 +1,149 @@
+"""A budget check as text for a terminal or CI log, JSON for programs, Markdown for a CI
+summary page. JUnit XML is in :mod:`mbcost.junit`.
+
+Every count is printed exactly (300,774,272); the overshoot is given absolute and as a
+percentage of the limit.
+"""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import Any
+
+from .budget import METRIC_NAMES, METRICS, BudgetResult, CheckRun, Outcome
+from .render import square
+
+
+def signed(n: int) -> str:
+    return f"{n:+,}" if n else "0"
+
+
+def percent(ratio: Fraction | None, *, sign: bool = True) -> str:
+    if ratio is None:
+        return "n/a"
+    if not ratio:
+        return "0.00%"
+    return f"{float(100 * ratio):{'+' if sign else ''}.2f}%"
+
+
+def verdict(o: Outcome) -> str:
+    """'300,774,272 > 300,000,000 by 774,272 (0.26%)' or '… ≤ …, 225,728 (0.08%) to spare'."""
+    name = METRIC_NAMES[o.metric]
+    if o.ok:
+        return (f"{name} {o.count:,} ≤ limit {o.limit:,}: {-o.over:,} "
+                f"({percent(-o.over_ratio if o.over_ratio is not None else None, sign=False)}) to spare")
+    return (f"{name} {o.count:,} > limit {o.limit:,}: over by {o.over:,} "
+            f"({percent(o.over_ratio, sign=False)})")
+
+
+def summary_line(run: CheckRun) -> str:
+    n, bad = len(run.outcomes), len(run.failures)
+    checks = f"{n} check{'s' if n != 1 else ''}"
+    if not bad:
+        return f"within budget: {checks} passed"
+    over = list(dict.fromkeys(r.label for r, _ in run.failures))
+    return f"OVER BUDGET: {bad} of {checks} failed: {'; '.join(over)}"
+
+
+def check_text(run: CheckRun) -> str:
+    """One line per architecture × metric, starting 'ok' or 'FAIL'; under a failure, the
+    layers that grew most since the baseline; then a summary line."""
+    lines = []
+    for r in run.results:
+        for o in r.outcomes:
+            lines.append(f"{'ok  ' if o.ok else 'FAIL'}  {r.label}: {verdict(o)}")
+            if not o.ok and r.baseline is not None:
+                lines += growth_lines(r, o.metric)
+    lines.append(summary_line(run))
+    return "\n".join(lines) + "\n"
+
+
+def growth_lines(r: BudgetResult, metric: str) -> list[str]:
+    head = (f"      vs baseline {r.baseline.a.source}: {signed(r.baseline_delta(metric))} "
+            f"{METRIC_NAMES[metric]} in total")
+    grown = r.grew_most(metric)
+    if not grown:
+        return [head + "; no layer grew"]
+    width = max(len(_layer_label(d)) for d, _ in grown)
+    return [head + "; layers that grew most:"] + [
+        f"        {_layer_label(d):<{width}}  {signed(n):>14}  {d.status}" for d, n in grown]
+
+
+def _layer_label(d) -> str:
+    return f"{d.a.name} → {d.b.name}" if d.renamed else d.name
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+def _outcome_dict(r: BudgetResult, o: Outcome) -> dict[str, Any]:
+    out: dict[str, Any] = {"metric": o.metric, "count": o.count, "limit": o.limit, "ok": o.ok,
+                           "over": o.over,
+                           "over_percent": None if o.over_ratio is None else float(100 * o.over_ratio)}
+    if r.baseline is not None:
+        out["grew_most"] = [{"layer": d.name, "was": d.a.name if d.a else None, "status": d.status,
+                             "delta": n} for d, n in r.grew_most(o.metric)]
+    return out
+
+
+def check_dict(run: CheckRun) -> dict[str, Any]:
+    """The JSON contract of ``mbcost check`` (docs/ci.md)."""
+    return {
+        "ok": run.ok,
+        "checks": len(run.outcomes),
+        "failures": len(run.failures),
+        "source": run.source,
+        "budgets": [
+            {
+                "name": r.budget.name,
+                "label": r.label,
+                "architecture": r.report.architecture,
+                "source": r.report.source,
+                "alpha": float(r.report.alpha),
+                "resolution": square(r.report.resolution),
+                "convention": r.report.convention.name,
+                "ok": r.ok,
+                "results": [_outcome_dict(r, o) for o in r.outcomes],
+                **({"baseline": {"source": r.baseline.a.source,
+                                 "delta": {m: r.baseline_delta(m) for m in METRICS}}}
+                   if r.baseline is not None else {}),
+            }
+            for r in run.results
+        ],
+    }
+
+
+def check_json(run: CheckRun) -> str:
+    return json.dumps(check_dict(run), indent=2, ensure_ascii=False) + "\n"
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+def md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def check_md(run: CheckRun) -> str:
+    """A GitHub-flavoured Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment)."""
+    n, bad = len(run.outcomes), len(run.failures)
+    head = (f"### mbcost budget check: ❌ {bad} of {n} checks over budget" if bad
+            else f"### mbcost budget check: ✅ all {n} checks within budget")
+    lines = [head, "", "| | architecture | metric | count | limit | over (negative: headroom) |",
+             "|---|---|---|---:|---:|---:|"]
+    for r in run.results:
+        for o in r.outcomes:
+            lines.append(f"| {'✅' if o.ok else '❌'} | {md_cell(r.label)} | {METRIC_NAMES[o.metric]} | "
+                         f"{o.count:,} | {o.limit:,} | {signed(o.over)} ({percent(o.over_ratio)}) |")
+    for r in run.results:
+        for o in r.outcomes:
+            if o.ok or r.baseline is None:
+                continue
+            lines += ["", f"**{md_cell(r.label)}, {METRIC_NAMES[o.metric]}**: layers that grew most "
+                      f"since `{md_cell(r.baseline.a.source)}` ({signed(r.baseline_delta(o.metric))} in total)", ""]
+            grown = r.grew_most(o.metric)
+            if not grown:
+                lines.append("_no layer grew_")
+                continue
+            lines += ["| layer | status | Δ |", "|---|---|---:|"]
+            lines += [f"| `{md_cell(_layer_label(d))}` | {d.status} | {signed(n)} |" for d, n in grown]
+    return "\n".join(lines) + "\n"
+

@@ -1,0 +1,176 @@
+"""`mbcost diff`: layer alignment, deltas, and the table / JSON / Markdown outputs.
+
+MobileNetV1 has 13 separable blocks; Shallow MobileNet drops the five 14×14×512 ones
+(V1's block7…block11), so its block7 and block8 are V1's block12 and block13. The cost of
+the removed blocks, from the papers' formulas (depthwise D_K²·M·D_F², pointwise M·N·D_F²)
+with D_K = 3, M = N = 512, D_F = 14:
+    each dw: 3·3·512·14² = 903,168 mult-adds, 3·3·512 = 4,608 weights
+    each pw: 512·512·14² = 51,380,224 mult-adds, 512·512 = 262,144 weights
+    total:   5 × (903,168 + 51,380,224) = 261,416,960 mult-adds; 5 × (4,608 + 262,144) = 1,333,760 weights
+"""
+from pathlib import Path
+
+import pytest
+
+import mbcost
+from mbcost.diff import diff_reports
+from test_published import v1_by_hand
+
+DW, PW = 3 * 3 * 512 * 14**2, 512 * 512 * 14**2
+REMOVED_MADDS = 5 * (DW + PW)
+REMOVED_PARAMS = 5 * (3 * 3 * 512 + 512 * 512)
+REMOVED = [f"block{i}.{r}" for i in range(7, 12) for r in ("dw", "pw")]
+
+
+def test_acceptance_table(cli):
+    r = cli("diff", "mobilenet_v1", "mobilenet_v1_shallow")
+    assert r.code == 0, r.err
+    rows = [ln.split() for ln in r.out.splitlines() if ln.lstrip().startswith("removed")]
+    assert [row[1] for row in rows] == REMOVED
+    assert all(f"-{DW:,}" in row for row in rows[0::2]) and all(f"-{PW:,}" in row for row in rows[1::2])
+    assert REMOVED_MADDS == 261_416_960
+    assert f"-{REMOVED_MADDS:,}" in r.out and "-261,416,960" in r.out
+    assert "10 removed (blocks block7, block8, block9, block10, block11), 0 added, 0 changed" in r.out
+
+
+def test_acceptance_json(cli):
+    d = cli("diff", "mobilenet_v1", "mobilenet_v1_shallow", "--format", "json").json()
+    assert d["totals"]["madds"] == {"a": 568_740_352, "b": 568_740_352 - REMOVED_MADDS, "delta": -REMOVED_MADDS}
+    assert d["totals"]["params"]["delta"] == -REMOVED_PARAMS
+    assert d["summary"] == {"removed": 10, "added": 0, "changed": 0, "unchanged": 19}
+    assert d["removed_blocks"] == ["block7", "block8", "block9", "block10", "block11"]
+    removed = [x for x in d["layers"] if x["status"] == "removed"]
+    assert [x["a"] for x in removed] == REMOVED and all(x["b"] is None for x in removed)
+    assert sum(x["madds"]["delta"] for x in d["layers"]) == -REMOVED_MADDS
+    # the 1024-channel blocks keep their cost under a new name: V1's block12 is Shallow's block7
+    renamed = {x["a"]: x["b"] for x in d["layers"] if x["a"] != x["b"] and x["b"]}
+    assert renamed == {"block12.dw": "block7.dw", "block12.pw": "block7.pw",
+                       "block13.dw": "block8.dw", "block13.pw": "block8.pw"}
+    assert all(x["status"] == "unchanged" and x["madds"]["delta"] == 0
+               for x in d["layers"] if x["a"] in renamed)
+
+
+def test_acceptance_markdown(cli):
+    r = cli("diff", "mobilenet_v1", "mobilenet_v1_shallow", "--format", "md")
+    assert r.code == 0
+    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in r.out.splitlines() if ln.startswith("| ")]
+    totals = {row[0]: row[1:] for row in rows if row[0].startswith("**")}
+    assert totals["**mult-adds**"][:2] == ["568,740,352", f"{568_740_352 - REMOVED_MADDS:,}"]
+    assert totals["**mult-adds**"][2].startswith(f"**-{REMOVED_MADDS:,}**")
+    layers = [row for row in rows if row[0] == "removed"]
+    assert [row[1].strip("`") for row in layers] == REMOVED
+    assert "unchanged" not in [row[0] for row in rows]
+    full = cli("diff", "mobilenet_v1", "mobilenet_v1_shallow", "--format", "md", "--all").out
+    assert "| unchanged | `block12.dw → block7.dw` |" in full
+
+
+def test_one_file_at_two_widths(cli):
+    d = cli("diff", "mobilenet_v1", "--alpha-b", "0.5", "-f", "json").json()
+    assert d["a"]["alpha"] == 1.0 and d["b"]["alpha"] == 0.5
+    # same structure: every layer aligned with itself, none added or removed
+    assert d["summary"]["removed"] == d["summary"]["added"] == 0
+    assert all(x["a"] == x["b"] for x in d["layers"])
+    assert d["totals"]["madds"]["b"] == v1_by_hand(0.5)[0]
+    assert d["totals"]["params"]["b"] == v1_by_hand(0.5)[1]
+    conv1 = d["layers"][0]
+    # conv1: 3·3·3·(16 − 32)·112² = −5,419,008
+    assert conv1["a"] == "conv1" and conv1["madds"]["delta"] == 3 * 3 * 3 * (16 - 32) * 112**2
+    assert conv1["changes"] == ["out 112×112×32 → 112×112×16"]
+
+
+def test_one_file_at_two_resolutions(cli):
+    d = cli("diff", "mobilenet_v1", "--resolution", "224", "--resolution-b", "160", "-f", "json").json()
+    assert d["b"]["resolution"] == 160 and d["totals"]["params"]["delta"] == 0
+    assert d["totals"]["madds"]["b"] == v1_by_hand(1.0, 160)[0]
+    # ρ = 0.714: R = round(0.714 · 224) = round(159.9) = 160
+    assert cli("diff", "mobilenet_v1", "--rho-b", "0.714", "-f", "json").json()["totals"] == d["totals"]
+
+
+def test_alpha_applies_to_both_sides(cli):
+    d = cli("diff", "mobilenet_v1", "mobilenet_v1_shallow", "--alpha", "0.5", "-f", "json").json()
+    # at α = 0.5 the five pairs are 256 → 256: 5 × (3·3·256·14² + 256·256·14²)
+    assert d["totals"]["madds"]["delta"] == -5 * (3 * 3 * 256 * 196 + 256 * 256 * 196)
+    assert d["summary"]["removed"] == 10 and d["summary"]["changed"] == 0
+
+
+def test_flops_columns(cli):
+    d = cli("diff", "mobilenet_v1", "mobilenet_v1_shallow", "--flops", "-f", "json").json()
+    assert d["totals"]["flops"]["delta"] == -2 * REMOVED_MADDS
+    table = cli("diff", "mobilenet_v1", "mobilenet_v1_shallow", "--flops").out
+    assert "FLOPs" in table and f"-{2 * REMOVED_MADDS:,}" in table
+
+
+def _net(tmp_path: Path, name: str, rows: list[str]) -> Path:
+    f = tmp_path / name
+    f.write_text("input: {resolution: 32, channels: 3}\nclasses: 10\nlayers:\n"
+                 + "".join(f"  - {r}\n" for r in rows))
+    return f
+
+
+BASE = ["{kind: conv, c: 16, k: 3, s: 2}", "{kind: separable, c: 32}", "{kind: separable, c: 32}",
+        "{kind: separable, c: 64, s: 2}", "{kind: pool, global: true}", "{kind: fc}"]
+
+
+def test_inserted_row_is_added_not_a_cascade_of_changes(tmp_path):
+    # a new 32 → 48 separable block before the last one: that block renumbers block3 → block4
+    a = _net(tmp_path, "a.yaml", BASE)
+    b = _net(tmp_path, "b.yaml", BASE[:3] + ["{kind: separable, c: 48}"] + BASE[3:])
+    d = diff_reports(mbcost.analyze(a), mbcost.analyze(b))
+    moved = [(x.status, x.a and x.a.name, x.b and x.b.name) for x in d.layers if x.status != "unchanged"]
+    assert moved == [("added", None, "block3.dw"), ("added", None, "block3.pw"),
+                     ("changed", "block3.dw", "block4.dw"), ("changed", "block3.pw", "block4.pw")]
+    assert d.whole_blocks("added") == ["block3"] and d.whole_blocks("removed") == []
+    # at 16×16: added dw 3·3·32·16² = 73,728 and pw 32·48·16² = 393,216; the old block3, now
+    # fed 48 channels instead of 32: dw 3·3·(48 − 32)·8² = 9,216, pw (48 − 32)·64·8² = 65,536
+    assert d.delta("madds") == 3 * 3 * 32 * 16**2 + 32 * 48 * 16**2 + 3 * 3 * 16 * 8**2 + 16 * 64 * 8**2
+    assert d.delta("madds") == d.b.madds - d.a.madds
+
+
+def test_changed_stride_is_a_changed_layer(tmp_path):
+    a = _net(tmp_path, "a.yaml", BASE)
+    b = _net(tmp_path, "b.yaml", BASE[:2] + ["{kind: separable, c: 32, s: 2}"] + BASE[3:])
+    d = diff_reports(mbcost.analyze(a), mbcost.analyze(b))
+    dw = next(x for x in d.layers if x.name == "block2.dw")
+    assert dw.status == "changed" and dw.a.name == "block2.dw" and "s 1 → 2" in dw.changes
+    assert d.counts()["added"] == d.counts()["removed"] == 0
+    # block2.dw at 16×16×32: stride 1 → 2 takes D_F from 16 to 8: 3·3·32·(8² − 16²)
+    assert dw.delta("madds") == 3 * 3 * 32 * (8**2 - 16**2)
+
+
+def test_widened_row_lines_up_with_its_old_self(tmp_path):
+    a = _net(tmp_path, "a.yaml", BASE)
+    b = _net(tmp_path, "b.yaml", BASE[:2] + ["{kind: separable, c: 48}"] + BASE[3:])
+    d = diff_reports(mbcost.analyze(a), mbcost.analyze(b))
+    assert d.counts()["added"] == d.counts()["removed"] == 0
+    assert [x.name for x in d.layers if x.status == "changed"] == ["block2.pw", "block3.dw", "block3.pw"]
+    # block2.pw 32 → 48 at 16×16: 32·(48 − 32)·16² = 131,072
+    assert next(x for x in d.layers if x.name == "block2.pw").delta("madds") == 32 * 16 * 16**2
+    assert d.grew_most("params", 1)[0].name == "block3.pw"  # 48·64 − 32·64 = 1,024 weights
+
+
+@pytest.mark.parametrize("args, message", [
+    (["mobilenet_v1"], "nothing to compare"),
+    (["mobilenet_v1", "--resolution-b", "160", "--rho-b", "0.5"], "either --resolution-b or --rho-b"),
+    (["mobilenet_v1", "--alpha-b", "0"], "--alpha-b"),
+    (["mobilenet_v1", "mobilenet_v9"], "did you mean"),
+    (["mobilenet_v1", "mobilenet_v2", "--format", "xml"], "--format"),
+])
+def test_bad_input_is_one_line_exit_2(cli, args, message):
+    r = cli("diff", *args)
+    assert r.code == 2 and r.out == "" and message in r.err and r.err.count("\n") == 1
+
+
+def test_output_file(cli, tmp_path):
+    out = tmp_path / "diff.md"
+    assert cli("diff", "mobilenet_v1", "mobilenet_v1_shallow", "-f", "md", "-o", out).code == 0
+    assert f"-{REMOVED_MADDS:,}" in out.read_text()
+    table = tmp_path / "diff.txt"
+    assert cli("diff", "mobilenet_v1", "mobilenet_v1_shallow", "-o", table).code == 0
+    assert "block11.pw" in table.read_text()
+    assert cli("diff", "mobilenet_v1", "mobilenet_v9", "-o", tmp_path / "bad.txt").code == 2
+    assert not (tmp_path / "bad.txt").exists()
+
+
+def test_help_has_examples(cli):
+    r = cli("diff", "--help")
+    assert r.code == 0 and "Examples" in r.out and "--alpha-b" in r.out
