@@ -1,0 +1,460 @@
+"""The published record: every number the papers and frameworks print, recomputed.
+
+The values themselves live in ``published.yaml`` (package data) with the citation of each;
+this module loads them into :class:`Entry` records, recomputes each with
+:func:`mbcost.analyze` under the entry's counting convention, and compares our exact count
+with the printed digits the way the sources round: a printed value matches when our count,
+in the printed unit, truncated or rounded half-up to the printed number of decimals equals
+it. A digit we cannot match carries an ``explained`` reason in the data file; an explained
+entry that starts to match is *stale*, so the explanations cannot rot unnoticed.
+
+    >>> from mbcost.reproduce import load_published, reproduce
+    >>> outcomes = reproduce(load_published())
+    >>> [o.entry.label for o in outcomes if o.failed]
+    []
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .analysis import Report, analyze
+from .conventions import PROFILES, Convention
+from .errors import MbcostError, Where
+from .multipliers import fmt_alpha, parse_alpha, parse_resolution, parse_rho
+from .spec import builtin_names
+from .yamlio import Document, parse, read_text
+
+QUANTITIES = ("madds", "params", "madds_share", "params_share")
+UNITS: dict[str, int] = {"1": 1, "K": 10**3, "M": 10**6, "G": 10**9}
+DEFAULT_UNITS = {"madds": "M", "params": "M"}
+_PRINTED = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)  # 569 · 4.24 · 4,253,864
+
+_SOURCE_KEYS = ("citation", "url", "digits")
+_TABLE_KEYS = ("source", "table", "architecture", "convention", "units", "note", "rows")
+_ROW_KEYS = ("label", "type", "architecture", "alpha", "resolution", "rho", "layers",
+             "convention", "units", "note", "explained") + QUANTITIES
+_CONVENTION_KEYS = ("name", "profile", "bn", "bias", "classes", "flops")
+
+
+class PublishedDataError(MbcostError):
+    """The published-numbers file is malformed (exit 2, with file:line:col)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    citation: str
+    url: str = ""
+    digits: str = ""  # how the printed digits were obtained (read in the file, transcription…)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One printed number and everything needed to recompute it."""
+
+    source: Source
+    table: str
+    label: str
+    architecture: str
+    alpha: Fraction
+    resolution: int | None
+    rho: Fraction | None
+    convention: Convention
+    quantity: str  # madds | params | madds_share | params_share
+    printed: str  # the digits exactly as printed, e.g. "0.30", "4,253,864"
+    unit: str  # 1 | K | M | G | %
+    layer_type: str | None = None  # for shares: a row of the V1 paper's Table 2
+    layers: tuple[str, ...] | None = None  # count only these layers (a single-layer table)
+    explained: str | None = None  # why the printed digits cannot be matched
+    note: str | None = None  # about this row
+    table_note: str | None = None  # about every row of its table (e.g. why this convention)
+    where: Where = field(default_factory=Where, compare=False)  # the printed value's place in the data file
+
+    @property
+    def id(self) -> str:
+        return f"{self.source.key}/{self.table.split(':')[0]}/{self.label}/{self.quantity}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An entry recomputed: our exact count and how it compares with the printed digits."""
+
+    entry: Entry
+    value: int  # our exact count (for a share, the layer type's count)
+    total: int | None  # for a share, the network's total
+    scaled: Fraction  # ``value`` in the printed unit (a percentage for shares)
+    match: str | None  # 'truncated', 'rounded', 'truncated or rounded', or None
+    resolution: tuple[int, int]  # the input size analysed (the file's own if the entry gives none)
+
+    @property
+    def status(self) -> str:
+        """ok · explained (a known, documented mismatch) · unexplained · stale (explained
+        but matching now: the explanation is out of date)."""
+        if self.match:
+            return "stale" if self.entry.explained else "ok"
+        return "explained" if self.entry.explained else "unexplained"
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("unexplained", "stale")
+
+
+# --- comparing with printed digits ------------------------------------------------------------
+
+def printed_value(printed: str) -> tuple[int, int]:
+    """'4.24' → (424, 2): the printed digits as an integer and the number of decimals."""
+    text = printed.strip()
+    if not _PRINTED.fullmatch(text):
+        raise ValueError(f"expected printed digits such as 569, 4.24 or 4,253,864, got {printed!r}")
+    whole, _, frac = text.replace(",", "").partition(".")
+    return int(whole + frac), len(frac)
+
+
+def printed_match(exact: Fraction, printed: str) -> str | None:
+    """How ``printed`` follows from the exact value, if it does: truncated, rounded half-up, or
+    both (the sources do either, and print no more than they keep)."""
+    digits, decimals = printed_value(printed)
+    x = exact * 10**decimals
+    floor, rounded = math.floor(x), math.floor(x + Fraction(1, 2))
+    if digits == floor and digits == rounded:
+        return "truncated or rounded"
+    if digits == floor:
+        return "truncated"
+    if digits == rounded:
+        return "rounded"
+    return None
+
+
+def decimal_text(x: Fraction, decimals: int) -> str:
+    """An exact value as a decimal, truncated (never rounded up past the printed digits)."""
+    n = math.floor(x * 10**decimals)
+    return f"{n // 10**decimals}.{n % 10**decimals:0{decimals}d}" if decimals else str(n)
+
+
+# --- recomputing ------------------------------------------------------------------------------
+
+class _Reports:
+    """analyze() once per (architecture, α, resolution, convention): most entries share one."""
+
+    def __init__(self):
+        self._cache: dict[tuple, Report] = {}
+
+    def get(self, e: Entry) -> Report:
+        key = (e.architecture, e.alpha, e.resolution, e.rho, e.convention)
+        if key not in self._cache:
+            self._cache[key] = analyze(e.architecture, alpha=e.alpha, resolution=e.resolution,
+                                       rho=e.rho, convention=e.convention)
+        return self._cache[key]
+
+
+def check(entry: Entry, reports: _Reports | None = None) -> Outcome:
+    """Recompute one entry and compare it with its printed digits."""
+    report = (reports or _Reports()).get(entry)
+    layers = report.layers
+    if entry.layers is not None:
+        known = {r.name: r for r in report.layers}
+        missing = [n for n in entry.layers if n not in known]
+        if missing:
+            raise PublishedDataError(f"{report.architecture} has no layer {missing[0]!r}",
+                                     field="layers", where=entry.where)
+        layers = tuple(known[n] for n in entry.layers)
+    madds = sum(r.madds for r in layers) * (2 if entry.convention.flops else 1)
+    params = sum(r.params for r in layers)
+    total = None
+    if entry.quantity in ("madds", "params"):
+        value = madds if entry.quantity == "madds" else params
+        scaled = Fraction(value, UNITS[entry.unit])
+    else:
+        kinds = {k.type: k for k in report.by_kind()}
+        if entry.layer_type not in kinds:
+            raise PublishedDataError(f"{report.architecture} has no layer type {entry.layer_type!r} "
+                                     f"(it has {', '.join(kinds)})", field="type", where=entry.where)
+        k = kinds[entry.layer_type]
+        value, total = (k.madds, madds) if entry.quantity == "madds_share" else (k.params, params)
+        scaled = Fraction(100 * value, total or 1)
+    return Outcome(entry, value, total, scaled, printed_match(scaled, entry.printed), report.resolution)
+
+
+def reproduce(entries: list[Entry]) -> list[Outcome]:
+    reports = _Reports()
+    return [check(e, reports) for e in entries]
+
+
+def select(entries: list[Entry], source: str | None) -> list[Entry]:
+    """Entries whose source key or citation contains ``source`` (case-insensitive)."""
+    if not source:
+        return entries
+    s = source.casefold()
+    return [e for e in entries if s in e.source.key.casefold() or s in e.source.citation.casefold()]
+
+
+# --- loading the data file --------------------------------------------------------------------
+
+def default_path() -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("mbcost") / "published.yaml"))
+
+
+def load_published(path: str | Path | None = None) -> list[Entry]:
+    """Every printed number in the data file (the packaged one by default), in file order."""
+    p = Path(path) if path is not None else default_path()
+    doc = parse(read_text(p), str(path) if path is not None else "published.yaml")
+    return _Loader(doc, p.parent).entries()
+
+
+class _Loader:
+    def __init__(self, doc: Document, base: Path):
+        self.doc, self.base = doc, base
+
+    def fail(self, path: tuple, message: str, *, key: bool = False):
+        raise PublishedDataError(message, field=_dotted(path), where=self.doc.where(path, key=key))
+
+    def mapping(self, path: tuple, allowed: tuple[str, ...]) -> dict[str, Any]:
+        value = _at(self.doc.data, path)
+        if not isinstance(value, dict):
+            self.fail(path, f"expected a mapping, got {_describe(value)}")
+        for k in value:
+            if k not in allowed:
+                self.fail(path + (k,), f"unknown key {k!r}; expected one of {', '.join(allowed)}", key=True)
+        return value
+
+    def text(self, path: tuple, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(path, f"expected a non-empty string, got {_describe(value)}")
+        return " ".join(value.split())
+
+    def entries(self) -> list[Entry]:
+        top = self.mapping((), ("sources", "tables"))
+        for k in ("sources", "tables"):
+            if k not in top:
+                self.fail((), f"missing {k!r}")
+        sources = self.sources(top["sources"])
+        if not isinstance(top["tables"], list) or not top["tables"]:
+            self.fail(("tables",), "expected a non-empty list of tables")
+        out: list[Entry] = []
+        for i in range(len(top["tables"])):
+            out.extend(self.table(("tables", i), sources))
+        return out
+
+    def sources(self, data: Any) -> dict[str, Source]:
+        if not isinstance(data, dict) or not data:
+            self.fail(("sources",), "expected a mapping of source keys to citations")
+        out = {}
+        for key in data:
+            path = ("sources", key)
+            m = self.mapping(path, _SOURCE_KEYS)
+            if "citation" not in m:
+                self.fail(path, "missing 'citation'")
+            optional = {f: self.text(path + (f,), m[f]) for f in ("url", "digits") if f in m}
+            out[key] = Source(key, self.text(path + ("citation",), m["citation"]), **optional)
+        return out
+
+    def table(self, path: tuple, sources: dict[str, Source]) -> list[Entry]:
+        t = self.mapping(path, _TABLE_KEYS)
+        for k in ("source", "table", "rows"):
+            if k not in t:
+                self.fail(path, f"missing {k!r}")
+        if not isinstance(t["source"], str) or t["source"] not in sources:
+            self.fail(path + ("source",), f"unknown source {t['source']!r}; expected one of {', '.join(sources)}")
+        source = sources[t["source"]]
+        title = self.text(path + ("table",), t["table"])
+        if not isinstance(t["rows"], list) or not t["rows"]:
+            self.fail(path + ("rows",), "expected a non-empty list of rows")
+        out = []
+        for j in range(len(t["rows"])):
+            out.extend(self.row(path + ("rows", j), t, source, title))
+        return out
+
+    def row(self, path: tuple, table: dict, source: Source, title: str) -> list[Entry]:
+        r = self.mapping(path, _ROW_KEYS)
+        tpath = path[:-2]
+
+        def pick(key):  # a row's own value, else its table's, with the path it came from
+            return (r[key], path + (key,)) if key in r else (table.get(key), tpath + (key,))
+
+        arch, apath = pick("architecture")
+        if arch is None:
+            self.fail(path, "missing 'architecture' (on the row or its table)")
+        arch = self.architecture(apath, arch)
+        conv_value, cpath = pick("convention")
+        convention = self.convention(cpath, conv_value if conv_value is not None else "paper")
+        alpha = self.number(path + ("alpha",), r.get("alpha", 1), parse_alpha)
+        rho = self.number(path + ("rho",), r["rho"], parse_rho) if "rho" in r else None
+        resolution = self.number(path + ("resolution",), r["resolution"], parse_resolution) \
+            if "resolution" in r else None
+        if rho is not None and resolution is not None:
+            self.fail(path + ("rho",), "give either resolution or rho, not both")
+        layers = None
+        if "layers" in r:
+            if not isinstance(r["layers"], list) or not r["layers"] or \
+                    not all(isinstance(x, str) for x in r["layers"]):
+                self.fail(path + ("layers",), "expected a non-empty list of layer names")
+            layers = tuple(r["layers"])
+        units = dict(DEFAULT_UNITS)
+        for upath, u in ((tpath + ("units",), table.get("units")), (path + ("units",), r.get("units"))):
+            if u is None:
+                continue
+            m = self.mapping(upath, ("madds", "params"))
+            for q, unit in m.items():
+                if str(unit) not in UNITS:
+                    self.fail(upath + (q,), f"expected a unit among {', '.join(UNITS)}, got {_describe(unit)}")
+                units[q] = str(unit)
+        explained = r.get("explained", {})
+        if not isinstance(explained, dict):
+            self.fail(path + ("explained",), "expected a mapping {quantity: reason}")
+        for q in explained:
+            if q not in r or q not in QUANTITIES:
+                self.fail(path + ("explained", q), f"explains {q!r}, which this row does not print", key=True)
+        quantities = [q for q in QUANTITIES if q in r]
+        if not quantities:
+            self.fail(path, f"no printed value (one of {', '.join(QUANTITIES)})")
+        layer_type = self.text(path + ("type",), r["type"]) if "type" in r else None
+        if any(q.endswith("_share") for q in quantities) and layer_type is None:
+            self.fail(path, "a share needs 'type' (e.g. \"Conv 1×1\")")
+        note = self.text(path + ("note",), r["note"]) if "note" in r else None
+        table_note = self.text(tpath + ("note",), table["note"]) if "note" in table else None
+        label = self.text(path + ("label",), r["label"]) if "label" in r else (layer_type or arch)
+        out = []
+        for q in quantities:
+            printed = self.printed(path + (q,), r[q])
+            out.append(Entry(
+                source=source, table=title, label=label, architecture=arch, alpha=alpha,
+                resolution=resolution, rho=rho, convention=convention, quantity=q, printed=printed,
+                unit="%" if q.endswith("_share") else units[q], layer_type=layer_type, layers=layers,
+                explained=self.text(path + ("explained", q), explained[q]) if q in explained else None,
+                note=note, table_note=table_note, where=self.doc.where(path + (q,)),
+            ))
+        return out
+
+    def printed(self, path: tuple, value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            hint = f" (quote it so its digits survive: \"{value}\")" if isinstance(value, float) else ""
+            self.fail(path, f"expected the printed digits as a string, got {_describe(value)}{hint}")
+        try:
+            printed_value(str(value))
+        except ValueError as exc:
+            self.fail(path, str(exc))
+        return str(value)
+
+    def number(self, path: tuple, value: Any, parse_fn):
+        try:
+            return parse_fn(value)
+        except MbcostError as exc:
+            self.fail(path, exc.message)
+
+    def architecture(self, path: tuple, name: Any) -> str:
+        name = self.text(path, name)
+        if name in builtin_names():
+            return name
+        candidate = self.base / name
+        if candidate.is_file():
+            return str(candidate)
+        self.fail(path, f"no built-in architecture or file {name!r} (built-ins: {', '.join(builtin_names())})")
+
+    def convention(self, path: tuple, value: Any) -> Convention:
+        if isinstance(value, str):
+            if value not in PROFILES:
+                self.fail(path, f"expected a profile ({', '.join(PROFILES)}) or a mapping, got {value!r}")
+            return PROFILES[value]
+        m = self.mapping(path, _CONVENTION_KEYS)
+        base = m.get("profile", "paper")
+        if not isinstance(base, str) or base not in PROFILES:
+            self.fail(path + ("profile",), f"expected one of {', '.join(PROFILES)}, got {_describe(base)}")
+        p = PROFILES[base]
+        bn = m.get("bn", p.bn)
+        if bn not in (0, 1, 2, 3, 4) or isinstance(bn, bool):
+            self.fail(path + ("bn",), f"expected 0, 1, 2, 3 or 4, got {_describe(bn)}")
+        for key in ("bias", "flops"):
+            if key in m and not isinstance(m[key], bool):
+                self.fail(path + (key,), f"expected true or false, got {_describe(m[key])}")
+        classes = m.get("classes", p.classes)
+        if classes is not None and (isinstance(classes, bool) or not isinstance(classes, int) or classes < 1):
+            self.fail(path + ("classes",), f"expected a positive integer, got {_describe(classes)}")
+        name = self.text(path + ("name",), m["name"]) if "name" in m else base
+        return Convention(name=name, bn=bn, bias=m.get("bias", p.bias), classes=classes,
+                          flops=m.get("flops", p.flops))
+
+
+def _at(data, path):
+    for p in path:
+        data = data[p]
+    return data
+
+
+def _dotted(path: tuple) -> str | None:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or None
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return repr(value)
+
+
+# --- machine-readable form --------------------------------------------------------------------
+
+def outcome_dict(o: Outcome) -> dict[str, Any]:
+    e = o.entry
+    c = e.convention
+    return {
+        "id": e.id,
+        "status": o.status,
+        "source": e.source.key,
+        "citation": e.source.citation,
+        "table": e.table,
+        "label": e.label,
+        "architecture": e.architecture,
+        "alpha": fmt_alpha(e.alpha),
+        "resolution": o.resolution[0] if o.resolution[0] == o.resolution[1] else list(o.resolution),
+        "rho": None if e.rho is None else fmt_alpha(e.rho),
+        "layers": list(e.layers) if e.layers else None,
+        "convention": {"name": c.name, "bn": c.bn, "bias": c.bias, "classes": c.classes, "flops": c.flops},
+        "quantity": e.quantity,
+        "type": e.layer_type,
+        "published": e.printed,
+        "unit": e.unit,
+        "ours": o.value,
+        "ours_total": o.total,
+        "ours_in_unit": decimal_text(o.scaled, printed_value(e.printed)[1] + 4),
+        "match": o.match,
+        "explained": e.explained,
+        "note": " ".join(n for n in (e.table_note, e.note) if n) or None,
+    }
+
+
+@dataclass(frozen=True)
+class Summary:
+    matched: int
+    explained: int
+    unexplained: int
+    stale: int
+
+    @property
+    def ok(self) -> bool:
+        return not (self.unexplained or self.stale)
+
+
+def summarize(outcomes: list[Outcome]) -> Summary:
+    n = {s: sum(o.status == s for o in outcomes) for s in ("ok", "explained", "unexplained", "stale")}
+    return Summary(n["ok"], n["explained"], n["unexplained"], n["stale"])
+
+
+def results_dict(outcomes: list[Outcome]) -> dict[str, Any]:
+    """The JSON of ``mbcost reproduce``: a summary and one record per printed value."""
+    s = summarize(outcomes)
+    return {"summary": {"matched": s.matched, "explained": s.explained, "unexplained": s.unexplained,
+                        "stale": s.stale, "ok": s.ok},
+            "entries": [outcome_dict(o) for o in outcomes]}

@@ -1,0 +1,136 @@
+"""Counting conventions through the CLI: which flags reproduce which framework's total.
+
+Every expected integer is derived in a comment from the architecture, not taken from the
+tool. Shared building blocks:
+
+MobileNetV1 weights (paper convention): 4,209,088 (tests/test_published.py derives it).
+MobileNetV1 batch-norm channels — BN follows every conv, depthwise included, never the
+classifier — are the first conv's 32 plus, for each of the 13 separable pairs M → N, M (the
+depthwise output) + N (the pointwise output):
+    Σ M = 32+64+128+128+256+256+5·512+512+1024 = 4,960
+    Σ N = 64+128+128+256+256+512+5·512+1024+1024 = 5,952
+    32 + 4,960 + 5,952 = 10,944
+MobileNetV2 weights: 3,469,760 (tests/test_published.py); BN channels: 17,056 (derived below).
+"""
+import pytest
+
+V1_WEIGHTS = 4_209_088
+V1_BN_CHANNELS = 10_944
+V2_WEIGHTS = 3_469_760
+
+
+def v2_bn_channels() -> int:
+    """BN channels of MobileNetV2 (α = 1) from its Table 2 rows (t, c, n, s): conv1 32; per
+    bottleneck repeat with input d′ and output c: expansion t·d′ (absent for t = 1), depthwise
+    t·d′, projection c; the final 1×1 conv 1280.
+        32 + (32+16) + (96+96+24) + (144+144+24) + (144+144+32) + 2·(192+192+32)
+        + (192+192+64) + 3·(384+384+64) + (384+384+96) + 2·(576+576+96)
+        + (576+576+160) + 2·(960+960+160) + (960+960+320) + 1280 = 17,056"""
+    rows = [(1, 16, 1), (6, 24, 2), (6, 32, 3), (6, 64, 4), (6, 96, 3), (6, 160, 3), (6, 320, 1)]
+    total, d = 32, 32
+    for t, c, n in rows:
+        for _ in range(n):
+            total += (t * d if t != 1 else 0) + t * d + c
+            d = c
+    return total + 1280
+
+
+def test_v2_bn_channel_count_by_hand():
+    assert v2_bn_channels() == 17_056
+
+
+def totals(cli, *args):
+    r = cli("report", *args, "--format", "json")
+    assert r.code == 0, r.err
+    return r.json()
+
+
+def test_torchvision_mobilenet_v2(cli):
+    # torchvision: 3,469,760 weights + 1,000 classifier bias + 2 (γ, β) × 17,056 BN channels
+    #            = 3,469,760 + 1,000 + 34,112 = 3,504,872 (torchvision's num_params)
+    d = totals(cli, "mobilenet_v2", "--profile", "torchvision")
+    assert d["totals"]["params"] == V2_WEIGHTS + 1000 + 2 * v2_bn_channels() == 3_504_872
+    assert d["convention"] == "torchvision"
+    assert d["totals"]["madds"] == 300_774_272  # counting convention never changes mult-adds
+
+
+def test_keras_mobilenet_v2(cli):
+    # Keras total: + 4 (γ, β, moving mean, moving variance) × 17,056 = 3,469,760 + 1,000 + 68,224
+    d = totals(cli, "mobilenet_v2", "--profile", "keras")
+    assert d["totals"]["params"] == V2_WEIGHTS + 1000 + 4 * v2_bn_channels() == 3_538_984
+
+
+def test_keras_mobilenet_v1_trainable_and_total(cli):
+    # Keras "Trainable params" (and timm's mobilenetv1_100): 4,209,088 + 1,000 + 2·10,944 = 4,231,976
+    assert totals(cli, "mobilenet_v1", "--bn", "2", "--bias")["totals"]["params"] == 4_231_976
+    assert V1_WEIGHTS + 1000 + 2 * V1_BN_CHANNELS == 4_231_976
+    # Keras "Total params": 4,209,088 + 1,000 + 4·10,944 = 4,253,864
+    assert totals(cli, "mobilenet_v1", "--bn", "4", "--bias")["totals"]["params"] == 4_253_864
+    assert totals(cli, "mobilenet_v1", "--profile", "keras")["totals"]["params"] == 4_253_864
+
+
+def test_tf_slim_v1_convention(cli):
+    # 1001 classes: weights 4,209,088 + 1,024 (one more classifier row); bias 1,001; 3·10,944
+    #   = 4,210,112 + 1,001 + 32,832 = 4,243,945 → the README's 4.24
+    d = totals(cli, "mobilenet_v1", "--bn", "3", "--bias", "--classes", "1001")
+    assert d["totals"]["params"] == 4_243_945
+    assert d["convention"] == "custom"
+
+
+def test_classes_override(cli):
+    # The classifier is 1024 × classes: 1001 classes add 1,024 weights and 1,024 mult-adds.
+    d = totals(cli, "mobilenet_v1", "--classes", "1001")
+    assert (d["totals"]["madds"], d["totals"]["params"]) == (568_740_352 + 1024, V1_WEIGHTS + 1024)
+    fc = d["layers"][-1]
+    assert fc["kind"] == "fc" and fc["output_shape"] == [1, 1, 1001]
+    # 10 classes: 1024·10 = 10,240 instead of 1,024,000
+    d = totals(cli, "mobilenet_v1", "--classes", "10")
+    assert d["totals"]["params"] == V1_WEIGHTS - 1_024_000 + 10_240
+
+
+def test_flops_doubles_mult_adds(cli):
+    # FLOPs = 2 × mult-adds = 2 × 568,740,352 = 1,137,480,704; params and madds are unchanged
+    d = totals(cli, "mobilenet_v1", "--flops")
+    assert d["totals"] == {"madds": 568_740_352, "params": V1_WEIGHTS, "flops": 1_137_480_704}
+    assert "flops" not in totals(cli, "mobilenet_v1")["totals"]
+    table = cli("report", "mobilenet_v1", "--flops")
+    assert table.code == 0 and "1,137,480,704" in table.out
+
+
+def test_no_bias_overrides_a_profile(cli):
+    # torchvision without biases: 3,504,872 − 1,000 classifier biases = 3,503,872
+    d = totals(cli, "mobilenet_v2", "--profile", "torchvision", "--no-bias")
+    assert d["totals"]["params"] == 3_503_872
+    assert d["convention"] == "custom"  # no longer what torchvision counts
+    # and --bn overrides too: keras with BN folded is weights + bias = 3,470,760
+    assert totals(cli, "mobilenet_v2", "--profile", "keras", "--bn", "0")["totals"]["params"] == 3_470_760
+
+
+def test_bias_only_where_a_layer_has_one(cli):
+    # The built-in configs give only the classifier a bias: --bias adds exactly 1,000.
+    assert totals(cli, "mobilenet_v1", "--bias")["totals"]["params"] == V1_WEIGHTS + 1000
+
+
+def test_batch_norm_sits_on_every_conv_not_the_classifier(cli):
+    layers = {x["name"]: x for x in totals(cli, "mobilenet_v1", "--bn", "2", "--bias")["layers"]}
+    assert layers["conv1"]["params"] == 3 * 3 * 3 * 32 + 2 * 32        # 864 + 64 = 928
+    assert layers["block1.dw"]["params"] == 3 * 3 * 32 + 2 * 32         # depthwise too: 288 + 64 = 352
+    assert layers["block1.pw"]["params"] == 32 * 64 + 2 * 64            # 2,048 + 128 = 2,176
+    assert layers["fc1"]["params"] == 1024 * 1000 + 1000                # bias, no batch norm: 1,025,000
+    assert layers["pool1"]["params"] == 0
+
+
+def test_paper_profile_is_the_default(cli):
+    assert totals(cli, "mobilenet_v2")["totals"] == totals(cli, "mobilenet_v2", "--profile", "paper")["totals"]
+    assert totals(cli, "mobilenet_v2")["totals"]["params"] == V2_WEIGHTS
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--bn", "5"], "--bn"),
+    (["--profile", "pytorch"], "--profile"),
+    (["--classes", "0"], "--classes"),
+])
+def test_bad_convention_flags(cli, args, field):
+    r = cli("report", "mobilenet_v1", *args)
+    assert r.code == 2 and r.out == ""
+    assert r.err.startswith("error: ") and field in r.err and len(r.err.strip().splitlines()) == 1

@@ -1,0 +1,292 @@
+"""`mbcost reproduce`: the published numbers shipped as data, recomputed and compared.
+
+The expected integers are derived in comments from the papers' formulas; the published
+digits come from the data file, whose rows are copied from the sources it cites.
+"""
+import dataclasses
+import re
+from fractions import Fraction
+from importlib.resources import files
+
+import pytest
+
+import mbcost
+from mbcost.reproduce import (PublishedDataError, check, default_path, load_published,
+                              printed_match, reproduce, summarize)
+
+# The published digits we cannot match, each with a reason in the data file
+# (docs/published.md explains every one).
+EXPLAINED = {
+    ("v1-paper", "Conv 3×3", "madds_share"),             # 1.19% printed, 1.91% meant
+    ("v1-paper", "Conv MobileNet", "madds"),             # 4866 vs 4867.29M
+    ("v2-paper", "MobileNetV2 (1.4)", "madds"),          # 585 vs 582.2M
+    ("v2-paper", "MobileNetV2 (1.4)", "params"),         # 6.9 vs 6.06M
+    ("v2-paper", "MobileNetV1", "madds"),                # 575 vs 568.7M
+    ("tf-slim-v1", "MobileNet_v1_0.75_224", "madds"),    # the 0.75 rows omit the first conv
+    ("tf-slim-v1", "MobileNet_v1_0.75_192", "madds"),
+    ("tf-slim-v1", "MobileNet_v1_0.75_160", "madds"),
+    ("tf-slim-v1", "MobileNet_v1_0.75_128", "madds"),
+    ("tf-slim-v1", "MobileNet_v1_0.50_224", "madds"),    # 150 vs 149.4976M
+    ("tf-slim-v1", "MobileNet_v1_0.25_192", "madds"),    # 34 vs 30.2M
+    ("tf-keras-v1-docs", "1.0 MobileNet-224", "madds"),  # 529, a docstring typo
+}
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    return reproduce(load_published())
+
+
+def find(outcomes, source, label, quantity, table=""):
+    (o,) = [o for o in outcomes if (o.entry.source.key, o.entry.label, o.entry.quantity) ==
+            (source, label, quantity) and o.entry.table.startswith(table)]
+    return o
+
+
+# --- the comparison rule --------------------------------------------------------------------
+
+@pytest.mark.parametrize("exact, printed, how", [
+    (Fraction(290_675_200, 10**6), "290", "truncated"),           # V1 paper, Table 7
+    (Fraction(290_676_224, 10**6), "291", "rounded"),             # TF-slim README, same network
+    (Fraction(4_209_088, 10**6), "4.2", "truncated or rounded"),
+    (Fraction(300_774_272, 10**9), "0.30", "truncated or rounded"),  # trailing zero is a digit
+    (Fraction(4_253_864), "4,253,864", "truncated or rounded"),   # an exact integer
+    (Fraction(149_497_600, 10**6), "150", None),                  # 149.4976 → 149 either way
+    (Fraction(4_209_088, 10**6), "4.21", "rounded"),
+    (Fraction(4_209_088, 10**6), "4.20", "truncated"),
+    (Fraction(4_209_088, 10**6), "4.22", None),
+    (Fraction(1, 2), "1", "rounded"),                             # half rounds up
+])
+def test_printed_match(exact, printed, how):
+    assert printed_match(exact, printed) == how
+
+
+# --- the shipped record -----------------------------------------------------------------------
+
+def test_data_file_ships_in_the_package():
+    assert (files("mbcost") / "published.yaml").is_file()
+    assert default_path().is_file()
+
+
+def test_every_value_matches_or_is_explained(outcomes):
+    s = summarize(outcomes)
+    assert (s.unexplained, s.stale) == (0, 0), [o.entry.id for o in outcomes if o.failed]
+    explained = {(o.entry.source.key, o.entry.label, o.entry.quantity)
+                 for o in outcomes if o.status == "explained"}
+    assert explained == EXPLAINED
+    assert s.matched == len(outcomes) - len(EXPLAINED) and s.matched >= 120
+
+
+def test_v1_paper_values_are_recomputed_exactly(outcomes):
+    # conv1 3·3·3·32·112² = 10,838,016; the 13 separable pairs Σ (9·M + M·N)·D_F²;
+    # FC 1024·1000 — total 568,740,352 (tests/test_published.py sums it by hand)
+    o = find(outcomes, "v1-paper", "1.0 MobileNet-224", "madds", table="Table 6")
+    assert (o.value, o.entry.printed, o.match) == (568_740_352, "569", "rounded")
+    # Table 3, one 14×14 separable layer at α = 0.75: 9·384·14² + 384·384·14² = 29,578,752
+    o = find(outcomes, "v1-paper", "α = 0.75", "madds")
+    assert (o.value, o.entry.printed) == (9 * 384 * 196 + 384 * 384 * 196, "29.6") == (29_578_752, "29.6")
+    # ρ = 0.714 → R = round(159.94) = 160 → D_F = 10: 9·384·100 + 384²·100 = 15,091,200
+    o = find(outcomes, "v1-paper", "ρ = 0.714", "madds")
+    assert (o.value, o.resolution) == (15_091_200, (160, 160))
+    # Table 2's corrected share: 10,838,016 / 568,740,352 = 1.9056% → 1.91 rounded
+    o = find(outcomes, "v1-paper", "Conv 3×3", "madds_share")
+    assert (o.value, o.total) == (10_838_016, 568_740_352)
+    assert printed_match(o.scaled, "1.91") == "rounded" and o.match is None
+
+
+def test_framework_totals(outcomes):
+    # Keras: weights + 1,000 biases + 4 numbers × BN channels (10,944 for V1, 17,056 for V2)
+    assert find(outcomes, "keras-io", "MobileNet", "params").value == 4_209_088 + 1000 + 4 * 10_944
+    assert find(outcomes, "keras-io", "MobileNetV2", "params").value == 3_469_760 + 1000 + 4 * 17_056
+    # torchvision's num_params and "GFLOPS" (mult-adds really: 0.3008 G prints 0.30)
+    assert find(outcomes, "torchvision", "num_params", "params").value == 3_504_872
+    g = find(outcomes, "torchvision", "GFLOPS", "madds")
+    assert (g.value, g.match) == (300_774_272, "truncated or rounded")
+    assert printed_match(Fraction(2 * 300_774_272, 10**9), "0.30") is None  # real FLOPs print 0.60
+    # TF-slim: 1001 classes, classifier bias, 3 per BN channel: 4,210,112 + 1,001 + 32,832
+    assert find(outcomes, "tf-slim-v1", "MobileNet_v1_1.0_224", "params").value == 4_243_945
+
+
+def test_slim_v2_table_is_reproduced_in_full(outcomes):
+    rows = [o for o in outcomes if o.entry.source.key == "tf-slim-v2"]
+    assert len(rows) == 44 and all(o.status == "ok" for o in rows)  # 22 checkpoints × 2
+
+
+# --- the explanations say true things ----------------------------------------------------------
+
+def test_slim_075_rows_are_the_count_without_the_first_conv():
+    conv = mbcost.Convention(name="tf-slim", bn=3, bias=True, classes=1001)
+    for res, printed in ((224, "317"), (192, "233"), (160, "162"), (128, "104")):
+        r = mbcost.analyze("mobilenet_v1", alpha=0.75, resolution=res, convention=conv)
+        first = 3 * 3 * 3 * 24 * (res // 2) ** 2  # the 3×3 stem conv at α = 0.75
+        assert r["conv1"].madds == first
+        assert printed_match(Fraction(r.madds, 10**6), printed) is None
+        assert printed_match(Fraction(r.madds - first, 10**6), printed) is not None
+
+
+def test_conv_mobilenet_explanation():
+    # without the 1,024,000 classifier mult-adds Conv MobileNet would print 4866, but
+    # MobileNet in the same table would then print 567 instead of the published 569
+    conv_mn = mbcost.analyze("mobilenet_v1_conv").madds
+    mn = mbcost.analyze("mobilenet_v1").madds
+    assert printed_match(Fraction(conv_mn - 1_024_000, 10**6), "4866") is not None
+    assert printed_match(Fraction(mn - 1_024_000, 10**6), "569") is None
+
+
+def test_no_convention_reaches_v2_paper_6_9m():
+    # the most generous convention: bn 4, every bias, 1001 classes
+    r = mbcost.analyze("mobilenet_v2", alpha=1.4,
+                       convention=mbcost.Convention(bn=4, bias=True, classes=1001))
+    assert r.params == 6_158_505
+    assert printed_match(Fraction(r.params, 10**6), "6.9") is None
+
+
+# --- the check can fail ------------------------------------------------------------------------
+
+def test_a_tampered_entry_fails_in_the_library():
+    entry = next(e for e in load_published() if e.source.key == "v1-paper" and e.quantity == "madds"
+                 and e.label == "1.0 MobileNet-224")
+    assert check(entry).status == "ok"
+    assert check(dataclasses.replace(entry, printed="570")).status == "unexplained"
+    assert check(dataclasses.replace(entry, explained="no reason")).status == "stale"
+
+
+def tampered(tmp_path, old, new, count=1):
+    text = default_path().read_text(encoding="utf-8")
+    assert text.count(old) >= count, old
+    path = tmp_path / "published.yaml"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    return path
+
+
+def test_packaged_data_exits_zero(cli):
+    r = cli("reproduce")
+    assert r.code == 0, r.out[-2000:]
+    assert "✓" in r.out and "✗" in r.out and "FAIL" not in r.out
+    assert re.search(r"\d+ published values: \d+ match", r.out)
+
+
+def test_a_wrong_published_value_exits_one(cli, tmp_path):
+    path = tampered(tmp_path, 'madds: "569", params: "4.2"}', 'madds: "570", params: "4.2"}')
+    r = cli("reproduce", "--data", path)
+    assert r.code == 1
+    assert "✗ FAIL" in r.out and "570M" in r.out
+    j = cli("reproduce", "--data", path, "--format", "json")
+    assert j.code == 1
+    bad = [e for e in j.json()["entries"] if e["status"] == "unexplained"]
+    assert [(e["label"], e["published"], e["ours"]) for e in bad] == [("MobileNet", "570", 568_740_352)]
+    assert j.json()["summary"]["ok"] is False
+
+
+def test_an_explanation_that_starts_matching_is_stale(cli, tmp_path):
+    # 4,867,293,184 prints 4867: an explanation for a value that matches is out of date
+    path = tampered(tmp_path, 'madds: "4866"', 'madds: "4867"')
+    r = cli("reproduce", "--data", path, "--source", "v1-paper")
+    assert r.code == 1 and "✓ STALE" in r.out and "stale explanation" in r.out
+
+
+def test_a_mismatch_without_explanation_fails(cli, tmp_path):
+    path = tampered(tmp_path, "    madds_share: \"1.19\"\n        params_share: \"0.02\"\n        explained:\n"
+                              "          madds_share: >-\n",
+                    "    madds_share: \"1.19\"\n        params_share: \"0.02\"\n        note: >-\n")
+    r = cli("reproduce", "--data", path, "--format", "json", "--source", "v1-paper")
+    assert r.code == 1
+    (bad,) = [e for e in r.json()["entries"] if e["status"] != "ok" and e["explained"] is None]
+    assert (bad["type"], bad["published"], bad["ours"], bad["ours_total"]) == \
+        ("Conv 3×3", "1.19", 10_838_016, 568_740_352)
+
+
+# --- selection, formats, bad input -------------------------------------------------------------
+
+def test_source_filter(cli):
+    r = cli("reproduce", "--source", "slim", "--format", "json")
+    assert r.code == 0
+    entries = r.json()["entries"]
+    assert {e["source"] for e in entries} == {"tf-slim-v1", "tf-slim-v2"}
+    assert len(entries) == 16 * 2 + 22 * 2
+    # matching the citation text works too, case-insensitively
+    r = cli("reproduce", "--source", "SANDLER", "--format", "json")
+    assert {e["source"] for e in r.json()["entries"]} == {"v2-paper"}
+
+
+def test_json_entries_carry_the_convention_and_citation(cli):
+    r = cli("reproduce", "--source", "keras-summary", "--format", "json")
+    (v1, v2) = r.json()["entries"]
+    assert v1["convention"] == {"name": "keras-trainable", "bn": 2, "bias": True, "classes": None,
+                                "flops": False}
+    assert v1["ours"] == 4_231_976 and v2["ours"] == 3_504_872
+    assert "model.summary()" in v1["citation"] and isinstance(v1["ours"], int)
+
+
+def test_unknown_source_is_a_usage_error(cli):
+    r = cli("reproduce", "--source", "no-such-paper")
+    assert r.code == 2 and r.out == ""
+    assert r.err.startswith("error: --source:") and "v1-paper" in r.err
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('madds: "325", params: "2.6"}', 'madds: 325.0, params: "2.6"}', "expected the printed digits as a string"),
+    ("architecture: mobilenet_v1_shallow", "architecture: mobilenet_v9", "no built-in architecture"),
+    ("layers: [conv8]", "layers: [conv99]", "has no layer 'conv99'"),
+    ("  - source: v2-paper", "  - source: v3-paper", "unknown source 'v3-paper'"),
+    ("    convention: paper\n    rows:\n      - {type:", "    conventions: paper\n    rows:\n      - {type:",
+     "unknown key 'conventions'"),
+    ('madds: "307"', 'madds: "3.0.7"', "expected printed digits"),
+])
+def test_malformed_data_file(cli, tmp_path, old, new, message):
+    path = tampered(tmp_path, old, new)
+    r = cli("reproduce", "--data", path)
+    assert r.code == 2 and r.out == ""
+    assert len(r.err.strip().splitlines()) == 1
+    assert re.match(rf"error: {re.escape(str(path))}:\d+:\d+: ", r.err), r.err
+    assert message in r.err
+
+
+def test_malformed_data_raises_from_the_library(tmp_path):
+    path = tampered(tmp_path, 'madds: "307"', "madds: [307]")
+    with pytest.raises(PublishedDataError):
+        load_published(path)
+
+
+def test_missing_data_file(cli, tmp_path):
+    r = cli("reproduce", "--data", tmp_path / "nope.yaml")
+    assert r.code == 2 and "no such file" in r.err
+
+
+def test_help_has_examples(cli):
+    r = cli("reproduce", "--help")
+    assert r.code == 0 and "Examples" in r.out and "mbcost reproduce --source" in r.out
+
+
+def test_docs_table_agrees_with_the_tool(outcomes):
+    """docs/published.md lists every value with our count; it must say what the tool says."""
+    from collections import Counter
+    from pathlib import Path
+
+    from mbcost.reproduce import decimal_text
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "published.md").read_text(encoding="utf-8")
+    listed = Counter()
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 8 or not re.search(r"[✓✗]", line):
+            continue
+        for printed, ours in (cells[4:6], cells[6:8]):
+            if printed:
+                value, mark = ours.split(" ", 1)
+                listed[(cells[1], printed, value, mark == "✓")] += 1
+    expected = Counter()
+    for o in outcomes:
+        e = o.entry
+        label = e.label + (f" [{', '.join(e.layers)}]" if e.layers else "")
+        ours = decimal_text(o.scaled, 4) + "%" if e.unit == "%" else f"{o.value:,}"
+        expected[(label, e.printed + ("" if e.unit == "1" else e.unit), ours, o.status == "ok")] += 1
+    assert listed == expected
+
+
+def test_flops_convention_doubles_the_compared_value():
+    entry = next(e for e in load_published() if e.source.key == "torchvision" and e.label == "GFLOPS")
+    flops = dataclasses.replace(entry.convention, flops=True)
+    # 2 × 300,774,272 = 601,548,544 → 0.60 G; torchvision's 0.30 is mult-adds, not FLOPs
+    assert check(dataclasses.replace(entry, convention=flops, printed="0.60")).value == 601_548_544
+    assert check(dataclasses.replace(entry, convention=flops)).status == "unexplained"
