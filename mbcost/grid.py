@@ -319,6 +319,14 @@ def _factors(graph: Graph, conv: Convention):
     return [f.m for f in fs], sum(f.p0 for f in fs), [f.p1 for f in fs], fs
 
 
+def _rho_resolution(spec: ArchSpec, rho: Fraction) -> Pair:
+    try:
+        return input_resolution(spec, rho=rho)
+    except UsageError as exc:  # say ρ as typed (0.001), not as the fraction (1/1000)
+        exc.message = exc.message.replace(f"ρ = {rho} ", f"ρ = {_show(rho)} ")
+        raise
+
+
 def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
          rhos: Values = None, convention: Convention = PAPER) -> Sweep:
     """Exact mult-adds and parameters at every (α, resolution) — or (α, ρ) — of a grid
@@ -334,7 +342,7 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
         raise UsageError(f"{len(a_list):,} α × {max(len(r_list), len(rho_list)):,} resolutions is "
                          f"{n:,} configurations, more than {MAX_CONFIGS:,}", field="--alpha")
     if rho_list:
-        columns = [(p, input_resolution(spec, rho=p)) for p in rho_list]
+        columns = [(p, _rho_resolution(spec, p)) for p in rho_list]
     else:
         columns = [(None, input_resolution(spec, resolution=r)) for r in r_list] or [(None, spec.resolution)]
     distinct = list(dict.fromkeys(res for _, res in columns))
