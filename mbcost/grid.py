@@ -124,7 +124,9 @@ def _range(text: str, flag: str) -> list[Fraction]:
 
 def _show(x: Fraction) -> str:
     text = fmt_alpha(x) if x.denominator != 1 else str(x.numerator)
-    return text if len(text) <= 20 else format((Decimal(x.numerator) / Decimal(x.denominator)).normalize(), "g")
+    if len(text) <= 20:
+        return text
+    return format((Decimal(x.numerator) / Decimal(x.denominator)).normalize(), "g")
 
 
 def _checked(values: list[Fraction], check: Callable, flag: str) -> list:
@@ -286,7 +288,7 @@ def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair],
         groups.setdefault(_spatial_key(g), []).append(a)
 
     out: dict[tuple[Fraction, Pair], tuple[int, int]] = {}
-    for key, group in groups.items():
+    for group in groups.values():
         rep = graphs[group[0]]
         factorable = all(L.kind in FACTORS for L in rep.layers)
         factors = {a: _factors(graphs[a], conv) for a in group} if factorable else {}
@@ -297,26 +299,31 @@ def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair],
                 raise _context(exc, group[0], res)
             if not factorable:
                 for a in group:
-                    layers = run_graph(_at(graphs[a], res), conv)
+                    try:
+                        layers = run_graph(_at(graphs[a], res), conv)
+                    except MbcostError as exc:
+                        raise _context(exc, a, res)
                     out[a, res] = (sum(r.madds for r in layers), sum(r.params for r in layers))
                 continue
-            areas = [(s.input_shape if f.area == "in" else s.output_shape) for s, f in
-                     zip(shapes, factors[group[0]][3])]
-            areas = [h * w for h, w, _ in areas]
+            # which map's H·W each layer scales with depends on its kind only: same for the group
+            maps = [s.input_shape if f.area == "in" else s.output_shape
+                    for s, f in zip(shapes, factors[group[0]][3])]
+            areas = [h * w for h, w, _ in maps]
             for a in group:
                 m, p0, p1, _ = factors[a]
-                out[a, res] = (sum(map(mul, m, areas)), p0 + (sum(map(mul, p1, areas)) if any(p1) else 0))
+                out[a, res] = (sum(map(mul, m, areas)), p0 + (sum(map(mul, p1, areas)) if p1 else 0))
     return out
 
 
 def _factors(graph: Graph, conv: Convention):
-    """Per layer m, p1 (lists aligned with the layers), the sum of p0, and the Factors."""
+    """The graph's layers as (m per layer, Σ p0, p1 per layer or [] if all zero, the Factors)."""
     channels = {NETWORK_INPUT: graph.input_shape[2]}
     fs = []
     for L in graph.layers:
         fs.append(FACTORS[L.kind](L, channels[L.inputs[0]], conv))
         channels[L.name] = L.c
-    return [f.m for f in fs], sum(f.p0 for f in fs), [f.p1 for f in fs], fs
+    p1 = [f.p1 for f in fs]
+    return [f.m for f in fs], sum(f.p0 for f in fs), p1 if any(p1) else [], fs
 
 
 def _rho_resolution(spec: ArchSpec, rho: Fraction) -> Pair:
