@@ -107,10 +107,13 @@ def run_graph(graph: Graph, convention: Convention = PAPER) -> tuple[LayerResult
         try:
             cost = layer_cost(layer, inputs, convention)
         except GraphError as exc:
-            exc.field = exc.field or layer.name
-            if exc.field == layer.name:
-                exc.message = f"layer {layer.name} (layers[{layer.row}] of {graph.source}): {exc.message}"
-                exc.field = None
+            # the cost functions know the layer, not the file: name the row it came from, where
+            # it is, and the layer, as spec errors do (file:line:col: layers[3]: layer conv4: …)
+            if exc.field in (None, layer.name):
+                exc.field = f"layers[{layer.row}]"
+                exc.message = f"layer {layer.name}: {exc.message}"
+            if not str(exc.where):
+                exc.where = graph.where(layer)
             raise
         shapes[layer.name] = cost.output_shape
         out.append(LayerResult(layer, inputs[0], cost.output_shape, cost.madds, cost.params))

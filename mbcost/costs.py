@@ -41,8 +41,8 @@ def out_size(layer: Layer, size: int, k: int, s: int) -> int:
     """'same': ceil(in / s) (TensorFlow's rule); 'valid': floor((in − k) / s) + 1."""
     n = -(-size // s) if layer.padding == "same" else (size - k) // s + 1
     if n < 1:
-        raise GraphError(f"feature map shrinks below 1×1 ({size} wide input, {k}-wide kernel, "
-                         f"{layer.padding} padding)", field=layer.name)
+        raise GraphError(f"feature map shrinks below 1×1: the {k}-wide kernel ({layer.padding} "
+                         f"padding) does not fit the {size}-wide input", field=layer.name)
     return n
 
 
@@ -102,7 +102,8 @@ def add_cost(layer: Layer, inputs: list[Shape], conv: Convention) -> Cost:
     """Residual add: free in the papers' count; both inputs must have the same shape."""
     a, b = inputs
     if a != b:
-        raise GraphError(f"cannot add shapes {_fmt(a)} and {_fmt(b)}", field=layer.name)
+        raise GraphError(f"cannot add {layer.inputs[1]} ({_fmt(b)}) to {layer.inputs[0]} ({_fmt(a)}): "
+                         "the shapes differ", field=layer.name)
     return Cost(0, 0, a)
 
 

@@ -174,4 +174,5 @@ def expand(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pair | Non
         getattr(ex, row.kind)(row)
     res = resolution or spec.resolution
     return Graph(name=spec.name, source=spec.source, alpha=alpha, resolution=res,
-                 input_shape=(res[0], res[1], ex.channels[NETWORK_INPUT]), layers=tuple(ex.layers))
+                 input_shape=(res[0], res[1], ex.channels[NETWORK_INPUT]), layers=tuple(ex.layers),
+                 row_where=tuple(_where(spec, row, None) for row in spec.rows))

@@ -6,8 +6,10 @@ draws the same line between decoding block strings and building modules).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+
+from .errors import Where
 
 Pair = tuple[int, int]
 Shape = tuple[int, int, int]  # (H, W, C), as the papers print "112×112×32"
@@ -53,6 +55,12 @@ class Graph:
     resolution: Pair
     input_shape: Shape
     layers: tuple[Layer, ...]
+    # where each architecture row is in its file (by Layer.row), so a layer that fails while
+    # being costed can be reported as file:line:col like a bad field
+    row_where: tuple[Where, ...] = field(default=(), compare=False, repr=False)
+
+    def where(self, layer: Layer) -> Where:
+        return self.row_where[layer.row] if layer.row < len(self.row_where) else Where(self.source)
 
     def edges(self) -> list[tuple[str, str]]:
         """(producer, consumer) pairs, residual shortcuts included."""

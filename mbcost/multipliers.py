@@ -6,6 +6,7 @@ c·α is never a binary-float approximation (docs/format.md, "Width rounding").
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 
 from .errors import UsageError
@@ -46,11 +47,22 @@ def _fraction(value, flag: str, symbol: str) -> Fraction:
         return value
     if isinstance(value, bool):
         raise UsageError(f"expected a number for {symbol}, got {value}", field=flag)
+    if isinstance(value, int):
+        return Fraction(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise UsageError(f"expected a finite number for {symbol}, got {value}", field=flag)
         value = repr(value)  # the shortest decimal that round-trips: 0.35 → 7/20
     text = str(value).strip()
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise UsageError(f"expected a finite number for {symbol}, got {text!r}", field=flag)
+    # Fraction("1e-100000000") builds a 100-million-digit integer: a hang, not an answer
+    exponent = re.search(r"[eE]([+-]?\d+)$", text.replace("_", ""))
+    if len(text) > 50:
+        raise UsageError(f"expected a number for {symbol}, got a {len(text)}-character value", field=flag)
+    if exponent and abs(int(exponent.group(1))) > 50:
+        raise UsageError(f"expected a number for {symbol} between 1e-50 and {MAX_ALPHA}, got {text!r}",
+                         field=flag)
     try:
         out = Fraction(text.replace("_", ""))
     except (ValueError, ZeroDivisionError):

@@ -143,6 +143,7 @@ class _Fields:
         return self._int(key, self.data[key], (key,), lo, hi)
 
     def _int(self, key, value, sub, lo, hi) -> int:
+        given = value  # 1e300 is reported as written, not as its 301 digits
         # bool is an int in Python; a YAML 'true' is never a channel count
         if isinstance(value, float) and value.is_integer() and math.isfinite(value):
             value = int(value)
@@ -151,9 +152,9 @@ class _Fields:
             self.fail(self.path + sub, f"expected {what}, got {_describe(value)}")
         if value < lo:
             what = "a positive integer" if lo == 1 else f"an integer ≥ {lo}"
-            self.fail(self.path + sub, f"expected {what}, got {value}")
+            self.fail(self.path + sub, f"expected {what}, got {_describe(given)}")
         if value > hi:
-            self.fail(self.path + sub, f"expected at most {hi}, got {value}")
+            self.fail(self.path + sub, f"expected at most {hi}, got {_describe(given)}")
         return value
 
     def pair(self, key: str, default: Pair, *, hi: int) -> Pair:
@@ -182,7 +183,7 @@ class _Fields:
             return default
         value = self.data[key]
         if value not in choices or not isinstance(value, str):
-            hint = did_you_mean(str(value), choices)
+            hint = did_you_mean(value, choices) if isinstance(value, str) else None
             more = f" (did you mean {hint!r}?)" if hint else ""
             self.fail(self.path + (key,), f"expected one of {', '.join(choices)}, got {_describe(value)}{more}")
         return value
@@ -218,6 +219,8 @@ def _describe(value: Any) -> str:
         return "a mapping" if isinstance(value, dict) else "a list"
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:37] + "...")
+    if isinstance(value, int) and len(str(abs(value))) > 15:
+        return f"a {len(str(abs(value)))}-digit number"
     return repr(value)
 
 
@@ -250,8 +253,8 @@ def _row(doc: Document, i: int) -> Row:
     if "kind" not in item:
         raise SpecError(f"missing 'kind' (one of {', '.join(KINDS)})", field=label, where=doc.where(path))
     kind = item["kind"]
-    if kind not in ROW_KEYS:
-        hint = did_you_mean(str(kind), KINDS)
+    if not isinstance(kind, str) or kind not in ROW_KEYS:
+        hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else None
         more = f"; did you mean {hint!r}?" if hint else f"; expected one of {', '.join(KINDS)}"
         raise SpecError(f"unknown layer kind {_describe(kind)}{more}", field=f"{label}.kind",
                         where=doc.where(path + ("kind",)))
@@ -264,7 +267,9 @@ def _row(doc: Document, i: int) -> Row:
         if key in ROW_KEYS[kind]:
             kw[key] = f.bool(key)
     if "scale" in ROW_KEYS[kind]:
-        kw["scale"] = {True: "always", False: "never", "up": "up"}.get(f.data.get("scale", True))
+        scale = f.data.get("scale", True)  # not a dict key yet: it may be a list, or 1 (== True)
+        kw["scale"] = {True: "always", False: "never", "up": "up"}.get(scale) \
+            if isinstance(scale, bool) or scale == "up" else None
         if kw["scale"] is None:
             f.fail(path + ("scale",), f"expected true, false or up, got {_describe(f.data['scale'])}")
     if "padding" in ROW_KEYS[kind]:

@@ -23,10 +23,14 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 MAX_FILE_BYTES = 1 << 20
 MAX_NODES = 100_000  # an expanded document bigger than this is an alias bomb, not an architecture
+MAX_DEPTH = 50  # an architecture nests 3 deep; this bounds our recursion (and a self-referencing alias)
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:" + t for t in ("map", "seq", "str", "int", "float", "bool", "null")
 }
+# YAML 1.1 resolves `2001-12-14` to a date and a lone `=` to a "value" node; nobody writing an
+# architecture means either, so they stay the text they are and fail validation as such.
+_TEXT_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
 
 Path_ = tuple  # (key or index, ...) from the document root
 
@@ -88,10 +92,19 @@ def parse(text: str, source: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Where(source, mark.line + 1, mark.column + 1) if mark else Where(source)
-        problem = exc.problem or exc.context or "invalid YAML"
+        # "while parsing a flow mapping, did not find expected ',' or '}'"
+        problem = ", ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         raise SpecError(f"invalid YAML: {problem}", where=where) from None
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, only an offset
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        ch = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise SpecError(f"invalid YAML: control character U+{ch:04X} is not allowed",
+                        where=Where(source, line, col)) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}", where=Where(source)) from None
+    except RecursionError:  # the pure-Python composer on deep nesting (libyaml stops at 1000)
+        raise SpecError(f"nested more than {MAX_DEPTH} levels deep", where=Where(source)) from None
     finally:
         loader.dispose()
     if root is None:
@@ -103,6 +116,9 @@ def parse(text: str, source: str) -> Document:
 
 
 def _build(node: yaml.Node, path: Path_, doc: Document, budget: list[int]) -> Any:
+    if len(path) > MAX_DEPTH:
+        raise SpecError(f"nested more than {MAX_DEPTH} levels deep",
+                        where=Where(doc.source, *_mark(node)))
     budget[0] -= 1
     if budget[0] < 0:
         raise SpecError(
@@ -110,37 +126,58 @@ def _build(node: yaml.Node, path: Path_, doc: Document, budget: list[int]) -> An
             where=Where(doc.source, *_mark(node)),
         )
     doc.value_marks.setdefault(path, _mark(node))
+    if node.tag in _TEXT_TAGS and isinstance(node, yaml.ScalarNode):
+        return node.value
     if node.tag not in _PLAIN_TAGS:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!", 1)  # as the user wrote it
         raise SpecError(
-            f"YAML tag {node.tag!r} is not allowed; only plain mappings, lists and scalars",
-            where=Where(doc.source, *_mark(node)),
+            f"YAML tag {tag!r} is not allowed; only plain mappings, lists and scalars",
+            field=_field(path), where=Where(doc.source, *_mark(node)),
         )
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                message = "merge keys '<<' are not supported; write the keys out" \
+                    if isinstance(key_node, yaml.ScalarNode) else "keys must be plain names, got a " + \
+                    ("list" if isinstance(key_node, yaml.SequenceNode) else "mapping")
                 raise SpecError(
-                    "keys must be plain names (merge keys '<<' are not supported)",
-                    where=Where(doc.source, *_mark(key_node)),
+                    message,
+                    field=_field(path), where=Where(doc.source, *_mark(key_node)),
                 )
             key = str(key_node.value)
             if key in out:
                 raise SpecError(
-                    f"duplicate key {key!r}", where=Where(doc.source, *_mark(key_node))
+                    f"duplicate key {key!r}", field=_field(path + (key,)),
+                    where=Where(doc.source, *_mark(key_node)),
                 )
             doc.key_marks[path + (key,)] = _mark(key_node)
             out[key] = _build(value_node, path + (key,), doc, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, path + (i,), doc, budget) for i, item in enumerate(node.value)]
-    return _scalar(node, doc)
+    return _scalar(node, path, doc)
+
+
+def _field(path: Path_) -> str | None:
+    """('layers', 3, 's') → 'layers[3].s', the way messages name a value."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or None
 
 
 _scalar_constructor = yaml.SafeLoader("")
 
 
-def _scalar(node: yaml.ScalarNode, doc: Document) -> Any:
+def _scalar(node: yaml.ScalarNode, path: Path_, doc: Document) -> Any:
     try:
         return _scalar_constructor.construct_object(node)
-    except (yaml.YAMLError, ValueError, OverflowError) as exc:
-        raise SpecError(f"bad value: {exc}", where=Where(doc.source, *_mark(node))) from None
+    except (yaml.YAMLError, ValueError, OverflowError):
+        # an explicit !!int / !!float on text that is not one, or an integer past Python's
+        # 4300-digit conversion limit
+        what = {"int": "an integer", "float": "a number", "bool": "true or false"}.get(
+            node.tag.rsplit(":", 1)[-1], node.tag)
+        text = repr(node.value) if len(node.value) <= 40 else f"a {len(node.value)}-character value"
+        raise SpecError(f"expected {what}, got {text}", field=_field(path),
+                        where=Where(doc.source, *_mark(node))) from None

@@ -2,7 +2,7 @@
 
 Exit codes, for every command: 0 success, 1 a check failed (verify, check, reproduce),
 2 bad input (file, flag or value) — always one line on stderr, never a traceback
-unless ``--debug`` is given.
+unless ``--debug`` is given; 3 a bug in mbcost (also one line; ``--debug`` for the traceback).
 """
 from __future__ import annotations
 
@@ -47,14 +47,37 @@ class MbcostGroup(TyperGroup):
                 raise
             hint = f" (see 'mbcost {exc.ctx.info_name} --help')" if getattr(exc, "ctx", None) and \
                 exc.ctx.parent else " (see 'mbcost --help')"
-            typer.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
+            typer.echo(f"error: {_one_line(_click_message(exc))}{hint}", err=True)
             code = 2
         except _ABORTS:
             typer.echo("error: aborted", err=True)
             code = 1
+        except OSError as exc:  # stdout on a full disk or closed: the output is incomplete
+            if debug:
+                raise
+            typer.echo(f"error: cannot write the output: {_one_line(exc.strerror or str(exc))}", err=True)
+            code = 2
+        except Exception as exc:  # a bug; the user still gets one line, and a way to see more
+            if debug:
+                raise
+            typer.echo(f"error: internal error (a bug in mbcost, please report it): "
+                       f"{type(exc).__name__}: {_one_line(str(exc))[:200]}; rerun with --debug "
+                       "for the traceback", err=True)
+            code = 3
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _click_message(exc) -> str:
+    """A bad flag value as our own flag errors read (``--format: 'xml' is not one of …``)."""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, click.exceptions.BadParameter) and param is not None \
+            and not isinstance(exc, click.exceptions.MissingParameter):
+        name = param.opts[0] if param.param_type_name == "option" and param.opts \
+            else param.human_readable_name
+        return f"{name}: {exc.message}"
+    return exc.format_message()
 
 
 app = typer.Typer(
