@@ -1,0 +1,391 @@
+"""Bad input gets one clear line, exit code 2, never a traceback, and nothing is lost (issue 6).
+
+Every file in tests/bad/ is a bad architecture. Its first line says what the message must
+contain (``# expect: …``); optional ``# field: …`` and ``# at: line:col`` lines say which field
+and which position it must name. Each file runs through every command that reads an
+architecture, found on the Typer app, so a command added later is checked without touching
+this file. docs/errors.md describes the format and lists the checks.
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+import threading
+import tracemalloc
+from pathlib import Path
+
+import pytest
+import typer
+import typer.testing
+
+from conftest import ROOT
+from mbcost.cli import app
+from mbcost.errors import GraphError, SpecError
+
+BAD = ROOT / "tests" / "bad"
+BUILTIN = "mobilenet_v1"
+PWNED = Path("/tmp/mbcost-pwned")  # what the python-tag files in tests/bad/ try to create
+
+# How a command that reads an architecture is given one ("{arch}" is the file under test).
+# A command not listed gets the file in each of its arguments in turn, a built-in in the others.
+RECIPES = {
+    "check": [["check", "{arch}", "--max-madds", "1000000000000"],
+              ["check", BUILTIN, "--max-madds", "1000000000000", "--baseline", "{arch}"]],
+    "diff": [["diff", "{arch}", BUILTIN], ["diff", BUILTIN, "{arch}"]],
+}
+
+
+COMMAND = typer.main.get_command(app)
+
+
+@pytest.fixture(autouse=True)
+def _build_the_command_once(monkeypatch):
+    """typer's runner rebuilds the click command from the annotations on every invoke (~14 ms);
+    this file makes ~2,000 invocations through conftest's `cli`, so they share one build."""
+    monkeypatch.setattr(typer.testing, "_get_command", lambda _app: COMMAND, raising=False)
+
+
+def _commands():
+    return COMMAND.commands
+
+
+def _has_option(name: str, flag: str) -> bool:
+    return any(flag in getattr(p, "opts", ()) for p in _commands()[name].params)
+
+
+def arch_invocations() -> list[tuple[str, list[str]]]:
+    out = []
+    for name, cmd in sorted(_commands().items()):
+        arguments = [p for p in cmd.params if p.param_type_name == "argument"]
+        if not arguments:
+            continue
+        recipes = RECIPES.get(name) or [
+            [name] + ["{arch}" if j == i else BUILTIN for j in range(len(arguments))]
+            for i in range(len(arguments))
+        ]
+        out += [(name, recipe) for recipe in recipes]
+    return out
+
+
+INVOCATIONS = arch_invocations()
+INVOCATION_IDS = [" ".join(r).replace("{arch}", "FILE") for _, r in INVOCATIONS]
+
+
+def _fill(recipe: list[str], arch: str) -> list[str]:
+    return [arch if a == "{arch}" else a for a in recipe]
+
+
+def assert_one_line_error(run, *parts: str) -> str:
+    """Exit 2, exactly one line on stderr starting 'error: ', containing every part."""
+    assert "Traceback" not in run.err + run.out, run.err
+    assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+    assert run.code == 2, (run.code, run.err)
+    lines = run.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), run.err
+    for part in parts:
+        assert part in lines[0], (part, lines[0])
+    return lines[0]
+
+
+# --- the corpus ---------------------------------------------------------------------------------
+
+
+def corpus() -> list[Path]:
+    return sorted(BAD.glob("*.yaml"))
+
+
+def expectations(path: Path) -> dict[str, str]:
+    """The '# expect:', '# field:' and '# at:' lines at the top of a corpus file."""
+    head = path.read_bytes().split(b"\n")[:3]
+    out = {}
+    for line in head:
+        m = re.match(rb"# (expect|field|at): (.*)$", line)
+        if m:
+            out[m.group(1).decode()] = m.group(2).decode("utf-8")
+    return out
+
+
+def test_corpus_is_well_formed():
+    files = corpus()
+    assert len(files) >= 100
+    for f in files:
+        assert f.read_bytes().startswith(b"# expect: "), f"{f.name}: first line must be '# expect: …'"
+        at = expectations(f).get("at")
+        assert at is None or re.fullmatch(r"\d+:\d+", at), f.name
+
+
+@pytest.fixture
+def in_root(monkeypatch):
+    """Run from the repository root, so files are given as relative paths, as people type them."""
+    monkeypatch.chdir(ROOT)
+
+
+def _check_corpus_message(run, rel: str, expect: dict[str, str]) -> None:
+    line = assert_one_line_error(run, expect["expect"])
+    assert line.startswith(f"error: {rel}:"), line
+    if "at" in expect:
+        assert line.startswith(f"error: {rel}:{expect['at']}: "), line
+    if "field" in expect:
+        assert f": {expect['field']}: " in line, line
+
+
+@pytest.mark.parametrize("invocation", INVOCATIONS, ids=INVOCATION_IDS)
+@pytest.mark.parametrize("bad", corpus(), ids=lambda p: p.stem)
+def test_corpus(cli, in_root, tmp_path, bad, invocation):
+    name, recipe = invocation
+    rel = str(bad.relative_to(ROOT))
+    expect = expectations(bad)
+    PWNED.unlink(missing_ok=True)
+
+    run = cli(*_fill(recipe, rel))
+    _check_corpus_message(run, rel, expect)
+    assert run.out == "", "nothing on stdout when the input is bad"
+
+    if _has_option(name, "--output"):
+        absent = tmp_path / "out" / "result.txt"
+        absent.parent.mkdir()
+        run = cli(*_fill(recipe, rel), "--output", absent)
+        _check_corpus_message(run, rel, expect)
+        assert list(absent.parent.iterdir()) == [], "no output file (or temporary) appears"
+
+        existing = tmp_path / "existing.txt"
+        existing.write_bytes(b"precious \x00 bytes\n")
+        before = existing.stat()
+        run = cli(*_fill(recipe, rel), "--output", existing)
+        _check_corpus_message(run, rel, expect)
+        assert existing.read_bytes() == b"precious \x00 bytes\n"
+        assert existing.stat().st_mtime_ns == before.st_mtime_ns
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.txt", "out"]
+    assert not PWNED.exists(), "a YAML tag ran a command"
+
+
+# --- files that cannot be in the corpus --------------------------------------------------------
+
+
+@pytest.mark.parametrize("invocation", INVOCATIONS, ids=INVOCATION_IDS)
+def test_empty_file(cli, tmp_path, invocation):
+    f = tmp_path / "empty.yaml"
+    f.write_bytes(b"")
+    assert_one_line_error(cli(*_fill(invocation[1], str(f))),
+                          f"error: {f}:1:1: file is empty, expected a YAML mapping")
+
+
+def test_file_over_one_mebibyte(cli, tmp_path):
+    f = tmp_path / "huge.yaml"
+    f.write_bytes(b"# padding\n" * (2**20 // 10 + 1))  # 1,048,580 bytes: 4 over the limit
+    assert_one_line_error(cli("report", f), f"error: {f}: file is larger than 1048576 bytes")
+
+
+@pytest.mark.parametrize("invocation", INVOCATIONS, ids=INVOCATION_IDS)
+def test_directory(cli, tmp_path, invocation):
+    assert_one_line_error(cli(*_fill(invocation[1], str(tmp_path))),
+                          f"error: {tmp_path}: is a directory, expected a YAML file")
+
+
+@pytest.mark.parametrize("invocation", INVOCATIONS, ids=INVOCATION_IDS)
+def test_missing_path(cli, tmp_path, invocation):
+    f = tmp_path / "nets" / "my_net.yaml"
+    assert_one_line_error(cli(*_fill(invocation[1], str(f))), f"error: {f}: no such file")
+
+
+@pytest.mark.parametrize("invocation", INVOCATIONS, ids=INVOCATION_IDS)
+def test_unknown_name_suggests_a_builtin(cli, invocation):
+    line = assert_one_line_error(cli(*_fill(invocation[1], "mobilenet_v3")),
+                                 "unknown architecture 'mobilenet_v3'")
+    assert "did you mean 'mobilenet_v2'?" in line or "did you mean 'mobilenet_v1'?" in line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode; "
+                    "test_unreadable_path_simulated covers the same path")
+def test_unreadable_path(cli, tmp_path):
+    f = tmp_path / "secret.yaml"
+    f.write_text((ROOT / "configs" / "mobilenet_v1.yaml").read_text())
+    f.chmod(0)
+    try:
+        assert_one_line_error(cli("report", f), f"error: {f}: permission denied")
+    finally:
+        f.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+@pytest.mark.parametrize("invocation", INVOCATIONS, ids=INVOCATION_IDS)
+def test_unreadable_path_simulated(cli, tmp_path, monkeypatch, invocation):
+    f = tmp_path / "secret.yaml"
+    f.write_text((ROOT / "configs" / "mobilenet_v1.yaml").read_text())
+    real_open = Path.open
+
+    def denied(self, *args, **kwargs):
+        if self == f:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)
+    assert_one_line_error(cli(*_fill(invocation[1], str(f))), f"error: {f}: permission denied")
+
+
+def test_python_tags_never_run(cli, in_root):
+    for name in ("python_object_apply", "python_object_new", "python_name"):
+        PWNED.unlink(missing_ok=True)
+        rel = f"tests/bad/{name}.yaml"
+        assert_one_line_error(cli("report", rel), "is not allowed")
+        assert not PWNED.exists()
+
+
+def test_billion_laughs_is_refused_with_bounded_memory():
+    """9 levels of 9 aliases would expand to 9⁹ ≈ 387 million strings; we stop at 100,000 values."""
+    from mbcost.spec import load_spec
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpecError, match=r"expands to more than 100000 values"):
+            load_spec(BAD / "billion_laughs.yaml")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 100 * 2**20, f"peak {peak} bytes"
+
+
+# --- flags --------------------------------------------------------------------------------------
+
+# (flags, the flag the message must name, what report's message says)
+FLAG_CASES = [
+    (["--alpha", "0"], "--alpha", "expected a width multiplier α > 0 and ≤ 64, got 0"),
+    (["--alpha", "-1"], "--alpha", "expected a width multiplier α > 0 and ≤ 64, got -1"),
+    (["--alpha", "nan"], "--alpha", "expected a finite number for α, got 'nan'"),
+    (["--alpha", "inf"], "--alpha", "expected a finite number for α, got 'inf'"),
+    (["--alpha", "abc"], "--alpha", "expected a number for α, got 'abc'"),
+    (["--alpha", "1e-100000000"], "--alpha", "expected a number for α between 1e-50 and 64"),
+    (["--resolution", "-1"], "--resolution", "expected a resolution from 1 to 65536, got -1"),
+    (["--resolution", "0"], "--resolution", "expected a resolution from 1 to 65536, got 0"),
+    (["--resolution", "big"], "--resolution", "expected a positive integer resolution, got 'big'"),
+    (["--rho", "0"], "--rho", "expected a resolution multiplier ρ > 0 and ≤ 64, got 0"),
+    (["--rho", "0.001"], "--rho", "ρ = 0.001 gives an input of 0×0"),  # round(0.001 · 224) = 0
+    (["--resolution", "160", "--rho", "0.5"], "--rho", "give either --resolution or --rho, not both"),
+    (["--format", "xml"], "--format", "'xml' is not one of"),
+    (["--bn", "7"], "--bn", "expected 0, 1, 2, 3 or 4 numbers per batch-norm channel, got 7"),
+    (["--classes", "0"], "--classes", "expected a positive number of classes, got 0"),
+    (["--profile", "pytorch"], "--profile", "expected one of paper, torchvision, keras, got 'pytorch'"),
+]
+
+
+def _flag_runs():
+    """Each case through every command that has the flags; report's exact wording is checked,
+    every command's message must name the flag and repeat the value given."""
+    for flags, flag, report_says in FLAG_CASES:
+        shown = flags[1] if len(flags) == 2 else ""
+        for name, recipe in INVOCATIONS:
+            if all(_has_option(name, f) for f in flags[::2]):
+                yield pytest.param(name, _fill(recipe, BUILTIN), flags, flag, shown,
+                                   report_says if name == "report" else "",
+                                   id=f"{' '.join(flags)}-{' '.join(recipe[:1])}")
+
+
+@pytest.mark.parametrize("name, argv, flags, flag, shown, says", list(_flag_runs()))
+def test_flag_errors(cli, tmp_path, name, argv, flags, flag, shown, says):
+    run = cli(*argv, *flags)
+    assert_one_line_error(run, f"error: {flag}: ", shown, says)
+    assert run.out == ""
+    if _has_option(name, "--output"):
+        out = tmp_path / "out.json"
+        assert_one_line_error(cli(*argv, *flags, "--output", out), f"error: {flag}: ")
+        assert not out.exists()
+
+
+def _output_commands():
+    return [pytest.param(r, id=" ".join(r)) for name, r in INVOCATIONS if _has_option(name, "--output")]
+
+
+@pytest.mark.parametrize("recipe", _output_commands())
+def test_output_in_a_missing_folder(cli, tmp_path, recipe):
+    out = tmp_path / "no" / "such" / "folder" / "x.json"
+    assert_one_line_error(cli(*_fill(recipe, BUILTIN), "--output", out),
+                          f"error: --output: folder {out.parent} does not exist")
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("recipe", _output_commands())
+def test_output_is_a_directory(cli, tmp_path, recipe):
+    assert_one_line_error(cli(*_fill(recipe, BUILTIN), "--output", tmp_path),
+                          "error: --output: ", "is a directory")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_replaces_an_existing_file_only_on_success(cli, tmp_path):
+    out = tmp_path / "costs.json"
+    out.write_text("old\n")
+    out.chmod(0o640)
+    bad = cli("report", BAD / "c_nan.yaml", "--format", "json", "--output", out)
+    assert_one_line_error(bad, "layers[0].c: expected a positive integer, got nan")
+    assert out.read_text() == "old\n"
+    ok = cli("report", BUILTIN, "--format", "json", "--output", out)
+    assert ok.code == 0 and ok.out == "" and ok.err == ""
+    import json
+
+    assert json.loads(out.read_text())["totals"] == {"madds": 568_740_352, "params": 4_209_088}
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640, "the file keeps its mode"
+    assert [p.name for p in tmp_path.iterdir()] == ["costs.json"], "no temporary left behind"
+
+
+def test_output_through_a_symlink_replaces_the_target_and_keeps_the_link(cli, tmp_path):
+    target = tmp_path / "real.csv"
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    assert cli("report", BUILTIN, "--format", "csv", "--output", link).code == 0
+    assert link.is_symlink() and target.read_text().startswith("name,kind,")
+
+
+def test_output_to_a_fifo_writes_into_it_and_keeps_it_a_fifo(cli, tmp_path):
+    """Renaming a temporary over a FIFO (or /dev/null) would replace the special file itself."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    run = cli("report", BUILTIN, "--format", "csv", "--output", fifo)
+    reader.join(timeout=30)
+    assert run.code == 0 and stat.S_ISFIFO(fifo.stat().st_mode)
+    assert got and got[0].startswith(b"name,kind,")
+
+
+# --- the error path itself ----------------------------------------------------------------------
+
+
+def test_graph_errors_name_file_position_row_and_layer(in_root):
+    """A GraphError raised while costing (field = the layer name) is rewritten like a spec error."""
+    from mbcost import analyze
+
+    with pytest.raises(GraphError) as info:
+        analyze("tests/bad/shrink_in_repeat.yaml")
+    exc = info.value
+    # the row '  - {kind: conv, c: 8, k: 3, padding: valid, n: 3, name: squeeze}' is line 8, its
+    # mapping starts at column 5
+    assert (exc.where.file, exc.where.line, exc.where.column) == ("tests/bad/shrink_in_repeat.yaml", 8, 5)
+    assert exc.field == "layers[1]" and exc.message.startswith("layer squeeze.2: ")
+    assert str(exc).startswith("tests/bad/shrink_in_repeat.yaml:8:5: layers[1]: layer squeeze.2: ")
+
+
+def test_debug_shows_the_exception(cli, in_root):
+    run = cli("--debug", "report", "tests/bad/c_nan.yaml")
+    assert isinstance(run.exception, SpecError) and run.exception.field == "layers[0].c"
+
+
+def test_a_bug_is_one_line_with_exit_3_and_debug_shows_it(cli, monkeypatch):
+    import mbcost.cli.report as report_cli
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(report_cli, "analyze", broken)
+    run = cli("report", BUILTIN)
+    assert run.code == 3 and "Traceback" not in run.err
+    assert run.err.splitlines() == [
+        "error: internal error (a bug in mbcost, please report it): ZeroDivisionError: division by "
+        "zero; rerun with --debug for the traceback"]
+    assert isinstance(cli("report", BUILTIN, "--debug").exception, ZeroDivisionError)
+
+
+def test_messages_are_one_line_even_when_the_input_has_newlines(cli, tmp_path):
+    f = tmp_path / "nl.yaml"
+    f.write_text('input: {resolution: 224}\nname: "two\\nlines"\nlayers:\n  - {kind: add, from: "a\\nb"}\n')
+    assert_one_line_error(cli("report", f), f"error: {f}:4:23: layers[0].from: ")
