@@ -2,6 +2,8 @@ import json
 from pathlib import Path
 
 import pytest
+import typer
+import typer.testing
 from typer.testing import CliRunner
 
 from mbcost.cli import app
@@ -20,6 +22,21 @@ class Run:
 
     def json(self):
         return json.loads(self.out)
+
+
+# typer's runner rebuilds the click command from the annotations on every invoke (~14 ms);
+# the suite makes thousands of invocations, so they share one build.
+COMMAND = typer.main.get_command(app)
+
+
+def all_commands() -> dict:
+    """Every subcommand, loaded (the app imports a command's module only when it runs)."""
+    return {name: COMMAND.get_command(None, name) for name in COMMAND.list_commands(None)}
+
+
+@pytest.fixture(autouse=True)
+def _build_the_command_once(monkeypatch):
+    monkeypatch.setattr(typer.testing, "_get_command", lambda _app: COMMAND, raising=False)
 
 
 @pytest.fixture

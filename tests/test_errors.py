@@ -17,10 +17,8 @@ from pathlib import Path
 
 import pytest
 import typer
-import typer.testing
 
-from conftest import ROOT
-from mbcost.cli import app
+from conftest import ROOT, all_commands
 from mbcost.errors import GraphError, SpecError
 
 BAD = ROOT / "tests" / "bad"
@@ -36,18 +34,8 @@ RECIPES = {
 }
 
 
-COMMAND = typer.main.get_command(app)
-
-
-@pytest.fixture(autouse=True)
-def _build_the_command_once(monkeypatch):
-    """typer's runner rebuilds the click command from the annotations on every invoke (~14 ms);
-    this file makes ~2,000 invocations through conftest's `cli`, so they share one build."""
-    monkeypatch.setattr(typer.testing, "_get_command", lambda _app: COMMAND, raising=False)
-
-
 def _commands():
-    return COMMAND.commands
+    return all_commands()
 
 
 def _has_option(name: str, flag: str) -> bool:

@@ -26,11 +26,11 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import COMMAND, ROOT, all_commands
 from mbcost.cli import app
 from mbcost.spec import KINDS, ROW_KEYS
 
-COMMAND = typer.main.get_command(app)
+COMMANDS = all_commands()
 BUILTIN = "mobilenet_v1"
 CONFIGS = {p.stem: yaml.safe_load(p.read_text()) for p in sorted((ROOT / "configs").glob("*.yaml"))}
 CHECKING = {"verify", "check"}  # commands whose exit 1 means "a check failed", not a crash
@@ -40,7 +40,7 @@ HANG_SECONDS = 20
 def _invocations() -> list[list[str]]:
     """Every command with an argument, the file in its first argument (as test_errors does)."""
     out = []
-    for name, cmd in sorted(COMMAND.commands.items()):
+    for name, cmd in sorted(COMMANDS.items()):
         arguments = [p for p in cmd.params if p.param_type_name == "argument"]
         if arguments:
             extra = ["--max-madds", "1000000000000"] if name == "check" else []
@@ -52,7 +52,7 @@ INVOCATIONS = _invocations()
 
 
 def _options(name: str) -> set[str]:
-    return {o for p in COMMAND.commands[name].params for o in getattr(p, "opts", ())}
+    return {o for p in COMMANDS[name].params for o in getattr(p, "opts", ())}
 
 
 # --- values -------------------------------------------------------------------------------------

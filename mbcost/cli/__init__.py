@@ -1,12 +1,8 @@
 """The command line: parses flags, calls the library, renders. No counting happens here.
 
-Each command lives in its own module and registers itself on ``app``.
+Each command lives in its own module (report.py, verify.py, …) and registers itself on
+``app``; app.COMMANDS lists them, and a command's module is imported only when it runs.
 """
 from __future__ import annotations
 
-from .app import app, main  # noqa: F401
-from . import report  # noqa: F401,E402  (registers the command)
-from . import verify  # noqa: F401,E402  (registers the command)
-from . import sweep  # noqa: F401,E402  (registers the command)
-from . import check, diff  # noqa: F401,E402  (registers the commands)
-from . import reproduce  # noqa: F401,E402  (registers the command)
+from .app import COMMANDS, app, main  # noqa: F401

@@ -6,6 +6,7 @@ unless ``--debug`` is given; 3 a bug in mbcost (also one line; ``--debug`` for t
 """
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
@@ -26,7 +27,25 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+# Each command lives in its own module, imported only when that command runs (or for
+# --help): `mbcost report` must not pay for sweep's, check's or reproduce's imports.
+COMMANDS = ("report", "verify", "sweep", "reproduce", "check", "diff")
+
+
 class MbcostGroup(TyperGroup):
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS) + [c for c in self.commands if c not in COMMANDS]
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"{__package__}.{cmd_name}")  # registers on `app`
+            info = next(i for i in app.registered_commands
+                        if (i.name or i.callback.__name__) == cmd_name)
+            self.commands[cmd_name] = typer.main.get_command_from_info(
+                info, pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode)
+        return self.commands.get(cmd_name)
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv
@@ -89,7 +108,7 @@ app = typer.Typer(
     "  mbcost report mobilenet_v2 --alpha 0.75\n\n"
     "  mbcost report my_net.yaml --resolution 160 --format csv --output costs.csv\n\n"
     "Built-in architectures: mobilenet_v1, mobilenet_v2, mobilenet_v1_conv, mobilenet_v1_shallow. "
-    "Exit codes: 0 ok, 1 a check failed, 2 bad input.",
+    "Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 a bug in mbcost.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
