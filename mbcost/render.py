@@ -1,4 +1,4 @@
-"""Turning results into text: rich tables for people, CSV and JSON for programs.
+"""Turning results into text: aligned tables for people, CSV and JSON for programs.
 
 Counts are exact integers in every machine format; only the terminal table abbreviates
 them (568.7M, 4.21M).
@@ -113,17 +113,21 @@ def text_table(headers: list[str], rows: list[list[str]], right: set[int]) -> li
     return [line(headers), "  ".join("─" * w for w in widths)] + [line(r) for r in rows]
 
 
-def _print_table(console, title: str, headers, rows, right, bold_last: bool = False) -> None:
-    lines = text_table(headers, rows, right)
-    console.print(title, style="bold", markup=False, highlight=False)
-    console.print(lines[0], style="bold", markup=False, highlight=False)
-    body = lines[1:-1] if bold_last else lines[1:]
-    console.print("\n".join(body), markup=False, highlight=False, soft_wrap=True)
-    if bold_last:
-        console.print(lines[-1], style="bold", markup=False, highlight=False, soft_wrap=True)
+def report_text(report: Report, bold: bool = False) -> str:
+    """The terminal report as plain text; ``bold`` adds ANSI bold to titles, headers and totals.
 
+    No rich here on purpose: importing and rendering through rich costs more than the whole
+    analysis, and a table piped to a file or a pager carries no styles anyway.
+    """
+    b = (lambda s: f"\x1b[1m{s}\x1b[0m") if bold else (lambda s: s)  # noqa: E731
 
-def report_table(report: Report, console) -> None:
+    def block(title, headers, rows, right, total_last=False):
+        lines = text_table(headers, rows, right)
+        lines[0] = b(lines[0])
+        if total_last:
+            lines[-1] = b(lines[-1])
+        return [b(title)] + lines
+
     total_m = report.madds or 1
     title = (f"{report.architecture}  α = {fmt_alpha(report.alpha)}  "
              f"{shape_text(report.resolution)} input  ·  {report.convention.describe()}")
@@ -132,19 +136,17 @@ def report_table(report: Report, console) -> None:
              human(r.madds), human(r.params, 2), f"{100 * r.madds / total_m:.2f}"]
             for r in report.layers]
     rows.append(["total", "", "", "", "", "", human(report.madds), human(report.params, 2), "100.00"])
-    _print_table(console, title, ["layer", "kind", "act", "input", "output", "k /s", "mult-adds",
-                                  "params", "% madds"], rows, {3, 4, 5, 6, 7, 8}, bold_last=True)
-    console.print()
+    out = block(title, ["layer", "kind", "act", "input", "output", "k /s", "mult-adds", "params",
+                        "% madds"], rows, {3, 4, 5, 6, 7, 8}, total_last=True)
     kinds = [[k.type, f"{k.madds:,}", f"{100 * k.madds_share:.2f}%", f"{k.params:,}",
               f"{100 * k.params_share:.2f}%"] for k in report.by_kind()]
-    _print_table(console, "by layer type (cf. MobileNetV1 paper, Table 2)",
-                 ["type", "mult-adds", "% mult-adds", "params", "% params"], kinds, {1, 2, 3, 4})
-    console.print()
-    console.print(f"[bold]total[/bold]  {report.madds:,} mult-adds ({human(report.madds)})  ·  "
-                  f"{report.params:,} parameters ({human(report.params, 2)})", highlight=False)
+    out += [""] + block("by layer type (cf. MobileNetV1 paper, Table 2)",
+                        ["type", "mult-adds", "% mult-adds", "params", "% params"], kinds, {1, 2, 3, 4})
+    out += ["", f"{b('total')}  {report.madds:,} mult-adds ({human(report.madds)})  ·  "
+                f"{report.params:,} parameters ({human(report.params, 2)})"]
     if report.convention.flops:
-        console.print(f"[bold]FLOPs[/bold]  {2 * report.madds:,} ({human(2 * report.madds)}) "
-                      "= 2 × mult-adds", highlight=False)
+        out.append(f"{b('FLOPs')}  {2 * report.madds:,} ({human(2 * report.madds)}) = 2 × mult-adds")
+    return "\n".join(out) + "\n"
 
 
 # --- writing files ----------------------------------------------------------------------------

@@ -60,6 +60,14 @@ def emit(text: str, output: Path | None) -> None:
         write_atomic(output, text)
 
 
+def styled() -> bool:
+    """Bold and colour only for a person at a terminal (and never with NO_COLOR set)."""
+    import os
+    import sys
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def console():
     """stdout for tables; when piped, wide enough that no column is cut."""
     import sys

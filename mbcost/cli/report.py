@@ -6,10 +6,10 @@ from typing import Annotated
 import typer
 
 from ..analysis import analyze
-from ..render import check_output_path, report_csv, report_json, report_table
+from ..render import check_output_path, report_csv, report_json, report_text
 from .app import app
 from .common import (BN, Alpha, Arch, Bias, Classes, Flops, Output, Profile, ReportFormat, Resolution,
-                     Rho, console, convention, emit)
+                     Rho, convention, emit, styled)
 
 
 @app.command(epilog="Examples:\n\n"
@@ -34,14 +34,8 @@ def report(
     if output is not None:
         check_output_path(output)
     result = analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv)
-    if fmt is ReportFormat.table and output is None:
-        report_table(result, console())
-    elif fmt is ReportFormat.table:
-        from rich.console import Console
-        import io
-
-        buf = io.StringIO()
-        report_table(result, Console(file=buf, width=120, no_color=True))
-        emit(buf.getvalue(), output)
+    if fmt is ReportFormat.table:
+        text = report_text(result, bold=output is None and styled())
     else:
-        emit(report_csv(result) if fmt is ReportFormat.csv else report_json(result), output)
+        text = report_csv(result) if fmt is ReportFormat.csv else report_json(result)
+    emit(text, output)
