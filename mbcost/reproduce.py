@@ -196,9 +196,7 @@ def select(entries: list[Entry], source: str | None) -> list[Entry]:
 # --- loading the data file --------------------------------------------------------------------
 
 def default_path() -> Path:
-    from importlib.resources import files
-
-    return Path(str(files("mbcost") / "published.yaml"))
+    return Path(__file__).with_name("published.yaml")
 
 
 def load_published(path: str | Path | None = None) -> list[Entry]:
