@@ -32,8 +32,8 @@ from .conventions import PAPER, PROFILES, Convention
 from .diff import ArchDiff, LayerDelta, diff_reports
 from .errors import MbcostError, SpecError, UsageError, Where
 from .multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
-from .spec import ArchSpec, _describe, _Fields, load_spec
-from .yamlio import parse, read_text
+from .spec import ArchSpec, _Fields, load_spec
+from .yamlio import describe, parse, read_text
 
 METRICS = ("madds", "flops", "params")
 METRIC_NAMES = {"madds": "mult-adds", "flops": "FLOPs", "params": "parameters"}
@@ -56,7 +56,7 @@ def parse_size(value: object, field: str | None = None, where: Where | None = No
         raise UsageError(message, field=field, where=where)
 
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
-        fail(f"expected a size like {SIZE_EXAMPLES}, got {_describe(value)}")
+        fail(f"expected a size like {SIZE_EXAMPLES}, got {describe(value)}")
     if isinstance(value, int):
         text = str(value)
     elif isinstance(value, float):
@@ -255,7 +255,7 @@ def _budget(doc, i: int, base: Path) -> Budget:
         with _located(doc, path + (key,), f"{label}.{key}"):
             raw = f.data[key]
             if isinstance(raw, bool) or raw is None:  # YAML 'yes' is not a number
-                raise UsageError(f"expected a number, got {_describe(raw)}")
+                raise UsageError(f"expected a number, got {describe(raw)}")
             return parser(raw)
 
     alpha = value("alpha", parse_alpha) or Fraction(1)

@@ -27,7 +27,7 @@ from .conventions import PROFILES, Convention
 from .errors import MbcostError, Where
 from .multipliers import fmt_alpha, parse_alpha, parse_resolution, parse_rho
 from .spec import builtin_names
-from .yamlio import Document, parse, read_text
+from .yamlio import Document, describe, field_path, parse, read_text
 
 QUANTITIES = ("madds", "params", "madds_share", "params_share")
 UNITS: dict[str, int] = {"1": 1, "K": 10**3, "M": 10**6, "G": 10**9}
@@ -211,12 +211,12 @@ class _Loader:
         self.doc, self.base = doc, base
 
     def fail(self, path: tuple, message: str, *, key: bool = False):
-        raise PublishedDataError(message, field=_dotted(path), where=self.doc.where(path, key=key))
+        raise PublishedDataError(message, field=field_path("", path) or None, where=self.doc.where(path, key=key))
 
     def mapping(self, path: tuple, allowed: tuple[str, ...]) -> dict[str, Any]:
         value = _at(self.doc.data, path)
         if not isinstance(value, dict):
-            self.fail(path, f"expected a mapping, got {_describe(value)}")
+            self.fail(path, f"expected a mapping, got {describe(value)}")
         for k in value:
             if k not in allowed:
                 self.fail(path + (k,), f"unknown key {k!r}; expected one of {', '.join(allowed)}", key=True)
@@ -224,7 +224,7 @@ class _Loader:
 
     def text(self, path: tuple, value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
-            self.fail(path, f"expected a non-empty string, got {_describe(value)}")
+            self.fail(path, f"expected a non-empty string, got {describe(value)}")
         return " ".join(value.split())
 
     def entries(self) -> list[Entry]:
@@ -301,7 +301,7 @@ class _Loader:
             m = self.mapping(upath, ("madds", "params"))
             for q, unit in m.items():
                 if str(unit) not in UNITS:
-                    self.fail(upath + (q,), f"expected a unit among {', '.join(UNITS)}, got {_describe(unit)}")
+                    self.fail(upath + (q,), f"expected a unit among {', '.join(UNITS)}, got {describe(unit)}")
                 units[q] = str(unit)
         explained = r.get("explained", {})
         if not isinstance(explained, dict):
@@ -333,7 +333,7 @@ class _Loader:
     def printed(self, path: tuple, value: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             hint = f" (quote it so its digits survive: \"{value}\")" if isinstance(value, float) else ""
-            self.fail(path, f"expected the printed digits as a string, got {_describe(value)}{hint}")
+            self.fail(path, f"expected the printed digits as a string, got {describe(value)}{hint}")
         try:
             printed_value(str(value))
         except ValueError as exc:
@@ -363,17 +363,17 @@ class _Loader:
         m = self.mapping(path, _CONVENTION_KEYS)
         base = m.get("profile", "paper")
         if not isinstance(base, str) or base not in PROFILES:
-            self.fail(path + ("profile",), f"expected one of {', '.join(PROFILES)}, got {_describe(base)}")
+            self.fail(path + ("profile",), f"expected one of {', '.join(PROFILES)}, got {describe(base)}")
         p = PROFILES[base]
         bn = m.get("bn", p.bn)
         if bn not in (0, 1, 2, 3, 4) or isinstance(bn, bool):
-            self.fail(path + ("bn",), f"expected 0, 1, 2, 3 or 4, got {_describe(bn)}")
+            self.fail(path + ("bn",), f"expected 0, 1, 2, 3 or 4, got {describe(bn)}")
         for key in ("bias", "flops"):
             if key in m and not isinstance(m[key], bool):
-                self.fail(path + (key,), f"expected true or false, got {_describe(m[key])}")
+                self.fail(path + (key,), f"expected true or false, got {describe(m[key])}")
         classes = m.get("classes", p.classes)
         if classes is not None and (isinstance(classes, bool) or not isinstance(classes, int) or classes < 1):
-            self.fail(path + ("classes",), f"expected a positive integer, got {_describe(classes)}")
+            self.fail(path + ("classes",), f"expected a positive integer, got {describe(classes)}")
         name = self.text(path + ("name",), m["name"]) if "name" in m else base
         return Convention(name=name, bn=bn, bias=m.get("bias", p.bias), classes=classes,
                           flops=m.get("flops", p.flops))
@@ -383,23 +383,6 @@ def _at(data, path):
     for p in path:
         data = data[p]
     return data
-
-
-def _dotted(path: tuple) -> str | None:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or None
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (dict, list)):
-        return "a mapping" if isinstance(value, dict) else "a list"
-    return repr(value)
 
 
 # --- machine-readable form --------------------------------------------------------------------

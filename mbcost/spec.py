@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
-from .yamlio import Document, parse, read_text
+from .yamlio import Document, describe, field_path, parse, read_text
 
 Pair = tuple[int, int]  # (height, width) of a kernel, stride or map
 
@@ -122,7 +122,7 @@ class _Fields:
         self.doc, self.path, self.label = doc, path, label
         value = _get(doc.data, path)
         if not isinstance(value, dict):
-            self.fail(path, f"expected a mapping, got {_describe(value)}")
+            self.fail(path, f"expected a mapping, got {describe(value)}")
         self.data: dict[str, Any] = value
         for key in value:
             if key not in allowed:
@@ -131,7 +131,7 @@ class _Fields:
                 self.fail(path + (key,), f"unknown key {key!r}{more}", key=True)
 
     def fail(self, path: tuple, message: str, *, key: bool = False):
-        raise SpecError(message, field=_field_name(self.label, path[len(self.path):]),
+        raise SpecError(message, field=field_path(self.label, path[len(self.path):]),
                         where=self.doc.where(path, key=key))
 
     def has(self, key: str) -> bool:
@@ -149,12 +149,12 @@ class _Fields:
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             what = "a positive integer" if lo == 1 else f"an integer ≥ {lo}"
-            self.fail(self.path + sub, f"expected {what}, got {_describe(value)}")
+            self.fail(self.path + sub, f"expected {what}, got {describe(value)}")
         if value < lo:
             what = "a positive integer" if lo == 1 else f"an integer ≥ {lo}"
-            self.fail(self.path + sub, f"expected {what}, got {_describe(given)}")
+            self.fail(self.path + sub, f"expected {what}, got {describe(given)}")
         if value > hi:
-            self.fail(self.path + sub, f"expected at most {hi}, got {_describe(given)}")
+            self.fail(self.path + sub, f"expected at most {hi}, got {describe(given)}")
         return value
 
     def pair(self, key: str, default: Pair, *, hi: int) -> Pair:
@@ -175,7 +175,7 @@ class _Fields:
             return default
         value = self.data[key]
         if not isinstance(value, bool):
-            self.fail(self.path + (key,), f"expected true or false, got {_describe(value)}")
+            self.fail(self.path + (key,), f"expected true or false, got {describe(value)}")
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default=None) -> str | None:
@@ -185,7 +185,7 @@ class _Fields:
         if value not in choices or not isinstance(value, str):
             hint = did_you_mean(value, choices) if isinstance(value, str) else None
             more = f" (did you mean {hint!r}?)" if hint else ""
-            self.fail(self.path + (key,), f"expected one of {', '.join(choices)}, got {_describe(value)}{more}")
+            self.fail(self.path + (key,), f"expected one of {', '.join(choices)}, got {describe(value)}{more}")
         return value
 
     def str(self, key: str, default=None) -> str | None:
@@ -193,7 +193,7 @@ class _Fields:
             return default
         value = self.data[key]
         if not isinstance(value, str) or not value.strip():
-            self.fail(self.path + (key,), f"expected a non-empty string, got {_describe(value)}")
+            self.fail(self.path + (key,), f"expected a non-empty string, got {describe(value)}")
         return value
 
 
@@ -201,27 +201,6 @@ def _get(data, path):
     for p in path:
         data = data[p]
     return data
-
-
-def _field_name(label: str, sub: tuple) -> str:
-    out = label
-    for p in sub:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
-    return out
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (dict, list)):
-        return "a mapping" if isinstance(value, dict) else "a list"
-    if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
-    if isinstance(value, int) and len(str(abs(value))) > 15:
-        return f"a {len(str(abs(value)))}-digit number"
-    return repr(value)
 
 
 # --- the row kinds ----------------------------------------------------------------------------
@@ -248,7 +227,7 @@ def _row(doc: Document, i: int) -> Row:
     item = doc.data["layers"][i]
     label = f"layers[{i}]"
     if not isinstance(item, dict):
-        raise SpecError(f"expected a mapping like {{kind: conv, c: 32, k: 3, s: 2}}, got {_describe(item)}",
+        raise SpecError(f"expected a mapping like {{kind: conv, c: 32, k: 3, s: 2}}, got {describe(item)}",
                         field=label, where=doc.where(path))
     if "kind" not in item:
         raise SpecError(f"missing 'kind' (one of {', '.join(KINDS)})", field=label, where=doc.where(path))
@@ -256,7 +235,7 @@ def _row(doc: Document, i: int) -> Row:
     if not isinstance(kind, str) or kind not in ROW_KEYS:
         hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else None
         more = f"; did you mean {hint!r}?" if hint else f"; expected one of {', '.join(KINDS)}"
-        raise SpecError(f"unknown layer kind {_describe(kind)}{more}", field=f"{label}.kind",
+        raise SpecError(f"unknown layer kind {describe(kind)}{more}", field=f"{label}.kind",
                         where=doc.where(path + ("kind",)))
     f = _Fields(doc, path, label, ROW_KEYS[kind])
     kw: dict[str, Any] = {"kind": kind, "index": i, "name": f.str("name"),
@@ -271,7 +250,7 @@ def _row(doc: Document, i: int) -> Row:
         kw["scale"] = {True: "always", False: "never", "up": "up"}.get(scale) \
             if isinstance(scale, bool) or scale == "up" else None
         if kw["scale"] is None:
-            f.fail(path + ("scale",), f"expected true, false or up, got {_describe(f.data['scale'])}")
+            f.fail(path + ("scale",), f"expected true, false or up, got {describe(f.data['scale'])}")
     if "padding" in ROW_KEYS[kind]:
         kw["padding"] = f.choice("padding", ("same", "valid"), "same")
     if "k" in ROW_KEYS[kind]:
@@ -305,7 +284,7 @@ TOP_KEYS = ("name", "title", "input", "classes", "width", "batch_norm", "activat
 
 def spec_from_document(doc: Document) -> ArchSpec:
     if not isinstance(doc.data, dict):
-        raise SpecError(f"expected a mapping at the top level, got {_describe(doc.data)}",
+        raise SpecError(f"expected a mapping at the top level, got {describe(doc.data)}",
                         where=doc.where(()))
     top = _Fields(doc, (), "", TOP_KEYS)
     if not top.has("input"):

@@ -132,7 +132,7 @@ def _build(node: yaml.Node, path: Path_, doc: Document, budget: list[int]) -> An
         tag = node.tag.replace("tag:yaml.org,2002:", "!!", 1)  # as the user wrote it
         raise SpecError(
             f"YAML tag {tag!r} is not allowed; only plain mappings, lists and scalars",
-            field=_field(path), where=Where(doc.source, *_mark(node)),
+            field=field_path("", path) or None, where=Where(doc.source, *_mark(node)),
         )
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -143,12 +143,12 @@ def _build(node: yaml.Node, path: Path_, doc: Document, budget: list[int]) -> An
                     ("list" if isinstance(key_node, yaml.SequenceNode) else "mapping")
                 raise SpecError(
                     message,
-                    field=_field(path), where=Where(doc.source, *_mark(key_node)),
+                    field=field_path("", path) or None, where=Where(doc.source, *_mark(key_node)),
                 )
             key = str(key_node.value)
             if key in out:
                 raise SpecError(
-                    f"duplicate key {key!r}", field=_field(path + (key,)),
+                    f"duplicate key {key!r}", field=field_path("", path + (key,)),
                     where=Where(doc.source, *_mark(key_node)),
                 )
             doc.key_marks[path + (key,)] = _mark(key_node)
@@ -157,14 +157,6 @@ def _build(node: yaml.Node, path: Path_, doc: Document, budget: list[int]) -> An
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, path + (i,), doc, budget) for i, item in enumerate(node.value)]
     return _scalar(node, path, doc)
-
-
-def _field(path: Path_) -> str | None:
-    """('layers', 3, 's') → 'layers[3].s', the way messages name a value."""
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or None
 
 
 _scalar_constructor = yaml.SafeLoader("")
@@ -179,5 +171,30 @@ def _scalar(node: yaml.ScalarNode, path: Path_, doc: Document) -> Any:
         what = {"int": "an integer", "float": "a number", "bool": "true or false"}.get(
             node.tag.rsplit(":", 1)[-1], node.tag)
         text = repr(node.value) if len(node.value) <= 40 else f"a {len(node.value)}-character value"
-        raise SpecError(f"expected {what}, got {text}", field=_field(path),
+        raise SpecError(f"expected {what}, got {text}", field=field_path("", path) or None,
                         where=Where(doc.source, *_mark(node))) from None
+
+
+# --- naming values in messages ----------------------------------------------------------------
+
+def field_path(label: str, sub: tuple) -> str:
+    """A value's place as the user reads it: field_path("layers", (3, "s")) → 'layers[3].s'."""
+    out = label
+    for p in sub:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
+    return out
+
+
+def describe(value: Any) -> str:
+    """A value as an error message quotes it: short, typed, never a 5,000-digit integer."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    if isinstance(value, int) and len(str(abs(value))) > 15:
+        return f"a {len(str(abs(value)))}-digit number"
+    return repr(value)
