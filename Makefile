@@ -6,10 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test bench clean
 
+# pip's and setuptools' chatter goes to a log, shown only if the install fails
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	@echo "installing mbcost and its dependencies into $(VENV) (log: $(VENV)/install.log)"
+	@{ $(BIN)/pip install --upgrade pip && $(BIN)/pip install -e '.[test]'; } > $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -20,3 +22,16 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+
+# Whole-process speed as ratios (issue 7); add the PyTorch peers with `make bench PEERS=1`.
+PEERS_VENV := .venv-peers
+$(PEERS_VENV)/.installed:
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install --quiet torch==2.13.0 ptflops fvcore
+	touch $@
+
+# compileall: with PYTHONDONTWRITEBYTECODE set (as on CI machines) an editable install would
+# otherwise recompile mbcost's sources on every start, which no installed user pays.
+bench: $(STAMP) $(if $(PEERS),$(PEERS_VENV)/.installed)
+	$(BIN)/python -m compileall -q mbcost
+	$(BIN)/python benchmarks/bench.py $(if $(PEERS),--peers $(PEERS_VENV)/bin/python)

@@ -1,0 +1,118 @@
+"""Whole-process benchmarks of mbcost, reported as ratios (issue 7).
+
+Absolute times on a shared 2-core machine are noise; ratios of commands run side by side,
+alternating, median of several repeats, are not. Exit status 1 when a ratio misses its target,
+so `make bench` fails loudly on a regression.
+
+    python benchmarks/bench.py [--repeats 7] [--peers PYTHON_WITH_TORCH]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+GRID30 = ("1.4,1.3,1,0.75,0.5,0.35", "224,192,160,128,96")
+
+
+@dataclass
+class Target:
+    what: str
+    numerator: str
+    denominator: str
+    limit: float
+    at_most: bool  # True: ratio ≤ limit; False: ratio ≥ limit
+
+
+def commands(mbcost: str, python: str, peers: str | None) -> dict[str, list[str]]:
+    cmds = {
+        "floor": [python, "-c", "import typer, rich.console, rich.table, yaml"],
+        "report": [mbcost, "report", "mobilenet_v2", "--alpha", "0.75"],
+        "sweep5104": [mbcost, "sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.01",
+                      "--resolution", "96:320:8", "--format", "csv"],
+        "grid30": [mbcost, "sweep", "mobilenet_v2", "--alpha", GRID30[0], "--resolution", GRID30[1],
+                   "--format", "csv"],
+    }
+    if peers:
+        for counter in ("flopcounter", "ptflops", "fvcore"):
+            cmds[f"{counter}:1"] = [peers, str(HERE / "peers.py"), "--counter", counter,
+                                    "--alpha", "0.75", "--resolution", "224"]
+            cmds[f"{counter}:30"] = [peers, str(HERE / "peers.py"), "--counter", counter,
+                                     "--alpha", GRID30[0], "--resolution", GRID30[1]]
+    return cmds
+
+
+def available(cmd: list[str]) -> bool:
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode:
+        print(f"  skipped (exit {r.returncode}): {' '.join(cmd)}\n    {r.stderr.decode()[-300:]}",
+              file=sys.stderr)
+    return r.returncode == 0
+
+
+def measure(cmds: dict[str, list[str]], repeats: int) -> dict[str, float]:
+    """Median wall time of each command; one round runs every command once, in turn."""
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(repeats):
+        for name, cmd in cmds.items():
+            t0 = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            times[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--peers", help="a Python with torch (+ ptflops, fvcore) for the peer comparison")
+    a = p.parse_args()
+
+    bindir = Path(sys.executable).parent
+    mbcost = str(bindir / "mbcost") if (bindir / "mbcost").exists() else shutil.which("mbcost")
+    cmds = commands(mbcost, sys.executable, a.peers)
+    cmds = {k: v for k, v in cmds.items() if available(v)}
+    med = measure(cmds, a.repeats)
+
+    targets = [
+        Target("report cold start vs the stack's import floor", "report", "floor", 1.25, True),
+        Target("5,104-config sweep vs one report", "sweep5104", "report", 3.0, True),
+    ]
+    peers = [k[:-2] for k in med if k.endswith(":1")]
+    if peers:
+        fastest1 = min(peers, key=lambda c: med[f"{c}:1"])
+        fastest30 = min(peers, key=lambda c: med[f"{c}:30"])
+        targets += [
+            Target(f"fastest peer ({fastest1}), one count, vs report", f"{fastest1}:1", "report", 25, False),
+            Target(f"fastest peer ({fastest30}), 30-config grid, vs our grid", f"{fastest30}:30", "grid30",
+                   40, False),
+        ]
+
+    print(f"# mbcost benchmark — {date.today()} — {platform.node()} ({platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}), median of {a.repeats}\n")
+    print("| command | median s |\n|---|---:|")
+    for k, v in med.items():
+        print(f"| `{' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmds[k]))}` | {v:.3f} |")
+    print("\n| ratio | measured | target | |\n|---|---:|---:|---|")
+    failed = 0
+    for t in targets:
+        if t.numerator not in med or t.denominator not in med:
+            print(f"| {t.what} | n/a | | skipped |")
+            continue
+        r = med[t.numerator] / med[t.denominator]
+        ok = r <= t.limit if t.at_most else r >= t.limit
+        failed += not ok
+        print(f"| {t.what} | {r:.2f}× | {'≤' if t.at_most else '≥'} {t.limit}× | {'ok' if ok else 'MISSED'} |")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
