@@ -16,8 +16,8 @@ class Convention:
     """How to count.
 
     bn:      numbers counted per batch-norm channel — 0 folded (papers), 2 trainable γ, β
-             (torchvision, Keras "trainable"), 3 β + moving mean and variance (TF-slim, whose
-             batch norm has no γ), 4 all of γ, β, mean, variance (Keras total).
+             (torchvision, Keras "trainable"), 3 β + moving mean and variance (what reproduces
+             TF-slim's README, see docs/conventions.md), 4 all of γ, β, mean, variance (Keras total).
     bias:    count the biases of layers that have one (by default only the classifier).
     classes: override the file's class count (1001 for TF-slim's background class).
     flops:   report FLOPs = 2 × mult-adds instead of mult-adds.
