@@ -10,7 +10,7 @@ import typer
 
 from ..errors import UsageError
 from .app import app
-from .common import BN, Bias, Classes, Profile, Resolution, Rho, convention, emit
+from .common import BN, Bias, Classes, Profile, Resolution, Rho, check_output, convention, emit
 
 
 class CheckFormat(str, enum.Enum):
@@ -92,7 +92,6 @@ def check(
     from ..budget_render import check_json, check_md, check_text
     from ..junit import check_junit
     from ..multipliers import parse_alpha
-    from ..render import check_output_path
 
     if budgets is not None:
         given = [flag for flag, v in (("ARCH", arch), ("--alpha", alpha), ("--resolution", resolution),
@@ -122,8 +121,7 @@ def check(
         plan = [Budget(name=arch, arch=arch, limits=limits, alpha=parse_alpha(alpha or "1.0"),
                        resolution=resolution, rho=rho, convention=conv, baseline=baseline)]
         source = None
-    if output is not None:
-        check_output_path(output)
+    check_output(output)
     run = run_check(plan, source)
 
     render = {CheckFormat.text: check_text, CheckFormat.json: check_json,

@@ -50,6 +50,14 @@ def convention(profile: str = "paper", classes: int | None = None, bias: bool | 
     return PROFILES[profile].with_(bn=bn, bias=bias, classes=classes, flops=flops or None)
 
 
+def check_output(output: Path | None) -> None:
+    """Refuse an unwritable --output before any work, so a failing run never leaves a file."""
+    if output is not None:
+        from ..render import check_output_path
+
+        check_output_path(output)
+
+
 def emit(text: str, output: Path | None) -> None:
     """Print to stdout, or write the file all-or-nothing."""
     from ..render import write_atomic

@@ -8,8 +8,8 @@ import typer
 
 from ..errors import UsageError
 from .app import app
-from .common import (BN, Alpha, Bias, Classes, Flops, Output, Profile, Resolution, Rho, console,
-                     convention, emit)
+from .common import (Alpha, BN, Bias, Classes, Flops, Output, Profile, Resolution, Rho,
+                     check_output, console, convention, emit)
 
 
 class DiffFormat(str, enum.Enum):
@@ -58,7 +58,6 @@ def diff(
     from ..diff import diff_reports
     from ..diff_render import diff_json, diff_md, diff_table
     from ..multipliers import parse_alpha, parse_resolution, parse_rho
-    from ..render import check_output_path
 
     if b is None and alpha_b is None and resolution_b is None and rho_b is None:
         raise UsageError("nothing to compare: give a second architecture B, or --alpha-b, --resolution-b "
@@ -74,8 +73,7 @@ def diff(
         b_rho = parse_rho(rho_b, "--rho-b") if rho_b is not None else None
     else:
         b_res, b_rho = resolution, rho
-    if output is not None:
-        check_output_path(output)
+    check_output(output)
     before = analyze(a, alpha=a_alpha, resolution=resolution, rho=rho, convention=conv)
     after = analyze(b if b is not None else a, alpha=b_alpha, resolution=b_res, rho=b_rho, convention=conv)
     result = diff_reports(before, after)

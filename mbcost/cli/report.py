@@ -6,10 +6,10 @@ from typing import Annotated
 import typer
 
 from ..analysis import analyze
-from ..render import check_output_path, report_csv, report_json, report_text
+from ..render import report_csv, report_json, report_text
 from .app import app
-from .common import (BN, Alpha, Arch, Bias, Classes, Flops, Output, Profile, ReportFormat, Resolution,
-                     Rho, convention, emit, styled)
+from .common import (Alpha, Arch, BN, Bias, Classes, Flops, Output, Profile, ReportFormat,
+                     Resolution, Rho, check_output, convention, emit, styled)
 
 
 @app.command(epilog="Examples:\n\n"
@@ -31,8 +31,7 @@ def report(
 ) -> None:
     """Cost every layer of ARCH at width α and a resolution: one row per layer, totals, and the share of each layer type (as in the MobileNetV1 paper's Table 2)."""
     conv = convention(profile, classes, bias, bn, flops)
-    if output is not None:
-        check_output_path(output)
+    check_output(output)
     result = analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv)
     if fmt is ReportFormat.table:
         text = report_text(result, bold=output is None and styled())

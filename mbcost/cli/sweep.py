@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app
-from .common import BN, Arch, Bias, Classes, Flops, Output, Profile, convention, emit
+from .common import Arch, BN, Bias, Classes, Flops, Output, Profile, check_output, convention, emit
 
 
 class SweepFormat(str, enum.Enum):
@@ -56,12 +56,10 @@ def sweep(
     flops: Flops = False,
 ) -> None:
     """Mult-adds and parameters of ARCH at every (α, resolution) of a grid — the width × resolution tables of the MobileNet papers, for any file and counting convention."""
-    from ..render import check_output_path
     from ..sweep import sweep_grid
 
     conv = convention(profile, classes, bias, bn, flops)
-    if output is not None:
-        check_output_path(output)
+    check_output(output)
     grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv)
 
     from .. import exports
