@@ -79,10 +79,9 @@ class _Expander:
     def conv(self, row: Row):
         for j, name in enumerate(self.names(row, "conv")):
             c = self.scale(row.c, row.scale)
-            for g, what in ((row.groups, "input"), (row.groups, "output")):
-                n = self.cur if what == "input" else c
-                if n % g:
-                    raise GraphError(f"groups={g} does not divide the {n} {what} channels",
+            for what, n in (("input", self.cur), ("output", c)):
+                if n % row.groups:
+                    raise GraphError(f"groups={row.groups} does not divide the {n} {what} channels",
                                      field=f"layers[{row.index}].groups",
                                      where=_where(self.spec, row, "groups"))
             self.emit(row, name, "conv", c, k=row.k, s=row.s if j == 0 else (1, 1),

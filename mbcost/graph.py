@@ -65,9 +65,3 @@ class Graph:
     def edges(self) -> list[tuple[str, str]]:
         """(producer, consumer) pairs, residual shortcuts included."""
         return [(src, layer.name) for layer in self.layers for src in layer.inputs]
-
-    def layer(self, name: str) -> Layer:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(name)
