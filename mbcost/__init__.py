@@ -8,9 +8,9 @@
 The pipeline is spec (YAML rows) → expand (α, rows → layers) → costs (one function per
 layer kind) → render. Everything is importable without the CLI.
 """
-from .analysis import Report, analyze, load  # noqa: F401
-from .conventions import PAPER, PROFILES, Convention  # noqa: F401
+from .core.engine import Report, analyze, load  # noqa: F401
+from .core.conventions import PAPER, PROFILES, Convention  # noqa: F401
 from .errors import MbcostError  # noqa: F401
-from .sweep import sweep, sweep_grid  # noqa: F401  (pandas only inside sweep())
+from .analyses.sweep_api import sweep, sweep_grid  # noqa: F401  (pandas only inside sweep())
 
 __version__ = "0.1.0"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from test_published import v1_by_hand
-from mbcost.budget import Budget, Limit, check, load_budgets, parse_size
+from mbcost.analyses.budget import Budget, Limit, check, load_budgets, parse_size
 from mbcost.errors import MbcostError
 
 V2_MADDS, V2_PARAMS = 300_774_272, 3_469_760

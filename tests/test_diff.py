@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import mbcost
-from mbcost.diff import diff_reports
+from mbcost.analyses.diff import diff_reports
 from test_published import v1_by_hand
 
 DW, PW = 3 * 3 * 512 * 14**2, 512 * 512 * 14**2

@@ -221,7 +221,7 @@ def test_python_tags_never_run(cli, in_root):
 
 def test_billion_laughs_is_refused_with_bounded_memory():
     """9 levels of 9 aliases would expand to 9⁹ ≈ 387 million strings; we stop at 100,000 values."""
-    from mbcost.spec import load_spec
+    from mbcost.core.spec import load_spec
 
     tracemalloc.start()
     try:

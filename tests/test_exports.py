@@ -10,8 +10,8 @@ from fractions import Fraction
 import pytest
 
 import mbcost
-from mbcost.exports import Scale, latex_escape, pivot, pivot_latex, pivot_markdown, pivot_text, scale_for
-from mbcost.sweep import sweep_grid
+from mbcost.render.sweep import Scale, latex_escape, pivot, pivot_latex, pivot_markdown, pivot_text, scale_for
+from mbcost.analyses.sweep_api import sweep_grid
 
 V1_TABLE = ["sweep", "mobilenet_v1", "--alpha", "1,0.75,0.5,0.25", "--resolution", "224,192,160,128"]
 

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from conftest import COMMAND, ROOT, all_commands
 from mbcost.cli import app
-from mbcost.spec import KINDS, ROW_KEYS
+from mbcost.core.spec import KINDS, ROW_KEYS
 
 COMMANDS = all_commands()
 BUILTIN = "mobilenet_v1"

@@ -5,8 +5,8 @@ import pytest
 
 import mbcost
 from mbcost.errors import GraphError, SpecError
-from mbcost.expand import expand
-from mbcost.spec import load_spec
+from mbcost.core.expand import expand
+from mbcost.core.spec import load_spec
 
 
 def arch(tmp_path, body, head="input: {resolution: 16, channels: 8}\nbatch_norm: true\n"):

@@ -6,12 +6,12 @@ digits come from the data file, whose rows are copied from the sources it cites.
 import dataclasses
 import re
 from fractions import Fraction
-from importlib.resources import files
+from pathlib import Path
 
 import pytest
 
 import mbcost
-from mbcost.reproduce import (PublishedDataError, check, default_path, load_published,
+from mbcost.analyses.reproduce import (PublishedDataError, check, default_path, load_published,
                               printed_match, reproduce, summarize)
 
 # The published digits we cannot match, each with a reason in the data file
@@ -63,9 +63,16 @@ def test_printed_match(exact, printed, how):
 
 # --- the shipped record -----------------------------------------------------------------------
 
-def test_data_file_ships_in_the_package():
-    assert (files("mbcost") / "published.yaml").is_file()
-    assert default_path().is_file()
+def test_data_files_are_listed_as_package_data():
+    # a source checkout always has the file; only pyproject's package-data puts it in a wheel
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = default_path().relative_to(root / "mbcost")
+    package = ".".join(("mbcost",) + shipped.parent.parts)
+    assert any(fnmatch.fnmatch(shipped.name, pat) for pat in data.get(package, ()))
 
 
 def test_every_value_matches_or_is_explained(outcomes):
@@ -263,7 +270,7 @@ def test_docs_table_agrees_with_the_tool(outcomes):
     from collections import Counter
     from pathlib import Path
 
-    from mbcost.reproduce import decimal_text
+    from mbcost.analyses.reproduce import decimal_text
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "published.md").read_text(encoding="utf-8")
     listed = Counter()

@@ -10,11 +10,11 @@ from fractions import Fraction
 import pytest
 
 import mbcost
-from mbcost.conventions import PROFILES, Convention
+from mbcost.core.conventions import PROFILES, Convention
 from mbcost.errors import MbcostError, UsageError
-from mbcost.grid import FACTORS, MAX_CONFIGS, parse_list
-from mbcost.spec import builtin_names
-from mbcost.sweep import sweep_grid
+from mbcost.analyses.sweep import FACTORS, MAX_CONFIGS, parse_list
+from mbcost.core.spec import builtin_names
+from mbcost.analyses.sweep_api import sweep_grid
 
 
 # MobileNetV1 by hand, straight from the paper's formulas ('same' padding: D_F = ceil(R / s)):

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mbcost
-from mbcost.spec import spec_from_document
-from mbcost.verify import verification_dict, verify, verify_report
-from mbcost.yamlio import parse
+from mbcost.core.spec import spec_from_document
+from mbcost.analyses.verify import verification_dict, verify, verify_report
+from mbcost.core.yamlio import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE3 = ROOT / "examples" / "mobilenet_v1_table3.yaml"
@@ -171,7 +171,7 @@ def test_table3_alpha_rho_cli(cli):
 def test_bottleneck_shrinking_at_stride_1_is_not_the_paper_case():
     """A hand-built graph whose stride-1 depthwise uses 'valid' padding: the paper's formula
     (which assumes h′×w′ = h×w) is not applied, the stride-s form still is."""
-    from mbcost.analysis import run_graph
+    from mbcost.core.engine import run_graph
 
     r = mbcost.analyze(spec("input: {resolution: 9, channels: 8}\n"
                             "layers:\n  - {kind: bottleneck, t: 2, c: 4, k: 3, s: 1}\n"))

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import UsageError
 from .app import app
-from .common import BN, Bias, Classes, Profile, Resolution, Rho, check_output, convention, emit
+from .options import BN, Bias, Classes, Profile, Resolution, Rho, check_output, convention, emit
 
 
 class CheckFormat(str, enum.Enum):
@@ -88,10 +88,10 @@ def check(
 ) -> int:
     """Check ARCH (or every entry of a budgets file) against mult-add, FLOP and parameter limits: exit 1 if any is over."""
     # imported here so that other commands' start-up does not pay for them
-    from ..budget import Budget, Limit, check as run_check, load_budgets, parse_size
-    from ..budget_render import check_json, check_md, check_text
-    from ..junit import check_junit
-    from ..multipliers import parse_alpha
+    from ..analyses.budget import Budget, Limit, check as run_check, load_budgets, parse_size
+    from ..render.check import check_json, check_md, check_text
+    from ..render.junit import check_junit
+    from ..core.multipliers import parse_alpha
 
     if budgets is not None:
         given = [flag for flag, v in (("ARCH", arch), ("--alpha", alpha), ("--resolution", resolution),

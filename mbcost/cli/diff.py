@@ -8,7 +8,7 @@ import typer
 
 from ..errors import UsageError
 from .app import app
-from .common import (Alpha, BN, Bias, Classes, Flops, Output, Profile, Resolution, Rho,
+from .options import (Alpha, BN, Bias, Classes, Flops, Output, Profile, Resolution, Rho,
                      check_output, console, convention, emit)
 
 
@@ -54,10 +54,10 @@ def diff(
 ) -> None:
     """Per-layer and total change in mult-adds and parameters from A to B: layers removed, added and changed."""
     # imported here so that other commands' start-up does not pay for them
-    from ..analysis import analyze
-    from ..diff import diff_reports
-    from ..diff_render import diff_json, diff_md, diff_table
-    from ..multipliers import parse_alpha, parse_resolution, parse_rho
+    from ..core.engine import analyze
+    from ..analyses.diff import diff_reports
+    from ..render.diff import diff_json, diff_md, diff_table
+    from ..core.multipliers import parse_alpha, parse_resolution, parse_rho
 
     if b is None and alpha_b is None and resolution_b is None and rho_b is None:
         raise UsageError("nothing to compare: give a second architecture B, or --alpha-b, --resolution-b "

@@ -5,10 +5,10 @@ from typing import Annotated
 
 import typer
 
-from ..analysis import analyze
-from ..render import report_csv, report_json, report_text
+from ..core.engine import analyze
+from ..render.report import report_csv, report_json, report_text
 from .app import app
-from .common import (Alpha, Arch, BN, Bias, Classes, Flops, Output, Profile, ReportFormat,
+from .options import (Alpha, Arch, BN, Bias, Classes, Flops, Output, Profile, ReportFormat,
                      Resolution, Rho, check_output, convention, emit, styled)
 
 

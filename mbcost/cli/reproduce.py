@@ -10,12 +10,12 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from ..multipliers import fmt_alpha
-from ..render import text_table
-from ..reproduce import (Outcome, decimal_text, load_published, printed_value, reproduce, results_dict,
+from ..core.multipliers import fmt_alpha
+from ..render.report import text_table
+from ..analyses.reproduce import (Outcome, decimal_text, load_published, printed_value, reproduce, results_dict,
                          select, summarize)
 from .app import app
-from .common import console
+from .options import console
 
 QUANTITY_TEXT = {"madds": "mult-adds", "params": "params", "madds_share": "% mult-adds",
                  "params_share": "% params"}

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app
-from .common import Arch, BN, Bias, Classes, Flops, Output, Profile, check_output, convention, emit
+from .options import Arch, BN, Bias, Classes, Flops, Output, Profile, check_output, convention, emit
 
 
 class SweepFormat(str, enum.Enum):
@@ -56,13 +56,13 @@ def sweep(
     flops: Flops = False,
 ) -> None:
     """Mult-adds and parameters of ARCH at every (α, resolution) of a grid — the width × resolution tables of the MobileNet papers, for any file and counting convention."""
-    from ..sweep import sweep_grid
+    from ..analyses.sweep_api import sweep_grid
 
     conv = convention(profile, classes, bias, bn, flops)
     check_output(output)
     grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv)
 
-    from .. import exports
+    from ..render import sweep as exports
 
     if fmt is SweepFormat.csv:
         text = exports.sweep_csv(grid)

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from ..analysis import Report, analyze
-from ..multipliers import fmt_alpha
-from ..render import human, text_table
-from ..verify import Verification, verification_dict, verify_report
+from ..core.engine import Report, analyze
+from ..core.multipliers import fmt_alpha
+from ..render.report import human, text_table
+from ..analyses.verify import Verification, verification_dict, verify_report
 from .app import app
-from .common import BN, Alpha, Arch, Bias, Classes, Profile, Resolution, Rho, console, convention
+from .options import BN, Alpha, Arch, Bias, Classes, Profile, Resolution, Rho, console, convention
 
 PAIR_LEGEND = ("M input / N output channels · D_K kernel · D_F output size · "
                "separable D_K²·M·D_F² + M·N·D_F² · standard D_K²·M·N·D_F²")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..conventions import PROFILES, Convention
+from ..core.conventions import PROFILES, Convention
 from ..errors import UsageError
 
 Arch = Annotated[str, typer.Argument(help="A built-in name (mobilenet_v2) or a path to an architecture YAML file.",
@@ -53,14 +53,14 @@ def convention(profile: str = "paper", classes: int | None = None, bias: bool | 
 def check_output(output: Path | None) -> None:
     """Refuse an unwritable --output before any work, so a failing run never leaves a file."""
     if output is not None:
-        from ..render import check_output_path
+        from ..render.report import check_output_path
 
         check_output_path(output)
 
 
 def emit(text: str, output: Path | None) -> None:
     """Print to stdout, or write the file all-or-nothing."""
-    from ..render import write_atomic
+    from ..render.report import write_atomic
 
     if output is None:
         typer.echo(text, nl=False)

@@ -8,7 +8,7 @@ in the printed unit, truncated or rounded half-up to the printed number of decim
 it. A digit we cannot match carries an ``explained`` reason in the data file; an explained
 entry that starts to match is *stale*, so the explanations cannot rot unnoticed.
 
-    >>> from mbcost.reproduce import load_published, reproduce
+    >>> from mbcost.analyses.reproduce import load_published, reproduce
     >>> outcomes = reproduce(load_published())
     >>> [o.entry.label for o in outcomes if o.failed]
     []
@@ -22,12 +22,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .analysis import Report, analyze
-from .conventions import PROFILES, Convention
-from .errors import MbcostError, Where
-from .multipliers import fmt_alpha, parse_alpha, parse_resolution, parse_rho
-from .spec import builtin_names
-from .yamlio import Document, describe, field_path, parse, read_text
+from ..core.engine import Report, analyze
+from ..core.conventions import PROFILES, Convention
+from ..errors import MbcostError, Where
+from ..core.multipliers import fmt_alpha, parse_alpha, parse_resolution, parse_rho
+from ..core.spec import builtin_names
+from ..core.yamlio import Document, describe, field_path, parse, read_text
 
 QUANTITIES = ("madds", "params", "madds_share", "params_share")
 UNITS: dict[str, int] = {"1": 1, "K": 10**3, "M": 10**6, "G": 10**9}

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from .multipliers import fmt_alpha
-from .grid import Sweep
+from ..core.multipliers import fmt_alpha
+from ..analyses.sweep import Sweep
 
 if TYPE_CHECKING:
     import pandas
 
-    from .analysis import Report
+    from ..core.engine import Report
 
 Pair = tuple[int, int]
 
@@ -103,7 +103,7 @@ def report_frame(report: "Report") -> "pandas.DataFrame":
     role, kernel, stride, groups, act, input and output H, W, C, madds, params."""
     import pandas as pd
 
-    from .analysis import layer_type
+    from ..core.engine import layer_type
 
     rows = []
     for r in report.layers:
@@ -230,7 +230,7 @@ def _body(pv: Pivot) -> list[list[str]]:
 
 def pivot_text(pv: Pivot, width: int = 120) -> str:
     """Plain fixed-width columns; a grid wider than ``width`` is cut into several tables."""
-    from .render import text_table
+    from .report import text_table
 
     head, body = ["α"] + _header(pv), _body(pv)
     widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(head)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .conventions import Convention
-from .errors import GraphError
+from ..errors import GraphError
 from .graph import Layer, Shape
 
 

@@ -14,8 +14,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from .conventions import PAPER, Convention
-from .costs import layer_cost
-from .errors import GraphError
+from .ops import layer_cost
+from ..errors import GraphError
 from .expand import expand
 from .graph import NETWORK_INPUT, Graph, Layer, Shape
 from .multipliers import input_resolution, parse_alpha
@@ -81,9 +81,9 @@ class Report:
         raise KeyError(name)
 
     def to_frame(self):
-        """One row per layer as a pandas DataFrame (columns: mbcost.exports.report_frame).
+        """One row per layer as a pandas DataFrame (columns: mbcost.render.sweep.report_frame).
         pandas is imported here, never by ``import mbcost``."""
-        from .exports import report_frame
+        from ..render.sweep import report_frame
 
         return report_frame(self)
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterable
 
-from .analysis import LayerResult, Report
-from .graph import Pair
+from ..core.engine import LayerResult, Report
+from ..core.graph import Pair
 
 BOTTLENECK_ROLES = frozenset({"expand", "dw", "project", "add"})
 
@@ -309,8 +309,8 @@ def verify_report(report: Report) -> Verification:
 
 def verify(arch, alpha=1, resolution=None, rho=None, convention=None) -> Verification:
     """``analyze`` then ``verify_report``: the library form of ``mbcost verify``."""
-    from .analysis import analyze
-    from .conventions import PAPER
+    from ..core.engine import analyze
+    from ..core.conventions import PAPER
 
     return verify_report(analyze(arch, alpha=alpha, resolution=resolution, rho=rho,
                                  convention=convention or PAPER))

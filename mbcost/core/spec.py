@@ -2,7 +2,7 @@
 
 ``load_spec`` validates a YAML document into an :class:`ArchSpec` — a list of
 :class:`Row` records, still compact (a bottleneck row with n = 4 is one row).
-Nothing here knows α, ρ or costs; :mod:`mbcost.expand` turns rows into layers.
+Nothing here knows α, ρ or costs; :mod:`mbcost.core.expand` turns rows into layers.
 The format is documented in docs/format.md.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError
+from ..errors import SpecError
 from .yamlio import Document, describe, field_path, parse, read_text
 
 Pair = tuple[int, int]  # (height, width) of a kernel, stride or map
@@ -330,7 +330,7 @@ def load_spec(arch: str | Path) -> ArchSpec:
 def builtin_dir() -> Path:
     """Where the built-in architectures are installed. mbcost ships as plain files (never a
     zip), so the package's folder is enough — and importlib.resources costs ~8 ms a start."""
-    from . import configs
+    from .. import configs
 
     return Path(configs.__file__).parent
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import SpecError, Where
+from ..errors import SpecError, Where
 
 try:  # the C composer is several times faster; marks are the same
     _Loader = yaml.CSafeLoader

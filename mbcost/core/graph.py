@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .errors import Where
+from ..errors import Where
 
 Pair = tuple[int, int]
 Shape = tuple[int, int, int]  # (H, W, C), as the papers print "112×112×32"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from .budget import METRIC_NAMES, CheckRun
-from .budget_render import growth_lines, verdict
+from ..analyses.budget import METRIC_NAMES, CheckRun
+from .check import growth_lines, verdict
 
 CLASSNAME = "mbcost.check"
 

@@ -2,7 +2,7 @@
 
 A :class:`Budget` is one architecture at one (α, resolution, convention) with one or more
 :class:`Limit` s. :func:`check` costs each and returns :class:`Outcome` records; rendering
-(text, JSON, Markdown, JUnit) lives in :mod:`mbcost.budget_render` and :mod:`mbcost.junit`.
+(text, JSON, Markdown, JUnit) lives in :mod:`mbcost.render.check` and :mod:`mbcost.render.junit`.
 
 Limits are inclusive (a count equal to its limit passes) and each names its unit:
 ``max_madds`` limits mult-adds, ``max_flops`` limits FLOPs (= 2 × mult-adds) and
@@ -27,13 +27,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
 
-from .analysis import Report, analyze
-from .conventions import PAPER, PROFILES, Convention
+from ..core.engine import Report, analyze
+from ..core.conventions import PAPER, PROFILES, Convention
 from .diff import ArchDiff, LayerDelta, diff_reports
-from .errors import MbcostError, SpecError, UsageError, Where
-from .multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
-from .spec import ArchSpec, _Fields, load_spec
-from .yamlio import describe, parse, read_text
+from ..errors import MbcostError, SpecError, UsageError, Where
+from ..core.multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
+from ..core.spec import ArchSpec, _Fields, load_spec
+from ..core.yamlio import describe, parse, read_text
 
 METRICS = ("madds", "flops", "params")
 METRIC_NAMES = {"madds": "mult-adds", "flops": "FLOPs", "params": "parameters"}

@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .analysis import Report
-from .errors import UsageError
-from .multipliers import fmt_alpha
+from ..core.engine import Report
+from ..errors import UsageError
+from ..core.multipliers import fmt_alpha
 
 
 def human(n: int | float, digits: int = 1) -> str:

@@ -9,7 +9,7 @@ import math
 import re
 from fractions import Fraction
 
-from .errors import UsageError
+from ..errors import UsageError
 from .spec import MAX_RESOLUTION, ArchSpec
 
 Pair = tuple[int, int]

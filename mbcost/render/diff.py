@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .analysis import Report
-from .budget_render import md_cell, percent, signed
-from .diff import STATUSES, ArchDiff, LayerDelta
-from .multipliers import fmt_alpha
-from .render import human, square
+from ..core.engine import Report
+from .check import md_cell, percent, signed
+from ..analyses.diff import STATUSES, ArchDiff, LayerDelta
+from ..core.multipliers import fmt_alpha
+from .report import human, square
 
 
 def side_text(r: Report) -> str:

@@ -1,5 +1,5 @@
 """A budget check as text for a terminal or CI log, JSON for programs, Markdown for a CI
-summary page. JUnit XML is in :mod:`mbcost.junit`.
+summary page. JUnit XML is in :mod:`mbcost.render.junit`.
 
 Every count is printed exactly (300,774,272); the overshoot is given absolute and as a
 percentage of the limit.
@@ -10,8 +10,8 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from .budget import METRIC_NAMES, METRICS, BudgetResult, CheckRun, Outcome
-from .render import square
+from ..analyses.budget import METRIC_NAMES, METRICS, BudgetResult, CheckRun, Outcome
+from .report import square
 
 
 def signed(n: int) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from fractions import Fraction
 
-from .analysis import LayerResult, Report
+from ..core.engine import LayerResult, Report
 
 STATUSES = ("removed", "added", "changed", "unchanged")
 

@@ -13,7 +13,7 @@ that split per layer kind; tests check the result equals ``analyze`` exactly on 
 built-in config and conventions. A graph with a kind missing from ``FACTORS`` is costed by
 the engine configuration by configuration.
 
-Kept apart from :mod:`mbcost.sweep` (the front door) so ``import mbcost`` stays cheap.
+Kept apart from :mod:`mbcost.analyses.sweep_api` (the front door) so ``import mbcost`` stays cheap.
 """
 from __future__ import annotations
 
@@ -26,14 +26,14 @@ from operator import mul
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Union
 
-from .analysis import load, run_graph
-from .conventions import PAPER, Convention
-from .costs import extras
-from .errors import MbcostError, UsageError
-from .expand import expand
-from .graph import NETWORK_INPUT, Graph, Layer, Pair
-from .multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
-from .spec import ArchSpec
+from ..core.engine import load, run_graph
+from ..core.conventions import PAPER, Convention
+from ..core.ops import extras
+from ..errors import MbcostError, UsageError
+from ..core.expand import expand
+from ..core.graph import NETWORK_INPUT, Graph, Layer, Pair
+from ..core.multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
+from ..core.spec import ArchSpec
 
 if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
     import pandas
@@ -204,7 +204,7 @@ class Sweep:
 
     def to_frame(self) -> "pandas.DataFrame":
         """One row per configuration: alpha, [rho,] resolution, madds, params[, flops]."""
-        from .exports import sweep_frame
+        from ..render.sweep import sweep_frame
 
         return sweep_frame(self)
 
@@ -337,7 +337,7 @@ def _rho_resolution(spec: ArchSpec, rho: Fraction) -> Pair:
 def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
          rhos: Values = None, convention: Convention = PAPER) -> Sweep:
     """Exact mult-adds and parameters at every (α, resolution) — or (α, ρ) — of a grid
-    (:func:`mbcost.sweep.sweep_grid` documents the arguments)."""
+    (:func:`mbcost.sweep_grid` documents the arguments)."""
     spec = load(arch)
     a_list = _alphas(alphas)
     rho_list = _rhos(rhos)

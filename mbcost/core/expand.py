@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 
-from .errors import GraphError
+from ..errors import GraphError
 from .graph import NETWORK_INPUT, Graph, Layer, Pair
 from .spec import ArchSpec, Row
 
@@ -158,7 +158,7 @@ class _Expander:
 
 def _where(spec: ArchSpec, row: Row, key: str | None):
     if spec.document is None:
-        from .errors import Where
+        from ..errors import Where
 
         return Where(spec.source)
     path = ("layers", row.index) + ((key,) if key else ())

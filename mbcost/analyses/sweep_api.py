@@ -7,7 +7,7 @@
     >>> df = mbcost.sweep("mobilenet_v1", alphas="0.25:1:0.25", resolutions="128:224:32")
     >>> df.pivot(index="alpha", columns="resolution", values="madds")
 
-``sweep_grid`` returns a :class:`mbcost.grid.Sweep` (what ``mbcost sweep`` renders);
+``sweep_grid`` returns a :class:`mbcost.analyses.sweep.Sweep` (what ``mbcost sweep`` renders);
 ``sweep`` is the same grid as a pandas DataFrame. Both take lists of numbers, one number,
 or the CLI's text: '1,0.75,0.5' and ranges start:stop:step ('0.25:2.0:0.05', stop
 included when it lands on the grid, computed in exact fractions). Floats are read as the
@@ -23,13 +23,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .conventions import PAPER, Convention
+from ..core.conventions import PAPER, Convention
 
 if TYPE_CHECKING:
     import pandas
 
-    from .grid import Sweep, Values
-    from .spec import ArchSpec
+    from .sweep import Sweep, Values
+    from ..core.spec import ArchSpec
 
 
 def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
@@ -40,7 +40,7 @@ def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: 
     each other. Raises :class:`mbcost.MbcostError` on bad values or more than 100,000
     configurations.
     """
-    from .grid import grid
+    from .sweep import grid
 
     return grid(arch, alphas, resolutions, rhos, convention)
 
