@@ -1,6 +1,7 @@
 """`mbcost sweep` and `mbcost.sweep`: the V1 paper's width and resolution tables, ranges,
 bad input, and the fast path checked against the engine configuration by configuration."""
 import csv
+import dataclasses
 import io
 import math
 import subprocess
@@ -12,7 +13,8 @@ import pytest
 import mbcost
 from mbcost.core.conventions import PROFILES, Convention
 from mbcost.errors import MbcostError, UsageError
-from mbcost.analyses.sweep import FACTORS, MAX_CONFIGS, parse_list
+from mbcost.analyses.sweep import MAX_CONFIGS, parse_list
+from mbcost.core.ops import OPS
 from mbcost.core.spec import builtin_names
 from mbcost.analyses.sweep_api import sweep_grid
 
@@ -277,12 +279,21 @@ def test_fast_path_equals_analyze_with_valid_padding_pools_and_flattening_fc(odd
         assert (p.madds, p.params) == engine(odd, p, convention)
 
 
-def test_a_kind_without_a_factor_falls_back_to_the_engine(odd, monkeypatch):
-    monkeypatch.delitem(FACTORS, "dwconv")
-    for p in sweep_grid(odd, ["0.5", "1"], [72, 97]):
-        assert (p.madds, p.params) == engine(odd, p, mbcost.PAPER)
-    for p in sweep_grid("mobilenet_v2", ["0.35", "1.4"], [96, 224]):
-        assert (p.madds, p.params) == engine("mobilenet_v2", p, mbcost.PAPER)
+def test_engine_and_sweep_read_one_op_definition(odd, monkeypatch):
+    # Change the depthwise formula in the registry: the engine and the sweep's fast path both
+    # follow, because neither has a copy of it. (×3 mult-adds, +7 params per depthwise layer.)
+    before = sweep_grid(odd, ["0.5", "1"], [72, 97])
+    real = OPS["dwconv"]
+
+    def tampered(layer, m, conv):
+        f = real.factor(layer, m, conv)
+        return dataclasses.replace(f, m=3 * f.m, p0=f.p0 + 7)
+
+    monkeypatch.setitem(OPS, "dwconv", dataclasses.replace(real, factor=tampered))
+    after = sweep_grid(odd, ["0.5", "1"], [72, 97])
+    for p, q in zip(before, after):
+        assert (q.madds, q.params) == engine(odd, q, mbcost.PAPER)
+        assert q.madds > p.madds and q.params > p.params
 
 
 def test_graphs_whose_structure_changes_with_alpha_are_grouped_correctly():

@@ -8,10 +8,10 @@ which also raises its usual errors. Each layer's cost is then bilinear in the tw
     mult-adds = m(α) · A(R)        params = p₀(α) + p₁(α) · A(R)
 
 with A the layer's output area H_out·W_out (conv: D_K·D_K·(M/g)·N · D_F², dwconv:
-D_K·D_K·M · D_F²) or its input area (fc on a flattened map: M·N · H·W). ``FACTORS`` holds
-that split per layer kind; tests check the result equals ``analyze`` exactly on every
-built-in config and conventions. A graph with a kind missing from ``FACTORS`` is costed by
-the engine configuration by configuration.
+D_K·D_K·M · D_F²) or its input area (fc on a flattened map: M·N · H·W). The op registry
+(:mod:`mbcost.core.ops`) defines that split once per layer kind, and the engine evaluates the
+same factors at one area; tests check the result equals ``analyze`` exactly on every
+built-in config and convention.
 
 Kept apart from :mod:`mbcost.analyses.sweep_api` (the front door) so ``import mbcost`` stays cheap.
 """
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Union
 
 from ..core.engine import load, run_graph
 from ..core.conventions import PAPER, Convention
-from ..core.ops import extras
+from ..core.ops import OPS
 from ..errors import MbcostError, UsageError
 from ..core.expand import expand
 from ..core.graph import NETWORK_INPUT, Graph, Layer, Pair
@@ -209,54 +209,7 @@ class Sweep:
         return sweep_frame(self)
 
 
-# --- per-layer factors ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Factor:
-    """A layer's cost split into what α sets and what the resolution sets:
-    mult-adds = m · A, params = p0 + p1 · A, with A the output (or input) map's H·W."""
-
-    m: int
-    p0: int
-    p1: int = 0
-    area: str = "out"  # out | in
-
-
-FactorFn = Callable[[Layer, int, Convention], Factor]
-FACTORS: dict[str, FactorFn] = {}
-
-
-def factor_of(kind: str):
-    def register(fn: FactorFn) -> FactorFn:
-        FACTORS[kind] = fn
-        return fn
-
-    return register
-
-
-@factor_of("conv")
-def _conv(layer: Layer, m: int, conv: Convention) -> Factor:
-    w = layer.k[0] * layer.k[1] * (m // layer.groups) * layer.c  # D_K·D_K·(M/g)·N, × D_F² for mult-adds
-    return Factor(w, w + extras(layer, layer.c, conv))
-
-
-@factor_of("dwconv")
-def _dwconv(layer: Layer, m: int, conv: Convention) -> Factor:
-    w = layer.k[0] * layer.k[1] * m  # D_K·D_K·M
-    return Factor(w, w + extras(layer, m, conv))
-
-
-@factor_of("fc")
-def _fc(layer: Layer, m: int, conv: Convention) -> Factor:
-    w = m * layer.c  # per input position: the flattened H·W·M inputs times N outputs
-    return Factor(w, extras(layer, layer.c, conv), w, area="in")
-
-
-@factor_of("pool")
-@factor_of("add")
-def _free(layer: Layer, m: int, conv: Convention) -> Factor:
-    return Factor(0, 0)
-
+# --- the fast path: the op registry's factors, evaluated at many areas -------------------------
 
 def _spatial_key(graph: Graph) -> tuple:
     """Everything a layer's output H×W depends on besides the input size. Graphs of two α
@@ -290,21 +243,12 @@ def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair],
     out: dict[tuple[Fraction, Pair], tuple[int, int]] = {}
     for group in groups.values():
         rep = graphs[group[0]]
-        factorable = all(L.kind in FACTORS for L in rep.layers)
-        factors = {a: _factors(graphs[a], conv) for a in group} if factorable else {}
+        factors = {a: _factors(graphs[a], conv) for a in group}
         for res in resolutions:
             try:  # the engine infers the shapes (and refuses maps that shrink below 1×1)
                 shapes = run_graph(_at(rep, res), conv)
             except MbcostError as exc:
                 raise _context(exc, group[0], res)
-            if not factorable:
-                for a in group:
-                    try:
-                        layers = run_graph(_at(graphs[a], res), conv)
-                    except MbcostError as exc:
-                        raise _context(exc, a, res)
-                    out[a, res] = (sum(r.madds for r in layers), sum(r.params for r in layers))
-                continue
             # which map's H·W each layer scales with depends on its kind only: same for the group
             maps = [s.input_shape if f.area == "in" else s.output_shape
                     for s, f in zip(shapes, factors[group[0]][3])]
@@ -316,11 +260,12 @@ def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair],
 
 
 def _factors(graph: Graph, conv: Convention):
-    """The graph's layers as (m per layer, Σ p0, p1 per layer or [] if all zero, the Factors)."""
+    """The graph's layers as (m per layer, Σ p0, p1 per layer or [] if all zero, the Factors),
+    from the same op definitions the engine uses."""
     channels = {NETWORK_INPUT: graph.input_shape[2]}
     fs = []
     for L in graph.layers:
-        fs.append(FACTORS[L.kind](L, channels[L.inputs[0]], conv))
+        fs.append(OPS[L.kind].factor(L, [channels[i] for i in L.inputs], conv))
         channels[L.name] = L.c
     p1 = [f.p1 for f in fs]
     return [f.m for f in fs], sum(f.p0 for f in fs), p1 if any(p1) else [], fs

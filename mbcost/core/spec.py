@@ -206,7 +206,7 @@ def _get(data, path):
 # --- the row kinds ----------------------------------------------------------------------------
 #
 # Each kind lists the keys it accepts; the common ones come first. Adding a layer kind means
-# adding it here, in expand.py (how it becomes layers) and, if it is a new primitive, costs.py.
+# adding it here, in expand.py (how it becomes layers) and, if it is a new primitive, core/ops.py.
 
 _COMMON = ("kind", "name", "n", "act")
 ROW_KEYS: dict[str, tuple[str, ...]] = {
