@@ -10,7 +10,7 @@ layer kind) → render. Everything is importable without the CLI.
 """
 from .core.engine import Report, analyze, load  # noqa: F401
 from .core.conventions import PAPER, PROFILES, Convention  # noqa: F401
+from ._version import __version__  # noqa: F401
 from .errors import MbcostError  # noqa: F401
-from .analyses.sweep_api import sweep, sweep_grid  # noqa: F401  (pandas only inside sweep())
+from .api import sweep, sweep_grid, to_frame  # noqa: F401  (pandas only when a frame is asked for)
 
-__version__ = "0.1.0"

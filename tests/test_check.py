@@ -145,7 +145,7 @@ def test_json_parses_back(cli):
     d = r.json()
     assert d["ok"] is False and d["checks"] == 2 and d["failures"] == 1
     (b,) = d["budgets"]
-    assert b["architecture"] == "mobilenet_v2" and b["alpha"] == 1.0 and b["resolution"] == 224
+    assert b["architecture"] == "mobilenet_v2" and b["alpha"] == 1.0 and b["resolution"] == [224, 224]
     madds, params = b["results"]
     assert madds == {"metric": "madds", "count": V2_MADDS, "limit": 300_000_000, "ok": False,
                      "over": V2_MADDS - 300_000_000, "over_percent": madds["over_percent"]}
@@ -245,7 +245,8 @@ def test_budgets_convention_keys(cli, tmp_path):
                  "  - {arch: mobilenet_v1, bn: 2, bias: true, max_params: 4231976}\n")
     r = cli("check", "--budgets", f, "--format", "json")
     assert r.code == 0, r.out
-    assert [b["convention"] for b in r.json()["budgets"]] == ["torchvision", "custom"]
+    assert [(b["convention"]["profile"], b["convention"]["modified"]) for b in r.json()["budgets"]] == \
+        [("torchvision", False), ("paper", True)]
 
 
 @pytest.mark.parametrize("text, where, message", [

@@ -50,7 +50,8 @@ def test_torchvision_mobilenet_v2(cli):
     #            = 3,469,760 + 1,000 + 34,112 = 3,504,872 (torchvision's num_params)
     d = totals(cli, "mobilenet_v2", "--profile", "torchvision")
     assert d["totals"]["params"] == V2_WEIGHTS + 1000 + 2 * v2_bn_channels() == 3_504_872
-    assert d["convention"] == "torchvision"
+    assert d["convention"] == {"profile": "torchvision", "modified": False, "bn": 2, "bias": True,
+                               "classes": 1000, "compute": "madds"}
     assert d["totals"]["madds"] == 300_774_272  # counting convention never changes mult-adds
 
 
@@ -74,7 +75,8 @@ def test_tf_slim_v1_convention(cli):
     #   = 4,210,112 + 1,001 + 32,832 = 4,243,945 → the README's 4.24
     d = totals(cli, "mobilenet_v1", "--bn", "3", "--bias", "--classes", "1001")
     assert d["totals"]["params"] == 4_243_945
-    assert d["convention"] == "custom"
+    assert d["convention"] == {"profile": "paper", "modified": True, "bn": 3, "bias": True,
+                               "classes": 1001, "compute": "madds"}
 
 
 def test_classes_override(cli):
@@ -92,7 +94,8 @@ def test_flops_doubles_mult_adds(cli):
     # FLOPs = 2 × mult-adds = 2 × 568,740,352 = 1,137,480,704; params and madds are unchanged
     d = totals(cli, "mobilenet_v1", "--flops")
     assert d["totals"] == {"madds": 568_740_352, "params": V1_WEIGHTS, "flops": 1_137_480_704}
-    assert "flops" not in totals(cli, "mobilenet_v1")["totals"]
+    assert d["convention"]["compute"] == "flops"
+    assert totals(cli, "mobilenet_v1")["convention"]["compute"] == "madds"
     table = cli("report", "mobilenet_v1", "--flops")
     assert table.code == 0 and "1,137,480,704" in table.out
 
@@ -101,7 +104,8 @@ def test_no_bias_overrides_a_profile(cli):
     # torchvision without biases: 3,504,872 − 1,000 classifier biases = 3,503,872
     d = totals(cli, "mobilenet_v2", "--profile", "torchvision", "--no-bias")
     assert d["totals"]["params"] == 3_503_872
-    assert d["convention"] == "custom"  # no longer what torchvision counts
+    assert d["convention"]["profile"] == "torchvision" and d["convention"]["modified"]  # no longer what torchvision counts
+    assert d["convention"]["bias"] is False
     # and --bn overrides too: keras with BN folded is weights + bias = 3,470,760
     assert totals(cli, "mobilenet_v2", "--profile", "keras", "--bn", "0")["totals"]["params"] == 3_470_760
 

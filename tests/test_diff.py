@@ -80,7 +80,7 @@ def test_one_file_at_two_widths(cli):
 
 def test_one_file_at_two_resolutions(cli):
     d = cli("diff", "mobilenet_v1", "--resolution", "224", "--resolution-b", "160", "-f", "json").json()
-    assert d["b"]["resolution"] == 160 and d["totals"]["params"]["delta"] == 0
+    assert d["b"]["resolution"] == [160, 160] and d["totals"]["params"]["delta"] == 0
     assert d["totals"]["madds"]["b"] == v1_by_hand(1.0, 160)[0]
     # ρ = 0.714: R = round(0.714 · 224) = round(159.9) = 160
     assert cli("diff", "mobilenet_v1", "--rho-b", "0.714", "-f", "json").json()["totals"] == d["totals"]

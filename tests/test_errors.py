@@ -249,7 +249,7 @@ FLAG_CASES = [
     (["--rho", "0"], "--rho", "expected a resolution multiplier ρ > 0 and ≤ 64, got 0"),
     (["--rho", "0.001"], "--rho", "ρ = 0.001 gives an input of 0×0"),  # round(0.001 · 224) = 0
     (["--resolution", "160", "--rho", "0.5"], "--rho", "give either --resolution or --rho, not both"),
-    (["--format", "xml"], "--format", "'xml' is not one of"),
+    (["--format", "xml"], "--format", "expected one of"),
     (["--bn", "7"], "--bn", "expected 0, 1, 2, 3 or 4 numbers per batch-norm channel, got 7"),
     (["--classes", "0"], "--classes", "expected a positive number of classes, got 0"),
     (["--profile", "pytorch"], "--profile", "expected one of paper, torchvision, keras, got 'pytorch'"),
@@ -309,7 +309,8 @@ def test_output_replaces_an_existing_file_only_on_success(cli, tmp_path):
     assert ok.code == 0 and ok.out == "" and ok.err == ""
     import json
 
-    assert json.loads(out.read_text())["totals"] == {"madds": 568_740_352, "params": 4_209_088}
+    assert json.loads(out.read_text())["totals"] == {"madds": 568_740_352, "flops": 2 * 568_740_352,
+                                                     "params": 4_209_088}
     assert stat.S_IMODE(out.stat().st_mode) == 0o640, "the file keeps its mode"
     assert [p.name for p in tmp_path.iterdir()] == ["costs.json"], "no temporary left behind"
 
@@ -320,7 +321,7 @@ def test_output_through_a_symlink_replaces_the_target_and_keeps_the_link(cli, tm
     link = tmp_path / "link.csv"
     link.symlink_to(target)
     assert cli("report", BUILTIN, "--format", "csv", "--output", link).code == 0
-    assert link.is_symlink() and target.read_text().startswith("name,kind,")
+    assert link.is_symlink() and target.read_text().startswith("architecture,alpha,resolution,convention,name,kind,")
 
 
 def test_output_to_a_fifo_writes_into_it_and_keeps_it_a_fifo(cli, tmp_path):
@@ -333,7 +334,7 @@ def test_output_to_a_fifo_writes_into_it_and_keeps_it_a_fifo(cli, tmp_path):
     run = cli("report", BUILTIN, "--format", "csv", "--output", fifo)
     reader.join(timeout=30)
     assert run.code == 0 and stat.S_ISFIFO(fifo.stat().st_mode)
-    assert got and got[0].startswith(b"name,kind,")
+    assert got and got[0].startswith(b"architecture,alpha,resolution,convention,name,kind,")
 
 
 # --- the error path itself ----------------------------------------------------------------------

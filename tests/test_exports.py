@@ -11,7 +11,7 @@ import pytest
 
 import mbcost
 from mbcost.render.sweep import Scale, latex_escape, pivot, pivot_latex, pivot_markdown, pivot_text, scale_for
-from mbcost.analyses.sweep_api import sweep_grid
+from mbcost import sweep_grid
 
 V1_TABLE = ["sweep", "mobilenet_v1", "--alpha", "1,0.75,0.5,0.25", "--resolution", "224,192,160,128"]
 
@@ -62,7 +62,7 @@ def test_markdown_cells_match_the_exact_csv(cli):
     head, _, body = parse_markdown_table(cli(*V1_TABLE, "--format", "md").out)
     for row in body:
         for col, cell in zip(head[1:5], row[1:5]):
-            exact = next(x for x in rows if x["alpha"] == row[0] and x["resolution"] == col.split()[0])
+            exact = next(x for x in rows if x["alpha"] == row[0] and x["resolution"] == f"{col.split()[0]}x{col.split()[0]}")
             assert cell == millions(int(exact["madds"]))
 
 
@@ -218,8 +218,9 @@ def test_csv_and_json_hold_the_same_rows(cli):
     assert len(rows) == len(data) == 8
     for c, j in zip(rows, data):
         assert Fraction(c["alpha"]) == Fraction(str(j["alpha"])) and Fraction(c["rho"]) == Fraction(str(j["rho"]))
-        assert (int(c["resolution"]), int(c["madds"]), int(c["params"]), int(c["flops"])) == \
-            (j["resolution"], j["madds"], j["params"], j["flops"])
+        assert ([int(x) for x in c["resolution"].split("x")], int(c["madds"]), int(c["params"]),
+                int(c["flops"])) == (j["resolution"], j["madds"], j["params"], j["flops"])
+        assert c["convention"] == "paper;bn=0;bias=0;classes=1000;flops" and c["architecture"] == "mobilenet_v2"
     # the last row, α = 1.4 at ρ = 0.5 (112×112), is the engine's count
     r = mbcost.analyze("mobilenet_v2", alpha="1.4", rho="0.5")
     assert (data[-1]["madds"], data[-1]["params"]) == (r.madds, r.params)
@@ -231,5 +232,7 @@ def test_csv_of_a_non_square_input(tmp_path, cli):
     rows = list(csv.DictReader(io.StringIO(cli("sweep", f, "--format", "csv").out)))
     # conv 3×3 s2 'same' on 72×56×3 → 36×28×24: 27·24·36·28 = 653,184; pool /2 → 18×14;
     # FC on 18·14·24 = 6,048 inputs × 10 classes = 60,480
-    assert rows == [{"alpha": "1.0", "resolution": "72x56", "madds": str(27 * 24 * 36 * 28 + 6048 * 10),
-                     "params": str(27 * 24 + 6048 * 10)}]
+    madds = 27 * 24 * 36 * 28 + 6048 * 10
+    assert [{k: r[k] for k in ("alpha", "resolution", "madds", "flops", "params")} for r in rows] == \
+        [{"alpha": "1.0", "resolution": "72x56", "madds": str(madds), "flops": str(2 * madds),
+          "params": str(27 * 24 + 6048 * 10)}]

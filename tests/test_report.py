@@ -35,8 +35,8 @@ def test_csv_has_exact_integers_that_sum_to_the_total(cli):
 def test_json_contract(cli):
     d = cli("report", "mobilenet_v2", "--format", "json").json()
     assert set(d) >= {"architecture", "alpha", "resolution", "totals", "layers", "by_kind"}
-    assert d["architecture"] == "mobilenet_v2" and d["alpha"] == 1.0 and d["resolution"] == 224
-    assert d["totals"] == {"madds": 300_774_272, "params": 3_469_760}
+    assert d["architecture"] == "mobilenet_v2" and d["alpha"] == 1.0 and d["resolution"] == [224, 224]
+    assert d["totals"] == {"madds": 300_774_272, "flops": 2 * 300_774_272, "params": 3_469_760}
     kinds = {layer["kind"] for layer in d["layers"]}
     assert kinds == {"conv", "dwconv", "fc", "pool", "add"}
     for layer in d["layers"]:
@@ -66,7 +66,7 @@ def test_non_square_kernel_is_a_pair_in_json(cli, tmp_path):
 
 
 def test_rho_and_resolution(cli):
-    assert cli("report", "mobilenet_v1", "--rho", "0.714", "-f", "json").json()["resolution"] == 160
+    assert cli("report", "mobilenet_v1", "--rho", "0.714", "-f", "json").json()["resolution"] == [160, 160]
     r = cli("report", "mobilenet_v1", "--rho", "0.714", "--resolution", "160")
     assert r.code == 2 and "either --resolution or --rho" in r.err
 

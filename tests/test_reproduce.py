@@ -219,8 +219,8 @@ def test_source_filter(cli):
 def test_json_entries_carry_the_convention_and_citation(cli):
     r = cli("reproduce", "--source", "keras-summary", "--format", "json")
     (v1, v2) = r.json()["entries"]
-    assert v1["convention"] == {"name": "keras-trainable", "bn": 2, "bias": True, "classes": None,
-                                "flops": False}
+    assert v1["convention"] == {"profile": "keras-trainable", "modified": False, "bn": 2, "bias": True,
+                                "classes": None, "compute": "madds"}
     assert v1["ours"] == 4_231_976 and v2["ours"] == 3_504_872
     assert "model.summary()" in v1["citation"] and isinstance(v1["ours"], int)
 

@@ -16,7 +16,7 @@ from mbcost.errors import MbcostError, UsageError
 from mbcost.analyses.sweep import MAX_CONFIGS, parse_list
 from mbcost.core.ops import OPS
 from mbcost.core.spec import builtin_names
-from mbcost.analyses.sweep_api import sweep_grid
+from mbcost import sweep_grid
 
 
 # MobileNetV1 by hand, straight from the paper's formulas ('same' padding: D_F = ceil(R / s)):
@@ -72,10 +72,10 @@ def test_v1_width_and_resolution_tables_through_cli_csv(cli):
             "--format", "csv")
     assert r.code == 0, r.err
     rows = read_csv(r.out)
-    assert list(rows[0]) == ["alpha", "resolution", "madds", "params"]
+    assert list(rows[0]) == ["architecture", "alpha", "resolution", "convention", "madds", "flops", "params"]
     assert [(x["alpha"], x["resolution"]) for x in rows[:5]] == [
-        ("1.0", "224"), ("1.0", "192"), ("1.0", "160"), ("1.0", "128"), ("0.75", "224")]
-    got = {(Fraction(x["alpha"]), int(x["resolution"])): (int(x["madds"]), int(x["params"])) for x in rows}
+        ("1.0", "224x224"), ("1.0", "192x192"), ("1.0", "160x160"), ("1.0", "128x128"), ("0.75", "224x224")]
+    got = {(Fraction(x["alpha"]), int(x["resolution"].split("x")[0])): (int(x["madds"]), int(x["params"])) for x in rows}
     assert len(got) == 16
     for (a, res), counts in got.items():
         assert counts == v1_by_hand(a, res)
@@ -94,7 +94,9 @@ def test_v1_width_and_resolution_tables_through_cli_csv(cli):
 
 def test_default_grid_is_alpha_one_at_the_files_resolution(cli):
     rows = read_csv(cli("sweep", "mobilenet_v2", "--format", "csv").out)
-    assert rows == [{"alpha": "1.0", "resolution": "224", "madds": "300774272", "params": "3469760"}]
+    assert rows == [{"architecture": "mobilenet_v2", "alpha": "1.0", "resolution": "224x224",
+                     "convention": "paper;bn=0;bias=0;classes=1000;madds", "madds": "300774272",
+                     "flops": str(2 * 300774272), "params": "3469760"}]
 
 
 def test_convention_flags_reach_the_sweep(cli):
@@ -113,7 +115,8 @@ def test_convention_flags_reach_the_sweep(cli):
 
 def test_flops_column_is_twice_the_mult_adds(cli):
     rows = read_csv(cli("sweep", "mobilenet_v1", "-a", "1,0.5", "--flops", "--format", "csv").out)
-    assert list(rows[0]) == ["alpha", "resolution", "madds", "params", "flops"]
+    assert list(rows[0]) == ["architecture", "alpha", "resolution", "convention", "madds", "flops", "params"]
+    assert rows[0]["convention"].endswith(";flops")
     assert rows[0]["flops"] == str(2 * 568_740_352)
     assert all(int(x["flops"]) == 2 * int(x["madds"]) for x in rows)
 
@@ -123,18 +126,18 @@ def test_rho_gives_the_papers_resolutions(cli):
     r = cli("sweep", "mobilenet_v1", "--rho", "1,0.857,0.714,0.571", "--format", "csv")
     rows = read_csv(r.out)
     assert [x["rho"] for x in rows] == ["1.0", "0.857", "0.714", "0.571"]
-    assert [int(x["resolution"]) for x in rows] == [224, 192, 160, 128]
+    assert [x["resolution"] for x in rows] == ["224x224", "192x192", "160x160", "128x128"]
     assert [int(x["madds"]) for x in rows] == [v1_by_hand(Fraction(1), n)[0] for n in (224, 192, 160, 128)]
 
 
 def test_json_rows_are_exact_integers(cli):
     d = cli("sweep", "mobilenet_v1", "-a", "0.75", "-r", "224,128", "--format", "json").json()
-    assert d["architecture"] == "mobilenet_v1" and d["convention"] == "paper"
+    assert d["architecture"] == "mobilenet_v1" and d["convention"]["profile"] == "paper"
     assert d["rows"] == [
-        {"alpha": 0.75, "resolution": 224, "madds": v1_by_hand(Fraction(3, 4), 224)[0],
-         "params": v1_by_hand(Fraction(3, 4), 224)[1]},
-        {"alpha": 0.75, "resolution": 128, "madds": v1_by_hand(Fraction(3, 4), 128)[0],
-         "params": v1_by_hand(Fraction(3, 4), 128)[1]}]
+        {"alpha": 0.75, "resolution": [224, 224], "madds": v1_by_hand(Fraction(3, 4), 224)[0],
+         "flops": 2 * v1_by_hand(Fraction(3, 4), 224)[0], "params": v1_by_hand(Fraction(3, 4), 224)[1]},
+        {"alpha": 0.75, "resolution": [128, 128], "madds": v1_by_hand(Fraction(3, 4), 128)[0],
+         "flops": 2 * v1_by_hand(Fraction(3, 4), 128)[0], "params": v1_by_hand(Fraction(3, 4), 128)[1]}]
 
 
 # --- lists and ranges -------------------------------------------------------------------------------
@@ -156,8 +159,8 @@ def test_dense_grid_through_the_cli(cli):
     r = cli("sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.01", "--resolution", "96:320:8", "--format", "csv")
     rows = read_csv(r.out)
     assert r.code == 0 and len(rows) == 176 * 29 == 5104
-    assert rows[0]["alpha"] == "0.25" and rows[-1]["alpha"] == "2.0" and rows[-1]["resolution"] == "320"
-    one = next(x for x in rows if x["alpha"] == "1.0" and x["resolution"] == "224")
+    assert rows[0]["alpha"] == "0.25" and rows[-1]["alpha"] == "2.0" and rows[-1]["resolution"] == "320x320"
+    one = next(x for x in rows if x["alpha"] == "1.0" and x["resolution"] == "224x224")
     assert (int(one["madds"]), int(one["params"])) == (300_774_272, 3_469_760)
 
 
@@ -177,7 +180,7 @@ def test_dense_grid_through_the_cli(cli):
     (["--resolution", "0"], "--resolution: expected a resolution from 1"),
     (["--resolution", "224", "--rho", "1"], "either --resolution or --rho"),
     (["--rho", "0,1"], "--rho: expected a resolution multiplier ρ > 0"),
-    (["--format", "xls"], "'xls' is not one of"),
+    (["--format", "xls"], "expected one of table, json, csv, md, latex, got 'xls'"),
     (["--pivot", "flops"], "'flops' is not one of"),
     (["--bn", "7"], "--bn"),
 ])
@@ -310,7 +313,7 @@ def test_graphs_whose_structure_changes_with_alpha_are_grouped_correctly():
 
 def test_python_api_returns_a_dataframe_with_exact_integers():
     df = mbcost.sweep("mobilenet_v1", alphas=[1, 0.75, 0.5, 0.25], resolutions=[224, 192, 160, 128])
-    assert list(df.columns) == ["alpha", "resolution", "madds", "params"]
+    assert list(df.columns) == ["alpha", "resolution", "madds", "flops", "params"]
     assert len(df) == 16 and str(df["madds"].dtype) == "int64"
     table = df.pivot(index="alpha", columns="resolution", values="madds")
     assert int(table.loc[1.0, 160]) == v1_by_hand(Fraction(1), 160)[0]
@@ -321,7 +324,7 @@ def test_python_api_takes_range_text_numpy_and_conventions():
     np = pytest.importorskip("numpy")
     df = mbcost.sweep("mobilenet_v2", alphas="0.5:1:0.25", rhos=np.array([1.0, 0.5]),
                       convention=PROFILES["keras"].with_(flops=True))
-    assert list(df.columns) == ["alpha", "rho", "resolution", "madds", "params", "flops"]
+    assert list(df.columns) == ["alpha", "rho", "resolution", "madds", "flops", "params"]
     assert list(df["alpha"]) == [0.5, 0.5, 0.75, 0.75, 1.0, 1.0]
     assert list(df["resolution"]) == [224, 112] * 3
     assert int(df["params"].iloc[-1]) == 3_538_984  # Keras's total for MobileNetV2 1.0
@@ -342,7 +345,7 @@ def test_sweep_grid_lookup_and_library_errors():
 
 def test_report_to_frame_is_the_per_layer_table():
     r = mbcost.analyze("mobilenet_v1", alpha=0.75)
-    df = r.to_frame()
+    df = mbcost.to_frame(r)
     assert len(df) == len(r.layers) and list(df["name"][:2]) == ["conv1", "block1.dw"]
     assert int(df["madds"].sum()) == r.madds and int(df["params"].sum()) == r.params
     # conv1 at α = 0.75: floor(32·0.75) = 24 filters of 3×3×3 on 112²: 27·24·112² = 8,128,512

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..core.engine import Report, analyze
+from ..core.metrics import METRICS as REGISTRY
 from ..core.conventions import PAPER, PROFILES, Convention
 from .diff import ArchDiff, LayerDelta, diff_reports
 from ..errors import MbcostError, SpecError, UsageError, Where
@@ -35,8 +36,8 @@ from ..core.multipliers import fmt_alpha, input_resolution, parse_alpha, parse_r
 from ..core.spec import ArchSpec, _Fields, load_spec
 from ..core.yamlio import describe, parse, read_text
 
-METRICS = ("madds", "flops", "params")
-METRIC_NAMES = {"madds": "mult-adds", "flops": "FLOPs", "params": "parameters"}
+METRICS = tuple(REGISTRY)  # every metric of the registry can be limited: max_madds, max_params…
+METRIC_NAMES = {m.name: m.noun for m in REGISTRY.values()}
 
 # --- sizes ------------------------------------------------------------------------------------
 
@@ -182,13 +183,29 @@ class CheckRun:
         return [(r, o) for r, o in self.outcomes if not o.ok]
 
 
+def parse_limits(limits: dict[str, object], convention: Convention,
+                 field=lambda metric: f"max_{metric}") -> tuple[Limit, ...]:
+    """{metric: size} → Limits, in the registry's order. A limit's unit is in its name, so
+    under a FLOPs convention a mult-add limit is ambiguous and refused; ``field`` names the
+    value in messages (the CLI passes its flags)."""
+    for metric in limits:
+        if metric not in REGISTRY:
+            raise UsageError(f"unknown metric {metric!r}; expected one of {', '.join(REGISTRY)}",
+                             field=field(metric) if metric in REGISTRY else "limits")
+    if convention.flops and "madds" in limits:
+        raise UsageError("the convention counts FLOPs (2 × mult-adds): give the limit as FLOPs "
+                         f"({field('flops')}), or count mult-adds", field=field("madds"))
+    return tuple(Limit(m, parse_size(limits[m], field(m))) for m in REGISTRY if m in limits)
+
+
 def in_unit(delta, metric: str) -> int:
-    """A mult-add or parameter delta (``delta('madds')``) in ``metric``'s unit."""
-    return 2 * delta("madds") if metric == "flops" else delta(metric)
+    """A delta of base counts (``delta('madds')``) in ``metric``'s unit."""
+    m = REGISTRY[metric]
+    return m.times * delta(m.base)
 
 
 def count(report: Report, metric: str) -> int:
-    return {"madds": report.madds, "flops": 2 * report.madds, "params": report.params}[metric]
+    return REGISTRY[metric].of(report)
 
 
 def check_budget(budget: Budget) -> BudgetResult:
@@ -209,7 +226,7 @@ def check(budgets: list[Budget] | tuple[Budget, ...], source: str | None = None)
 # --- the budgets file -------------------------------------------------------------------------
 
 BUDGET_KEYS = ("arch", "name", "alpha", "resolution", "rho", "profile", "classes", "bias", "bn",
-               "max_madds", "max_flops", "max_params", "baseline")
+               "baseline") + tuple(f"max_{m}" for m in METRICS)
 
 
 @contextmanager

@@ -402,7 +402,7 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
         "resolution": o.resolution[0] if o.resolution[0] == o.resolution[1] else list(o.resolution),
         "rho": None if e.rho is None else fmt_alpha(e.rho),
         "layers": list(e.layers) if e.layers else None,
-        "convention": {"name": c.name, "bn": c.bn, "bias": c.bias, "classes": c.classes, "flops": c.flops},
+        "convention": c.to_dict(),
         "quantity": e.quantity,
         "type": e.layer_type,
         "published": e.printed,

@@ -13,7 +13,7 @@ D_K·D_K·M · D_F²) or its input area (fc on a flattened map: M·N · H·W). T
 same factors at one area; tests check the result equals ``analyze`` exactly on every
 built-in config and convention.
 
-Kept apart from :mod:`mbcost.analyses.sweep_api` (the front door) so ``import mbcost`` stays cheap.
+Kept apart from :mod:`mbcost.api` (the front door) so ``import mbcost`` stays cheap.
 """
 from __future__ import annotations
 
@@ -33,10 +33,8 @@ from ..errors import MbcostError, UsageError
 from ..core.expand import expand
 from ..core.graph import NETWORK_INPUT, Graph, Layer, Pair
 from ..core.multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
+from ..core.present import Printable
 from ..core.spec import ArchSpec
-
-if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
-    import pandas
 
 MAX_CONFIGS = 100_000
 
@@ -171,8 +169,8 @@ class SweepPoint:
     rho: Fraction | None = None
 
 
-@dataclass(frozen=True)
-class Sweep:
+@dataclass(frozen=True, repr=False)
+class Sweep(Printable):
     """A grid of configurations, α-major in the order given.
 
     ``resolutions`` are the distinct input sizes (a pivot's columns); with ρ several ρ may
@@ -186,6 +184,11 @@ class Sweep:
     resolutions: tuple[Pair, ...]
     points: tuple[SweepPoint, ...]
     by_rho: bool = False
+    classes: int | None = None  # the class count the classifier was built with
+
+    def __repr__(self) -> str:
+        return (f"<Sweep {self.architecture}: {len(self.alphas)} α × {len(self.resolutions)} resolutions, "
+                f"{len(self.points)} points, {self.convention.describe(self.classes)}>")
 
     def __len__(self) -> int:
         return len(self.points)
@@ -201,12 +204,6 @@ class Sweep:
             if p.alpha == a and p.resolution == res:
                 return p
         raise KeyError((alpha, resolution))
-
-    def to_frame(self) -> "pandas.DataFrame":
-        """One row per configuration: alpha, [rho,] resolution, madds, params[, flops]."""
-        from ..render.sweep import sweep_frame
-
-        return sweep_frame(self)
 
 
 # --- the fast path: the op registry's factors, evaluated at many areas -------------------------
@@ -301,4 +298,5 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
     costs = _costs(spec, a_list, distinct, convention)
     points = tuple(SweepPoint(a, res, *costs[a, res], rho=p) for a in a_list for p, res in columns)
     return Sweep(spec.name, spec.source, convention, tuple(a_list), tuple(distinct), points,
-                 by_rho=bool(rho_list))
+                 by_rho=bool(rho_list),
+                 classes=convention.classes if convention.classes is not None else spec.classes)

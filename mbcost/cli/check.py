@@ -1,8 +1,9 @@
 """``mbcost check``: fail (exit 1) when an architecture is over its mult-add, FLOP or parameter budget."""
 from __future__ import annotations
 
-import enum
+import inspect
 import os
+import typing
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,14 +11,9 @@ import typer
 
 from ..errors import UsageError
 from .app import app
-from .options import BN, Bias, Classes, Profile, Resolution, Rho, check_output, convention, emit
-
-
-class CheckFormat(str, enum.Enum):
-    text = "text"
-    json = "json"
-    junit = "junit"
-    md = "md"
+from ..core.metrics import METRICS
+from .options import (BN, Bias, Classes, Profile, Resolution, Rho, choose_format, convention, emit,
+                      output_format, render, styled)
 
 
 _LIMITS = "Limits (inclusive; 300M, 3.5M, 1.2G, 750K, 300e6, 300_000_000)"
@@ -45,6 +41,29 @@ def _append_step_summary(markdown: str) -> None:
         typer.echo(f"warning: cannot append to GITHUB_STEP_SUMMARY={path}: {exc.strerror or exc}", err=True)
 
 
+def with_limits(command):
+    """Give a command one ``--max-<metric>`` option per metric of the registry; their values
+    reach it as ``limits``: {metric name: text or None}."""
+    sig = inspect.signature(command)
+    extra = [inspect.Parameter(
+        f"max_{m.name}", inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[Size, typer.Option(m.flag, metavar="SIZE", rich_help_panel=_LIMITS,
+                                                show_default=False, help=f"Most {m.noun} allowed.")])
+        for m in METRICS.values()]
+    hints = typing.get_type_hints(command, include_extras=True)  # typer reads evaluated annotations
+    params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
+
+    def wrapper(**kw):
+        limits = {m: kw.pop(f"max_{m}") for m in METRICS}
+        return command(limits=limits, **kw)
+
+    wrapper.__signature__ = sig.replace(parameters=[p for p in params if p.name != "limits"] + extra,
+                                        return_annotation=hints.get("return", sig.return_annotation))
+    wrapper.__annotations__ = {p.name: p.annotation for p in wrapper.__signature__.parameters.values()}
+    wrapper.__name__, wrapper.__doc__ = command.__name__, command.__doc__
+    return wrapper
+
+
 @app.command(epilog="Examples:\n\n"
              "  mbcost check mobilenet_v2 --max-madds 301M --max-params 3.5M\n\n"
              "  mbcost check configs/my_net.yaml --alpha 0.5 --max-madds 140M --baseline old_net.yaml\n\n"
@@ -52,6 +71,7 @@ def _append_step_summary(markdown: str) -> None:
              "Exit codes: 0 all within budget, 1 any over budget, 2 bad input (file, size, flag). "
              "With --output the report goes to FILE and the plain summary to stdout. "
              "When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to it. See docs/ci.md.")
+@with_limits
 def check(
     arch: Annotated[Optional[str], typer.Argument(
         metavar="[ARCH]", show_default=False,
@@ -63,16 +83,10 @@ def check(
                                                  show_default="1.0")] = None,
     resolution: Resolution = None,
     rho: Rho = None,
-    max_madds: Annotated[Size, typer.Option("--max-madds", metavar="SIZE", rich_help_panel=_LIMITS,
-                                            help="Most mult-adds allowed.", show_default=False)] = None,
-    max_params: Annotated[Size, typer.Option("--max-params", metavar="SIZE", rich_help_panel=_LIMITS,
-                                             help="Most parameters allowed.", show_default=False)] = None,
-    max_flops: Annotated[Size, typer.Option("--max-flops", metavar="SIZE", rich_help_panel=_LIMITS,
-                                            help="Most FLOPs (= 2 × mult-adds) allowed.", show_default=False)] = None,
     baseline: Annotated[Optional[str], typer.Option(
         "--baseline", metavar="ARCH", show_default=False,
         help="The previous version of ARCH: an over-budget report then lists the layers that grew most.")] = None,
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Report format.")] = CheckFormat.text,
+    fmt: output_format("check") = None,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", dir_okay=False, show_default=False,
         help="Write the --format report to FILE (atomically), even when over budget; "
@@ -85,54 +99,45 @@ def check(
         "--flops", rich_help_panel="Counting convention",
         help="Count compute in FLOPs (2 × mult-adds): limit it with --max-flops; --max-madds is then refused "
              "as ambiguous.")] = False,
+    limits: dict | None = None,
 ) -> int:
     """Check ARCH (or every entry of a budgets file) against mult-add, FLOP and parameter limits: exit 1 if any is over."""
-    # imported here so that other commands' start-up does not pay for them
-    from ..analyses.budget import Budget, Limit, check as run_check, load_budgets, parse_size
-    from ..render.check import check_json, check_md, check_text
-    from ..render.junit import check_junit
+    from ..analyses.budget import Budget, check as run_check, load_budgets, parse_limits
     from ..core.multipliers import parse_alpha
 
+    fmt = choose_format("check", fmt, output)
+    given_limits = {m: v for m, v in limits.items() if v is not None}
     if budgets is not None:
         given = [flag for flag, v in (("ARCH", arch), ("--alpha", alpha), ("--resolution", resolution),
-                                      ("--rho", rho), ("--max-madds", max_madds), ("--max-params", max_params),
-                                      ("--max-flops", max_flops), ("--baseline", baseline),
+                                      ("--rho", rho), ("--baseline", baseline),
                                       ("--profile", profile), ("--classes", classes), ("--bias/--no-bias", bias),
                                       ("--bn", bn), ("--flops", flops or None)) if v is not None]
+        given[1:1] = [METRICS[m].flag for m in given_limits]
         if given:
             raise UsageError(f"the budgets file sets architecture, α, resolution, convention, limits and "
                              f"baseline per entry; drop {', '.join(given)}", field="--budgets")
         plan = load_budgets(budgets)
         source = str(budgets)
     else:
+        flags = " or ".join(m.flag for m in METRICS.values())
         if arch is None:
-            raise UsageError("give an architecture (ARCH) with --max-madds, --max-params or --max-flops, "
-                             "or --budgets FILE")
-        limits = tuple(Limit(metric, parse_size(value, f"--max-{metric}"))
-                       for metric, value in (("madds", max_madds), ("flops", max_flops), ("params", max_params))
-                       if value is not None)
-        if not limits:
-            raise UsageError("nothing to check: give --max-madds, --max-params or --max-flops", field=arch)
-        if flops and max_madds is not None:
-            # a limit's unit is in its name; under --flops, "--max-madds 600M" is ambiguous
-            raise UsageError("--flops counts FLOPs (2 × mult-adds): give the limit as --max-flops, "
-                             "or drop --flops", field="--max-madds")
+            raise UsageError(f"give an architecture (ARCH) with {flags}, or --budgets FILE")
         conv = convention(profile or "paper", classes, bias, bn, flops)
-        plan = [Budget(name=arch, arch=arch, limits=limits, alpha=parse_alpha(alpha or "1.0"),
+        parsed = parse_limits(given_limits, conv, field=lambda m: METRICS[m].flag)
+        if not parsed:
+            raise UsageError(f"nothing to check: give {flags}", field=arch)
+        plan = [Budget(name=arch, arch=arch, limits=parsed, alpha=parse_alpha(alpha or "1.0"),
                        resolution=resolution, rho=rho, convention=conv, baseline=baseline)]
         source = None
-    check_output(output)
     run = run_check(plan, source)
 
-    render = {CheckFormat.text: check_text, CheckFormat.json: check_json,
-              CheckFormat.junit: check_junit, CheckFormat.md: check_md}[fmt]
     if output is not None:
-        emit(render(run), output)
-    if output is not None or fmt is CheckFormat.text:
-        for line in check_text(run).splitlines():
-            typer.echo(_style(line))
+        emit(render("check", fmt, run), output)
+    if output is not None or fmt == "table":
+        plain = render("check", "table", run)
+        for line in plain.splitlines():
+            typer.echo(_style(line) if styled() else line)
     else:
-        emit(render(run), None)
-    _append_step_summary(check_md(run))
+        emit(render("check", fmt, run), None)
+    _append_step_summary(render("check", "md", run))
     return 0 if run.ok else 1
-

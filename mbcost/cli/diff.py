@@ -1,7 +1,6 @@
 """``mbcost diff``: what changing an architecture (or its α or resolution) does to each layer's cost."""
 from __future__ import annotations
 
-import enum
 from typing import Annotated, Optional
 
 import typer
@@ -9,13 +8,7 @@ import typer
 from ..errors import UsageError
 from .app import app
 from .options import (Alpha, BN, Bias, Classes, Flops, Output, Profile, Resolution, Rho,
-                     check_output, console, convention, emit)
-
-
-class DiffFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
-    md = "md"
+                      choose_format, convention, output_format, write)
 
 
 _B = "Side B (default: the same as A)"
@@ -43,7 +36,7 @@ def diff(
                                                         rich_help_panel=_B, show_default=False)] = None,
     rho_b: Annotated[Optional[str], typer.Option("--rho-b", help="Resolution multiplier ρ of B.",
                                                  rich_help_panel=_B, show_default=False)] = None,
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.table,
+    fmt: output_format("diff") = None,
     all_layers: Annotated[bool, typer.Option("--all", help="List unchanged layers too (table and md).")] = False,
     output: Output = None,
     profile: Profile = "paper",
@@ -56,7 +49,6 @@ def diff(
     # imported here so that other commands' start-up does not pay for them
     from ..core.engine import analyze
     from ..analyses.diff import diff_reports
-    from ..render.diff import diff_json, diff_md, diff_table
     from ..core.multipliers import parse_alpha, parse_resolution, parse_rho
 
     if b is None and alpha_b is None and resolution_b is None and rho_b is None:
@@ -73,20 +65,7 @@ def diff(
         b_rho = parse_rho(rho_b, "--rho-b") if rho_b is not None else None
     else:
         b_res, b_rho = resolution, rho
-    check_output(output)
+    fmt = choose_format("diff", fmt, output)
     before = analyze(a, alpha=a_alpha, resolution=resolution, rho=rho, convention=conv)
     after = analyze(b if b is not None else a, alpha=b_alpha, resolution=b_res, rho=b_rho, convention=conv)
-    result = diff_reports(before, after)
-    if fmt is DiffFormat.table:
-        if output is None:
-            diff_table(result, console(), all_layers)
-            return
-        import io
-
-        from rich.console import Console
-
-        buf = io.StringIO()
-        diff_table(result, Console(file=buf, width=160, no_color=True), all_layers)
-        emit(buf.getvalue(), output)
-    else:
-        emit(diff_json(result) if fmt is DiffFormat.json else diff_md(result, all_layers), output)
+    write("diff", fmt, diff_reports(before, after), output, all_layers=all_layers)

@@ -9,6 +9,7 @@ import typer
 
 from ..core.conventions import PROFILES, Convention
 from ..errors import UsageError
+from ..render.formats import choose, formats_of, render
 
 Arch = Annotated[str, typer.Argument(help="A built-in name (mobilenet_v2) or a path to an architecture YAML file.",
                                      show_default=False)]
@@ -33,12 +34,6 @@ BN = Annotated[Optional[int], typer.Option("--bn", help="Parameters per batch-no
 Flops = Annotated[bool, typer.Option("--flops", help="Report FLOPs (2 × mult-adds).", rich_help_panel=_CONV)]
 
 
-class ReportFormat(str, enum.Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
 def convention(profile: str = "paper", classes: int | None = None, bias: bool | None = None,
                bn: int | None = None, flops: bool = False) -> Convention:
     if profile not in PROFILES:
@@ -50,22 +45,52 @@ def convention(profile: str = "paper", classes: int | None = None, bias: bool | 
     return PROFILES[profile].with_(bn=bn, bias=bias, classes=classes, flops=flops or None)
 
 
+def output_format(command: str):
+    """The shared --format option of a command, listing the formats it writes (sqlite-utils
+    keeps one output-options decorator for every command the same way)."""
+    names = ", ".join(formats_of(command))
+    return Annotated[Optional[str], typer.Option(
+        "--format", "-f", metavar="FORMAT", show_default=False,
+        help=f"One of {names}. Default: from --output's extension (.json .csv .md .tex .xml .txt), else table.")]
+
+
+def choose_format(command: str, fmt: str | None, output: Path | None) -> str:
+    """The format to write, checked with the output path before any work: a failing run
+    never leaves a file."""
+    chosen = choose(command, fmt, output)
+    check_output(output)
+    return chosen
+
+
 def check_output(output: Path | None) -> None:
     """Refuse an unwritable --output before any work, so a failing run never leaves a file."""
     if output is not None:
-        from ..render.report import check_output_path
+        from .io import check_output_path
 
         check_output_path(output)
 
 
 def emit(text: str, output: Path | None) -> None:
     """Print to stdout, or write the file all-or-nothing."""
-    from ..render.report import write_atomic
+    from .io import write_atomic
 
     if output is None:
         typer.echo(text, nl=False)
     else:
         write_atomic(output, text)
+
+
+def write(command: str, fmt: str, result, output: Path | None, **options) -> None:
+    """Render a command's result in the chosen format and print or write it."""
+    emit(render(command, fmt, result, styled=output is None and styled(), width=width(), **options), output)
+
+
+def width() -> int | None:
+    """The terminal's width for tables at a terminal; None (renderer's default) when piped."""
+    import shutil
+    import sys
+
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
 def styled() -> bool:

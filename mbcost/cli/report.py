@@ -1,15 +1,10 @@
 """``mbcost report``: every layer's mult-adds and parameters, with totals and a by-type breakdown."""
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
 from ..core.engine import analyze
-from ..render.report import report_csv, report_json, report_text
 from .app import app
-from .options import (Alpha, Arch, BN, Bias, Classes, Flops, Output, Profile, ReportFormat,
-                     Resolution, Rho, check_output, convention, emit, styled)
+from .options import (Alpha, Arch, BN, Bias, Classes, Flops, Output, Profile, Resolution, Rho,
+                      choose_format, convention, output_format, write)
 
 
 @app.command(epilog="Examples:\n\n"
@@ -21,7 +16,7 @@ def report(
     alpha: Alpha = "1.0",
     resolution: Resolution = None,
     rho: Rho = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.table,
+    fmt: output_format("report") = None,
     output: Output = None,
     profile: Profile = "paper",
     classes: Classes = None,
@@ -31,10 +26,5 @@ def report(
 ) -> None:
     """Cost every layer of ARCH at width α and a resolution: one row per layer, totals, and the share of each layer type (as in the MobileNetV1 paper's Table 2)."""
     conv = convention(profile, classes, bias, bn, flops)
-    check_output(output)
-    result = analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv)
-    if fmt is ReportFormat.table:
-        text = report_text(result, bold=output is None and styled())
-    else:
-        text = report_csv(result) if fmt is ReportFormat.csv else report_json(result)
-    emit(text, output)
+    fmt = choose_format("report", fmt, output)
+    write("report", fmt, analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv), output)

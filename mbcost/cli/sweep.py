@@ -7,15 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app
-from .options import Arch, BN, Bias, Classes, Flops, Output, Profile, check_output, convention, emit
-
-
-class SweepFormat(str, enum.Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    md = "md"
-    latex = "latex"
+from .options import Arch, BN, Bias, Classes, Flops, Output, Profile, choose_format, convention, output_format, write
 
 
 class PivotOn(str, enum.Enum):
@@ -44,7 +36,7 @@ def sweep(
     alpha: Alphas = "1.0",
     resolution: Resolutions = None,
     rho: Rhos = None,
-    fmt: Annotated[SweepFormat, typer.Option("--format", "-f", help="Output format.")] = SweepFormat.table,
+    fmt: output_format("sweep") = None,
     output: Output = None,
     pivot_on: Annotated[PivotOn, typer.Option("--pivot", help="The quantity in the α × resolution grid of "
                                               "table, md and latex (mult-adds also get a params column when "
@@ -56,28 +48,9 @@ def sweep(
     flops: Flops = False,
 ) -> None:
     """Mult-adds and parameters of ARCH at every (α, resolution) of a grid — the width × resolution tables of the MobileNet papers, for any file and counting convention."""
-    from ..analyses.sweep_api import sweep_grid
+    from ..api import sweep_grid
 
     conv = convention(profile, classes, bias, bn, flops)
-    check_output(output)
+    fmt = choose_format("sweep", fmt, output)
     grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv)
-
-    from ..render import sweep as exports
-
-    if fmt is SweepFormat.csv:
-        text = exports.sweep_csv(grid)
-    elif fmt is SweepFormat.json:
-        text = exports.sweep_json(grid)
-    else:
-        pv = exports.pivot(grid, pivot_on.value)
-        if fmt is SweepFormat.md:
-            text = exports.pivot_markdown(pv)
-        elif fmt is SweepFormat.latex:
-            text = exports.pivot_latex(pv)
-        else:
-            import shutil
-            import sys
-
-            width = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else 120
-            text = exports.pivot_text(pv, width)
-    emit(text, output)
+    write("sweep", fmt, grid, output, pivot_on=pivot_on.value)

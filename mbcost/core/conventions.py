@@ -29,21 +29,41 @@ class Convention:
     classes: int | None = None
     flops: bool = False
 
-    def describe(self) -> str:
+    @property
+    def modified(self) -> bool:
+        """True when the counting departs from the built-in profile it is named after (a --bn,
+        --bias or --classes override): outputs then say so, with every field."""
+        base = PROFILES.get(self.name)
+        return base is not None and (base.bn, base.bias, base.classes) != (self.bn, self.bias, self.classes)
+
+    def describe(self, classes: int | None = None) -> str:
+        """'paper (bn=0, no bias, mult-adds)'; a modified profile is 'torchvision, modified (…)'."""
         parts = [f"bn={self.bn}", "bias" if self.bias else "no bias"]
-        if self.classes is not None:
-            parts.append(f"{self.classes} classes")
+        shown = self.classes if self.classes is not None else classes
+        if shown is not None:
+            parts.append(f"{shown} classes")
         if self.flops:
             parts.append("FLOPs = 2×MAdds")
-        return f"{self.name} ({', '.join(parts)})"
+        return f"{self.name}{', modified' if self.modified else ''} ({', '.join(parts)})"
+
+    def to_dict(self, classes: int | None = None) -> dict:
+        """Everything that decides a count, for machine-readable outputs. ``classes`` is the
+        class count actually used (the file's, unless this convention overrides it)."""
+        return {"profile": self.name, "modified": self.modified, "bn": self.bn, "bias": self.bias,
+                "classes": self.classes if self.classes is not None else classes,
+                "compute": "flops" if self.flops else "madds"}
+
+    def tag(self, classes: int | None = None) -> str:
+        """The convention in one CSV cell: 'torchvision;bn=2;bias=1;classes=1000;madds'
+        (a modified profile's name ends in '*')."""
+        d = self.to_dict(classes)
+        return (f"{d['profile']}{'*' if d['modified'] else ''};bn={d['bn']};bias={int(d['bias'])};"
+                f"classes={d['classes'] if d['classes'] is not None else 'none'};{d['compute']}")
 
     def with_(self, **changes) -> "Convention":
-        """A copy with the given fields changed (None means keep); renamed 'custom' when
-        the counting itself departs from this profile."""
-        new = replace(self, **{k: v for k, v in changes.items() if v is not None})
-        if (new.bn, new.bias, new.classes) != (self.bn, self.bias, self.classes):
-            new = replace(new, name="custom")
-        return new
+        """A copy with the given fields changed (None means keep). The profile's name is kept;
+        :attr:`modified` tells that the counting departs from it."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
 PAPER = Convention()

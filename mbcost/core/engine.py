@@ -18,14 +18,16 @@ from .ops import layer_cost
 from ..errors import GraphError
 from .expand import expand
 from .graph import NETWORK_INPUT, Graph, Layer, Shape
-from .multipliers import input_resolution, parse_alpha
+from .metrics import METRICS
+from .multipliers import fmt_alpha, input_resolution, parse_alpha
+from .present import Printable
 from .spec import ArchSpec, load_spec
 
 
 @dataclass(frozen=True)
 class LayerResult:
     layer: Layer
-    input_shape: Shape
+    input_shapes: tuple[Shape, ...]  # one per layer.inputs, in order
     output_shape: Shape
     madds: int
     params: int
@@ -33,6 +35,11 @@ class LayerResult:
     @property
     def name(self) -> str:
         return self.layer.name
+
+    @property
+    def input_shape(self) -> Shape:
+        """The main input's shape (an add's first operand, a conv's only input)."""
+        return self.input_shapes[0]
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,8 @@ class KindTotal:
     params_share: float
 
 
-@dataclass(frozen=True)
-class Report:
+@dataclass(frozen=True, repr=False)
+class Report(Printable):
     architecture: str
     source: str
     alpha: Fraction
@@ -57,6 +64,11 @@ class Report:
     layers: tuple[LayerResult, ...]
 
     @property
+    def classes(self) -> int | None:
+        """The class count the classifier was built with (the file's, or the convention's)."""
+        return self.graph.classes
+
+    @property
     def madds(self) -> int:
         return sum(r.madds for r in self.layers)
 
@@ -64,11 +76,20 @@ class Report:
     def params(self) -> int:
         return sum(r.params for r in self.layers)
 
+    def total(self, metric: str) -> int:
+        """The whole network's count of a metric of :data:`mbcost.core.metrics.METRICS`."""
+        return METRICS[metric].of(self)
+
+    def __repr__(self) -> str:
+        return (f"<Report {self.architecture} α={fmt_alpha(self.alpha)} {self.resolution[0]}×"
+                f"{self.resolution[1]}: {self.madds:,} mult-adds, {self.params:,} params, "
+                f"{self.convention.describe(self.classes)}>")
+
     def by_kind(self) -> list[KindTotal]:
         madds: dict[str, int] = {}
         params: dict[str, int] = {}
         for r in self.layers:
-            t = layer_type(r.layer)
+            t = r.layer.type_label
             madds[t] = madds.get(t, 0) + r.madds
             params[t] = params.get(t, 0) + r.params
         tm, tp = self.madds or 1, self.params or 1
@@ -79,23 +100,6 @@ class Report:
             if r.name == name:
                 return r
         raise KeyError(name)
-
-    def to_frame(self):
-        """One row per layer as a pandas DataFrame (columns: mbcost.render.sweep.report_frame).
-        pandas is imported here, never by ``import mbcost``."""
-        from ..render.sweep import report_frame
-
-        return report_frame(self)
-
-
-def layer_type(layer: Layer) -> str:
-    """The paper's name for a layer type: 'Conv 1×1', 'Conv DW 3×3', 'Fully Connected'…"""
-    k = "×".join(map(str, layer.k)) if layer.k[0] != layer.k[1] else f"{layer.k[0]}×{layer.k[0]}"
-    if layer.kind == "conv":
-        return f"Conv {k}" + (f" (groups {layer.groups})" if layer.groups > 1 else "")
-    if layer.kind == "dwconv":
-        return f"Conv DW {k}"
-    return {"fc": "Fully Connected", "pool": "Pool", "add": "Add"}.get(layer.kind, layer.kind)
 
 
 def run_graph(graph: Graph, convention: Convention = PAPER) -> tuple[LayerResult, ...]:
@@ -116,7 +120,7 @@ def run_graph(graph: Graph, convention: Convention = PAPER) -> tuple[LayerResult
                 exc.where = graph.where(layer)
             raise
         shapes[layer.name] = cost.output_shape
-        out.append(LayerResult(layer, inputs[0], cost.output_shape, cost.madds, cost.params))
+        out.append(LayerResult(layer, tuple(inputs), cost.output_shape, cost.madds, cost.params))
     return tuple(out)
 
 

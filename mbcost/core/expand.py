@@ -174,4 +174,5 @@ def expand(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pair | Non
     res = resolution or spec.resolution
     return Graph(name=spec.name, source=spec.source, alpha=alpha, resolution=res,
                  input_shape=(res[0], res[1], ex.channels[NETWORK_INPUT]), layers=tuple(ex.layers),
+                 classes=ex.classes,
                  row_where=tuple(_where(spec, row, None) for row in spec.rows))

@@ -44,6 +44,17 @@ class Layer:
     role: str | None = None  # its part in that block: dw, pw, expand, project, add
     row: int = 0  # index of the architecture row it came from, for messages
 
+    @property
+    def type_label(self) -> str:
+        """The paper's name for the layer's type: 'Conv 1×1', 'Conv DW 3×3', 'Fully Connected'…
+        (the rows of the V1 paper's Table 2)."""
+        k = "×".join(map(str, self.k)) if self.k[0] != self.k[1] else f"{self.k[0]}×{self.k[0]}"
+        if self.kind == "conv":
+            return f"Conv {k}" + (f" (groups {self.groups})" if self.groups > 1 else "")
+        if self.kind == "dwconv":
+            return f"Conv DW {k}"
+        return {"fc": "Fully Connected", "pool": "Pool", "add": "Add"}.get(self.kind, self.kind)
+
 
 @dataclass(frozen=True)
 class Graph:
@@ -55,6 +66,7 @@ class Graph:
     resolution: Pair
     input_shape: Shape
     layers: tuple[Layer, ...]
+    classes: int | None = None  # what an fc row without c was built with
     # where each architecture row is in its file (by Layer.row), so a layer that fails while
     # being costed can be reported as file:line:col like a bad field
     row_where: tuple[Where, ...] = field(default=(), compare=False, repr=False)
@@ -65,3 +77,11 @@ class Graph:
     def edges(self) -> list[tuple[str, str]]:
         """(producer, consumer) pairs, residual shortcuts included."""
         return [(src, layer.name) for layer in self.layers for src in layer.inputs]
+
+    def consumers(self) -> dict[str, list[Layer]]:
+        """Each tensor's readers, in execution order (the network input under 'input')."""
+        out: dict[str, list[Layer]] = {}
+        for layer in self.layers:
+            for src in layer.inputs:
+                out.setdefault(src, []).append(layer)
+        return out

@@ -6,24 +6,11 @@ percentage of the limit.
 """
 from __future__ import annotations
 
-import json
-from fractions import Fraction
 from typing import Any
 
 from ..analyses.budget import METRIC_NAMES, METRICS, BudgetResult, CheckRun, Outcome
-from .report import square
-
-
-def signed(n: int) -> str:
-    return f"{n:+,}" if n else "0"
-
-
-def percent(ratio: Fraction | None, *, sign: bool = True) -> str:
-    if ratio is None:
-        return "n/a"
-    if not ratio:
-        return "0.00%"
-    return f"{float(100 * ratio):{'+' if sign else ''}.2f}%"
+from .report import setting
+from .text import md_cell, percent, signed
 
 
 def verdict(o: Outcome) -> str:
@@ -96,11 +83,7 @@ def check_dict(run: CheckRun) -> dict[str, Any]:
             {
                 "name": r.budget.name,
                 "label": r.label,
-                "architecture": r.report.architecture,
-                "source": r.report.source,
-                "alpha": float(r.report.alpha),
-                "resolution": square(r.report.resolution),
-                "convention": r.report.convention.name,
+                **setting(r.report),
                 "ok": r.ok,
                 "results": [_outcome_dict(r, o) for o in r.outcomes],
                 **({"baseline": {"source": r.baseline.a.source,
@@ -113,14 +96,12 @@ def check_dict(run: CheckRun) -> dict[str, Any]:
 
 
 def check_json(run: CheckRun) -> str:
-    return json.dumps(check_dict(run), indent=2, ensure_ascii=False) + "\n"
+    from .formats import json_text
+
+    return json_text("check", check_dict(run))
 
 
 # --- Markdown ---------------------------------------------------------------------------------
-
-def md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
 
 def check_md(run: CheckRun) -> str:
     """A GitHub-flavoured Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment)."""

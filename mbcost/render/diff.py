@@ -6,14 +6,14 @@ the Markdown unless asked for; the JSON always lists every aligned position.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ..core.engine import Report
-from .check import md_cell, percent, signed
 from ..analyses.diff import STATUSES, ArchDiff, LayerDelta
+from ..core.engine import Report
+from ..core.metrics import METRICS, compute
 from ..core.multipliers import fmt_alpha
-from .report import human, square
+from .report import setting
+from .text import human, latex_table, md_cell, percent, rich_text, signed
 
 
 def side_text(r: Report) -> str:
@@ -25,8 +25,9 @@ def layer_text(d: LayerDelta) -> str:
 
 
 def _compute(d: ArchDiff) -> tuple[str, int]:
-    """The compute metric's name and its factor over mult-adds (FLOPs = 2 × mult-adds)."""
-    return ("FLOPs", 2) if d.b.convention.flops else ("mult-adds", 1)
+    """The compute metric's label and its factor over its base count (FLOPs = 2 × mult-adds)."""
+    m = compute(d.b.convention)
+    return m.label, m.times
 
 
 def _shown(d: ArchDiff, all_layers: bool) -> list[LayerDelta]:
@@ -61,7 +62,7 @@ def diff_table(d: ArchDiff, console, all_layers: bool = False) -> None:
     from rich.table import Table
 
     name, f = _compute(d)
-    title = f"{side_text(d.a)}  →  {side_text(d.b)}  ·  {d.b.convention.describe()}"
+    title = f"{side_text(d.a)}  →  {side_text(d.b)}  ·  {d.b.convention.describe(d.b.classes)}"
     t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     for col, just in (("", "left"), ("layer", "left"), ("kind", "left"), (f"{name} A → B", "right"),
                       (f"Δ {name}", "right"), ("params A → B", "right"), ("Δ params", "right"),
@@ -87,8 +88,7 @@ def diff_table(d: ArchDiff, console, all_layers: bool = False) -> None:
 # --- JSON -------------------------------------------------------------------------------------
 
 def _side(r: Report) -> dict[str, Any]:
-    return {"architecture": r.architecture, "source": r.source, "alpha": float(r.alpha),
-            "resolution": square(r.resolution), "madds": r.madds, "params": r.params}
+    return {**setting(r), **{m.name: m.of(r) for m in METRICS.values()}}
 
 
 def _abd(a: int, b: int) -> dict[str, int]:
@@ -97,19 +97,13 @@ def _abd(a: int, b: int) -> dict[str, int]:
 
 def diff_dict(d: ArchDiff) -> dict[str, Any]:
     """The JSON contract of ``mbcost diff`` (docs/ci.md)."""
-    flops = d.b.convention.flops
-    metrics = ("madds", "params")
-
     def costs(get) -> dict[str, Any]:
-        out = {m: _abd(get(m, "a"), get(m, "b")) for m in metrics}
-        if flops:
-            out["flops"] = _abd(2 * get("madds", "a"), 2 * get("madds", "b"))
-        return out
+        return {m.name: _abd(m.times * get(m.base, "a"), m.times * get(m.base, "b")) for m in METRICS.values()}
 
     return {
         "a": _side(d.a),
         "b": _side(d.b),
-        "convention": d.b.convention.name,
+        "convention": d.b.convention.to_dict(d.b.classes),
         "totals": costs(d.total),
         "summary": d.counts(),
         "removed_blocks": d.whole_blocks("removed"),
@@ -122,17 +116,37 @@ def diff_dict(d: ArchDiff) -> dict[str, Any]:
     }
 
 
-def diff_json(d: ArchDiff) -> str:
-    return json.dumps(diff_dict(d), indent=2, ensure_ascii=False) + "\n"
+def diff_json(d: ArchDiff, **_) -> str:
+    from .formats import json_text
+
+    return json_text("diff", diff_dict(d))
+
+
+def diff_text(d: ArchDiff, styled: bool = False, width: int | None = None, all_layers: bool = False, **_) -> str:
+    return rich_text(lambda con: diff_table(d, con, all_layers), styled=styled, width=width or 160)
+
+
+def diff_latex(d: ArchDiff, all_layers: bool = False, **_) -> str:
+    """Per-layer deltas as a booktabs table (exact counts), the totals as its last row."""
+    name, f = _compute(d)
+    rows = [[x.status, layer_text(x), x.kind, f"{f * x.cost('madds', 'a'):,}", f"{f * x.cost('madds', 'b'):,}",
+             signed(f * x.delta("madds")), signed(x.delta("params"))] for x in _shown(d, all_layers)]
+    rows.append(["total", "", "", f"{f * d.total('madds', 'a'):,}", f"{f * d.total('madds', 'b'):,}",
+                 signed(f * d.delta("madds")), signed(d.delta("params"))])
+    return latex_table(["", "layer", "kind", f"{name} A", f"{name} B", f"Δ {name}", "Δ params"], rows,
+                       caption=f"{side_text(d.a)} → {side_text(d.b)}; counting convention "
+                               f"{d.b.convention.describe(d.b.classes)}.",
+                       label=f"diff-{d.a.architecture}-{d.b.architecture}", right={3, 4, 5, 6},
+                       note="mbcost diff")
 
 
 # --- Markdown ---------------------------------------------------------------------------------
 
-def diff_md(d: ArchDiff, all_layers: bool = False) -> str:
+def diff_md(d: ArchDiff, all_layers: bool = False, **_) -> str:
     """A PR comment: totals, then one row per layer that changed."""
     name, f = _compute(d)
     lines = [f"### mbcost diff: `{md_cell(side_text(d.a))}` → `{md_cell(side_text(d.b))}`", "",
-             f"Convention: {md_cell(d.b.convention.describe())}", "",
+             f"Convention: {md_cell(d.b.convention.describe(d.b.classes))}", "",
              "| | A | B | Δ |", "|---|---:|---:|---:|"]
     for label, m, k in ((name, "madds", f), ("params", "params", 1)):
         lines.append(f"| **{label}** | {k * d.total(m, 'a'):,} | {k * d.total(m, 'b'):,} | "

@@ -1,34 +1,17 @@
-"""Turning results into text: aligned tables for people, CSV and JSON for programs.
+"""``mbcost report`` as text: a table for people; JSON, CSV, Markdown and LaTeX to keep.
 
-Counts are exact integers in every machine format; only the terminal table abbreviates
-them (568.7M, 4.21M).
+Counts are exact integers in every machine format; only the terminal table abbreviates them
+(568.7M, 4.21M). Columns come from the metric registry (:mod:`mbcost.core.metrics`), and every
+saved output says what was counted: α, the input as H×W, the full convention.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from ..core.engine import Report
-from ..errors import UsageError
+from ..core.metrics import METRICS, shown
 from ..core.multipliers import fmt_alpha
-
-
-def human(n: int | float, digits: int = 1) -> str:
-    """568740352 → '568.7M', 4209088 with digits=2 → '4.21M', 864 → '864'."""
-    for div, unit in ((10**9, "G"), (10**6, "M"), (10**3, "K")):
-        if abs(n) >= div:
-            return f"{n / div:.{digits}f}{unit}"
-    return f"{n:,}" if isinstance(n, int) else f"{n:.{digits}f}"
-
-
-def shape_text(shape) -> str:
-    return "×".join(map(str, shape))
-
-
-def square(pair: tuple[int, int]) -> int | list[int]:
-    """The JSON contract: an integer for square kernels/strides, [h, w] otherwise."""
-    return pair[0] if pair[0] == pair[1] else list(pair)
+from .text import human, latex_table, md_table, shape_text, square, text_table
 
 
 def kernel_stride(layer) -> str:
@@ -39,30 +22,41 @@ def kernel_stride(layer) -> str:
     return f"{k}×{k} /{s}" if isinstance(k, int) else f"{k} /{s}"
 
 
+def setting(report: Report) -> dict[str, Any]:
+    """What was counted — the fields every machine-readable output of a report starts with."""
+    return {"architecture": report.architecture, "source": report.source,
+            "alpha": float(report.alpha), "alpha_exact": str(report.alpha),
+            "resolution": list(report.resolution),
+            "convention": report.convention.to_dict(report.classes)}
+
+
+def title(report: Report) -> str:
+    return (f"{report.architecture}  α = {fmt_alpha(report.alpha)}  "
+            f"{shape_text(report.resolution)} input  ·  {report.convention.describe(report.classes)}")
+
+
 # --- machine formats --------------------------------------------------------------------------
 
 def report_dict(report: Report) -> dict[str, Any]:
     """The JSON contract of ``mbcost report`` (docs/json.md)."""
     return {
-        "architecture": report.architecture,
-        "alpha": float(report.alpha),
-        "resolution": square(report.resolution),
-        "convention": report.convention.name,
-        "totals": {"madds": report.madds, "params": report.params,
-                   **({"flops": 2 * report.madds} if report.convention.flops else {})},
+        **setting(report),
+        "totals": {m.name: m.of(report) for m in METRICS.values()},
         "layers": [
             {
                 "name": r.layer.name,
                 "kind": r.layer.kind,
+                "type": r.layer.type_label,
+                "block": r.layer.block,
                 "kernel": square(r.layer.k),
                 "stride": square(r.layer.s),
                 "groups": r.layer.groups,
                 "activation": r.layer.act,
                 "inputs": list(r.layer.inputs),
+                "input_shapes": [list(s) for s in r.input_shapes],
                 "input_shape": list(r.input_shape),
                 "output_shape": list(r.output_shape),
-                "madds": r.madds,
-                "params": r.params,
+                **{m.name: m.of(r) for m in METRICS.values()},
             }
             for r in report.layers
         ],
@@ -74,139 +68,108 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def report_json(report: Report) -> str:
-    import json  # the table path never pays for json, csv or tempfile
+def report_json(report: Report, **_) -> str:
+    from .formats import json_text
 
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
-
-
-CSV_COLUMNS = ("name", "kind", "kernel", "stride", "groups", "activation", "input_shape",
-               "output_shape", "madds", "params")
+    return json_text("report", report_dict(report))
 
 
-def report_csv(report: Report) -> str:
+CSV_COLUMNS = ("architecture", "alpha", "resolution", "convention", "name", "kind", "kernel",
+               "stride", "groups", "activation", "inputs", "input_shape", "output_shape") + tuple(METRICS)
+
+
+def report_csv(report: Report, **_) -> str:
+    """One row per layer; each row carries α, the input H×W and the convention, so it can be
+    traced without its file name."""
     import csv
     import io
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
+    head = [report.architecture, fmt_alpha(report.alpha), shape_text(report.resolution, "x"),
+            report.convention.tag(report.classes)]
     for r in report.layers:
         L = r.layer
-        w.writerow([L.name, L.kind, "x".join(map(str, L.k)), "x".join(map(str, L.s)), L.groups,
-                    L.act, "x".join(map(str, r.input_shape)), "x".join(map(str, r.output_shape)),
-                    r.madds, r.params])
+        w.writerow(head + [L.name, L.kind, "x".join(map(str, L.k)), "x".join(map(str, L.s)), L.groups,
+                           L.act, " ".join(L.inputs), "x".join(map(str, r.input_shape)),
+                           "x".join(map(str, r.output_shape))] + [m.of(r) for m in METRICS.values()])
     return buf.getvalue()
 
 
-# --- the terminal -----------------------------------------------------------------------------
+# --- tables -------------------------------------------------------------------------------------
 
-def text_table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
-    """Fixed-width columns, two spaces apart. Rich's Table measures every cell and costs
-    more than the whole analysis on a 60-layer network; this keeps ``report`` instant."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+def _layer_rows(report: Report, exact: bool) -> tuple[list[str], list[list[str]], set[int]]:
+    metrics = shown(report.convention)
+    compute = metrics[0]
+    total = compute.of(report) or 1
+    fmt = (lambda n, d=1: f"{n:,}") if exact else human
+    headers = ["layer", "kind", "act", "input", "output", "k /s"] + [m.label for m in metrics] + \
+        [f"% {compute.label}"]
+    rows = [[r.layer.name, r.layer.kind, r.layer.act if r.layer.kind not in ("pool", "add") else "",
+             shape_text(r.input_shape), shape_text(r.output_shape), kernel_stride(r.layer)] +
+            [fmt(m.of(r), 2 if m.name == "params" else 1) for m in metrics] +
+            [f"{100 * compute.of(r) / total:.2f}"] for r in report.layers]
+    rows.append(["total", "", "", "", "", ""] +
+                [fmt(m.of(report), 2 if m.name == "params" else 1) for m in metrics] + ["100.00"])
+    return headers, rows, set(range(3, len(headers)))
 
-    def line(cells):
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
-    return [line(headers), "  ".join("─" * w for w in widths)] + [line(r) for r in rows]
+def _kind_rows(report: Report) -> tuple[list[str], list[list[str]], set[int]]:
+    rows = [[k.type, f"{k.madds:,}", f"{100 * k.madds_share:.2f}%", f"{k.params:,}",
+             f"{100 * k.params_share:.2f}%"] for k in report.by_kind()]
+    return ["type", "mult-adds", "% mult-adds", "params", "% params"], rows, {1, 2, 3, 4}
 
 
-def report_text(report: Report, bold: bool = False) -> str:
-    """The terminal report as plain text; ``bold`` adds ANSI bold to titles, headers and totals.
+def _totals_lines(report: Report) -> list[str]:
+    out = [f"{report.madds:,} mult-adds ({human(report.madds)})  ·  "
+           f"{report.params:,} parameters ({human(report.params, 2)})"]
+    if report.convention.flops:
+        flops = METRICS["flops"].of(report)
+        out.append(f"FLOPs  {flops:,} ({human(flops)}) = 2 × mult-adds")
+    return out
+
+
+KIND_TITLE = "by layer type (cf. MobileNetV1 paper, Table 2)"
+
+
+def report_text(report: Report, styled: bool = False, **_) -> str:
+    """The terminal report as plain text; ``styled`` adds ANSI bold to titles, headers and totals.
 
     No rich here on purpose: importing and rendering through rich costs more than the whole
     analysis, and a table piped to a file or a pager carries no styles anyway.
     """
-    b = (lambda s: f"\x1b[1m{s}\x1b[0m") if bold else (lambda s: s)  # noqa: E731
+    b = (lambda s: f"\x1b[1m{s}\x1b[0m") if styled else (lambda s: s)  # noqa: E731
 
-    def block(title, headers, rows, right, total_last=False):
-        lines = text_table(headers, rows, right)
+    def block(heading, table, total_last=False):
+        lines = text_table(*table)
         lines[0] = b(lines[0])
         if total_last:
             lines[-1] = b(lines[-1])
-        return [b(title)] + lines
+        return [b(heading)] + lines
 
-    total_m = report.madds or 1
-    title = (f"{report.architecture}  α = {fmt_alpha(report.alpha)}  "
-             f"{shape_text(report.resolution)} input  ·  {report.convention.describe()}")
-    rows = [[r.layer.name, r.layer.kind, r.layer.act if r.layer.kind not in ("pool", "add") else "",
-             shape_text(r.input_shape), shape_text(r.output_shape), kernel_stride(r.layer),
-             human(r.madds), human(r.params, 2), f"{100 * r.madds / total_m:.2f}"]
-            for r in report.layers]
-    rows.append(["total", "", "", "", "", "", human(report.madds), human(report.params, 2), "100.00"])
-    out = block(title, ["layer", "kind", "act", "input", "output", "k /s", "mult-adds", "params",
-                        "% madds"], rows, {3, 4, 5, 6, 7, 8}, total_last=True)
-    kinds = [[k.type, f"{k.madds:,}", f"{100 * k.madds_share:.2f}%", f"{k.params:,}",
-              f"{100 * k.params_share:.2f}%"] for k in report.by_kind()]
-    out += [""] + block("by layer type (cf. MobileNetV1 paper, Table 2)",
-                        ["type", "mult-adds", "% mult-adds", "params", "% params"], kinds, {1, 2, 3, 4})
-    out += ["", f"{b('total')}  {report.madds:,} mult-adds ({human(report.madds)})  ·  "
-                f"{report.params:,} parameters ({human(report.params, 2)})"]
-    if report.convention.flops:
-        out.append(f"{b('FLOPs')}  {2 * report.madds:,} ({human(2 * report.madds)}) = 2 × mult-adds")
+    out = block(title(report), _layer_rows(report, exact=False), total_last=True)
+    out += [""] + block(KIND_TITLE, _kind_rows(report))
+    first, *rest = _totals_lines(report)
+    out += ["", f"{b('total')}  {first}"] + [b(line.split("  ", 1)[0]) + "  " + line.split("  ", 1)[1]
+                                            for line in rest]
     return "\n".join(out) + "\n"
 
 
-# --- writing files ----------------------------------------------------------------------------
-
-def check_output_path(path: Path) -> None:
-    """Fail before any work if the output can't be written; never create or clobber on error."""
-    if path.is_dir():
-        raise UsageError(f"{path} is a directory", field="--output")
-    if _special(path):
-        if not os.access(path, os.W_OK):
-            raise UsageError(f"{path} is not writable", field="--output")
-        return
-    parent = _target(path).parent
-    if not parent.is_dir():
-        raise UsageError(f"folder {parent} does not exist", field="--output")
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"folder {parent} is not writable", field="--output")
+def report_md(report: Report, **_) -> str:
+    """GitHub Markdown: the setting as a paragraph, the layers and the by-type table, exact."""
+    out = [f"**{title(report)}**", ""] + md_table(*_layer_rows(report, exact=True))
+    out += ["", f"**{KIND_TITLE}**", ""] + md_table(*_kind_rows(report))
+    out += [""] + [f"Total: {line}" for line in _totals_lines(report)]
+    return "\n".join(out) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a temporary file beside ``path`` and rename it over: all or nothing."""
-    import tempfile
-
-    check_output_path(path)
-    if _special(path):
-        try:
-            with open(path, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}", field="--output") from None
-        return
-    path = _target(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise UsageError(f"cannot write in {path.parent}: {exc.strerror or exc}", field="--output") from None
-    try:
-        # mkstemp makes 0600 files; give the result the mode a plain open() would have
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):  # disk full, quota: the old file is still there
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}", field="--output") from None
-        raise
-
-
-def _target(path: Path) -> Path:
-    """Through a symlink, the file it points to: that is replaced and the link kept."""
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
-
-
-def _special(path: Path) -> bool:
-    """/dev/stdout, /dev/null, a FIFO: written in place, since renaming over one would replace
-    the device itself."""
-    return path.exists() and not path.is_file() and not path.is_dir()
+def report_latex(report: Report, **_) -> str:
+    """Two booktabs tables: per layer (exact counts) and by layer type (V1 Table 2's layout)."""
+    headers, rows, right = _layer_rows(report, exact=True)
+    label = f"{report.architecture}-{fmt_alpha(report.alpha)}-{report.resolution[0]}"
+    layers = latex_table(headers, rows, caption=f"Per-layer cost of {title(report)}.",
+                         label=f"{label}-layers", right=right, note=f"mbcost report {report.architecture}")
+    kinds = latex_table(*_kind_rows(report)[:2], caption=f"Cost by layer type of {title(report)}.",
+                        label=f"{label}-types", right={1, 2, 3, 4}, note=f"mbcost report {report.architecture}")
+    return layers + "\n" + kinds

@@ -1,33 +1,21 @@
-"""A sweep as text or a DataFrame: long CSV / JSON with exact integers for programs, and a
-pivot (α rows × resolution columns) as a terminal table, GitHub Markdown or a booktabs
-LaTeX table for papers.
+"""A sweep as text: long CSV / JSON with exact integers for programs, and a pivot (α rows ×
+resolution columns) as a terminal table, GitHub Markdown or a booktabs LaTeX table for papers.
 
 Only the pivot rounds, to a unit chosen for the whole table (569 in a column headed (M));
-CSV, JSON and DataFrames keep every count exact. pandas is imported inside the two frame
-functions and nowhere else, so the CLI's CSV path never pays for it.
+CSV and JSON keep every count exact. DataFrames are in :mod:`mbcost.render.frames`.
 """
 from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..core.multipliers import fmt_alpha
 from ..analyses.sweep import Sweep
-
-if TYPE_CHECKING:
-    import pandas
-
-    from ..core.engine import Report
-
-Pair = tuple[int, int]
-
-
-def res_text(res: Pair, sep: str = "x") -> str:
-    return str(res[0]) if res[0] == res[1] else f"{res[0]}{sep}{res[1]}"
+from ..core.metrics import METRICS
+from ..core.multipliers import fmt_alpha
+from .text import latex_escape, latex_label, md_cell, res_text, text_table
 
 
 def number_text(x: Fraction) -> str:
@@ -38,28 +26,30 @@ def number_text(x: Fraction) -> str:
 
 # --- long formats -----------------------------------------------------------------------------
 
+def setting(sweep: Sweep) -> dict[str, Any]:
+    return {"architecture": sweep.architecture, "source": sweep.source,
+            "convention": sweep.convention.to_dict(sweep.classes)}
+
+
 def _columns(sweep: Sweep) -> list[str]:
-    return (["alpha"] + (["rho"] if sweep.by_rho else []) + ["resolution", "madds", "params"] +
-            (["flops"] if sweep.convention.flops else []))
+    return (["architecture", "alpha"] + (["rho"] if sweep.by_rho else []) + ["resolution", "convention"] +
+            list(METRICS))
 
 
-def sweep_csv(sweep: Sweep) -> str:
-    """One row per configuration; counts are exact integers. No pandas."""
+def sweep_csv(sweep: Sweep, **_) -> str:
+    """One row per configuration, each carrying its architecture, α, input H×W and convention;
+    counts are exact integers. No pandas."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(_columns(sweep))
     alpha = {a: number_text(a) for a in sweep.alphas}  # fmt_alpha is Fraction arithmetic: once per α
-    res = {r: res_text(r) for r in sweep.resolutions}
-    flops, by_rho = sweep.convention.flops, sweep.by_rho
+    res = {r: f"{r[0]}x{r[1]}" for r in sweep.resolutions}
+    name, tag, by_rho = sweep.architecture, sweep.convention.tag(sweep.classes), sweep.by_rho
+    metrics = list(METRICS.values())
     for p in sweep.points:
-        row = [alpha[p.alpha]] + ([number_text(p.rho)] if by_rho else []) + \
-              [res[p.resolution], p.madds, p.params] + ([2 * p.madds] if flops else [])
-        w.writerow(row)
+        w.writerow([name, alpha[p.alpha]] + ([number_text(p.rho)] if by_rho else []) +
+                   [res[p.resolution], tag] + [m.of(p) for m in metrics])
     return buf.getvalue()
-
-
-def _json_res(res: Pair) -> int | list[int]:
-    return res[0] if res[0] == res[1] else list(res)
 
 
 def sweep_dict(sweep: Sweep) -> dict[str, Any]:
@@ -68,57 +58,16 @@ def sweep_dict(sweep: Sweep) -> dict[str, Any]:
         row: dict[str, Any] = {"alpha": float(p.alpha)}
         if sweep.by_rho:
             row["rho"] = float(p.rho)
-        row.update(resolution=_json_res(p.resolution), madds=p.madds, params=p.params)
-        if sweep.convention.flops:
-            row["flops"] = 2 * p.madds
+        row["resolution"] = list(p.resolution)
+        row.update({m.name: m.of(p) for m in METRICS.values()})
         rows.append(row)
-    return {"architecture": sweep.architecture, "convention": sweep.convention.name, "rows": rows}
+    return {**setting(sweep), "rows": rows}
 
 
-def sweep_json(sweep: Sweep) -> str:
-    return json.dumps(sweep_dict(sweep), indent=2, ensure_ascii=False) + "\n"
+def sweep_json(sweep: Sweep, **_) -> str:
+    from .formats import json_text
 
-
-# --- DataFrames ---------------------------------------------------------------------------------
-
-def sweep_frame(sweep: Sweep) -> "pandas.DataFrame":
-    import pandas as pd
-
-    cols: dict[str, list] = {c: [] for c in _columns(sweep)}
-    for p in sweep.points:
-        cols["alpha"].append(float(p.alpha))
-        if sweep.by_rho:
-            cols["rho"].append(float(p.rho))
-        cols["resolution"].append(p.resolution[0] if p.resolution[0] == p.resolution[1]
-                                  else res_text(p.resolution))
-        cols["madds"].append(p.madds)
-        cols["params"].append(p.params)
-        if sweep.convention.flops:
-            cols["flops"].append(2 * p.madds)
-    return pd.DataFrame(cols)
-
-
-def report_frame(report: "Report") -> "pandas.DataFrame":
-    """One row per layer of a report: name, kind, type (the V1 paper's Table 2 label), block,
-    role, kernel, stride, groups, act, input and output H, W, C, madds, params."""
-    import pandas as pd
-
-    from ..core.engine import layer_type
-
-    rows = []
-    for r in report.layers:
-        L = r.layer
-        rows.append({
-            "name": L.name, "kind": L.kind, "type": layer_type(L), "block": L.block, "role": L.role,
-            "kernel": res_text(L.k), "stride": res_text(L.s), "groups": L.groups, "act": L.act,
-            "in_h": r.input_shape[0], "in_w": r.input_shape[1], "in_c": r.input_shape[2],
-            "out_h": r.output_shape[0], "out_w": r.output_shape[1], "out_c": r.output_shape[2],
-            "madds": r.madds, "params": r.params,
-        })
-    frame = pd.DataFrame(rows)
-    if report.convention.flops:
-        frame["flops"] = 2 * frame["madds"]
-    return frame
+    return json_text("sweep", sweep_dict(sweep))
 
 
 # --- the pivot ----------------------------------------------------------------------------------
@@ -171,7 +120,7 @@ class Pivot:
 
     @property
     def label(self) -> str:
-        return {"madds": "mult-adds", "flops": "FLOPs", "params": "parameters"}[self.quantity]
+        return METRICS[self.quantity].noun
 
     def scales(self) -> tuple[Scale, Scale | None]:
         cells = scale_for(v for row in self.cells for v in row)
@@ -191,16 +140,17 @@ class Pivot:
             cols = f"input resolution (ρ = {', '.join(number_text(r) for r in rhos)})"
         extra = f", and parameters ({self.scales()[1].unit or 'count'})" if self.params else ""
         return (f"{s.architecture}: {what} by width multiplier α (rows) and {cols} (columns)"
-                f"{extra}; counting convention {s.convention.describe()}.")
+                f"{extra}; counting convention {s.convention.describe(s.classes)}.")
 
 
 def pivot(sweep: Sweep, quantity: str = "madds") -> Pivot:
     """The pivot of ``madds`` (shown as FLOPs under a FLOPs convention) or ``params``."""
-    if quantity not in ("madds", "params"):
+    if quantity not in ("madds", "params"):  # FLOPs are the mult-adds pivot under a FLOPs convention
         raise ValueError(f"quantity must be 'madds' or 'params', not {quantity!r}")
     at = {(p.alpha, p.resolution): p for p in sweep.points}
     flops = quantity == "madds" and sweep.convention.flops
-    cells = tuple(tuple((2 * at[a, r].madds if flops else getattr(at[a, r], quantity))
+    metric = METRICS["flops" if flops else quantity]
+    cells = tuple(tuple(metric.of(at[a, r])
                         for r in sweep.resolutions) for a in sweep.alphas)
     params = None
     if quantity == "madds":
@@ -230,8 +180,6 @@ def _body(pv: Pivot) -> list[list[str]]:
 
 def pivot_text(pv: Pivot, width: int = 120) -> str:
     """Plain fixed-width columns; a grid wider than ``width`` is cut into several tables."""
-    from .report import text_table
-
     head, body = ["α"] + _header(pv), _body(pv)
     widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(head)]
     chunks, cur, used = [], [], widths[0]
@@ -252,37 +200,16 @@ def pivot_text(pv: Pivot, width: int = 120) -> str:
     return "\n".join(out) + "\n"
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|")
-
-
 def pivot_markdown(pv: Pivot) -> str:
     """A GitHub pipe table, numbers right-aligned, under a one-line caption."""
     head, body = ["α"] + _header(pv, "×"), _body(pv)
     arch = pv.sweep.architecture.replace("`", "'")
     # a paragraph, not a table cell: only the name (in a code span, taken literally) needs care
     caption = " ".join(pv.caption().replace(pv.sweep.architecture, f"`{arch}`", 1).split())
-    lines = [caption, "", "| " + " | ".join(_md_cell(h) for h in head) + " |",
+    lines = [caption, "", "| " + " | ".join(md_cell(h) for h in head) + " |",
              "|" + "|".join("---:" for _ in head) + "|"]
-    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in body]
+    lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in body]
     return "\n".join(lines) + "\n"
-
-
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                  "^": r"\textasciicircum{}", "α": r"$\alpha$", "ρ": r"$\rho$", "×": r"$\times$",
-                  "<": r"\textless{}", ">": r"\textgreater{}"}
-
-
-def latex_escape(text: str) -> str:
-    """Text safe in a LaTeX paragraph: specials escaped, line breaks (a blank line would end
-    the caption) folded into spaces."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in " ".join(text.split()))
-
-
-def _label(text: str) -> str:
-    kept = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_.:") else "-" for ch in text)
-    return "-".join(part for part in kept.split("-") if part) or "table"
 
 
 def pivot_latex(pv: Pivot) -> str:
@@ -303,7 +230,7 @@ def pivot_latex(pv: Pivot) -> str:
         "\\begin{table}[htbp]",
         "  \\centering",
         f"  \\caption{{{latex_escape(pv.caption())}}}",
-        f"  \\label{{tab:{_label(pv.sweep.architecture)}-{pv.quantity}}}",
+        f"  \\label{{tab:{latex_label(pv.sweep.architecture)}-{pv.quantity}}}",
         f"  \\begin{{tabular}}{{{spec}}}",
         "    \\toprule",
         "    & " + " & ".join(top) + " \\\\",
@@ -314,3 +241,15 @@ def pivot_latex(pv: Pivot) -> str:
     lines += ["    " + " & ".join(row) + " \\\\" for row in _body(pv)]
     lines += ["    \\bottomrule", "  \\end{tabular}", "\\end{table}"]
     return "\n".join(lines) + "\n"
+
+
+def sweep_text(sweep: Sweep, pivot_on: str = "madds", width: int | None = None, **_) -> str:
+    return pivot_text(pivot(sweep, pivot_on), width or 120)
+
+
+def sweep_md(sweep: Sweep, pivot_on: str = "madds", **_) -> str:
+    return pivot_markdown(pivot(sweep, pivot_on))
+
+
+def sweep_latex(sweep: Sweep, pivot_on: str = "madds", **_) -> str:
+    return pivot_latex(pivot(sweep, pivot_on))

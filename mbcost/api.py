@@ -1,4 +1,9 @@
-"""Sweeps: the cost of one architecture over a grid of width multipliers α and resolutions.
+"""The library's front door for notebooks and scripts: what ``import mbcost`` exports.
+
+This is the one module above the layers (core ← analyses ← render ← cli): it may use any of
+them, and nothing below imports it.
+
+Sweeps: the cost of one architecture over a grid of width multipliers α and resolutions.
 
     >>> import mbcost
     >>> g = mbcost.sweep_grid("mobilenet_v1", alphas=[1, 0.75, 0.5, 0.25], resolutions=[224, 192])
@@ -14,22 +19,21 @@ included when it lands on the grid, computed in exact fractions). Floats are rea
 shortest decimal that prints them, so 0.1 + 0.2 is 0.30000000000000004, not 0.3: pass
 ranges as text (or round) to get the α you mean.
 
-This module is imported by ``import mbcost`` and only holds the front door; the work (and
-pandas) is imported when called. ``import mbcost.sweep as m`` gives the function, not this
-module — the package exports the function under the module's name.
+The work (and pandas) is imported when called.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core.conventions import PAPER, Convention
+from .core import present
+from .core.conventions import PAPER, Convention
 
 if TYPE_CHECKING:
     import pandas
 
-    from .sweep import Sweep, Values
-    from ..core.spec import ArchSpec
+    from .analyses.sweep import Sweep, Values
+    from .core.spec import ArchSpec
 
 
 def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
@@ -40,7 +44,7 @@ def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: 
     each other. Raises :class:`mbcost.MbcostError` on bad values or more than 100,000
     configurations.
     """
-    from .sweep import grid
+    from .analyses.sweep import grid
 
     return grid(arch, alphas, resolutions, rhos, convention)
 
@@ -51,4 +55,23 @@ def sweep(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Value
     α-major in the order given: ``alpha`` (float), ``rho`` (with ``rhos``), ``resolution``
     (int; 'HxW' text if not square), ``madds`` and ``params`` (exact integers), and
     ``flops`` (2 × madds) when the convention asks for FLOPs."""
-    return sweep_grid(arch, alphas, resolutions, rhos, convention).to_frame()
+    from .render.frames import sweep_frame
+
+    return sweep_frame(sweep_grid(arch, alphas, resolutions, rhos, convention))
+
+
+def to_frame(result) -> pandas.DataFrame:
+    """A report (one row per layer) or a sweep (one row per configuration) as a pandas
+    DataFrame, every count an exact integer column."""
+    from .render.frames import to_frame as frame
+
+    return frame(result)
+
+
+def _text(result) -> str:
+    from .render.formats import text_of
+
+    return text_of(result)
+
+
+present.PRESENTER[:] = [_text]  # print(report) shows the table, as `mbcost report` would

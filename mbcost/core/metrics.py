@@ -1,0 +1,63 @@
+"""The metric registry: what mbcost can count, named once.
+
+A :class:`Metric` reads an exact integer off anything that carries the counts — a layer's
+result, a whole report, a sweep point, one side of a diff — by the attribute that holds its
+base count. Report columns, sweep columns, ``check``'s ``max_<metric>`` limits, ``diff``'s
+deltas and the JSON/CSV fields iterate ``METRICS``, so a new metric (activation memory, weight
+bytes, latency) is one entry here plus the attribute that computes it.
+
+FLOPs are derived here and nowhere else: one mult-add is a multiply and an add, 2 FLOPs.
+
+    >>> import mbcost
+    >>> r = mbcost.analyze("mobilenet_v1")
+    >>> [(m.name, m.of(r)) for m in METRICS.values()]
+    [('madds', 568740352), ('flops', 1137480704), ('params', 4209088)]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .conventions import Convention
+
+
+@dataclass(frozen=True)
+class Metric:
+    """name: the key in JSON, CSV and budgets (``max_madds``); label: a column header;
+    noun: the word in sentences; base: the attribute holding the exact count; times: the
+    factor from that count (FLOPs = 2 × mult-adds); unit: '' for counts, 'B' for bytes."""
+
+    name: str
+    label: str
+    noun: str
+    base: str
+    times: int = 1
+    unit: str = ""
+    description: str = ""
+
+    def of(self, counted) -> int:
+        """The exact value on a layer result, report, sweep point or diff side."""
+        return getattr(counted, self.base) * self.times
+
+    @property
+    def flag(self) -> str:
+        return "--max-" + self.name.replace("_", "-")
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("madds", "mult-adds", "mult-adds", "madds",
+           description="multiply-accumulates of weights with inputs (the papers' MAdds)"),
+    Metric("flops", "FLOPs", "FLOPs", "madds", times=2,
+           description="floating-point operations, 2 per mult-add"),
+    Metric("params", "params", "parameters", "params",
+           description="weights, plus biases and batch norm as the convention counts them"),
+)}
+
+
+def compute(convention: Convention) -> Metric:
+    """The compute metric a convention reports: FLOPs under ``flops``, else mult-adds."""
+    return METRICS["flops" if convention.flops else "madds"]
+
+
+def shown(convention: Convention) -> tuple[Metric, ...]:
+    """The metrics a table shows by default under a convention: its compute metric, params."""
+    return (compute(convention), METRICS["params"])

@@ -1,0 +1,127 @@
+"""Output formats as data: which formats each command writes, and how a format is chosen.
+
+``RENDERERS`` maps a command to its formats, each naming the function that renders it as
+``module:function`` inside :mod:`mbcost.render`. The functions are imported only when used,
+so ``mbcost report`` never imports the sweep's, diff's or rich's renderers. A renderer takes
+the command's result and keyword options (``styled``, ``width`` and command-specific ones it
+declares) and returns the text to print or write.
+
+Choosing a format (:func:`choose`): ``--format`` if given; otherwise the ``--output`` file's
+extension (.json, .csv, .md, .tex, .xml, .txt); otherwise the terminal table. A format that
+contradicts the extension, or one the command does not write, is bad input (exit 2).
+
+Every JSON output goes through :func:`json_text`, which puts ``schema_version``, the mbcost
+version and the command first.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .._version import __version__
+from ..errors import UsageError
+
+SCHEMA_VERSION = 2  # 1 was mbcost 0.1's unversioned JSON
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    extensions: tuple[str, ...]
+    description: str
+
+
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("table", (".txt",), "aligned text for a terminal"),
+    Format("json", (".json",), "exact integers, with schema_version and the full convention"),
+    Format("csv", (".csv",), "one row per layer or configuration, each traceable on its own"),
+    Format("md", (".md", ".markdown"), "GitHub Markdown"),
+    Format("latex", (".tex",), "a booktabs table for a paper"),
+    Format("junit", (".xml",), "JUnit XML for CI test reports"),
+)}
+
+ALIASES = {"text": "table"}  # `check --format text`, as mbcost 0.1 named it
+
+RENDERERS: dict[str, dict[str, str]] = {
+    "report": {"table": "report:report_text", "json": "report:report_json", "csv": "report:report_csv",
+               "md": "report:report_md", "latex": "report:report_latex"},
+    "sweep": {"table": "sweep:sweep_text", "json": "sweep:sweep_json", "csv": "sweep:sweep_csv",
+              "md": "sweep:sweep_md", "latex": "sweep:sweep_latex"},
+    "verify": {"table": "verify:verify_text", "json": "verify:verify_json", "md": "verify:verify_md"},
+    "check": {"table": "check:check_text", "json": "check:check_json", "md": "check:check_md",
+              "junit": "junit:check_junit"},
+    "diff": {"table": "diff:diff_text", "json": "diff:diff_json", "md": "diff:diff_md",
+             "latex": "diff:diff_latex"},
+    "reproduce": {"table": "reproduce:reproduce_text", "json": "reproduce:reproduce_json",
+                  "csv": "reproduce:reproduce_csv", "md": "reproduce:reproduce_md",
+                  "latex": "reproduce:reproduce_latex"},
+}
+
+
+def formats_of(command: str) -> tuple[str, ...]:
+    return tuple(RENDERERS[command])
+
+
+def _by_extension(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    return next((f.name for f in FORMATS.values() if suffix in f.extensions), None)
+
+
+def choose(command: str, fmt: str | None, output: Path | None, *, flag: str = "--format") -> str:
+    """The format to write: as given, else from the output's extension, else the table."""
+    known = formats_of(command)
+    if fmt is not None:
+        name = ALIASES.get(fmt, fmt)
+        if name not in known:
+            raise UsageError(f"expected one of {', '.join(known)}, got {fmt!r}", field=flag)
+        implied = _by_extension(output) if output is not None else None
+        if implied is not None and implied != name:
+            raise UsageError(f"{fmt} contradicts the output file {output.name!r}, which is {implied}: "
+                             "drop one or make them agree", field=flag)
+        return name
+    if output is not None:
+        implied = _by_extension(output)
+        if implied is not None:
+            if implied not in known:
+                raise UsageError(f"{command} does not write {implied} (the format {output.name!r} implies); "
+                                 f"it writes {', '.join(known)}", field="--output")
+            return implied
+    return "table"
+
+
+def renderer(command: str, fmt: str) -> Callable[..., str]:
+    module, _, function = RENDERERS[command][fmt].partition(":")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), function)
+
+
+def render(command: str, fmt: str, result: Any, **options) -> str:
+    """Render with the options the renderer takes (a JUnit writer has no use for ``width``)."""
+    import inspect
+
+    fn = renderer(command, fmt)
+    accepted = inspect.signature(fn).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        options = {k: v for k, v in options.items() if k in accepted}
+    return fn(result, **options)
+
+
+def envelope(command: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A JSON document: what wrote it and in which schema, then the command's own fields."""
+    return {"schema_version": SCHEMA_VERSION, "mbcost_version": __version__, "command": command, **body}
+
+
+def json_text(command: str, body: dict[str, Any]) -> str:
+    import json  # the table path never pays for it
+
+    return json.dumps(envelope(command, body), indent=2, ensure_ascii=False) + "\n"
+
+
+TEXT_OF = {"Report": "report", "Sweep": "sweep", "Verification": "verify", "CheckRun": "check",
+           "ArchDiff": "diff"}
+
+
+def text_of(result: Any) -> str:
+    """A result as its command's terminal table, unstyled: what ``print(result)`` shows."""
+    return render(TEXT_OF[type(result).__name__], "table", result, styled=False)
