@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from conftest import ROOT, all_commands
+from conftest import ROOT, all_commands, assert_one_line_error
 from mbcost.errors import GraphError, SpecError
 
 BAD = ROOT / "tests" / "bad"
@@ -62,18 +62,6 @@ INVOCATION_IDS = [" ".join(r).replace("{arch}", "FILE") for _, r in INVOCATIONS]
 
 def _fill(recipe: list[str], arch: str) -> list[str]:
     return [arch if a == "{arch}" else a for a in recipe]
-
-
-def assert_one_line_error(run, *parts: str) -> str:
-    """Exit 2, exactly one line on stderr starting 'error: ', containing every part."""
-    assert "Traceback" not in run.err + run.out, run.err
-    assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
-    assert run.code == 2, (run.code, run.err)
-    lines = run.err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), run.err
-    for part in parts:
-        assert part in lines[0], (part, lines[0])
-    return lines[0]
 
 
 # --- the corpus ---------------------------------------------------------------------------------
