@@ -1,7 +1,7 @@
 """`mbcost check`: sizes, budgets files, exit codes and the CI report formats.
 
 MobileNetV2 at α = 1, 224×224 costs 300,774,272 mult-adds and has 3,469,760 parameters
-under the papers' convention (both derived from the formulas in test_published.py); every
+under the papers' convention (both derived from the formulas in tests/_derive.py); every
 expected overshoot below is computed from those two numbers and the limit in the test.
 """
 import json
@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from test_published import v1_by_hand
+from _derive import v1_by_hand
 from mbcost.analyses.budget import Budget, Limit, check, load_budgets, parse_size
 from mbcost.errors import MbcostError
 
@@ -188,7 +188,7 @@ budgets:
     alpha: 0.5
     max_madds: 140M
 """
-# MobileNetV1 at α = 0.5, summed from the paper's formulas by test_published.v1_by_hand (149,497,088;
+# MobileNetV1 at α = 0.5, summed from the paper's formulas by _derive.v1_by_hand (149,497,088;
 # Table 6 prints 149M): over a 140M limit by 9,497,088
 V1_HALF = v1_by_hand(0.5)[0]
 V1_HALF_OVER = f"{V1_HALF - 140_000_000:,}"

@@ -14,7 +14,7 @@ import pytest
 
 import mbcost
 from mbcost.analyses.diff import diff_reports
-from test_published import v1_by_hand
+from _derive import v1_by_hand
 
 DW, PW = 3 * 3 * 512 * 14**2, 512 * 512 * 14**2
 REMOVED_MADDS = 5 * (DW + PW)

@@ -86,7 +86,7 @@ def test_every_value_matches_or_is_explained(outcomes):
 
 def test_v1_paper_values_are_recomputed_exactly(outcomes):
     # conv1 3·3·3·32·112² = 10,838,016; the 13 separable pairs Σ (9·M + M·N)·D_F²;
-    # FC 1024·1000 — total 568,740,352 (tests/test_published.py sums it by hand)
+    # FC 1024·1000 — total 568,740,352 (tests/_derive.py sums it by hand)
     o = find(outcomes, "v1-paper", "1.0 MobileNet-224", "madds", table="Table 6")
     assert (o.value, o.entry.printed, o.match) == (568_740_352, "569", "rounded")
     # Table 3, one 14×14 separable layer at α = 0.75: 9·384·14² + 384·384·14² = 29,578,752

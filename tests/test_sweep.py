@@ -2,7 +2,6 @@
 bad input, and the fast path checked against the engine configuration by configuration."""
 import csv
 import io
-import math
 import subprocess
 import sys
 from fractions import Fraction
@@ -16,47 +15,11 @@ from mbcost.analyses.sweep import FACTORS, MAX_CONFIGS, parse_list
 from mbcost.core.spec import builtin_names
 from mbcost.analyses.sweep_api import sweep_grid
 
-
-# MobileNetV1 by hand, straight from the paper's formulas ('same' padding: D_F = ceil(R / s)):
-# conv1 D_K²·3·N·D_F², each separable pair 9·M·D_F² (depthwise) + M·N·D_F² (pointwise),
-# FC 1024α·1000; channels max(floor(c·α), 8) as TF-slim. At α = 1, R = 224:
-#   conv1 3·3·3·32·112²          =  10,838,016
-#   32→64 at 112²:   9·32·112² + 32·64·112²       =   3,612,672 + 25,690,112
-#   64→128 at 56²:   9·64·56² + 64·128·56²        =   1,806,336 + 25,690,112
-#   128→128 at 56²:  9·128·56² + 128·128·56²      =   3,612,672 + 51,380,224
-#   128→256 at 28²:  9·128·28² + 128·256·28²      =     903,168 + 25,690,112
-#   256→256 at 28²:  9·256·28² + 256·256·28²      =   1,806,336 + 51,380,224
-#   256→512 at 14²:  9·256·14² + 256·512·14²      =     451,584 + 25,690,112
-#   5 × 512→512 at 14²: 5·(9·512·14² + 512·512·14²) = 4,515,840 + 256,901,120
-#   512→1024 at 7²:  9·512·7² + 512·1024·7²       =     225,792 + 25,690,112
-#   1024→1024 at 7²: 9·1024·7² + 1024·1024·7²     =     451,584 + 51,380,224
-#   FC 1024·1000                                  =   1,024,000
-#   total                                         = 568,740,352 mult-adds
-V1_ROWS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + \
-          [(1024, 2), (1024, 1)]
+from _derive import printed, v1_by_hand
 
 
-def v1_by_hand(alpha: Fraction, res: int) -> tuple[int, int]:
-    f = lambda c: max(math.floor(c * alpha), 8) if alpha != 1 else c  # noqa: E731
-    d, m = -(-res // 2), f(32)
-    madds, params = 27 * m * d * d, 27 * m
-    for c, s in V1_ROWS:
-        d, n = -(-d // s), f(c)
-        madds += 9 * m * d * d + m * n * d * d
-        params += 9 * m + m * n
-        m = n
-    return madds + m * 1000, params + m * 1000
-
-
-def test_hand_formula_matches_the_derivation_above():
-    assert v1_by_hand(Fraction(1), 224) == (568_740_352, 4_209_088)
-
-
-def printed(value: int, text: str, unit: int = 10**6) -> bool:
-    """The paper's digits are the value truncated or rounded to what it prints."""
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    scaled = Fraction(value, unit) * 10**decimals
-    return int(text.replace(".", "")) in (math.floor(scaled), math.floor(scaled + Fraction(1, 2)))
+# MobileNetV1 by hand (_derive.v1_by_hand, derived there from the paper's formulas: 568,740,352
+# mult-adds and 4,209,088 weights at α = 1, 224×224; channels max(floor(c·α), 8) as TF-slim).
 
 
 def read_csv(text: str) -> list[dict]:

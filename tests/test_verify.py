@@ -18,13 +18,11 @@ from mbcost.core.spec import spec_from_document
 from mbcost.analyses.verify import verification_dict, verify, verify_report
 from mbcost.core.yamlio import parse
 
+from _derive import V1_PAIRS  # MobileNetV1's 13 separable pairs (M, N, D_F), from the paper's Table 1
+
 ROOT = Path(__file__).resolve().parent.parent
 TABLE3 = ROOT / "examples" / "mobilenet_v1_table3.yaml"
 TABLE3_CONV = ROOT / "examples" / "mobilenet_v1_table3_conv.yaml"
-
-# MobileNetV1's 13 separable pairs at α = 1, 224×224: (M, N, D_F) from the paper's Table 1.
-V1_PAIRS = [(32, 64, 112), (64, 128, 56), (128, 128, 56), (128, 256, 28), (256, 256, 28),
-            (256, 512, 14)] + [(512, 512, 14)] * 5 + [(512, 1024, 7), (1024, 1024, 7)]
 
 PAIR_KEYS = {"depthwise", "pointwise", "M", "N", "K", "D_F", "separable_madds", "standard_madds",
              "ratio", "formula", "ok"}
