@@ -14,6 +14,8 @@ import mbcost
 from mbcost.analyses.reproduce import (PublishedDataError, check, default_path, load_published,
                               printed_match, reproduce, summarize)
 
+from _derive import v2_bn_channels, v2_by_hand
+
 # The published digits we cannot match, each with a reason in the data file
 # (docs/published.md explains every one).
 EXPLAINED = {
@@ -141,10 +143,17 @@ def test_conv_mobilenet_explanation():
 
 
 def test_no_convention_reaches_v2_paper_6_9m():
-    # the most generous convention: bn 4, every bias, 1001 classes
+    # the most generous convention: bn 4, every bias (the built-ins give only the classifier
+    # one), 1001 classes. At α = 1.4 every width is make_divisible(c·1.4, 8) (nearest multiple of
+    # 8, not below 90%): conv1 32 → 44.8 → 48; the rows 16, 24, 32, 64, 96, 160, 320 → 22.4 → 24,
+    # 33.6 → 32, 44.8 → 48, 89.6 → 88, 134.4 → 136, 224, 448; the last conv 1280 → 1792.
+    # Weights 6,061,632 (_derive.v2_by_hand), classifier bias 1,001, 4 × 23,968 BN channels
+    # (_derive.v2_bn_channels): 6,061,632 + 1,001 + 95,872 = 6,158,505 → 6.16M, not 6.9M
     r = mbcost.analyze("mobilenet_v2", alpha=1.4,
                        convention=mbcost.Convention(bn=4, bias=True, classes=1001))
-    assert r.params == 6_158_505
+    widths = dict(stem=48, widths=(24, 32, 48, 88, 136, 224, 448), last=1792)
+    assert r.params == v2_by_hand(**widths, classes=1001)[1] + 1001 + 4 * v2_bn_channels(**widths) \
+        == 6_061_632 + 1_001 + 4 * 23_968
     assert printed_match(Fraction(r.params, 10**6), "6.9") is None
 
 
