@@ -168,8 +168,3 @@ def test_output_file(cli, tmp_path):
     assert "block11.pw" in table.read_text()
     assert cli("diff", "mobilenet_v1", "mobilenet_v9", "-o", tmp_path / "bad.txt").code == 2
     assert not (tmp_path / "bad.txt").exists()
-
-
-def test_help_has_examples(cli):
-    r = cli("diff", "--help")
-    assert r.code == 0 and "Examples" in r.out and "--alpha-b" in r.out

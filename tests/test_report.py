@@ -81,13 +81,6 @@ def test_output_file_is_written_only_on_success(cli, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["v1.json"]  # no temporary left behind
 
 
-def test_help_shows_examples(cli):
-    top = cli("--help")
-    assert top.code == 0 and "mbcost report mobilenet_v2 --alpha 0.75" in top.out
-    sub = cli("report", "--help")
-    assert sub.code == 0 and "Examples" in sub.out and "--format" in sub.out
-
-
 def test_python_dash_m_and_console_script_agree():
     args = ["report", "mobilenet_v1", "--format", "json"]
     a = subprocess.run([sys.executable, "-m", "mbcost", *args], capture_output=True, text=True,

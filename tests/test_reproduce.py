@@ -269,11 +269,6 @@ def test_missing_data_file(cli, tmp_path):
     assert r.code == 2 and "no such file" in r.err
 
 
-def test_help_has_examples(cli):
-    r = cli("reproduce", "--help")
-    assert r.code == 0 and "Examples" in r.out and "mbcost reproduce --source" in r.out
-
-
 def test_docs_table_agrees_with_the_tool(outcomes):
     """docs/published.md lists every value with our count; it must say what the tool says."""
     from collections import Counter

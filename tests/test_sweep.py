@@ -174,11 +174,6 @@ def test_output_file_is_written_whole_and_a_failure_keeps_the_old_one(cli, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.csv"]  # no temporary left behind
 
 
-def test_help_has_examples(cli):
-    r = cli("sweep", "--help")
-    assert r.code == 0 and "Examples" in r.out and "--pivot" in r.out and "--profile" in r.out
-
-
 # --- the fast path equals the engine ------------------------------------------------------------
 
 ODD = """\

@@ -324,11 +324,6 @@ def test_cli_bad_file(cli, tmp_path):
     assert run.code == 2 and f"{f}:3:" in run.err and "layers[0].c" in run.err
 
 
-def test_help_has_examples(cli):
-    run = cli("verify", "--help")
-    assert run.code == 0 and "Examples" in run.out and "mbcost verify mobilenet_v1" in run.out
-
-
 # --- properties -------------------------------------------------------------------------------
 
 
