@@ -248,9 +248,8 @@ def test_missing_path(cli, tmp_path, invocation):
 
 @pytest.mark.parametrize("invocation", INVOCATIONS, ids=INVOCATION_IDS)
 def test_unknown_name_suggests_a_builtin(cli, invocation):
-    line = assert_one_line_error(cli(*_fill(invocation[1], "mobilenet_v3")),
-                                 "unknown architecture 'mobilenet_v3'")
-    assert "did you mean 'mobilenet_v2'?" in line or "did you mean 'mobilenet_v1'?" in line
+    assert_one_line_error(cli(*_fill(invocation[1], "mobilenet_v3")),
+                          "unknown architecture 'mobilenet_v3'", "did you mean 'mobilenet_v2'?")
 
 
 @pytest.mark.parametrize("invocation", INVOCATIONS, ids=INVOCATION_IDS)

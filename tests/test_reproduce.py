@@ -14,6 +14,7 @@ import mbcost
 from mbcost.analyses.reproduce import (PublishedDataError, check, default_path, load_published,
                               printed_match, reproduce, summarize)
 
+from conftest import assert_one_line_error
 from _derive import v2_bn_channels, v2_by_hand
 
 # The published digits we cannot match, each with a reason in the data file
@@ -235,9 +236,7 @@ def test_json_entries_carry_the_convention_and_citation(cli):
 
 
 def test_unknown_source_is_a_usage_error(cli):
-    r = cli("reproduce", "--source", "no-such-paper")
-    assert r.code == 2 and r.out == ""
-    assert r.err.startswith("error: --source:") and "v1-paper" in r.err
+    assert_one_line_error(cli("reproduce", "--source", "no-such-paper"), "error: --source:", "v1-paper")
 
 
 @pytest.mark.parametrize("old, new, message", [
@@ -251,11 +250,8 @@ def test_unknown_source_is_a_usage_error(cli):
 ])
 def test_malformed_data_file(cli, tmp_path, old, new, message):
     path = tampered(tmp_path, old, new)
-    r = cli("reproduce", "--data", path)
-    assert r.code == 2 and r.out == ""
-    assert len(r.err.strip().splitlines()) == 1
-    assert re.match(rf"error: {re.escape(str(path))}:\d+:\d+: ", r.err), r.err
-    assert message in r.err
+    line = assert_one_line_error(cli("reproduce", "--data", path), message)
+    assert re.match(rf"error: {re.escape(str(path))}:\d+:\d+: ", line), line
 
 
 def test_malformed_data_raises_from_the_library(tmp_path):
@@ -265,8 +261,7 @@ def test_malformed_data_raises_from_the_library(tmp_path):
 
 
 def test_missing_data_file(cli, tmp_path):
-    r = cli("reproduce", "--data", tmp_path / "nope.yaml")
-    assert r.code == 2 and "no such file" in r.err
+    assert_one_line_error(cli("reproduce", "--data", tmp_path / "nope.yaml"), "no such file")
 
 
 def test_docs_table_agrees_with_the_tool(outcomes):
