@@ -3,6 +3,7 @@ import csv
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import ROOT
 
@@ -81,8 +82,20 @@ def test_output_file_is_written_only_on_success(cli, tmp_path):
 
 
 def test_python_dash_m_and_console_script_agree():
-    args = ["report", "mobilenet_v1", "--format", "json"]
-    a = subprocess.run([sys.executable, "-m", "mbcost", *args], capture_output=True, text=True,
-                       cwd=ROOT, check=True)
-    assert '"madds": 568740352' in a.stdout
+    """The installed console script and ``python -m mbcost`` are the same program: same stdout,
+    stderr and exit code, on success and on bad input."""
+    script = Path(sys.executable).with_name("mbcost")  # installed next to the interpreter
+    assert script.is_file(), f"no console script at {script}: is mbcost installed in this environment?"
 
+    def run(*argv):
+        p = subprocess.run([*argv], capture_output=True, text=True, cwd=ROOT)
+        return p.returncode, p.stdout, p.stderr
+
+    results = {}
+    for args in (["report", "mobilenet_v1", "--format", "json"], ["report", "mobilenet_v3"]):
+        results[args[1]] = run(script, *args)
+        assert results[args[1]] == run(sys.executable, "-m", "mbcost", *args), args
+    code, out, err = results["mobilenet_v1"]
+    assert (code, err) == (0, "") and '"madds": 568740352' in out
+    code, out, err = results["mobilenet_v3"]
+    assert (code, out) == (2, "") and err.startswith("error: unknown architecture 'mobilenet_v3'")
