@@ -24,6 +24,20 @@ class Run:
         return json.loads(self.out)
 
 
+def assert_one_line_error(run, *parts: str) -> str:
+    """Bad input: exit 2, nothing on stdout, exactly one line on stderr starting 'error: ' and
+    containing every part, never a traceback. The one bad-input check every test uses."""
+    assert "Traceback" not in run.err + run.out, run.err
+    assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+    assert run.code == 2, (run.code, run.err)
+    assert run.out == "", "nothing on stdout when the input is bad"
+    lines = run.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), run.err
+    for part in parts:
+        assert part in lines[0], (part, lines[0])
+    return lines[0]
+
+
 # typer's runner rebuilds the click command from the annotations on every invoke (~14 ms);
 # the suite makes thousands of invocations, so they share one build.
 COMMAND = typer.main.get_command(app)

@@ -3,40 +3,15 @@
 Every expected integer is derived in a comment from the architecture, not taken from the
 tool. Shared building blocks:
 
-MobileNetV1 weights (paper convention): 4,209,088 (tests/test_published.py derives it).
-MobileNetV1 batch-norm channels — BN follows every conv, depthwise included, never the
-classifier — are the first conv's 32 plus, for each of the 13 separable pairs M → N, M (the
-depthwise output) + N (the pointwise output):
-    Σ M = 32+64+128+128+256+256+5·512+512+1024 = 4,960
-    Σ N = 64+128+128+256+256+512+5·512+1024+1024 = 5,952
-    32 + 4,960 + 5,952 = 10,944
-MobileNetV2 weights: 3,469,760 (tests/test_published.py); BN channels: 17,056 (derived below).
+MobileNetV1 weights (paper convention): 4,209,088; batch-norm channels (BN follows every
+conv, depthwise included, never the classifier): 10,944. MobileNetV2 weights: 3,469,760; BN
+channels: 17,056. tests/_derive.py derives all four from the architectures.
 """
-import pytest
+from conftest import assert_one_line_error
+from _derive import V1_BN_CHANNELS, v1_by_hand, v2_by_hand, v2_bn_channels
 
-V1_WEIGHTS = 4_209_088
-V1_BN_CHANNELS = 10_944
-V2_WEIGHTS = 3_469_760
-
-
-def v2_bn_channels() -> int:
-    """BN channels of MobileNetV2 (α = 1) from its Table 2 rows (t, c, n, s): conv1 32; per
-    bottleneck repeat with input d′ and output c: expansion t·d′ (absent for t = 1), depthwise
-    t·d′, projection c; the final 1×1 conv 1280.
-        32 + (32+16) + (96+96+24) + (144+144+24) + (144+144+32) + 2·(192+192+32)
-        + (192+192+64) + 3·(384+384+64) + (384+384+96) + 2·(576+576+96)
-        + (576+576+160) + 2·(960+960+160) + (960+960+320) + 1280 = 17,056"""
-    rows = [(1, 16, 1), (6, 24, 2), (6, 32, 3), (6, 64, 4), (6, 96, 3), (6, 160, 3), (6, 320, 1)]
-    total, d = 32, 32
-    for t, c, n in rows:
-        for _ in range(n):
-            total += (t * d if t != 1 else 0) + t * d + c
-            d = c
-    return total + 1280
-
-
-def test_v2_bn_channel_count_by_hand():
-    assert v2_bn_channels() == 17_056
+V1_WEIGHTS = v1_by_hand()[1]  # 4,209,088
+V2_WEIGHTS = v2_by_hand()[1]  # 3,469,760
 
 
 def totals(cli, *args):
@@ -63,10 +38,11 @@ def test_keras_mobilenet_v2(cli):
 
 def test_keras_mobilenet_v1_trainable_and_total(cli):
     # Keras "Trainable params" (and timm's mobilenetv1_100): 4,209,088 + 1,000 + 2·10,944 = 4,231,976
-    assert totals(cli, "mobilenet_v1", "--bn", "2", "--bias")["totals"]["params"] == 4_231_976
-    assert V1_WEIGHTS + 1000 + 2 * V1_BN_CHANNELS == 4_231_976
+    assert totals(cli, "mobilenet_v1", "--bn", "2", "--bias")["totals"]["params"] == \
+        V1_WEIGHTS + 1000 + 2 * V1_BN_CHANNELS == 4_231_976
     # Keras "Total params": 4,209,088 + 1,000 + 4·10,944 = 4,253,864
-    assert totals(cli, "mobilenet_v1", "--bn", "4", "--bias")["totals"]["params"] == 4_253_864
+    assert totals(cli, "mobilenet_v1", "--bn", "4", "--bias")["totals"]["params"] == \
+        V1_WEIGHTS + 1000 + 4 * V1_BN_CHANNELS == 4_253_864
     assert totals(cli, "mobilenet_v1", "--profile", "keras")["totals"]["params"] == 4_253_864
 
 
@@ -129,12 +105,7 @@ def test_paper_profile_is_the_default(cli):
     assert totals(cli, "mobilenet_v2")["totals"]["params"] == V2_WEIGHTS
 
 
-@pytest.mark.parametrize("args, field", [
-    (["--bn", "5"], "--bn"),
-    (["--profile", "pytorch"], "--profile"),
-    (["--classes", "0"], "--classes"),
-])
-def test_bad_convention_flags(cli, args, field):
-    r = cli("report", "mobilenet_v1", *args)
-    assert r.code == 2 and r.out == ""
-    assert r.err.startswith("error: ") and field in r.err and len(r.err.strip().splitlines()) == 1
+def test_bn_stops_at_four(cli):
+    # 4 (γ, β, mean, variance) is the most a batch-norm channel holds; test_errors.FLAG_CASES
+    # checks --bn 7, --profile and --classes through every command
+    assert_one_line_error(cli("report", "mobilenet_v1", "--bn", "5"), "error: --bn: ", "got 5")

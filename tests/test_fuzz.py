@@ -26,7 +26,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import COMMAND, ROOT, all_commands
+from conftest import ROOT, all_commands
 from mbcost.cli import app
 from mbcost.core.spec import KINDS, ROW_KEYS
 
@@ -290,7 +290,7 @@ SETTINGS = settings(max_examples=int(os.environ.get("MBCOST_FUZZ_EXAMPLES", 200)
 
 @SETTINGS
 @given(data=st.data())
-def test_random_documents_and_flags(workdir, monkeypatch_command, data):
+def test_random_documents_and_flags(workdir, data):
     argv_template = data.draw(st.sampled_from(INVOCATIONS), label="command")
     name = argv_template[0]
     arch = workdir / "net.yaml"
@@ -307,18 +307,10 @@ def test_random_documents_and_flags(workdir, monkeypatch_command, data):
 
 @SETTINGS
 @given(data=st.data())
-def test_random_flags_on_the_builtins(monkeypatch_command, data):
+def test_random_flags_on_the_builtins(data):
     argv_template = data.draw(st.sampled_from(INVOCATIONS), label="command")
     name = argv_template[0]
     arch = data.draw(st.sampled_from(sorted(CONFIGS)), label="architecture")
     argv = [arch if a == "{arch}" else a for a in argv_template] + data.draw(flags(name), label="flags")
     assert_contract(name, argv, run_cli(argv), None)
 
-
-@pytest.fixture(scope="module")
-def monkeypatch_command():
-    """Build the click command once (typer rebuilds it from the annotations on every invoke)."""
-    mp = pytest.MonkeyPatch()
-    mp.setattr(typer.testing, "_get_command", lambda _app: COMMAND, raising=False)
-    yield
-    mp.undo()

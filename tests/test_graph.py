@@ -1,10 +1,14 @@
-"""The expanded layer graph: stable names, edges, shapes, and mismatches named by layer."""
+"""The expanded layer graph: stable names, edges, shapes, and mismatches named by layer.
+
+The mismatches (channels or sizes that cannot be added, groups that do not divide) are
+corpus files, tests/bad/add_*_mismatch.yaml and groups_not_dividing_*.yaml, which
+test_errors runs through every command and checks raise GraphError."""
 from fractions import Fraction
 
 import pytest
 
 import mbcost
-from mbcost.errors import GraphError, SpecError
+from mbcost.errors import SpecError
 from mbcost.core.expand import expand
 from mbcost.core.spec import load_spec
 
@@ -59,28 +63,6 @@ def test_add_row_joins_named_layer(tmp_path):
                        "  - {kind: add, from: stem}\n")
     g = expand(load_spec(f))
     assert g.layers[-1].inputs == ("conv1", "stem")
-
-
-def test_channel_mismatch_names_the_layer(tmp_path):
-    f = arch(tmp_path, "  - {kind: conv, c: 8, k: 3, name: stem}\n  - {kind: conv, c: 16, k: 3}\n"
-                       "  - {kind: add, from: stem}\n")
-    with pytest.raises(GraphError) as e:
-        mbcost.analyze(f)
-    assert "stem" in str(e.value) and "conv1" in str(e.value) and "a.yaml:6" in str(e.value)
-
-
-def test_spatial_mismatch_in_add_names_the_layer(tmp_path):
-    f = arch(tmp_path, "  - {kind: conv, c: 8, k: 3, name: stem}\n  - {kind: conv, c: 8, k: 3, s: 2}\n"
-                       "  - {kind: add, from: stem, name: join}\n")
-    with pytest.raises(GraphError) as e:
-        mbcost.analyze(f)
-    assert "join" in str(e.value) and "16×16×8" in str(e.value)
-
-
-def test_groups_must_divide(tmp_path):
-    f = arch(tmp_path, "  - {kind: conv, c: 12, k: 3, groups: 3}\n")
-    with pytest.raises(GraphError, match="groups=3 does not divide the 8 input"):
-        mbcost.analyze(f)
 
 
 def test_width_rule_floor_minimum():

@@ -4,40 +4,15 @@ Each exact integer is derived in a comment from the papers' formulas — standar
 D_K²·M·N·D_F², depthwise D_K²·M·D_F², pointwise M·N·D_F², FC M·N — and the published
 digits are checked with the papers' own rounding (they truncate or round to what they print).
 """
-import math
-
 import pytest
 
 import mbcost
 
-# MobileNetV1 at α = 1, 224×224 ('same' padding, out = ceil(in / s)).
-# conv1: 3·3·3·32·112² = 10,838,016 madds, 864 weights.
-# The 13 separable pairs (M → N, stride, output D_F):
-V1_PAIRS = [(32, 64, 112), (64, 128, 56), (128, 128, 56), (128, 256, 28), (256, 256, 28),
-            (256, 512, 14)] + [(512, 512, 14)] * 5 + [(512, 1024, 7), (1024, 1024, 7)]
+from _derive import V1_PAIRS, printed, v1_by_hand, v2_by_hand
 
-
-def v1_by_hand(alpha=1.0, res=224):
-    """MobileNetV1 summed straight from the paper's formulas, independently of the engine."""
-    f = lambda c: max(int(c * alpha), 8)  # noqa: E731  TF-slim's depth(): floor, min 8
-    d = math.ceil(res / 2)
-    madds, params = 9 * 3 * f(32) * d * d, 9 * 3 * f(32)
-    m = f(32)
-    for _, n, d224 in V1_PAIRS:
-        d = {112: math.ceil(res / 2), 56: math.ceil(res / 4), 28: math.ceil(res / 8),
-             14: math.ceil(res / 16), 7: math.ceil(res / 32)}[d224]
-        n = f(n)
-        madds += 9 * m * d * d + m * n * d * d
-        params += 9 * m + m * n
-        m = n
-    return madds + m * 1000, params + m * 1000
-
-
-def published(value: int, printed: float, unit: float) -> bool:
-    """True if `printed` is `value` truncated or rounded to the digits printed."""
-    decimals = len(str(printed).split(".")[1]) if "." in str(printed) else 0
-    x = value / unit * 10**decimals
-    return printed * 10**decimals in (math.floor(x), math.floor(x + 0.5))
+# MobileNetV1 at α = 1, 224×224 ('same' padding, out = ceil(in / s)): conv1 3·3·3·32·112² =
+# 10,838,016 madds, 864 weights; the 13 separable pairs (M, N, D_F) are _derive.V1_PAIRS, and
+# _derive.v1_by_hand sums them from the paper's formulas, independently of the engine.
 
 
 def test_v1_exact_integers():
@@ -47,19 +22,19 @@ def test_v1_exact_integers():
 
 
 @pytest.mark.parametrize("alpha, madds_m, params_m", [
-    (1.0, 569, 4.2), (0.75, 325, 2.6), (0.5, 149, 1.3), (0.25, 41, 0.5)])
+    (1.0, "569", "4.2"), (0.75, "325", "2.6"), (0.5, "149", "1.3"), (0.25, "41", "0.5")])
 def test_v1_width_multiplier_table6(alpha, madds_m, params_m):
     r = mbcost.analyze("mobilenet_v1", alpha=alpha)
     assert (r.madds, r.params) == v1_by_hand(alpha)
-    assert published(r.madds, madds_m, 1e6) and published(r.params, params_m, 1e6)
+    assert printed(r.madds, madds_m) and printed(r.params, params_m)
 
 
-@pytest.mark.parametrize("res, madds_m", [(224, 569), (192, 418), (160, 290), (128, 186)])
+@pytest.mark.parametrize("res, madds_m", [(224, "569"), (192, "418"), (160, "290"), (128, "186")])
 def test_v1_resolution_table7(res, madds_m):
     r = mbcost.analyze("mobilenet_v1", resolution=res)
     assert (r.madds, r.params) == v1_by_hand(1.0, res)
     assert r.params == 4_209_088  # resolution never changes the weights
-    assert published(r.madds, madds_m, 1e6)
+    assert printed(r.madds, madds_m)
 
 
 def test_v1_exact_at_width_and_resolution():
@@ -91,10 +66,10 @@ def test_conv_mobilenet():
     full = 10_838_016 + sum(9 * m * n * d * d for m, n, d in V1_PAIRS) + 1_024_000
     weights = 864 + sum(9 * m * n for m, n, _ in V1_PAIRS) + 1_024_000
     assert (r.madds, r.params) == (full, weights) == (4_867_293_184, 29_281_120)
-    assert published(r.params, 29.3, 1e6)
+    assert printed(r.params, "29.3")
     # The paper prints 4866 (Table 4); 4,867.29M neither truncates nor rounds to it.
     # docs/published.md explains the 1.29M (0.03%) gap; we do not fit it.
-    assert not published(r.madds, 4866, 1e6)
+    assert not printed(r.madds, "4866")
 
 
 def test_shallow_mobilenet():
@@ -102,35 +77,13 @@ def test_shallow_mobilenet():
     five = 5 * (9 * 512 * 14 * 14 + 512 * 512 * 14 * 14)  # = 261,416,960
     assert r.madds == 568_740_352 - five == 307_323_392
     assert r.params == 4_209_088 - 5 * (9 * 512 + 512 * 512) == 2_875_328
-    assert published(r.madds, 307, 1e6) and published(r.params, 2.9, 1e6)
-
-
-def v2_by_hand():
-    """MobileNetV2 at α = 1, 224, from Table 2's (t, c, n, s) rows and the bottleneck formula
-    h·w·d'·t·d' (expand, absent for t = 1) + h'·w'·t·d'·(k² + d'') (depthwise + project)."""
-    rows = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
-            (6, 160, 3, 2), (6, 320, 1, 1)]
-    d, c_in = 112, 32
-    madds, params = 9 * 3 * 32 * d * d, 9 * 3 * 32
-    for t, c, n, s in rows:
-        for i in range(n):
-            d_out = math.ceil(d / (s if i == 0 else 1))
-            e = t * c_in
-            if t != 1:
-                madds += d * d * c_in * e
-                params += c_in * e
-            madds += d_out * d_out * e * (9 + c)
-            params += e * (9 + c)
-            d, c_in = d_out, c
-    madds += d * d * 320 * 1280 + 1280 * 1000
-    params += 320 * 1280 + 1280 * 1000
-    return madds, params
+    assert printed(r.madds, "307") and printed(r.params, "2.9")
 
 
 def test_v2_table4():
     r = mbcost.analyze("mobilenet_v2")
     assert (r.madds, r.params) == v2_by_hand() == (300_774_272, 3_469_760)
-    assert published(r.madds, 300, 1e6) and published(r.params, 3.4, 1e6)
+    assert printed(r.madds, "300") and printed(r.params, "3.4")
 
 
 def test_v2_final_conv_unscaled_below_one_scaled_above():

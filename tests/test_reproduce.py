@@ -14,6 +14,9 @@ import mbcost
 from mbcost.analyses.reproduce import (PublishedDataError, check, default_path, load_published,
                               printed_match, reproduce, summarize)
 
+from conftest import assert_one_line_error
+from _derive import v2_bn_channels, v2_by_hand
+
 # The published digits we cannot match, each with a reason in the data file
 # (docs/published.md explains every one).
 EXPLAINED = {
@@ -86,7 +89,7 @@ def test_every_value_matches_or_is_explained(outcomes):
 
 def test_v1_paper_values_are_recomputed_exactly(outcomes):
     # conv1 3·3·3·32·112² = 10,838,016; the 13 separable pairs Σ (9·M + M·N)·D_F²;
-    # FC 1024·1000 — total 568,740,352 (tests/test_published.py sums it by hand)
+    # FC 1024·1000 — total 568,740,352 (tests/_derive.py sums it by hand)
     o = find(outcomes, "v1-paper", "1.0 MobileNet-224", "madds", table="Table 6")
     assert (o.value, o.entry.printed, o.match) == (568_740_352, "569", "rounded")
     # Table 3, one 14×14 separable layer at α = 0.75: 9·384·14² + 384·384·14² = 29,578,752
@@ -141,10 +144,17 @@ def test_conv_mobilenet_explanation():
 
 
 def test_no_convention_reaches_v2_paper_6_9m():
-    # the most generous convention: bn 4, every bias, 1001 classes
+    # the most generous convention: bn 4, every bias (the built-ins give only the classifier
+    # one), 1001 classes. At α = 1.4 every width is make_divisible(c·1.4, 8) (nearest multiple of
+    # 8, not below 90%): conv1 32 → 44.8 → 48; the rows 16, 24, 32, 64, 96, 160, 320 → 22.4 → 24,
+    # 33.6 → 32, 44.8 → 48, 89.6 → 88, 134.4 → 136, 224, 448; the last conv 1280 → 1792.
+    # Weights 6,061,632 (_derive.v2_by_hand), classifier bias 1,001, 4 × 23,968 BN channels
+    # (_derive.v2_bn_channels): 6,061,632 + 1,001 + 95,872 = 6,158,505 → 6.16M, not 6.9M
     r = mbcost.analyze("mobilenet_v2", alpha=1.4,
                        convention=mbcost.Convention(bn=4, bias=True, classes=1001))
-    assert r.params == 6_158_505
+    widths = dict(stem=48, widths=(24, 32, 48, 88, 136, 224, 448), last=1792)
+    assert r.params == v2_by_hand(**widths, classes=1001)[1] + 1001 + 4 * v2_bn_channels(**widths) \
+        == 6_061_632 + 1_001 + 4 * 23_968
     assert printed_match(Fraction(r.params, 10**6), "6.9") is None
 
 
@@ -226,9 +236,7 @@ def test_json_entries_carry_the_convention_and_citation(cli):
 
 
 def test_unknown_source_is_a_usage_error(cli):
-    r = cli("reproduce", "--source", "no-such-paper")
-    assert r.code == 2 and r.out == ""
-    assert r.err.startswith("error: --source:") and "v1-paper" in r.err
+    assert_one_line_error(cli("reproduce", "--source", "no-such-paper"), "error: --source:", "v1-paper")
 
 
 @pytest.mark.parametrize("old, new, message", [
@@ -242,11 +250,8 @@ def test_unknown_source_is_a_usage_error(cli):
 ])
 def test_malformed_data_file(cli, tmp_path, old, new, message):
     path = tampered(tmp_path, old, new)
-    r = cli("reproduce", "--data", path)
-    assert r.code == 2 and r.out == ""
-    assert len(r.err.strip().splitlines()) == 1
-    assert re.match(rf"error: {re.escape(str(path))}:\d+:\d+: ", r.err), r.err
-    assert message in r.err
+    line = assert_one_line_error(cli("reproduce", "--data", path), message)
+    assert re.match(rf"error: {re.escape(str(path))}:\d+:\d+: ", line), line
 
 
 def test_malformed_data_raises_from_the_library(tmp_path):
@@ -256,13 +261,7 @@ def test_malformed_data_raises_from_the_library(tmp_path):
 
 
 def test_missing_data_file(cli, tmp_path):
-    r = cli("reproduce", "--data", tmp_path / "nope.yaml")
-    assert r.code == 2 and "no such file" in r.err
-
-
-def test_help_has_examples(cli):
-    r = cli("reproduce", "--help")
-    assert r.code == 0 and "Examples" in r.out and "mbcost reproduce --source" in r.out
+    assert_one_line_error(cli("reproduce", "--data", tmp_path / "nope.yaml"), "no such file")
 
 
 def test_docs_table_agrees_with_the_tool(outcomes):

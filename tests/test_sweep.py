@@ -3,7 +3,6 @@ bad input, and the fast path checked against the engine configuration by configu
 import csv
 import dataclasses
 import io
-import math
 import subprocess
 import sys
 from fractions import Fraction
@@ -18,47 +17,12 @@ from mbcost.core.ops import OPS
 from mbcost.core.spec import builtin_names
 from mbcost import sweep_grid
 
-
-# MobileNetV1 by hand, straight from the paper's formulas ('same' padding: D_F = ceil(R / s)):
-# conv1 D_K²·3·N·D_F², each separable pair 9·M·D_F² (depthwise) + M·N·D_F² (pointwise),
-# FC 1024α·1000; channels max(floor(c·α), 8) as TF-slim. At α = 1, R = 224:
-#   conv1 3·3·3·32·112²          =  10,838,016
-#   32→64 at 112²:   9·32·112² + 32·64·112²       =   3,612,672 + 25,690,112
-#   64→128 at 56²:   9·64·56² + 64·128·56²        =   1,806,336 + 25,690,112
-#   128→128 at 56²:  9·128·56² + 128·128·56²      =   3,612,672 + 51,380,224
-#   128→256 at 28²:  9·128·28² + 128·256·28²      =     903,168 + 25,690,112
-#   256→256 at 28²:  9·256·28² + 256·256·28²      =   1,806,336 + 51,380,224
-#   256→512 at 14²:  9·256·14² + 256·512·14²      =     451,584 + 25,690,112
-#   5 × 512→512 at 14²: 5·(9·512·14² + 512·512·14²) = 4,515,840 + 256,901,120
-#   512→1024 at 7²:  9·512·7² + 512·1024·7²       =     225,792 + 25,690,112
-#   1024→1024 at 7²: 9·1024·7² + 1024·1024·7²     =     451,584 + 51,380,224
-#   FC 1024·1000                                  =   1,024,000
-#   total                                         = 568,740,352 mult-adds
-V1_ROWS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + \
-          [(1024, 2), (1024, 1)]
+from conftest import assert_one_line_error
+from _derive import printed, v1_by_hand
 
 
-def v1_by_hand(alpha: Fraction, res: int) -> tuple[int, int]:
-    f = lambda c: max(math.floor(c * alpha), 8) if alpha != 1 else c  # noqa: E731
-    d, m = -(-res // 2), f(32)
-    madds, params = 27 * m * d * d, 27 * m
-    for c, s in V1_ROWS:
-        d, n = -(-d // s), f(c)
-        madds += 9 * m * d * d + m * n * d * d
-        params += 9 * m + m * n
-        m = n
-    return madds + m * 1000, params + m * 1000
-
-
-def test_hand_formula_matches_the_derivation_above():
-    assert v1_by_hand(Fraction(1), 224) == (568_740_352, 4_209_088)
-
-
-def printed(value: int, text: str, unit: int = 10**6) -> bool:
-    """The paper's digits are the value truncated or rounded to what it prints."""
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    scaled = Fraction(value, unit) * 10**decimals
-    return int(text.replace(".", "")) in (math.floor(scaled), math.floor(scaled + Fraction(1, 2)))
+# MobileNetV1 by hand (_derive.v1_by_hand, derived there from the paper's formulas: 568,740,352
+# mult-adds and 4,209,088 weights at α = 1, 224×224; channels max(floor(c·α), 8) as TF-slim).
 
 
 def read_csv(text: str) -> list[dict]:
@@ -164,6 +128,8 @@ def test_dense_grid_through_the_cli(cli):
     assert (int(one["madds"]), int(one["params"])) == (300_774_272, 3_469_760)
 
 
+# sweep's own wording for its lists and ranges; --bn is checked through every command by
+# test_errors.FLAG_CASES
 @pytest.mark.parametrize("args, message", [
     (["--alpha", "0:1:0.25"], "--alpha: expected a width multiplier α > 0"),
     (["--alpha", "-0.5"], "got -0.5"),
@@ -182,12 +148,9 @@ def test_dense_grid_through_the_cli(cli):
     (["--rho", "0,1"], "--rho: expected a resolution multiplier ρ > 0"),
     (["--format", "xls"], "expected one of table, json, csv, md, latex, got 'xls'"),
     (["--pivot", "flops"], "'flops' is not one of"),
-    (["--bn", "7"], "--bn"),
 ])
 def test_bad_input_is_one_line_and_exit_2(cli, args, message):
-    r = cli("sweep", "mobilenet_v2", *args)
-    assert r.code == 2 and r.out == ""
-    assert r.err.startswith("error: ") and message in r.err and r.err.count("\n") == 1
+    assert_one_line_error(cli("sweep", "mobilenet_v2", *args), message)
 
 
 def test_a_map_that_shrinks_away_names_the_configuration(cli, tmp_path):
@@ -196,14 +159,13 @@ def test_a_map_that_shrinks_away_names_the_configuration(cli, tmp_path):
                  "  - {kind: conv, c: 8, k: 5, padding: valid}\n  - {kind: conv, c: 8, k: 5, padding: valid}\n")
     # 32 → 28 → 24 is fine; 8 → 4 → 0 is not
     assert cli("sweep", f, "-r", "32", "--format", "csv").code == 0
-    r = cli("sweep", f, "-r", "32,8", "--format", "csv")
-    assert r.code == 2 and r.out == "" and "8×8 input" in r.err and "shrinks below 1×1" in r.err
+    assert_one_line_error(cli("sweep", f, "-r", "32,8", "--format", "csv"), "8×8 input", "shrinks below 1×1")
 
 
 def test_bad_output_folder_writes_nothing(cli, tmp_path):
     target = tmp_path / "missing" / "grid.csv"
-    r = cli("sweep", "mobilenet_v1", "--format", "csv", "--output", target)
-    assert r.code == 2 and "does not exist" in r.err and not target.parent.exists()
+    assert_one_line_error(cli("sweep", "mobilenet_v1", "--format", "csv", "--output", target), "does not exist")
+    assert not target.parent.exists()
 
 
 def test_output_file_is_written_whole_and_a_failure_keeps_the_old_one(cli, tmp_path):
@@ -214,11 +176,6 @@ def test_output_file_is_written_whole_and_a_failure_keeps_the_old_one(cli, tmp_p
     r = cli("sweep", "mobilenet_v1", "-a", "1,-1", "--format", "csv", "-o", target)
     assert r.code == 2 and target.read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.csv"]  # no temporary left behind
-
-
-def test_help_has_examples(cli):
-    r = cli("sweep", "--help")
-    assert r.code == 0 and "Examples" in r.out and "--pivot" in r.out and "--profile" in r.out
 
 
 # --- the fast path equals the engine ------------------------------------------------------------
