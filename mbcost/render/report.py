@@ -38,7 +38,7 @@ def title(report: Report) -> str:
 # --- machine formats --------------------------------------------------------------------------
 
 def report_dict(report: Report) -> dict[str, Any]:
-    """The JSON contract of ``mbcost report`` (docs/json.md)."""
+    """The JSON contract of ``mbcost report`` (README, "Output formats"; CHANGELOG.md)."""
     return {
         **setting(report),
         "totals": {m.name: m.of(report) for m in METRICS.values()},
