@@ -66,3 +66,17 @@ def test_the_check_sees_a_back_edge(tmp_path, monkeypatch):
 def test_every_layer_is_a_package_on_disk():
     assert {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()} >= \
         {"core", "analyses", "render", "cli"}
+
+
+@pytest.mark.parametrize("argv", [["report", "mobilenet_v2"], ["report", "mobilenet_v2", "-f", "csv"],
+                                  ["check", "mobilenet_v2", "--max-madds", "301M"]])
+def test_report_and_check_start_without_the_heavy_libraries(argv):
+    # start-up stays at the import floor: no pandas, rich, matplotlib, onnx or torch on these paths
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom mbcost.cli import main\nmain(%r)\n"
+            "print(sorted(m for m in ('pandas', 'rich', 'matplotlib', 'onnx', 'torch') if m in sys.modules),"
+            " file=sys.stderr)\n" % argv)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.stderr.strip().splitlines()[-1] == "[]", p.stderr
