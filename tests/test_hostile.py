@@ -153,3 +153,73 @@ def test_nul_in_a_path_through_the_api(call):
     with pytest.raises(MbcostError, match=r"the path contains a NUL byte") as info:
         call()
     assert "\0" not in str(info.value)
+
+
+# --- 12. a budgets file never quotes a file that is not an architecture -------------------------
+
+SECRET = "hunter2-s3cr3t"
+SECRET_FILES = {
+    "dotenv": f"API_KEY={SECRET}\n",
+    "dotenv-lines": f"USER=ci\nTOKEN={SECRET}\nexport X=1\n",
+    "mapping": f"password: {SECRET}\nuser: ci\n",
+    "json": f'{{"type": "service_account", "{SECRET}": "x"}}\n',
+    "list": f"- {SECRET}\n- two\n",
+    "pem": f"-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn{SECRET}NzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----\n",
+    "number": "4111111111111111\n",
+}
+
+
+@pytest.mark.parametrize("key", ["arch", "baseline"])
+@pytest.mark.parametrize("kind", sorted(SECRET_FILES))
+def test_budgets_pointing_at_a_secret(cli, tmp_path, kind, key):
+    (tmp_path / "secret.env").write_text(SECRET_FILES[kind])
+    ci = tmp_path / "ci"
+    ci.mkdir()
+    entry = "{arch: ../secret.env, max_madds: 1G}" if key == "arch" else \
+        "{arch: mobilenet_v1, baseline: ../secret.env, max_madds: 1G}"
+    f = _write(ci, "budgets.yaml", f"budgets:\n  - {entry}\n")
+    run = cli("check", "--budgets", f, "--format", "json")
+    line = assert_one_line_error(run, f"error: {f}:2:", f"budgets[0].{key}: ",
+                                 "not an architecture: expected a YAML mapping with 'input' and 'layers'",
+                                 "contents are not shown")
+    for leak in (SECRET, "4111", "API_KEY", "password", "BEGIN", "USER"):
+        assert leak not in line
+    assert run.out == ""
+
+
+def test_an_architecture_with_a_typo_still_gets_its_hint(cli, tmp_path):
+    """A near miss of an architecture's keys is an architecture with a mistake, not a stranger."""
+    _write(tmp_path, "net.yaml", "input: {resolution: 224}\nLayers:\n  - {kind: conv, c: 8}\n")
+    f = _write(tmp_path, "budgets.yaml", "budgets:\n  - {arch: net.yaml, max_madds: 1G}\n")
+    assert_one_line_error(cli("check", "--budgets", f), "unknown key 'Layers'; did you mean 'layers'?")
+
+
+# --- scale: a budgets file costs each configuration once ---------------------------------------
+
+def test_budgets_entries_share_their_analyses(cli, tmp_path, monkeypatch):
+    """1,200 entries over 4 configurations (2 architecture files + a built-in, 2 α, a
+    convention) are 5 analyses; each entry's numbers are its own configuration's."""
+    import mbcost.analyses.budget as budget
+
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text((ROOT / "configs" / "mobilenet_v1.yaml").read_text())
+    settings = ["arch: a.yaml", "arch: a.yaml, alpha: 0.5", "arch: b.yaml",
+                "arch: mobilenet_v1, profile: keras", "arch: a.yaml, baseline: b.yaml, alpha: 0.5"]
+    lines = [f"  - {{{settings[i % 5]}, name: e{i}, max_madds: 1G, max_params: 5M}}" for i in range(1200)]
+    f = _write(tmp_path, "budgets.yaml", "budgets:\n" + "\n".join(lines) + "\n")
+    calls = []
+    real = budget.analyze
+    monkeypatch.setattr(budget, "analyze", lambda *a, **k: calls.append(1) or real(*a, **k))
+    run = cli("check", "--budgets", f, "--format", "json")
+    assert run.code == 0, run.err
+    assert len(calls) == 5  # a.yaml ×2 α, b.yaml, mobilenet_v1 keras, b.yaml at α 0.5 (the baseline)
+    results = run.json()["budgets"]
+    assert len(results) == 1200
+    v1, half = mbcost.analyze("mobilenet_v1"), mbcost.analyze("mobilenet_v1", alpha=0.5)
+    keras = mbcost.analyze("mobilenet_v1", convention=mbcost.PROFILES["keras"])
+    assert keras.params == 4_253_864 and v1.params == 4_209_088  # as published (README)
+    expected = [v1, half, v1, keras, half]
+    for i, r in enumerate(results):
+        got = {x["metric"]: x["count"] for x in r["results"]}
+        want = expected[i % 5]
+        assert (r["name"], got) == (f"e{i}", {"madds": want.madds, "params": want.params})
