@@ -33,7 +33,7 @@ from ..core.conventions import PAPER, PROFILES, Convention
 from .diff import ArchDiff, LayerDelta, diff_reports
 from ..errors import MbcostError, SpecError, UsageError, Where
 from ..core.multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
-from ..core.spec import ArchSpec, _Fields, load_spec
+from ..core.spec import TOP_KEYS, ArchSpec, _Fields, did_you_mean, load_spec, spec_from_document
 from ..core.yamlio import describe, parse, read_text
 
 METRICS = tuple(REGISTRY)  # every metric of the registry can be limited: max_madds, max_params…
@@ -208,19 +208,44 @@ def count(report: Report, metric: str) -> int:
     return REGISTRY[metric].of(report)
 
 
-def check_budget(budget: Budget) -> BudgetResult:
-    """Cost one budget's architecture (and its baseline) and compare with each limit."""
+def _ref_key(arch) -> object:
+    """What identifies an architecture for the caches: a loaded spec by identity (budgets
+    files share one spec per referenced file), a name or path by its text."""
+    return ("spec", id(arch)) if isinstance(arch, ArchSpec) else ("ref", str(arch))
+
+
+def check_budget(budget: Budget, cache: dict | None = None) -> BudgetResult:
+    """Cost one budget's architecture (and its baseline) and compare with each limit.
+
+    ``cache`` (shared by :func:`check`) keeps each analysis and baseline diff by
+    (architecture, α, resolution, ρ, convention): a budgets file with 10,000 entries over a
+    few configurations costs each configuration once, not 10,000 times."""
+    cache = {} if cache is None else cache
+    settings = (budget.alpha, budget.resolution, budget.rho, budget.convention)
     kw = dict(alpha=budget.alpha, resolution=budget.resolution, rho=budget.rho,
               convention=budget.convention)
-    report = analyze(budget.arch, **kw)
-    delta = diff_reports(analyze(budget.baseline, **kw), report) if budget.baseline is not None else None
+
+    def report_of(arch) -> Report:
+        key = ("report", _ref_key(arch)) + settings
+        if key not in cache:
+            cache[key] = (analyze(arch, **kw), arch)  # the arch kept alive, so its id stays unique
+        return cache[key][0]
+
+    report = report_of(budget.arch)
+    delta = None
+    if budget.baseline is not None:
+        key = ("diff", _ref_key(budget.baseline), _ref_key(budget.arch)) + settings
+        if key not in cache:
+            cache[key] = (diff_reports(report_of(budget.baseline), report), budget.baseline)
+        delta = cache[key][0]
     outcomes = tuple(Outcome(lim.metric, count(report, lim.metric), lim.value) for lim in budget.limits)
     return BudgetResult(budget, report, outcomes, delta)
 
 
 def check(budgets: list[Budget] | tuple[Budget, ...], source: str | None = None) -> CheckRun:
     """Check every budget; bad input raises (exit 2) before anything is reported."""
-    return CheckRun(tuple(check_budget(b) for b in budgets), source)
+    cache: dict = {}
+    return CheckRun(tuple(check_budget(b, cache) for b in budgets), source)
 
 
 # --- the budgets file -------------------------------------------------------------------------
@@ -253,18 +278,44 @@ def _arch_ref(text: str, base: Path) -> str | Path:
     return text
 
 
-def _budget(doc, i: int, base: Path) -> Budget:
+def _looks_like_architecture(data) -> bool:
+    """A mapping with an architecture's keys (or a near miss of one, such as 'Layers')."""
+    if not isinstance(data, dict):
+        return False
+    return any(k in TOP_KEYS or (isinstance(k, str) and did_you_mean(k, TOP_KEYS)) for k in data)
+
+
+def _load_arch(ref: str | Path, specs: dict) -> ArchSpec:
+    """Load a budgets entry's ``arch`` or ``baseline``, once per file.
+
+    A budgets file can name any path, and its messages end up in CI logs: a file that is not
+    an architecture at all (``../secret.env``) is refused without quoting any of it."""
+    key = str(ref)
+    if key not in specs:
+        if isinstance(ref, Path):
+            doc = parse(read_text(ref), key)
+            if not _looks_like_architecture(doc.data):
+                raise SpecError("not an architecture: expected a YAML mapping with 'input' and 'layers' "
+                                "(docs/format.md); the file's contents are not shown", where=Where(key))
+            specs[key] = spec_from_document(doc)
+        else:
+            specs[key] = load_spec(ref)
+    return specs[key]
+
+
+def _budget(doc, i: int, base: Path, specs: dict | None = None) -> Budget:
+    specs = {} if specs is None else specs
     path, label = ("budgets", i), f"budgets[{i}]"
     f = _Fields(doc, path, label, BUDGET_KEYS)
     if not f.has("arch"):
         f.fail(path, "missing 'arch' (a built-in name like mobilenet_v2, or a path to an architecture file)")
     arch_text = f.str("arch")
     with _located(doc, path + ("arch",), f"{label}.arch"):
-        spec = load_spec(_arch_ref(arch_text, base))
+        spec = _load_arch(_arch_ref(arch_text, base), specs)
     baseline = None
     if f.has("baseline"):
         with _located(doc, path + ("baseline",), f"{label}.baseline"):
-            baseline = load_spec(_arch_ref(f.str("baseline"), base))
+            baseline = _load_arch(_arch_ref(f.str("baseline"), base), specs)
 
     def value(key, parser):
         if not f.has(key):
@@ -308,4 +359,5 @@ def load_budgets(path: str | Path) -> list[Budget]:
         top.fail(("budgets",), "expected a non-empty list of budgets (each with arch and max_madds, "
                  "max_params or max_flops)" if "budgets" in doc.data else
                  "missing 'budgets' (a list of {arch: ..., max_madds: ...} entries)")
-    return [_budget(doc, i, path.parent) for i in range(len(entries))]
+    specs: dict[str, ArchSpec] = {}  # each referenced file read and validated once
+    return [_budget(doc, i, path.parent, specs) for i in range(len(entries))]

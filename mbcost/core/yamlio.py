@@ -8,7 +8,10 @@ every key and value to put in error messages.
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,8 @@ _PLAIN_TAGS = {
 # YAML 1.1 resolves `2001-12-14` to a date and a lone `=` to a "value" node; nobody writing an
 # architecture means either, so they stay the text they are and fail validation as such.
 _TEXT_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
+
+_NODE_NAMES = {yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list", yaml.ScalarNode: "a single value"}
 
 Path_ = tuple  # (key or index, ...) from the document root
 
@@ -61,9 +66,12 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 def read_text(path: Path) -> str:
     """Read a user's file as UTF-8 text, turning every OS failure into one clear error."""
     name = str(path)
-    if path.is_dir():
-        raise SpecError("is a directory, expected a YAML file", where=Where(name))
+    if "\0" in name:  # the OS cannot take it; Python raises ValueError from every path call
+        raise SpecError("the path contains a NUL byte (\\0), which no file name can",
+                        where=Where(name.replace("\0", "\\0")))
     try:
+        if path.is_dir():
+            raise SpecError("is a directory, expected a YAML file", where=Where(name))
         with path.open("rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
@@ -134,6 +142,13 @@ def _build(node: yaml.Node, path: Path_, doc: Document, budget: list[int]) -> An
             f"YAML tag {tag!r} is not allowed; only plain mappings, lists and scalars",
             field=field_path("", path) or None, where=Where(doc.source, *_mark(node)),
         )
+    kind = node.tag.rsplit(":", 1)[-1]
+    fits = {"map": yaml.MappingNode, "seq": yaml.SequenceNode}.get(kind, yaml.ScalarNode)
+    if not isinstance(node, fits):  # `!!map x`, `!!str {a: 1}`: the tag contradicts the value
+        raise SpecError(
+            f"the YAML tag !!{kind} needs {_NODE_NAMES[fits]}, got {_NODE_NAMES[type(node)]}",
+            field=field_path("", path) or None, where=Where(doc.source, *_mark(node)),
+        )
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -159,20 +174,93 @@ def _build(node: yaml.Node, path: Path_, doc: Document, budget: list[int]) -> An
     return _scalar(node, path, doc)
 
 
-_scalar_constructor = yaml.SafeLoader("")
+# --- scalars ----------------------------------------------------------------------------------
+#
+# We construct scalars ourselves rather than through PyYAML's constructor: it crashes on an
+# explicit tag over text it cannot parse (``!!bool maybe`` is a KeyError, ``!!int ""`` an
+# IndexError), reads YAML 1.1's octal (``040`` = 32), hexadecimal, binary and base-60
+# (``1:30`` = 90) integers without a word, and would build integers of any length. Here an
+# integer is decimal only (digits, optionally signed, ``_`` between digits), and every other
+# form is refused with the value as written and what YAML 1.1 would have made of it.
+
+MAX_NUMBER_CHARS = 100  # a number longer than this in a file is a mistake, not a count
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
+_NONDECIMAL = (  # (pattern, what YAML 1.1 reads it as, base)
+    (re.compile(r"[-+]?0b[01_]+"), "binary", 2),
+    (re.compile(r"[-+]?0x[0-9a-fA-F_]+"), "hexadecimal", 16),
+    (re.compile(r"[-+]?0[0-7_]+"), "octal", 8),
+)
+_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_NULLS = ("", "~", "null", "Null", "NULL")
+_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False,
+          "y": True, "n": False}
+_WHAT = {"int": "an integer", "float": "a number", "bool": "true or false", "null": "null (~)"}
+
+
+def _base60(text: str) -> int | float:
+    sign = -1 if text.startswith("-") else 1
+    total: int | float = 0
+    for part in text.lstrip("+-").replace("_", "").split(":"):
+        total = total * 60 + (float(part) if "." in part else int(part))
+    return sign * total
+
+
+def _yaml11(text: str) -> str:
+    """What YAML 1.1 makes of an integer that is not decimal: 'octal (= 32)'."""
+    if _BASE60.fullmatch(text):
+        return f"base 60 (= {_base60(text)})"
+    for pattern, name, base in _NONDECIMAL:
+        if pattern.fullmatch(text):
+            digits = text.replace("_", "").lstrip("+-")
+            value = int(digits[2:] if base != 8 else digits, base) * (-1 if text.startswith("-") else 1)
+            return f"{name} (= {value})"
+    return ""
 
 
 def _scalar(node: yaml.ScalarNode, path: Path_, doc: Document) -> Any:
+    kind = node.tag.rsplit(":", 1)[-1]
+    text = node.value
+
+    def fail(message: str):
+        raise SpecError(message, field=field_path("", path) or None, where=Where(doc.source, *_mark(node)))
+
+    def shown() -> str:
+        return repr(text) if len(text) <= 40 else f"a {len(text)}-character value"
+
+    if kind == "str":
+        return text
+    if kind == "null":
+        if text not in _NULLS:
+            fail(f"expected null (~ or nothing) for the tag !!null, got {shown()}")
+        return None
+    if kind == "bool":
+        if text.lower() not in _BOOLS:
+            fail(f"expected true or false, got {shown()}")
+        return _BOOLS[text.lower()]
+    if len(text) > MAX_NUMBER_CHARS:
+        fail(f"expected {_WHAT[kind]}, got {shown()}")
+    if kind == "int":
+        if _DECIMAL.fullmatch(text):
+            return int(text.replace("_", ""))
+        read_as = _yaml11(text)
+        if read_as:
+            fail(f"expected a decimal integer, got {text}, which YAML 1.1 reads as {read_as}; "
+                 f"write the number in decimal (or quote it for text)")
+        fail(f"expected an integer, got {shown()}")
+    # float
+    if _BASE60.fullmatch(text):
+        fail(f"expected a decimal number, got {text}, which YAML 1.1 reads as base 60 "
+             f"(= {_base60(text)}); write the number in decimal (or quote it for text)")
+    plain = text.replace("_", "").lower()
+    specials = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
+    if plain in specials:
+        return specials[plain]
     try:
-        return _scalar_constructor.construct_object(node)
-    except (yaml.YAMLError, ValueError, OverflowError):
-        # an explicit !!int / !!float on text that is not one, or an integer past Python's
-        # 4300-digit conversion limit
-        what = {"int": "an integer", "float": "a number", "bool": "true or false"}.get(
-            node.tag.rsplit(":", 1)[-1], node.tag)
-        text = repr(node.value) if len(node.value) <= 40 else f"a {len(node.value)}-character value"
-        raise SpecError(f"expected {what}, got {text}", field=field_path("", path) or None,
-                        where=Where(doc.source, *_mark(node))) from None
+        if plain.lstrip("+-")[:1] in ("i", "n"):  # Python's float() takes 'inf' and 'nan', YAML does not
+            raise ValueError
+        return float(plain)
+    except ValueError:
+        fail(f"expected a number, got {shown()}")
 
 
 # --- naming values in messages ----------------------------------------------------------------
@@ -195,6 +283,18 @@ def describe(value: Any) -> str:
         return "a mapping" if isinstance(value, dict) else "a list"
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:37] + "...")
-    if isinstance(value, int) and len(str(abs(value))) > 15:
-        return f"a {len(str(abs(value)))}-digit number"
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"a {digits(value)}-digit number"
+    if isinstance(value, Fraction) and max(abs(value.numerator), value.denominator) >= 10**15:
+        return f"a fraction of {digits(value.numerator)} over {digits(value.denominator)} digits"
     return repr(value)
+
+
+def digits(n: int) -> int:
+    """How many decimal digits ``n`` has, without str(n), which Python refuses past 4,300
+    digits (and which is quadratic before that)."""
+    n = abs(n)
+    if n < 10**15:
+        return len(str(n))
+    d = int(n.bit_length() * 0.30102999566398120)  # log10(2); at most one short
+    return d + (n >= 10**d)

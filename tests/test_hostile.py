@@ -1,0 +1,225 @@
+"""Hostile input and scale (issue 17): each defect class, with new instances of it.
+
+Every class here broke the promise of docs/errors.md — exit 2, one line on stderr naming
+file:line:col and the field, nothing on stdout, no output file — or returned a wrong number.
+The architecture files of each class are in tests/bad/ too (run through every command by
+test_errors.py); this file runs the classes through the other readers (budgets files, the
+published-numbers file, the Python API) and covers what cannot be a file: flags, stdout
+that is closed, piped into a reader that quits, or unable to encode α.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from test_errors import assert_one_line_error
+
+import mbcost
+from mbcost.errors import MbcostError, UsageError
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    f = tmp_path / name
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+def _arch(value: str) -> str:
+    return f"input: {{resolution: 224, channels: 3}}\nlayers:\n  - {{kind: conv, c: {value}}}\n"
+
+
+# --- 1. explicit tags on text they cannot parse, and 13. YAML 1.1 integers -------------------------
+
+# (the value as written in `c: …`, what the message must say); all are at line 3, column 21
+SCALARS = [
+    ("!!bool maybe", "expected true or false, got 'maybe'"),
+    ("!!bool 2", "expected true or false, got '2'"),
+    ("!!bool ''", "expected true or false, got ''"),
+    ('!!int ""', "expected an integer, got ''"),
+    ("!!int -", "expected an integer, got '-'"),
+    ("!!int 0x", "expected an integer, got '0x'"),
+    ("!!int 1.5", "expected an integer, got '1.5'"),
+    ("!!float x", "expected a number, got 'x'"),
+    ("!!float ''", "expected a number, got ''"),
+    ("!!float nan", "expected a number, got 'nan'"),
+    ("!!float 1e", "expected a number, got '1e'"),
+    ("!!null zero", "expected null (~ or nothing) for the tag !!null, got 'zero'"),
+    ("!!map 32", "the YAML tag !!map needs a mapping, got a single value"),
+    ("!!seq 32", "the YAML tag !!seq needs a list, got a single value"),
+    ("!!str [3, 2]", "the YAML tag !!str needs a single value, got a list"),
+    ("!!int {a: 1}", "the YAML tag !!int needs a single value, got a mapping"),
+    ("040", "got 040, which YAML 1.1 reads as octal (= 32)"),
+    ("+040", "got +040, which YAML 1.1 reads as octal (= 32)"),
+    ("0777", "got 0777, which YAML 1.1 reads as octal (= 511)"),
+    ("0_40", "got 0_40, which YAML 1.1 reads as octal (= 32)"),
+    ("0x20", "got 0x20, which YAML 1.1 reads as hexadecimal (= 32)"),
+    ("-0x1_0", "got -0x1_0, which YAML 1.1 reads as hexadecimal (= -16)"),
+    ("0b101", "got 0b101, which YAML 1.1 reads as binary (= 5)"),
+    ("1:30", "got 1:30, which YAML 1.1 reads as base 60 (= 90)"),
+    ("1:0:0", "got 1:0:0, which YAML 1.1 reads as base 60 (= 3600)"),
+    ("2:30.5", "got 2:30.5, which YAML 1.1 reads as base 60 (= 150.5)"),
+    ("1" * 101, "expected an integer, got a 101-character value"),
+    ("1." + "0" * 200, "expected a number, got a 202-character value"),
+]
+SCALAR_IDS = [v[:12] for v, _ in SCALARS]
+
+
+@pytest.mark.parametrize("value, says", SCALARS, ids=SCALAR_IDS)
+def test_scalars_in_an_architecture(cli, tmp_path, value, says):
+    f = _write(tmp_path, "net.yaml", _arch(value))
+    run = cli("report", f, "--format", "json")
+    assert_one_line_error(run, f"error: {f}:3:21: layers[0].c: ", says)
+    assert run.out == ""
+
+
+@pytest.mark.parametrize("value, says", SCALARS, ids=SCALAR_IDS)
+def test_scalars_in_a_budgets_file(cli, tmp_path, value, says):
+    f = _write(tmp_path, "budgets.yaml", f"budgets:\n  - {{arch: mobilenet_v1, max_madds: {value}}}\n")
+    out = tmp_path / "junit.xml"
+    run = cli("check", "--budgets", f, "--format", "junit", "--output", out)
+    assert_one_line_error(run, f"error: {f}:2:37: budgets[0].max_madds: ", says)
+    assert run.out == "" and not out.exists()
+
+
+PUBLISHED = """\
+sources:
+  s: {{citation: a test source}}
+tables:
+  - source: s
+    table: T
+    architecture: mobilenet_v1
+    rows:
+      - {{label: one, madds: "569", alpha: {value}}}
+"""
+
+
+@pytest.mark.parametrize("value, says", SCALARS, ids=SCALAR_IDS)
+def test_scalars_in_a_published_data_file(cli, tmp_path, value, says):
+    f = _write(tmp_path, "published.yaml", PUBLISHED.format(value=value))
+    run = cli("reproduce", "--data", f)
+    line = assert_one_line_error(run, f"error: {f}:8:43: tables[0].rows[0].alpha: ", says)
+    assert "internal error" not in line
+
+
+def test_decimal_integers_still_read(cli, tmp_path):
+    """What stays allowed: decimal digits, a sign, '_' between digits, a zero alone."""
+    for value, c in (("32", 32), ("+32", 32), ("1_024", 1024), ("!!int 48", 48), ("!!float 16", 16)):
+        f = _write(tmp_path, "net.yaml", _arch(value))
+        run = cli("report", f, "--format", "json")
+        assert run.code == 0, (value, run.err)
+        assert run.json()["layers"][0]["output_shape"][2] == c
+    f = _write(tmp_path, "net.yaml", _arch("0"))
+    assert_one_line_error(cli("report", f), "layers[0].c: expected a positive integer, got 0")
+
+
+def test_quoted_yaml11_forms_are_text(cli, tmp_path):
+    """A name that looks like base 60 is fine once quoted; only the plain form is refused."""
+    f = _write(tmp_path, "net.yaml", 'input: {resolution: 224}\nlayers:\n  - {kind: conv, c: 8, name: "1:30"}\n')
+    run = cli("report", f, "--format", "json")
+    assert run.code == 0 and run.json()["layers"][0]["name"] == "1:30"
+
+
+# --- 6. a NUL byte in a path ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("key, ref", [
+    ("arch", "nets/x\\0y.yaml"),
+    ("arch", "\\0"),
+    ("arch", "mobilenet\\0_v1"),
+    ("baseline", "old\\0.yaml"),
+    ("baseline", "../\\0/net.yaml"),
+])
+def test_nul_in_a_budgets_path(cli, tmp_path, key, ref):
+    entry = f'{{arch: "{ref}", max_madds: 1G}}' if key == "arch" else \
+        f'{{arch: mobilenet_v1, baseline: "{ref}", max_madds: 1G}}'
+    f = _write(tmp_path, "budgets.yaml", f"budgets:\n  - {entry}\n")
+    run = cli("check", "--budgets", f)
+    line = assert_one_line_error(run, f"error: {f}:2:", f"budgets[0].{key}: ")
+    assert "\0" not in line and ("NUL byte" in line or "unknown architecture" in line), line
+    assert run.out == ""
+
+
+@pytest.mark.parametrize("call", [
+    lambda: mbcost.analyze("a\0b.yaml"),
+    lambda: mbcost.analyze(Path("configs") / "x\0.yaml"),
+    lambda: mbcost.sweep_grid("nets/\0", alphas=[1]),
+    lambda: __import__("mbcost.analyses.budget", fromlist=["x"]).load_budgets("b\0.yaml"),
+    lambda: __import__("mbcost.analyses.reproduce", fromlist=["x"]).load_published("p\0.yaml"),
+], ids=["analyze-str", "analyze-path", "sweep_grid", "load_budgets", "load_published"])
+def test_nul_in_a_path_through_the_api(call):
+    with pytest.raises(MbcostError, match=r"the path contains a NUL byte") as info:
+        call()
+    assert "\0" not in str(info.value)
+
+
+# --- 12. a budgets file never quotes a file that is not an architecture -------------------------
+
+SECRET = "hunter2-s3cr3t"
+SECRET_FILES = {
+    "dotenv": f"API_KEY={SECRET}\n",
+    "dotenv-lines": f"USER=ci\nTOKEN={SECRET}\nexport X=1\n",
+    "mapping": f"password: {SECRET}\nuser: ci\n",
+    "json": f'{{"type": "service_account", "{SECRET}": "x"}}\n',
+    "list": f"- {SECRET}\n- two\n",
+    "pem": f"-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn{SECRET}NzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----\n",
+    "number": "4111111111111111\n",
+}
+
+
+@pytest.mark.parametrize("key", ["arch", "baseline"])
+@pytest.mark.parametrize("kind", sorted(SECRET_FILES))
+def test_budgets_pointing_at_a_secret(cli, tmp_path, kind, key):
+    (tmp_path / "secret.env").write_text(SECRET_FILES[kind])
+    ci = tmp_path / "ci"
+    ci.mkdir()
+    entry = "{arch: ../secret.env, max_madds: 1G}" if key == "arch" else \
+        "{arch: mobilenet_v1, baseline: ../secret.env, max_madds: 1G}"
+    f = _write(ci, "budgets.yaml", f"budgets:\n  - {entry}\n")
+    run = cli("check", "--budgets", f, "--format", "json")
+    line = assert_one_line_error(run, f"error: {f}:2:", f"budgets[0].{key}: ",
+                                 "not an architecture: expected a YAML mapping with 'input' and 'layers'",
+                                 "contents are not shown")
+    for leak in (SECRET, "4111", "API_KEY", "password", "BEGIN", "USER"):
+        assert leak not in line
+    assert run.out == ""
+
+
+def test_an_architecture_with_a_typo_still_gets_its_hint(cli, tmp_path):
+    """A near miss of an architecture's keys is an architecture with a mistake, not a stranger."""
+    _write(tmp_path, "net.yaml", "input: {resolution: 224}\nLayers:\n  - {kind: conv, c: 8}\n")
+    f = _write(tmp_path, "budgets.yaml", "budgets:\n  - {arch: net.yaml, max_madds: 1G}\n")
+    assert_one_line_error(cli("check", "--budgets", f), "unknown key 'Layers'; did you mean 'layers'?")
+
+
+# --- scale: a budgets file costs each configuration once ---------------------------------------
+
+def test_budgets_entries_share_their_analyses(cli, tmp_path, monkeypatch):
+    """1,200 entries over 4 configurations (2 architecture files + a built-in, 2 α, a
+    convention) are 5 analyses; each entry's numbers are its own configuration's."""
+    import mbcost.analyses.budget as budget
+
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text((ROOT / "configs" / "mobilenet_v1.yaml").read_text())
+    settings = ["arch: a.yaml", "arch: a.yaml, alpha: 0.5", "arch: b.yaml",
+                "arch: mobilenet_v1, profile: keras", "arch: a.yaml, baseline: b.yaml, alpha: 0.5"]
+    lines = [f"  - {{{settings[i % 5]}, name: e{i}, max_madds: 1G, max_params: 5M}}" for i in range(1200)]
+    f = _write(tmp_path, "budgets.yaml", "budgets:\n" + "\n".join(lines) + "\n")
+    calls = []
+    real = budget.analyze
+    monkeypatch.setattr(budget, "analyze", lambda *a, **k: calls.append(1) or real(*a, **k))
+    run = cli("check", "--budgets", f, "--format", "json")
+    assert run.code == 0, run.err
+    assert len(calls) == 5  # a.yaml ×2 α, b.yaml, mobilenet_v1 keras, b.yaml at α 0.5 (the baseline)
+    results = run.json()["budgets"]
+    assert len(results) == 1200
+    v1, half = mbcost.analyze("mobilenet_v1"), mbcost.analyze("mobilenet_v1", alpha=0.5)
+    keras = mbcost.analyze("mobilenet_v1", convention=mbcost.PROFILES["keras"])
+    assert keras.params == 4_253_864 and v1.params == 4_209_088  # as published (README)
+    expected = [v1, half, v1, keras, half]
+    for i, r in enumerate(results):
+        got = {x["metric"]: x["count"] for x in r["results"]}
+        want = expected[i % 5]
+        assert (r["name"], got) == (f"e{i}", {"madds": want.madds, "params": want.params})
