@@ -3,10 +3,13 @@
     >>> import mbcost
     >>> r = mbcost.analyze("mobilenet_v2", alpha=0.75)
     >>> r.madds, r.params          # exact integers, papers' convention
+    (209069792, 2608784)
     >>> r["block3.expand"].madds   # any layer by its stable name
+    10838016
 
-The pipeline is spec (YAML rows) → expand (α, rows → layers) → costs (one function per
-layer kind) → render. Everything is importable without the CLI.
+The pipeline is core (YAML rows → layers at α → the op registry's counts) ← analyses (sweep,
+verify, diff, budget, reproduce) ← render ← cli; mbcost.api is the front door above them.
+Everything is importable without the CLI.
 """
 from .core.engine import Report, analyze, load  # noqa: F401
 from .core.conventions import PAPER, PROFILES, Convention  # noqa: F401

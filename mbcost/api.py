@@ -10,7 +10,8 @@ Sweeps: the cost of one architecture over a grid of width multipliers α and res
     >>> g.at(0.75, 224).madds                    # exact integers
     325400448
     >>> df = mbcost.sweep("mobilenet_v1", alphas="0.25:1:0.25", resolutions="128:224:32")
-    >>> df.pivot(index="alpha", columns="resolution", values="madds")
+    >>> int(df.pivot(index="alpha", columns="resolution", values="madds").loc[0.5, 160])
+    76524800
 
 ``sweep_grid`` returns a :class:`mbcost.analyses.sweep.Sweep` (what ``mbcost sweep`` renders);
 ``sweep`` is the same grid as a pandas DataFrame. Both take lists of numbers, one number,
