@@ -223,3 +223,191 @@ def test_budgets_entries_share_their_analyses(cli, tmp_path, monkeypatch):
         got = {x["metric"]: x["count"] for x in r["results"]}
         want = expected[i % 5]
         assert (r["name"], got) == (f"e{i}", {"madds": want.madds, "params": want.params})
+
+
+# --- 11. impossible conventions and values through the Python API ------------------------------
+
+# (keyword arguments, the field the message names, what it says)
+BAD_CONVENTIONS = [
+    ({"classes": -5}, "classes", "expected a positive number of classes, got -5"),
+    ({"classes": 0}, "classes", "expected a positive number of classes, got 0"),
+    ({"classes": True}, "classes", "expected a positive number of classes, got true"),
+    ({"classes": 10.0}, "classes", "got 10.0 (a float)"),
+    ({"classes": "1000"}, "classes", "got '1000'"),
+    ({"classes": 2**21}, "classes", "expected at most 1048576 classes, got 2097152"),
+    ({"classes": 10**5000}, "classes", "got a 5001-digit number"),
+    ({"bn": -3}, "bn", "expected 0, 1, 2, 3 or 4 numbers per batch-norm channel, got -3"),
+    ({"bn": 7}, "bn", "got 7"),
+    ({"bn": 5}, "bn", "got 5"),
+    ({"bn": True}, "bn", "got true"),
+    ({"bn": 2.0}, "bn", "got 2.0 (a float)"),
+    ({"bn": None}, "bn", "got nothing (null)"),
+    ({"bn": "2"}, "bn", "got '2'"),
+    ({"bias": "no"}, "bias", "expected true or false, got 'no'"),
+    ({"bias": 0}, "bias", "expected true or false, got 0"),
+    ({"flops": 1}, "flops", "expected true or false, got 1"),
+    ({"flops": None}, "flops", "got nothing (null)"),
+    ({"name": ""}, "name", "expected a non-empty name, got ''"),
+]
+
+
+@pytest.mark.parametrize("kwargs, field, says", BAD_CONVENTIONS, ids=[f"{f}-{s[-14:]}" for _, f, s in BAD_CONVENTIONS])
+def test_impossible_conventions_are_refused_everywhere(kwargs, field, says):
+    for make in (lambda: mbcost.Convention(**kwargs),
+                 lambda: mbcost.PROFILES["keras"].changed(**kwargs),
+                 lambda: mbcost.PROFILES["torchvision"].with_(**kwargs) if None not in kwargs.values()
+                 else mbcost.Convention(**kwargs)):
+        with pytest.raises(UsageError) as info:
+            make()
+        assert info.value.field == field and says in info.value.message, str(info.value)
+        assert str(info.value).startswith(f"{field}: ")
+
+
+def test_numpy_integers_are_integers():
+    np = pytest.importorskip("numpy")
+    c = mbcost.Convention(bn=np.int64(2), classes=np.int32(10))
+    assert (c.bn, c.classes) == (2, 10) and type(c.bn) is int
+    assert mbcost.analyze("mobilenet_v1", convention=c).params == \
+        mbcost.analyze("mobilenet_v1", convention=mbcost.Convention(bn=2, classes=10)).params
+
+
+# the same values from a flag, a budgets file and a published-data file name their own field
+@pytest.mark.parametrize("key, value, says", [
+    ("bn", "-3", "expected 0, 1, 2, 3 or 4 numbers per batch-norm channel, got -3"),
+    ("bn", "7", "got 7"),
+    ("bn", "true", "got true"),
+    ("bn", "2.5", "got 2.5 (a float)"),
+    ("classes", "-5", "expected a positive number of classes, got -5"),
+    ("classes", "true", "got true"),
+    ("classes", "2000000", "expected at most 1048576 classes"),
+    ("bias", "1", "expected true or false, got 1"),
+    ("bias", "'yes'", "expected true or false, got 'yes'"),
+])
+def test_conventions_in_files_name_their_field(cli, tmp_path, key, value, says):
+    f = _write(tmp_path, "budgets.yaml", f"budgets:\n  - arch: mobilenet_v1\n    {key}: {value}\n"
+                                         "    max_madds: 1G\n")
+    assert_one_line_error(cli("check", "--budgets", f), f"error: {f}:3:{7 + len(key)}: budgets[0].{key}: ", says)
+    data = PUBLISHED.format(value=1).replace('"569", alpha: 1', f'"569", convention: {{profile: keras, {key}: {value}}}')
+    g = _write(tmp_path, "published.yaml", data)
+    assert_one_line_error(cli("reproduce", "--data", g), f"error: {g}:8:", f"tables[0].rows[0].convention.{key}: ",
+                          says)
+
+
+@pytest.mark.parametrize("flags, flag, says", [
+    (["--bn", "-3"], "--bn", "got -3"),
+    (["--bn", "5"], "--bn", "got 5"),
+    (["--classes", "-5"], "--classes", "expected a positive number of classes, got -5"),
+    (["--classes", "1048577"], "--classes", "expected at most 1048576 classes, got 1048577"),
+])
+def test_convention_flags_keep_their_names(cli, flags, flag, says):
+    for command in (["report", "mobilenet_v1"], ["check", "mobilenet_v1", "--max-madds", "1G"],
+                    ["sweep", "mobilenet_v1"], ["diff", "mobilenet_v1", "mobilenet_v2"]):
+        assert_one_line_error(cli(*command, *flags), f"error: {flag}: ", says)
+
+
+@pytest.mark.parametrize("alphas, says", [
+    (b"12", "got bytes b'12'"),
+    (bytearray(b"0.5"), "got bytearray b'0.5'"),
+    (memoryview(b"1"), "got memoryview b'1'"),
+    ({1: 2}, "got a dict"),
+    ([object()], "got a value of type object"),
+    ([[0.5, 1]], "got a value of type list"),
+])
+def test_sweep_refuses_what_is_not_a_list_of_numbers(alphas, says):
+    with pytest.raises(UsageError, match=re_escape(says)) as info:
+        mbcost.sweep_grid("mobilenet_v1", alphas=alphas)
+    assert info.value.field == "--alpha"
+
+
+def re_escape(text: str) -> str:
+    import re
+
+    return re.escape(text)
+
+
+def test_a_valid_sweep_still_gives_the_papers_numbers():
+    g = mbcost.sweep_grid("mobilenet_v1", alphas=[1, "0.75", Fraction(1, 2)], resolutions=(224,))
+    assert [p.madds for p in g] == [568_740_352, 325_400_448, mbcost.analyze("mobilenet_v1", alpha=0.5).madds]
+    assert 149_000_000 <= g.points[2].madds < 150_000_000  # the V1 paper's 149M
+
+
+# --- 5. exact decimals with thousands of digits ---------------------------------------------------
+
+TINY = "0." + "0" * 4999 + "1"  # 5,002 characters: past Python's 4,300-digit int/str limit
+SHORTER = "0." + "0" * 3999 + "1"  # under the limit, so only a length cap stops it
+LONG_INT = "1" * 5000
+
+# (flags, the flag named, what the message says) — on every command that has the flag
+HUGE_FLAGS = [
+    (["--alpha", TINY], "--alpha", "got a 5002-character value"),
+    (["--alpha", SHORTER], "--alpha", "got a 4002-character value"),
+    (["--alpha", "1/" + LONG_INT], "--alpha", "got a 5002-character value"),
+    (["--rho", TINY], "--rho", "got a 5002-character value"),
+    (["--resolution", LONG_INT], "--resolution", "got a 5000-character value"),
+    (["--resolution", "2" * 60], "--resolution", "got a 60-character value"),
+]
+
+
+def _huge_flag_runs():
+    from test_errors import INVOCATIONS, _fill, _has_option
+
+    for flags, flag, says in HUGE_FLAGS:
+        for name, recipe in INVOCATIONS:
+            if _has_option(name, flags[0]):
+                yield pytest.param(_fill(recipe, "mobilenet_v1"), flags, flag, says,
+                                   id=f"{flag}-{len(flags[1])}-{name}")
+    for flags, flag, says in [  # sweep's lists and ranges have the same cap (they did not)
+        (["--alpha", f"1,{TINY}"], "--alpha", "got a 5002-character value"),
+        (["--alpha", f"1,{SHORTER}"], "--alpha", "got a 4002-character value"),
+        (["--alpha", f"0.5:1:{SHORTER}"], "--alpha", "got a 4002-character value"),
+        (["--alpha", f"{SHORTER}:1:0.25"], "--alpha", "got a 4002-character value"),
+        (["--resolution", f"224,{LONG_INT}"], "--resolution", "got a 5000-character value"),
+        (["--rho", f"0.5:1:{SHORTER}"], "--rho", "got a 4002-character value"),
+    ]:
+        yield pytest.param(["sweep", "mobilenet_v1"], flags, flag, says, id=f"sweep-list-{flags[1][:8]}")
+
+
+@pytest.mark.parametrize("argv, flags, flag, says", list(_huge_flag_runs()))
+def test_thousands_of_digits_in_a_flag(cli, argv, flags, flag, says):
+    run = cli(*argv, *flags)
+    line = assert_one_line_error(run, f"error: {flag}: ", says)
+    assert len(line) < 300 and run.out == ""
+
+
+@pytest.mark.parametrize("value, says", [
+    (f'"{TINY}"', "expected a number for α, got a 5002-character value"),
+    (f'"{SHORTER}"', "expected a number for α, got a 4002-character value"),
+    (TINY, "expected a number, got a 5002-character value"),  # a YAML float
+    (LONG_INT, "expected an integer, got a 5000-character value"),
+    (f'"1/{LONG_INT[:70]}"', "got a 72-character value"),
+])
+def test_thousands_of_digits_in_a_budgets_file(cli, tmp_path, value, says):
+    f = _write(tmp_path, "budgets.yaml", f"budgets:\n  - arch: mobilenet_v1\n    alpha: {value}\n    max_madds: 1G\n")
+    line = assert_one_line_error(cli("check", "--budgets", f), f"error: {f}:3:12: budgets[0].alpha: ", says)
+    assert len(line) < 300
+
+
+@pytest.mark.parametrize("call, says", [
+    (lambda: mbcost.analyze("mobilenet_v1", alpha=Fraction(1, 10**5000)), "got a fraction of 1 over 5001 digits"),
+    (lambda: mbcost.analyze("mobilenet_v1", alpha=10**5000), "got a 5001-digit number"),
+    (lambda: mbcost.analyze("mobilenet_v1", alpha=Fraction(3, 10**61)), "of at most 60 digits"),
+    (lambda: mbcost.analyze("mobilenet_v1", alpha=TINY), "got a 5002-character value"),
+    (lambda: mbcost.analyze("mobilenet_v1", rho=Fraction(10**5000 + 1, 10**5000)), "got a fraction of 5001 over"),
+    (lambda: mbcost.analyze("mobilenet_v1", resolution=10**5000), "got a 5001-digit number"),
+    (lambda: mbcost.analyze("mobilenet_v1", resolution=LONG_INT), "got a 5000-character value"),
+    (lambda: mbcost.sweep_grid("mobilenet_v1", alphas=[1, Fraction(1, 10**5000)]), "over 5001 digits"),
+    (lambda: mbcost.sweep_grid("mobilenet_v1", alphas=[10**5000]), "got a 5001-digit number"),
+    (lambda: mbcost.sweep_grid("mobilenet_v1", resolutions=[224, 10**5000]), "got a 5001-digit number"),
+    (lambda: mbcost.sweep_grid("mobilenet_v1", alphas=TINY), "got a 5002-character value"),
+    (lambda: __import__("mbcost.analyses.budget", fromlist=["x"]).parse_size(10**5000), "5001-digit number"),
+], ids=lambda x: "" if callable(x) else x[:20])
+def test_thousands_of_digits_through_the_api(call, says):
+    with pytest.raises(MbcostError) as info:
+        call()
+    assert says in str(info.value) and len(str(info.value)) < 300, str(info.value)[:300]
+
+
+def test_the_smallest_exact_alpha_still_works():
+    """The caps are far from real values: 1e-50 and a 48-digit decimal are still exact α."""
+    assert mbcost.analyze("mobilenet_v1", alpha="1e-50").alpha == Fraction(1, 10**50)
+    assert mbcost.analyze("mobilenet_v1", alpha="0." + "3" * 48).alpha == Fraction(int("3" * 48), 10**48)

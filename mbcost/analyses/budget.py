@@ -34,7 +34,7 @@ from .diff import ArchDiff, LayerDelta, diff_reports
 from ..errors import MbcostError, SpecError, UsageError, Where
 from ..core.multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
 from ..core.spec import TOP_KEYS, ArchSpec, _Fields, did_you_mean, load_spec, spec_from_document
-from ..core.yamlio import describe, parse, read_text
+from ..core.yamlio import describe, digits, parse, read_text
 
 METRICS = tuple(REGISTRY)  # every metric of the registry can be limited: max_madds, max_params…
 METRIC_NAMES = {m.name: m.noun for m in REGISTRY.values()}
@@ -59,6 +59,8 @@ def parse_size(value: object, field: str | None = None, where: Where | None = No
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
         fail(f"expected a size like {SIZE_EXAMPLES}, got {describe(value)}")
     if isinstance(value, int):
+        if digits(value) > 64:  # str() of it would be refused past 4,300 digits
+            fail(f"{describe(value)} is too large (at most {MAX_SIZE:.0e})")
         text = str(value)
     elif isinstance(value, float):
         text = repr(value)  # YAML's 3.5e+8: the shortest decimal that round-trips
@@ -335,8 +337,11 @@ def _budget(doc, i: int, base: Path, specs: dict | None = None) -> Budget:
         with _located(doc, path + ("rho",), f"{label}.rho"):
             input_resolution(spec, None, f.data["rho"])  # ρ·R₀ must be a usable size
     profile = f.choice("profile", tuple(PROFILES), "paper")
-    convention = PROFILES[profile].with_(bn=f.int("bn", lo=0, hi=4), bias=f.bool("bias"),
-                                         classes=f.int("classes"))
+    try:  # Convention validates bn, bias and classes itself; the message points at the value
+        convention = PROFILES[profile].changed(**{k: f.data[k] for k in ("bn", "bias", "classes")
+                                                  if f.has(k)})
+    except UsageError as exc:
+        f.fail(path + (exc.field,), exc.message)
     limits = []
     for metric in METRICS:
         key = f"max_{metric}"

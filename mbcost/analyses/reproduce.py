@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from ..core.engine import Report, analyze
 from ..core.conventions import PROFILES, Convention
-from ..errors import MbcostError, Where
+from ..errors import MbcostError, UsageError, Where
 from ..core.multipliers import fmt_alpha, parse_alpha, parse_resolution, parse_rho
 from ..core.spec import builtin_names
 from ..core.yamlio import Document, describe, field_path, parse, read_text
@@ -364,19 +364,12 @@ class _Loader:
         base = m.get("profile", "paper")
         if not isinstance(base, str) or base not in PROFILES:
             self.fail(path + ("profile",), f"expected one of {', '.join(PROFILES)}, got {describe(base)}")
-        p = PROFILES[base]
-        bn = m.get("bn", p.bn)
-        if bn not in (0, 1, 2, 3, 4) or isinstance(bn, bool):
-            self.fail(path + ("bn",), f"expected 0, 1, 2, 3 or 4, got {describe(bn)}")
-        for key in ("bias", "flops"):
-            if key in m and not isinstance(m[key], bool):
-                self.fail(path + (key,), f"expected true or false, got {describe(m[key])}")
-        classes = m.get("classes", p.classes)
-        if classes is not None and (isinstance(classes, bool) or not isinstance(classes, int) or classes < 1):
-            self.fail(path + ("classes",), f"expected a positive integer, got {describe(classes)}")
         name = self.text(path + ("name",), m["name"]) if "name" in m else base
-        return Convention(name=name, bn=bn, bias=m.get("bias", p.bias), classes=classes,
-                          flops=m.get("flops", p.flops))
+        try:  # Convention validates bn, bias, classes and flops itself
+            return replace(PROFILES[base], name=name,
+                           **{k: m[k] for k in ("bn", "bias", "classes", "flops") if k in m})
+        except UsageError as exc:
+            self.fail(path + (exc.field,), exc.message)
 
 
 def _at(data, path):

@@ -32,7 +32,8 @@ from ..core.ops import OPS
 from ..errors import MbcostError, UsageError
 from ..core.expand import expand
 from ..core.graph import NETWORK_INPUT, Graph, Layer, Pair
-from ..core.multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
+from ..core.multipliers import (bounded, fmt_alpha, input_resolution, number_text, parse_alpha,
+                                parse_resolution, parse_rho)
 from ..core.present import Printable
 from ..core.spec import ArchSpec
 
@@ -53,6 +54,11 @@ def parse_list(values: Values, flag: str) -> list[Fraction]:
     without repeats. Ranges are computed in exact fractions: 0.25:2.0:0.05 is 36 values."""
     if values is None:
         return []
+    if isinstance(values, (bytes, bytearray, memoryview)):  # list(b"12") would be α = 49, 50
+        raise UsageError(f"expected numbers or text like {_EXAMPLES[flag]}, got {type(values).__name__} "
+                         f"{bytes(values[:20])!r}", field=flag)
+    if isinstance(values, dict):
+        raise UsageError(f"expected numbers or text like {_EXAMPLES[flag]}, got a dict", field=flag)
     if isinstance(values, (str, int, float, Fraction)):
         items = [values]
     else:
@@ -78,6 +84,7 @@ def parse_list(values: Values, flag: str) -> list[Fraction]:
     return list(out)
 
 
+_SYMBOLS = {"--alpha": "α", "--resolution": "the resolution", "--rho": "ρ"}
 _EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
 
 
@@ -92,12 +99,19 @@ def _number(value, flag: str) -> Fraction:
         if not math.isfinite(value):
             raise UsageError(f"expected a finite number, got {value}", field=flag)
         value = repr(value)
-    text = str(value).replace("_", "")
+    symbol = _SYMBOLS[flag]
+    if isinstance(value, (Fraction, int)):
+        return bounded(Fraction(value), flag, symbol)
+    if not isinstance(value, str):
+        raise UsageError(f"expected a number or a range start:stop:step like {_EXAMPLES[flag]}, "
+                         f"got a value of type {type(value).__name__}", field=flag)
+    text = value.replace("_", "")
     exponent = _EXPONENT.search(text)
     if exponent and abs(int(exponent.group(1))) > 30:  # Fraction('1e999999999') would build that integer
         raise UsageError(f"expected a number of sensible size, got {text!r}", field=flag)
+    number_text(text, flag, "a number")  # the length cap every other flag's number has
     try:
-        return value if isinstance(value, Fraction) else Fraction(text)
+        return bounded(Fraction(text), flag, symbol)
     except (ValueError, ZeroDivisionError, TypeError):
         raise UsageError(f"expected a number or a range start:stop:step like {_EXAMPLES[flag]}, "
                          f"got {value!r}", field=flag) from None

@@ -38,11 +38,13 @@ def convention(profile: str = "paper", classes: int | None = None, bias: bool | 
                bn: int | None = None, flops: bool = False) -> Convention:
     if profile not in PROFILES:
         raise UsageError(f"expected one of {', '.join(PROFILES)}, got {profile!r}", field="--profile")
-    if bn is not None and bn not in (0, 1, 2, 3, 4):
-        raise UsageError(f"expected 0, 1, 2, 3 or 4 numbers per batch-norm channel, got {bn}", field="--bn")
-    if classes is not None and not 1 <= classes <= 1 << 20:
-        raise UsageError(f"expected a positive number of classes, got {classes}", field="--classes")
-    return PROFILES[profile].with_(bn=bn, bias=bias, classes=classes, flops=flops or None)
+    try:  # Convention validates its own fields; the message names the flag
+        return PROFILES[profile].with_(bn=bn, bias=bias, classes=classes, flops=flops or None)
+    except UsageError as exc:
+        raise UsageError(exc.message, field=FLAGS.get(exc.field, exc.field)) from None
+
+
+FLAGS = {"bn": "--bn", "classes": "--classes", "bias": "--bias/--no-bias", "flops": "--flops"}
 
 
 def output_format(command: str):

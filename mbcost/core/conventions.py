@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..errors import UsageError
+
+BN_CHOICES = (0, 1, 2, 3, 4)
+MAX_CLASSES = 1 << 20
+
 
 @dataclass(frozen=True)
 class Convention:
@@ -28,6 +33,11 @@ class Convention:
     bias: bool = False
     classes: int | None = None
     flops: bool = False
+
+    def __post_init__(self) -> None:
+        # The one place a convention is validated: the API, the CLI's flags, budgets and
+        # published-data files all build one, and rename the field in the message to theirs.
+        check_convention(self)
 
     @property
     def modified(self) -> bool:
@@ -61,9 +71,49 @@ class Convention:
                 f"classes={d['classes'] if d['classes'] is not None else 'none'};{d['compute']}")
 
     def with_(self, **changes) -> "Convention":
-        """A copy with the given fields changed (None means keep). The profile's name is kept;
-        :attr:`modified` tells that the counting departs from it."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """A copy with the given fields changed (None means keep, as for an unset flag). The
+        profile's name is kept; :attr:`modified` tells that the counting departs from it."""
+        return self.changed(**{k: v for k, v in changes.items() if v is not None})
+
+    def changed(self, **changes) -> "Convention":
+        """A copy with exactly these fields set (``classes=None``: the file's own count), validated."""
+        return replace(self, **changes)
+
+
+def _shown(value) -> str:
+    from .yamlio import describe  # how every error message quotes a value
+
+    if isinstance(value, (bool, str, bytes, type(None), list, dict, int)):
+        return describe(value)
+    if isinstance(value, float):
+        return f"{value!r} (a float)"
+    return f"a {type(value).__name__}"
+
+
+def check_convention(c: "Convention") -> None:
+    """Raise :class:`UsageError` naming the field (``bn``, ``classes``, …) of the first value
+    that no counting convention can have. Callers with other names for the fields (``--bn``,
+    ``budgets[0].bn``) catch it and rename ``field``."""
+    def fail(field: str, message: str):
+        raise UsageError(message, field=field)
+
+    for key in ("bn", "classes"):  # numpy's integers are integers; bool is not a count
+        value = getattr(c, key)
+        if not isinstance(value, (int, bool)) and hasattr(type(value), "__index__"):
+            object.__setattr__(c, key, value.__index__())
+
+    if not isinstance(c.name, str) or not c.name.strip():
+        fail("name", f"expected a non-empty name, got {_shown(c.name)}")
+    if isinstance(c.bn, bool) or not isinstance(c.bn, int) or c.bn not in BN_CHOICES:
+        fail("bn", f"expected 0, 1, 2, 3 or 4 numbers per batch-norm channel, got {_shown(c.bn)}")
+    for key in ("bias", "flops"):
+        if not isinstance(getattr(c, key), bool):
+            fail(key, f"expected true or false, got {_shown(getattr(c, key))}")
+    if c.classes is not None:
+        if isinstance(c.classes, bool) or not isinstance(c.classes, int) or c.classes < 1:
+            fail("classes", f"expected a positive number of classes, got {_shown(c.classes)}")
+        if c.classes > MAX_CLASSES:
+            fail("classes", f"expected at most {MAX_CLASSES} classes, got {_shown(c.classes)}")
 
 
 PAPER = Convention()

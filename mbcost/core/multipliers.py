@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from ..errors import UsageError
 from .spec import MAX_RESOLUTION, ArchSpec
+from .yamlio import describe, digits
 
 Pair = tuple[int, int]
 MAX_ALPHA = 64
@@ -32,23 +33,58 @@ def parse_rho(value: str | float | Fraction, flag: str = "--rho") -> Fraction:
 
 
 def parse_resolution(value: str | int, flag: str = "--resolution") -> int:
-    text = str(value).strip()
-    try:
-        r = int(text.replace("_", ""))
-    except ValueError:
-        raise UsageError(f"expected a positive integer resolution, got {text!r}", field=flag) from None
+    if isinstance(value, int) and not isinstance(value, bool):
+        r = value
+        if digits(r) > MAX_NUMBER_CHARS:  # str() of it would be refused past 4,300 digits
+            raise UsageError(f"expected a resolution from 1 to {MAX_RESOLUTION}, got {describe(r)}", field=flag)
+    else:
+        text = str(value).strip()
+        if len(text) > MAX_NUMBER_CHARS:
+            raise UsageError(f"expected a positive integer resolution, got a {len(text)}-character value",
+                             field=flag)
+        try:
+            r = int(text.replace("_", ""))
+        except ValueError:
+            raise UsageError(f"expected a positive integer resolution, got {text!r}", field=flag) from None
     if not 1 <= r <= MAX_RESOLUTION:
         raise UsageError(f"expected a resolution from 1 to {MAX_RESOLUTION}, got {r}", field=flag)
     return r
 
 
+MAX_NUMBER_CHARS = 50  # a number as typed: 0.000…01 with thousands of digits is a mistake
+MAX_EXPONENT = 50  # Fraction("1e-100000000") builds a 100-million-digit integer: a hang
+MAX_DIGITS = 60  # numerator and denominator of an exact value (1e-50 has 51 digits)
+
+
+def bounded(x: Fraction, flag: str, symbol: str) -> Fraction:
+    """An exact value whose numerator and denominator have fewer than MAX_DIGITS digits,
+    so that it can be printed (Python refuses str() of an int past 4,300 digits) and computed
+    with. Every number from a flag, a file or the API passes here or through :func:`_fraction`."""
+    if max(abs(x.numerator), x.denominator) >= 10**MAX_DIGITS:
+        raise UsageError(f"expected a number for {symbol} of at most {MAX_DIGITS} digits, "
+                         f"got {describe(x if x.denominator != 1 else x.numerator)}", field=flag)
+    return x
+
+
+def number_text(value, flag: str, what: str) -> str:
+    """A number as typed, checked for length and exponent before anything is built from it."""
+    text = str(value).strip()
+    if len(text) > MAX_NUMBER_CHARS:
+        raise UsageError(f"expected {what}, got a {len(text)}-character value", field=flag)
+    exponent = re.search(r"[eE]\s*([+-]?\d+)\s*$", text.replace("_", ""))
+    if exponent and abs(int(exponent.group(1))) > MAX_EXPONENT:
+        raise UsageError(f"expected {what} between 1e-{MAX_EXPONENT} and {MAX_ALPHA}, got {text!r}",
+                         field=flag)
+    return text
+
+
 def _fraction(value, flag: str, symbol: str) -> Fraction:
     if isinstance(value, Fraction):
-        return value
+        return bounded(value, flag, symbol)
     if isinstance(value, bool):
         raise UsageError(f"expected a number for {symbol}, got {value}", field=flag)
     if isinstance(value, int):
-        return Fraction(value)
+        return bounded(Fraction(value), flag, symbol)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise UsageError(f"expected a finite number for {symbol}, got {value}", field=flag)
@@ -56,18 +92,12 @@ def _fraction(value, flag: str, symbol: str) -> Fraction:
     text = str(value).strip()
     if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
         raise UsageError(f"expected a finite number for {symbol}, got {text!r}", field=flag)
-    # Fraction("1e-100000000") builds a 100-million-digit integer: a hang, not an answer
-    exponent = re.search(r"[eE]([+-]?\d+)$", text.replace("_", ""))
-    if len(text) > 50:
-        raise UsageError(f"expected a number for {symbol}, got a {len(text)}-character value", field=flag)
-    if exponent and abs(int(exponent.group(1))) > 50:
-        raise UsageError(f"expected a number for {symbol} between 1e-50 and {MAX_ALPHA}, got {text!r}",
-                         field=flag)
+    text = number_text(text, flag, f"a number for {symbol}")
     try:
         out = Fraction(text.replace("_", ""))
     except (ValueError, ZeroDivisionError):
         raise UsageError(f"expected a number for {symbol}, got {text!r}", field=flag) from None
-    return out
+    return bounded(out, flag, symbol)  # '1/3' is short; 1e-50 has a 51-digit denominator
 
 
 def round_half_up(x: Fraction) -> int:
