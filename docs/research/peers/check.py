@@ -4,7 +4,8 @@ per-layer element counts derived analytically (no torch needed), and assert equa
 every integer of /work/shared/reference/peer_counts_torchvision_mobilenet_v2.csv.
 
     python3 /work/notes/peers/check.py            # exit 0 iff all 30 x 8 integers match
-    PYTHONPATH=/work/main python3 check.py        # also cross-checks mbcost's weight mult-adds (if importable)
+    PYTHONPATH=/work/main python3 check.py        # also derives every term from mbcost's report (if importable)
+                                                  # and checks it equals ours
 
 Each counter's total is a formula over these per-layer terms (see FINDINGS.md for the source):
   conv_w   k*k*(Cin/g)*Cout*Hout*Wout per conv           conv_b  Cout*Hout*Wout per conv with bias
@@ -170,15 +171,41 @@ FORMULAS = {"params": params, "ptflops": ptflops_pytorch, "ptflops_aten": ptflop
             "thop": thop, "torchinfo": torchinfo, "calflops": calflops_macs, "torch_fcm": torch_fcm}
 
 
-def mbcost_crosscheck(alpha: float, res: int, t: Counter) -> str:
-    """Optional: compare our weight mult-adds with mbcost's (read-only import)."""
+MBCOST_V2 = Path("/work/main/configs/mobilenet_v2.yaml")   # path, not the builtin name: the name lookup is mid-refactor
+
+
+def terms_from_mbcost(alpha: float, res: int):
+    """The same terms read (read-only) from mbcost's per-layer report, or None if mbcost is not importable."""
     try:
         import mbcost  # noqa: PLC0415
-        r = mbcost.analyze("mobilenet_v2", alpha=alpha, resolution=res, convention=mbcost.PROFILES["torchvision"])
-    except Exception as e:  # mbcost is being refactored; never fail the check on it
-        return f"skipped ({type(e).__name__}: {e})"
-    mine = t["conv_w"] + t["fc_w"]
-    return "ok" if r.madds == mine else f"DIFFERS: mbcost {r.madds} vs {mine}"
+        arch = str(MBCOST_V2) if MBCOST_V2.exists() else "mobilenet_v2"
+        r = mbcost.analyze(arch, alpha=alpha, resolution=res, convention=mbcost.PROFILES["torchvision"])
+    except Exception:  # mbcost is being refactored; never fail the check on it
+        return None
+    el = lambda shape: shape[0] * shape[1] * shape[2]      # mbcost shapes are (H, W, C)
+    t: Counter = Counter()
+    for x in r.layers:
+        l, o = x.layer, x.output_shape
+        if l.kind in ("conv", "dwconv"):
+            t["conv_w"] += x.madds
+            t["conv_b"] += el(o) if l.bias else 0
+            t["conv_params"] += x.madds // (o[0] * o[1]) + (l.c if l.bias else 0)
+            if l.bn:
+                t["bn_el"] += el(o)
+                t["bn_ch"] += l.c
+            if l.act != "linear":
+                t[f"act_el:{l.act}"] += el(o)
+        elif l.kind == "add":
+            t["add_el"] += el(o)
+        elif l.kind == "pool":   # torchvision pools with nn.functional.adaptive_avg_pool2d
+            t["gpool_in"] += el(x.input_shape)
+            t["gpool_out"] += el(o)
+        elif l.kind == "fc":
+            t["fc_w"] += x.madds
+            t["fc_b"] += l.c if l.bias else 0
+            t["drop_el"] += el(x.input_shape)   # mbcost has no dropout row; torchvision's Dropout sits before the fc
+    t["_mbcost_params"] = r.params
+    return t
 
 
 def main() -> int:
@@ -197,9 +224,18 @@ def main() -> int:
             if got != int(val):
                 bad += 1
                 print(f"MISMATCH alpha={alpha} res={res} {col}: csv {val} formula {got} (diff {int(val) - got})")
-        mb[mbcost_crosscheck(alpha, res, t).split(" (")[0]] += 1
+        tm = terms_from_mbcost(alpha, res)
+        if tm is None:
+            mb["mbcost not importable: skipped"] += 1
+            continue
+        same = {k: v for k, v in t.items() if v} == {k: v for k, v in tm.items() if v and k != "_mbcost_params"}
+        same &= tm["_mbcost_params"] == params(t)
+        mb["identical terms and params" if same else "DIFFERENT"] += 1
+        if not same:
+            bad += 1
+            print(f"mbcost terms differ at alpha={alpha} res={res}: ours {dict(t)} mbcost {dict(tm)}")
     print(f"{len(data)} configurations x {len(cols)} columns = {checked} integers; mismatches: {bad}")
-    print("mbcost cross-check of conv+linear weight mult-adds:", dict(mb))
+    print("mbcost per-layer terms (mbcost.analyze on configs/mobilenet_v2.yaml, torchvision profile) vs ours:", dict(mb))
     t = terms(torchvision_mobilenet_v2(1.0, 224))
     print("alpha=1.0 res=224 terms:", {k: v for k, v in sorted(t.items())})
     return 1 if bad else 0
