@@ -91,13 +91,27 @@ TYPED = {
     "n": st.integers(min_value=1, max_value=4),
     "t": st.integers(min_value=1, max_value=6),
     "groups": st.integers(min_value=1, max_value=8),
-    "padding": st.sampled_from(["same", "valid"]),
-    "act": st.sampled_from(["relu", "relu6", "linear"]),
+    "padding": st.sampled_from(["same", "valid", 0, 1, 2]),
+    "act": st.sampled_from(["relu", "relu6", "linear", "hswish", "swish", "sigmoid"]),
     "bn": st.booleans(), "bias": st.booleans(), "global": st.booleans(),
     "scale": st.sampled_from([True, False, "up"]),
     "op": st.sampled_from(["avg", "max"]),
-    "from": NAMES,
+    "from": NAMES | st.lists(NAMES, min_size=1, max_size=3),
     "name": NAMES,
+    "d": st.integers(min_value=1, max_value=3) | PAIR,
+    "exp": st.integers(min_value=1, max_value=96),
+    "multiplier": st.integers(min_value=1, max_value=3),
+    "output_padding": st.integers(min_value=0, max_value=2),
+    "ceil": st.booleans(),
+    "sizes": st.lists(st.integers(min_value=1, max_value=32), min_size=1, max_size=3),
+    "size": st.integers(min_value=1, max_value=64) | PAIR,
+    "mode": st.sampled_from(["nearest", "bilinear"]),
+    "se": st.sampled_from([0.25, 0.5, "1/4"]),
+    "se_base": st.sampled_from(["exp", "in"]),
+    "se_divisor": st.sampled_from([1, 8]),
+    "se_act": st.sampled_from(["relu", "hswish"]),
+    "se_gate": st.sampled_from(["sigmoid", "hsigmoid"]),
+    "p": st.sampled_from([0.0, 0.2, 0.5]),
 }
 JUNK = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
                     | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
@@ -138,7 +152,9 @@ def well_typed_documents(draw):
             for key in draw(st.lists(st.sampled_from(ROW_KEYS[kind][1:]), max_size=4)):
                 row[key] = draw(TYPED[key])
             for key in {"conv": ["c"], "pwconv": ["c"], "separable": ["c"], "bottleneck": ["t", "c"],
-                        "add": ["from"], "pool": ["global"]}.get(kind, []):
+                        "add": ["from"], "pool": ["global"], "mbconv": ["exp", "c"], "concat": ["from"],
+                        "mul": ["from"], "split": ["sizes"], "act": ["act"], "se": ["se"],
+                        "upsample": ["size"], "deconv": ["c"]}.get(kind, []):
                 row.setdefault(key, draw(TYPED[key]))
             rows.insert(draw(st.integers(min_value=0, max_value=len(rows))), row)
         else:

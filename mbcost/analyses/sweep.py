@@ -277,7 +277,7 @@ def _factors(graph: Graph, conv: Convention):
     fs = []
     for L in graph.layers:
         fs.append(OPS[L.kind].factor(L, [channels[i] for i in L.inputs], conv))
-        channels[L.name] = L.c
+        channels.update(L.outputs())
     p1 = [f.p1 for f in fs]
     return [f.m for f in fs], sum(f.p0 for f in fs), p1 if any(p1) else [], fs
 

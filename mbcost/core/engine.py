@@ -19,7 +19,7 @@ from ..errors import GraphError
 from .expand import expand
 from .graph import NETWORK_INPUT, Graph, Layer, Shape
 from .metrics import METRICS
-from .multipliers import fmt_alpha, input_resolution, parse_alpha
+from .multipliers import fmt_alpha, input_resolution, parse_alpha, parse_depth
 from .present import Printable
 from .spec import ArchSpec, load_spec
 
@@ -62,6 +62,7 @@ class Report(Printable):
     convention: Convention
     graph: Graph
     layers: tuple[LayerResult, ...]
+    depth: Fraction = Fraction(1)
 
     @property
     def classes(self) -> int | None:
@@ -114,12 +115,14 @@ def run_graph(graph: Graph, convention: Convention = PAPER) -> tuple[LayerResult
             # the cost functions know the layer, not the file: name the row it came from, where
             # it is, and the layer, as spec errors do (file:line:col: layers[3]: layer conv4: …)
             if exc.field in (None, layer.name):
-                exc.field = f"layers[{layer.row}]"
+                exc.field = graph.label(layer)
                 exc.message = f"layer {layer.name}: {exc.message}"
             if not str(exc.where):
                 exc.where = graph.where(layer)
             raise
-        shapes[layer.name] = cost.output_shape
+        h, w, _ = cost.output_shape
+        for tensor, c in layer.outputs():  # a split's parts are tensors of their own
+            shapes[tensor] = (h, w, c) if tensor != layer.name else cost.output_shape
         out.append(LayerResult(layer, tuple(inputs), cost.output_shape, cost.madds, cost.params))
     return tuple(out)
 
@@ -129,12 +132,14 @@ def load(arch: str | Path | ArchSpec) -> ArchSpec:
     return arch if isinstance(arch, ArchSpec) else load_spec(arch)
 
 
-def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction = 1,
+def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = None,
             resolution: int | str | None = None, rho: float | str | Fraction | None = None,
-            convention: Convention = PAPER) -> Report:
-    """Cost an architecture at width α and input resolution (or ρ) under a convention."""
+            convention: Convention = PAPER, depth: float | str | Fraction | None = None) -> Report:
+    """Cost an architecture at width α, depth multiplier d and input resolution (or ρ) under a
+    convention. α, d and the resolution default to the file's (a variant's) own."""
     spec = load(arch)
-    a = parse_alpha(alpha)
+    a = parse_alpha(alpha) if alpha is not None else (spec.alpha or Fraction(1))
+    d = parse_depth(depth) if depth is not None else (spec.depth or Fraction(1))
     res = input_resolution(spec, resolution, rho)
-    graph = expand(spec, a, res, classes=convention.classes)
-    return Report(spec.name, spec.source, a, res, convention, graph, run_graph(graph, convention))
+    graph = expand(spec, a, res, classes=convention.classes, depth=d)
+    return Report(spec.name, spec.source, a, res, convention, graph, run_graph(graph, convention), depth=d)

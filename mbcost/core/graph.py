@@ -33,8 +33,16 @@ class Layer:
     inputs: tuple[str, ...]
     k: Pair = (1, 1)
     s: Pair = (1, 1)
+    d: Pair = (1, 1)  # dilation
     groups: int = 1
-    padding: str = "same"
+    padding: str | Pair = "same"  # same | valid | (pad_h, pad_w) on each side, PyTorch-style
+    output_padding: Pair = (0, 0)  # deconv
+    multiplier: int = 1  # dwconv: N = M · multiplier
+    sizes: tuple[int, ...] = ()  # split: the parts' channels, tensors name.0, name.1, …
+    up: int | None = None  # upsample: integer scale factor
+    size: Pair | None = None  # upsample: output H × W
+    mode: str = ""  # upsample: nearest | bilinear
+    ceil: bool = False  # pool: PyTorch's ceil_mode
     act: str = "linear"
     bn: bool = False
     bias: bool = False
@@ -43,6 +51,12 @@ class Layer:
     block: str | None = None  # the separable / bottleneck block this layer belongs to
     role: str | None = None  # its part in that block: dw, pw, expand, project, add
     row: int = 0  # index of the architecture row it came from, for messages
+
+    def outputs(self) -> list[tuple[str, int]]:
+        """The tensors this layer makes and their channels: itself, or a split's parts."""
+        if self.sizes:
+            return [(f"{self.name}.{i}", c) for i, c in enumerate(self.sizes)]
+        return [(self.name, self.c)]
 
     @property
     def type_label(self) -> str:
@@ -53,7 +67,11 @@ class Layer:
             return f"Conv {k}" + (f" (groups {self.groups})" if self.groups > 1 else "")
         if self.kind == "dwconv":
             return f"Conv DW {k}"
-        return {"fc": "Fully Connected", "pool": "Pool", "add": "Add"}.get(self.kind, self.kind)
+        if self.kind == "deconv":
+            return f"Deconv {k}"
+        return {"fc": "Fully Connected", "pool": "Pool", "add": "Add", "mul": "Multiply",
+                "concat": "Concat", "split": "Split", "shuffle": "Shuffle", "upsample": "Upsample",
+                "act": "Activation", "flatten": "Flatten", "dropout": "Dropout"}.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True)
@@ -67,9 +85,15 @@ class Graph:
     input_shape: Shape
     layers: tuple[Layer, ...]
     classes: int | None = None  # what an fc row without c was built with
+    outputs: tuple[str, ...] = ()  # the network's outputs (default: the last layer)
     # where each architecture row is in its file (by Layer.row), so a layer that fails while
     # being costed can be reported as file:line:col like a bad field
     row_where: tuple[Where, ...] = field(default=(), compare=False, repr=False)
+    row_label: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    def label(self, layer: Layer) -> str:
+        """How messages name the row a layer came from: layers[3], or a block's row."""
+        return self.row_label[layer.row] if layer.row < len(self.row_label) else f"layers[{layer.row}]"
 
     def where(self, layer: Layer) -> Where:
         return self.row_where[layer.row] if layer.row < len(self.row_where) else Where(self.source)

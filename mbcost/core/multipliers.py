@@ -25,6 +25,14 @@ def parse_alpha(value: str | float | int | Fraction, flag: str = "--alpha") -> F
     return alpha
 
 
+def parse_depth(value: str | float | int | Fraction, flag: str = "--depth") -> Fraction:
+    """The depth multiplier d: each stage (a row that states n) repeats ⌈n·d⌉ times."""
+    d = _fraction(value, flag, "d")
+    if d <= 0 or d > MAX_ALPHA:
+        raise UsageError(f"expected a depth multiplier d > 0 and ≤ {MAX_ALPHA}, got {value}", field=flag)
+    return d
+
+
 def parse_rho(value: str | float | Fraction, flag: str = "--rho") -> Fraction:
     rho = _fraction(value, flag, "ρ")
     if rho <= 0 or rho > MAX_ALPHA:

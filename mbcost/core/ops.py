@@ -95,18 +95,30 @@ def layer_cost(layer: Layer, inputs: list[Shape], conv: Convention) -> Cost:
 
 # --- shape rules ----------------------------------------------------------------------------------
 
-def out_size(layer: Layer, size: int, k: int, s: int) -> int:
-    """'same': ceil(in / s) (TensorFlow's rule); 'valid': floor((in − k) / s) + 1."""
-    n = -(-size // s) if layer.padding == "same" else (size - k) // s + 1
+def out_size(layer: Layer, size: int, k: int, s: int, d: int = 1, pad: int | None = None) -> int:
+    """'same': ceil(in / s) (TensorFlow's rule); 'valid': floor((in − k′) / s) + 1; an integer
+    padding p: floor((in + 2p − k′) / s) + 1 (PyTorch's rule, with ceil_mode for pools), where
+    k′ = d·(k − 1) + 1 is the dilated kernel."""
+    span = d * (k - 1) + 1
+    if pad is None and layer.padding == "same":
+        n = -(-size // s)
+    else:
+        p = 0 if pad is None else pad
+        room = size + 2 * p - span
+        n = (-(-room // s) if layer.ceil else room // s) + 1
+        if layer.ceil and (n - 1) * s >= size + p:  # PyTorch: the last window must start inside
+            n -= 1
     if n < 1:
-        raise GraphError(f"feature map shrinks below 1×1: the {k}-wide kernel ({layer.padding} "
-                         f"padding) does not fit the {size}-wide input", field=layer.name)
+        how = f"{layer.padding} padding" if isinstance(layer.padding, str) else f"padding {pad}"
+        raise GraphError(f"feature map shrinks below 1×1: the {span}-wide kernel ({how}) does not "
+                         f"fit the {size}-wide input", field=layer.name)
     return n
 
 
 def spatial(layer: Layer, shape: Shape) -> tuple[int, int]:
-    (kh, kw), (sh, sw) = layer.k, layer.s
-    return out_size(layer, shape[0], kh, sh), out_size(layer, shape[1], kw, sw)
+    (kh, kw), (sh, sw), (dh, dw) = layer.k, layer.s, layer.d
+    ph, pw = layer.padding if isinstance(layer.padding, tuple) else (None, None)
+    return out_size(layer, shape[0], kh, sh, dh, ph), out_size(layer, shape[1], kw, sw, dw, pw)
 
 
 def _conv_shape(layer: Layer, inputs: list[Shape]) -> Shape:
@@ -119,9 +131,23 @@ def _conv_shape(layer: Layer, inputs: list[Shape]) -> Shape:
 
 def _dwconv_shape(layer: Layer, inputs: list[Shape]) -> Shape:
     m = inputs[0][2]
-    if m != layer.c:
-        raise GraphError(f"depthwise conv expects {layer.c} channels, got {m}", field=layer.name)
-    return (*spatial(layer, inputs[0]), m)
+    if m * layer.multiplier != layer.c:
+        raise GraphError(f"depthwise conv expects {layer.c // layer.multiplier} channels, got {m}",
+                         field=layer.name)
+    return (*spatial(layer, inputs[0]), layer.c)
+
+
+def _deconv_shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    """PyTorch's ConvTranspose2d: (in − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
+    m = inputs[0][2]
+    if m % layer.groups:
+        raise GraphError(f"groups={layer.groups} does not divide the {m} input channels", field=layer.name)
+    pad = layer.padding if isinstance(layer.padding, tuple) else (0, 0)
+    out = [(i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in
+           zip(inputs[0][:2], layer.s, pad, layer.d, layer.k, layer.output_padding)]
+    if min(out) < 1:
+        raise GraphError(f"a transposed conv output of {out[0]}×{out[1]}", field=layer.name)
+    return (out[0], out[1], layer.c)
 
 
 def _fc_shape(layer: Layer, inputs: list[Shape]) -> Shape:
@@ -140,6 +166,51 @@ def _add_shape(layer: Layer, inputs: list[Shape]) -> Shape:
             raise GraphError(f"cannot add {name} ({_fmt(b)}) to {layer.inputs[0]} ({_fmt(a)}): "
                              "the shapes differ", field=layer.name)
     return a
+
+
+def _same_map(layer: Layer, inputs: list[Shape], what: str) -> tuple[int, int]:
+    hw = inputs[0][:2]
+    for name, s in zip(layer.inputs[1:], inputs[1:]):
+        if s[:2] != hw:
+            raise GraphError(f"cannot {what} {name} ({_fmt(s)}) with {layer.inputs[0]} ({_fmt(inputs[0])}): "
+                             "the feature maps differ in size", field=layer.name)
+    return hw
+
+
+def _concat_shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    return (*_same_map(layer, inputs, "concatenate"), sum(s[2] for s in inputs))
+
+
+def _mul_shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    """x · gate, element-wise; a 1×1×C gate (squeeze-excite) is broadcast over H×W."""
+    x, gate = inputs
+    if gate != x and gate != (1, 1, x[2]):
+        raise GraphError(f"cannot multiply {layer.inputs[0]} ({_fmt(x)}) by {layer.inputs[1]} ({_fmt(gate)}): "
+                         f"the gate must be {_fmt(x)} or 1×1×{x[2]}", field=layer.name)
+    return x
+
+
+def _split_shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    h, w, c = inputs[0]
+    if sum(layer.sizes) != c:
+        raise GraphError(f"split sizes {list(layer.sizes)} add up to {sum(layer.sizes)}, not the "
+                         f"{c} input channels", field=layer.name)
+    return inputs[0]
+
+
+def _shuffle_shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    if inputs[0][2] % layer.groups:
+        raise GraphError(f"groups={layer.groups} does not divide the {inputs[0][2]} channels", field=layer.name)
+    return inputs[0]
+
+
+def _upsample_shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    h, w, c = inputs[0]
+    return (*layer.size, c) if layer.size else (h * layer.up, w * layer.up, c)
+
+
+def _same_shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    return inputs[0]
 
 
 def _fmt(shape: Shape) -> str:
@@ -163,10 +234,19 @@ def conv(layer: Layer, m: list[int], conv: Convention) -> Factor:
 
 @op("dwconv", shape=_dwconv_shape)
 def dwconv(layer: Layer, m: list[int], conv: Convention) -> Factor:
-    """Depthwise conv, one D_K×D_K filter per input channel: D_K·D_K·M·D_F·D_F mult-adds and
-    D_K·D_K·M weights."""
-    w = layer.k[0] * layer.k[1] * m[0]
-    return Factor(w, w + extras(layer, m[0], conv))
+    """Depthwise conv, one D_K×D_K filter per input channel (``multiplier`` filters with a depth
+    multiplier): D_K·D_K·M·D_F·D_F mult-adds and D_K·D_K·M weights, times the multiplier."""
+    w = layer.k[0] * layer.k[1] * m[0] * layer.multiplier
+    return Factor(w, w + extras(layer, layer.c, conv))
+
+
+@op("deconv", shape=_deconv_shape)
+def deconv(layer: Layer, m: list[int], conv: Convention) -> Factor:
+    """Transposed conv: each input position scatters D_K·D_K·(M/groups)·N products, so
+    D_K·D_K·(M/groups)·N·H_in·W_in mult-adds (as PyTorch's FlopCounterMode counts it) and
+    D_K·D_K·(M/groups)·N weights."""
+    w = layer.k[0] * layer.k[1] * (m[0] // layer.groups) * layer.c
+    return Factor(w, w + extras(layer, layer.c, conv), area="in")
 
 
 @op("fc", shape=_fc_shape)
@@ -184,6 +264,18 @@ def pool(layer: Layer, m: list[int], conv: Convention) -> Factor:
 
 
 @op("add", shape=_add_shape)
-def add(layer: Layer, m: list[int], conv: Convention) -> Factor:
-    """Element-wise add of inputs of one shape (a residual join): free in the papers' count."""
+@op("concat", shape=_concat_shape)
+@op("mul", shape=_mul_shape)
+@op("split", shape=_split_shape)
+@op("shuffle", shape=_shuffle_shape)
+@op("upsample", shape=_upsample_shape)
+@op("act", shape=_same_shape)
+@op("flatten", shape=_same_shape)
+@op("dropout", shape=_same_shape)
+def free(layer: Layer, m: list[int], conv: Convention) -> Factor:
+    """No weights, so no mult-adds and no parameters in the papers' count: add (a residual
+    join of inputs of one shape), concat (along channels), mul (element-wise, a 1×1×C gate
+    broadcast), split, shuffle, upsample (nearest or bilinear), a standalone activation,
+    flatten (an fc flattens its input anyway, so the map keeps its H×W×C for counting) and
+    dropout. docs/format.md gives each one's per-element work for conventions that count it."""
     return Factor(0, 0)

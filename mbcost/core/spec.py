@@ -8,17 +8,16 @@ The format is documented in docs/format.md.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import SpecError, Where
 from .yamlio import Document, describe, field_path, parse, read_text
 
 Pair = tuple[int, int]  # (height, width) of a kernel, stride or map
 
-ACTIVATIONS = ("relu", "relu6", "linear")
 MAX_CHANNELS = 1 << 20
 MAX_RESOLUTION = 1 << 16
 MAX_KERNEL = 1024
@@ -52,32 +51,91 @@ class WidthRule:
             n += d
         return n
 
+    def round(self, v: Fraction) -> int:
+        """An exact channel count v (an expansion t·M) rounded by the rule, even at α = 1, as
+        TF-slim's expand_input_by_factor and torchvision's adjust_channels do."""
+        if self.rule == "floor":
+            return max(math.floor(v), 1)
+        return make_divisible(v, self.divisor, self.min)
+
+
+def make_divisible(v: Fraction, divisor: int, minimum: int | None = None) -> int:
+    """torchvision's _make_divisible: the nearest multiple of ``divisor`` (at least ``minimum``,
+    by default the divisor), bumped up one divisor if rounding lost more than 10%."""
+    n = max(minimum or divisor, math.floor(v + Fraction(divisor, 2)) // divisor * divisor)
+    return n + divisor if n < Fraction(9, 10) * v else n
+
 
 @dataclass(frozen=True)
 class Row:
     """One row of the architecture table, validated but not yet expanded.
 
-    Field names follow the papers: c output channels, k kernel (D_K), s stride,
-    n repeats, t expansion factor (MobileNetV2).
+    Field names follow the papers: c output channels, k kernel (D_K), s stride, d dilation,
+    n repeats, t expansion factor (MobileNetV2; any positive number for mbconv), exp an
+    absolute expansion width (MobileNetV3's "exp size").
     """
 
     kind: str
-    index: int  # position in the file's ``layers`` list, for messages
+    index: int  # position among the architecture's rows (blocks instantiated), for messages
     name: str | None = None
+    inputs: tuple[str, ...] | None = None  # ``from``: None is the previous row's output
     c: int | None = None
+    to_classes: bool = False  # ``c: classes``: the class count (the file's, or --classes)
     k: Pair = (1, 1)
     s: Pair = (1, 1)
+    d: Pair = (1, 1)
     n: int = 1
-    t: int = 1
+    stage: bool = False  # the row states n: --depth scales its repeats
+    t: Fraction = Fraction(1)
+    exp: int | None = None
     groups: int = 1
-    padding: str = "same"
+    multiplier: int = 1
+    padding: str | Pair = "same"
+    output_padding: Pair = (0, 0)
     act: str | None = None
     bn: bool | None = None
     bias: bool | None = None
     scale: str = "always"  # always | up (only when α > 1) | never
     op: str = "avg"
     global_: bool = False
-    source: str | None = None  # ``from`` of an add row
+    ceil: bool = False
+    sizes: tuple[int, ...] = ()
+    up: int | None = None
+    size: Pair | None = None
+    mode: str = "nearest"
+    se: Fraction | None = None  # squeeze-excite ratio
+    se_base: str = "exp"  # exp | in: the channels the ratio is of
+    se_divisor: int = 8
+    se_act: str = "relu"
+    se_gate: str = "hsigmoid"
+    path: tuple = ()  # where the row is in the document
+    label: str = ""  # how messages name it: layers[3], or blocks.fire.rows[1] (in layers[3])
+    enter: tuple | None = None  # (name of a block instance's input, its from) — bound first
+    exit: tuple[str, ...] = ()  # names that refer to this row's output once it is done
+
+
+@dataclass(frozen=True)
+class BlockDef:
+    """A user-defined composite kind: parameters and a template of rows (``blocks:``)."""
+
+    name: str
+    params: tuple[str, ...]
+    rows: tuple[tuple, ...]  # document paths of the template rows
+
+
+@dataclass(frozen=True)
+class BlockCall:
+    """A row that uses a block: its instance name, wiring, repeats and parameter values."""
+
+    kind: str
+    index: int
+    name: str | None
+    inputs: tuple[str, ...] | None
+    n: int
+    stage: bool
+    args: dict
+    path: tuple
+    label: str
 
 
 @dataclass(frozen=True)
@@ -91,8 +149,16 @@ class ArchSpec:
     width: WidthRule
     batch_norm: bool
     activation: str
-    rows: tuple[Row, ...]
+    rows: tuple  # Row and BlockCall, as written (blocks not yet instantiated)
     title: str = ""
+    bias: bool | None = None  # the default bias of conv rows (None: none but the classifier)
+    params: dict = field(default_factory=dict)
+    blocks: dict = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
+    alpha: Fraction | None = None  # a variant's width, depth and resolution are the defaults
+    depth: Fraction | None = None
+    variant: str | None = None
+    variants: tuple[str, ...] = ()
     document: Document | None = field(default=None, compare=False, repr=False)
 
 
@@ -118,8 +184,9 @@ def did_you_mean(word: str, choices) -> str | None:
 class _Fields:
     """Typed access to one mapping of the document, with errors that say where and what."""
 
-    def __init__(self, doc: Document, path: tuple, label: str, allowed: tuple[str, ...]):
-        self.doc, self.path, self.label = doc, path, label
+    def __init__(self, doc: Document, path: tuple, label: str, allowed: tuple[str, ...],
+                 env: dict | None = None):
+        self.doc, self.path, self.label, self.env = doc, path, label, env
         value = _get(doc.data, path)
         if not isinstance(value, dict):
             self.fail(path, f"expected a mapping, got {describe(value)}")
@@ -142,8 +209,21 @@ class _Fields:
             return default
         return self._int(key, self.data[key], (key,), lo, hi)
 
+    def _expr(self, value, sub, what: str = "a number") -> Fraction:
+        from .expr import ExprError, evaluate
+
+        try:
+            return evaluate(value, self.env or {})
+        except ExprError as exc:
+            self.fail(self.path + sub, f"expected {what}, got {describe(value)} ({exc})")
+
     def _int(self, key, value, sub, lo, hi) -> int:
         given = value  # 1e300 is reported as written, not as its 301 digits
+        if isinstance(value, str) and self.env is not None:  # arithmetic over params: "4*w"
+            v = self._expr(value, sub, "a positive integer" if lo == 1 else f"an integer ≥ {lo}")
+            if v.denominator != 1:
+                self.fail(self.path + sub, f"expected an integer, got {value!r} = {v}")
+            value = int(v)
         # bool is an int in Python; a YAML 'true' is never a channel count
         if isinstance(value, float) and value.is_integer() and math.isfinite(value):
             value = int(value)
@@ -157,7 +237,7 @@ class _Fields:
             self.fail(self.path + sub, f"expected at most {hi}, got {describe(given)}")
         return value
 
-    def pair(self, key: str, default: Pair, *, hi: int) -> Pair:
+    def pair(self, key: str, default: Pair, *, hi: int, lo: int = 1) -> Pair:
         """A square size (``3``) or a [height, width] pair (``[1, 7]``)."""
         if key not in self.data:
             return default
@@ -165,10 +245,47 @@ class _Fields:
         if isinstance(value, list):
             if len(value) != 2:
                 self.fail(self.path + (key,), f"expected an integer or [height, width], got a list of {len(value)}")
-            h, w = (self._int(key, v, (key, i), 1, hi) for i, v in enumerate(value))
+            h, w = (self._int(key, v, (key, i), lo, hi) for i, v in enumerate(value))
             return (h, w)
-        v = self._int(key, value, (key,), 1, hi)
+        v = self._int(key, value, (key,), lo, hi)
         return (v, v)
+
+    def number(self, key: str, default=None, *, hi: int = MAX_EXPANSION) -> Fraction | None:
+        """A positive exact number: 6, 4.5, or arithmetic such as "72/24"."""
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if isinstance(value, str) and self.env is not None:
+            v = self._expr(value, (key,), "a positive number")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            v = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+        else:
+            self.fail(self.path + (key,), f"expected a positive number, got {describe(value)}")
+        if not 0 < v <= hi:
+            self.fail(self.path + (key,), f"expected a number > 0 and ≤ {hi}, got {describe(value)}")
+        return v
+
+    def ints(self, key: str, *, hi: int = MAX_CHANNELS) -> tuple[int, ...] | None:
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        if not isinstance(value, list) or not value:
+            self.fail(self.path + (key,), f"expected a non-empty list of integers, got {describe(value)}")
+        return tuple(self._int(key, v, (key, i), 1, hi) for i, v in enumerate(value))
+
+    def names(self, key: str) -> tuple[str, ...] | None:
+        """``from``: one name or a list of names."""
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            self.fail(self.path + (key,), "expected a layer name or a list of them, got an empty list")
+        for i, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                sub = (key, i) if isinstance(value, list) else (key,)
+                self.fail(self.path + sub, f"expected a layer name, got {describe(item)}")
+        return tuple(items)
 
     def bool(self, key: str, default=None) -> bool | None:
         if key not in self.data:
@@ -208,81 +325,273 @@ def _get(data, path):
 # Each kind lists the keys it accepts; the common ones come first. Adding a layer kind means
 # adding it here, in expand.py (how it becomes layers) and, if it is a new primitive, core/ops.py.
 
-_COMMON = ("kind", "name", "n", "act")
+ACTIVATIONS = ("relu", "relu6", "linear", "hswish", "hsigmoid", "sigmoid", "swish", "gelu", "tanh",
+               "leaky_relu")
+_COMMON = ("kind", "name", "from", "n", "act")
+_CONV = ("c", "k", "s", "d", "groups", "padding", "bn", "bias", "scale")
+_SE = ("se", "se_base", "se_divisor", "se_act", "se_gate")
 ROW_KEYS: dict[str, tuple[str, ...]] = {
-    "conv": _COMMON + ("c", "k", "s", "groups", "padding", "bn", "bias", "scale"),
-    "dwconv": _COMMON + ("k", "s", "padding", "bn", "bias"),
+    "conv": _COMMON + _CONV,
+    "dwconv": _COMMON + ("k", "s", "d", "padding", "multiplier", "bn", "bias"),
     "pwconv": _COMMON + ("c", "bn", "bias", "scale"),
+    "deconv": _COMMON + _CONV + ("output_padding",),
     "separable": _COMMON + ("c", "k", "s", "padding", "bn", "scale"),
     "bottleneck": _COMMON + ("t", "c", "k", "s", "bn", "scale"),
-    "pool": ("kind", "name", "n", "op", "k", "s", "global", "padding"),
-    "fc": ("kind", "name", "n", "act", "c", "bias", "bn"),
-    "add": ("kind", "name", "from"),
+    "mbconv": _COMMON + ("t", "exp", "c", "k", "s", "bn", "scale") + _SE,
+    "se": ("kind", "name", "from", "n", "act", "se", "se_divisor", "se_gate"),
+    "pool": ("kind", "name", "from", "n", "op", "k", "s", "global", "padding", "ceil"),
+    "fc": _COMMON + ("c", "bias", "bn"),
+    "add": ("kind", "name", "from", "act"),
+    "concat": ("kind", "name", "from"),
+    "mul": ("kind", "name", "from"),
+    "split": ("kind", "name", "from", "sizes"),
+    "shuffle": ("kind", "name", "from", "groups"),
+    "upsample": ("kind", "name", "from", "scale", "size", "mode"),
+    "act": ("kind", "name", "from", "act"),
+    "flatten": ("kind", "name", "from"),
+    "dropout": ("kind", "name", "from", "p"),
 }
 KINDS = tuple(ROW_KEYS)
+# how many inputs a kind takes from ``from`` (None: any number ≥ 2)
+_ARITY = {"add": None, "concat": None, "mul": 2}
 
 
-def _row(doc: Document, i: int) -> Row:
-    path = ("layers", i)
-    item = doc.data["layers"][i]
-    label = f"layers[{i}]"
+def _row(doc: Document, path: tuple, label: str, index: int, env: dict, blocks: dict) -> Row | BlockCall:
+    item = _get(doc.data, path)
     if not isinstance(item, dict):
         raise SpecError(f"expected a mapping like {{kind: conv, c: 32, k: 3, s: 2}}, got {describe(item)}",
                         field=label, where=doc.where(path))
+    kinds = KINDS + tuple(blocks)
     if "kind" not in item:
-        raise SpecError(f"missing 'kind' (one of {', '.join(KINDS)})", field=label, where=doc.where(path))
+        raise SpecError(f"missing 'kind' (one of {', '.join(kinds)})", field=label, where=doc.where(path))
     kind = item["kind"]
-    if not isinstance(kind, str) or kind not in ROW_KEYS:
-        hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else None
-        more = f"; did you mean {hint!r}?" if hint else f"; expected one of {', '.join(KINDS)}"
+    if not isinstance(kind, str) or kind not in kinds:
+        hint = did_you_mean(kind, kinds) if isinstance(kind, str) else None
+        more = f"; did you mean {hint!r}?" if hint else f"; expected one of {', '.join(kinds)}"
         raise SpecError(f"unknown layer kind {describe(kind)}{more}", field=f"{label}.kind",
                         where=doc.where(path + ("kind",)))
-    f = _Fields(doc, path, label, ROW_KEYS[kind])
-    kw: dict[str, Any] = {"kind": kind, "index": i, "name": f.str("name"),
-                          "n": f.int("n", 1, hi=MAX_REPEAT)}
-    if "act" in ROW_KEYS[kind]:
+    if kind in blocks:
+        return _block_call(doc, path, label, index, env, blocks[kind])
+    keys = ROW_KEYS[kind]
+    f = _Fields(doc, path, label, keys, env)
+    kw: dict[str, Any] = {"kind": kind, "index": index, "name": f.str("name"), "path": path, "label": label,
+                          "n": f.int("n", 1, hi=MAX_REPEAT), "stage": f.has("n"), "inputs": f.names("from")}
+    if kw["name"] in ("input", "in"):
+        f.fail(path + ("name",), f"{kw['name']!r} is reserved for the network's (or a block's) input")
+    if "act" in keys:
         kw["act"] = f.choice("act", ACTIVATIONS)
     for key in ("bn", "bias"):
-        if key in ROW_KEYS[kind]:
+        if key in keys:
             kw[key] = f.bool(key)
-    if "scale" in ROW_KEYS[kind]:
+    if "scale" in keys and kind != "upsample":
         scale = f.data.get("scale", True)  # not a dict key yet: it may be a list, or 1 (== True)
         kw["scale"] = {True: "always", False: "never", "up": "up"}.get(scale) \
             if isinstance(scale, bool) or scale == "up" else None
         if kw["scale"] is None:
             f.fail(path + ("scale",), f"expected true, false or up, got {describe(f.data['scale'])}")
-    if "padding" in ROW_KEYS[kind]:
-        kw["padding"] = f.choice("padding", ("same", "valid"), "same")
-    if "k" in ROW_KEYS[kind]:
-        kw["k"] = f.pair("k", (3, 3) if kind in ("dwconv", "separable", "bottleneck") else (1, 1), hi=MAX_KERNEL)
-    if "s" in ROW_KEYS[kind]:
+    if "padding" in keys:
+        value = f.data.get("padding", "same")
+        if isinstance(value, str) and value in ("same", "valid") and kind != "deconv":
+            kw["padding"] = value
+        elif isinstance(value, str) and value.isidentifier() and value not in env:
+            f.choice("padding", ("same", "valid"))  # a typo of same/valid, said as such
+        elif isinstance(value, (int, list, str)) and not isinstance(value, bool) and value not in ("same", "valid"):
+            kw["padding"] = f.pair("padding", (0, 0), hi=MAX_KERNEL, lo=0)
+        else:
+            f.fail(path + ("padding",), "expected same, valid, an integer or [h, w]"
+                   + (" (a transposed conv takes integer padding)" if kind == "deconv" else "")
+                   + f", got {describe(value)}")
+    if "k" in keys:
+        kw["k"] = f.pair("k", (3, 3) if kind in ("dwconv", "separable", "bottleneck", "mbconv") else (1, 1),
+                         hi=MAX_KERNEL)
+    if "s" in keys:
         kw["s"] = f.pair("s", kw.get("k", (1, 1)) if kind == "pool" else (1, 1), hi=MAX_KERNEL)
-    if "c" in ROW_KEYS[kind]:
-        kw["c"] = f.int("c")
-        if kw["c"] is None and kind != "fc":
+    if "d" in keys:
+        kw["d"] = f.pair("d", (1, 1), hi=MAX_KERNEL)
+    if "output_padding" in keys:
+        kw["output_padding"] = f.pair("output_padding", (0, 0), hi=MAX_KERNEL, lo=0)
+    if "c" in keys:
+        if f.data.get("c") == "classes" and "classes" not in env:  # SqueezeNet's conv classifier
+            kw["c"], kw["to_classes"] = None, True
+        else:
+            kw["c"] = f.int("c")
+        if kw["c"] is None and kind != "fc" and not kw.get("to_classes"):
             f.fail(path, "missing 'c' (output channels)")
-    if kind == "conv":
-        kw["groups"] = f.int("groups", 1)
+    if "groups" in keys:
+        kw["groups"] = f.int("groups", 2 if kind == "shuffle" else 1)
+    if kind == "dwconv":
+        kw["multiplier"] = f.int("multiplier", 1, hi=MAX_EXPANSION)
     if kind == "bottleneck":
-        kw["t"] = f.int("t", 1, hi=MAX_EXPANSION)
+        kw["t"] = Fraction(f.int("t", 1, hi=MAX_EXPANSION))
         if not f.has("t"):
             f.fail(path, "missing 't' (expansion factor)")
+    if kind == "mbconv":
+        if f.has("t") == f.has("exp"):
+            f.fail(path, "give the expansion as 't' (a factor of the input channels) or 'exp' "
+                         "(a width, MobileNetV3's exp size), not " + ("both" if f.has("t") else "neither"))
+        kw["t"] = f.number("t", Fraction(1))
+        kw["exp"] = f.int("exp")
+    if kind in ("mbconv", "se"):
+        kw["se"] = f.number("se", None, hi=1)
+        if kind == "se" and kw["se"] is None:
+            f.fail(path, "missing 'se' (the squeeze ratio, e.g. 0.25)")
+        kw["se_base"] = f.choice("se_base", ("exp", "in"), "exp")
+        kw["se_divisor"] = f.int("se_divisor", 8 if kind == "mbconv" else 1)
+        kw["se_act"] = f.choice("se_act", ACTIVATIONS, "relu")
+        kw["se_gate"] = f.choice("se_gate", ACTIVATIONS, "hsigmoid" if kind == "mbconv" else "sigmoid")
+        if kind == "se":
+            kw["se_act"] = kw["act"] or "relu"
     if kind == "pool":
         kw["op"] = f.choice("op", ("avg", "max"), "avg")
         kw["global_"] = f.bool("global", False)
+        kw["ceil"] = bool(f.bool("ceil", False))
         if not kw["global_"] and not f.has("k"):
             f.fail(path, "a pool needs 'k' (window) or 'global: true'")
-    if kind == "add":
-        kw["source"] = f.str("from")
-        if kw["source"] is None:
-            f.fail(path, "missing 'from' (the name of the layer whose output is added)")
+    if kind == "split":
+        kw["sizes"] = f.ints("sizes")
+        if kw["sizes"] is None or len(kw["sizes"]) < 2:
+            f.fail(path, "a split needs 'sizes', the channels of each of two or more parts")
+    if kind == "upsample":
+        if f.has("scale") == f.has("size"):
+            f.fail(path, "give an upsample either 'scale' (an integer factor) or 'size' (H or [H, W])")
+        kw["up"] = f.int("scale", None, hi=MAX_KERNEL)
+        kw["size"] = f.pair("size", None, hi=MAX_RESOLUTION)
+        kw["mode"] = f.choice("mode", ("nearest", "bilinear"), "nearest")
+    if kind == "act" and kw["act"] is None:
+        f.fail(path, f"missing 'act' (one of {', '.join(ACTIVATIONS)})")
+    if kind == "dropout" and f.has("p"):
+        p = f.data["p"]
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+            f.fail(path + ("p",), f"expected a probability from 0 to below 1, got {describe(p)}")
+    if kind in _ARITY:
+        ins = kw["inputs"]
+        if ins is None:
+            f.fail(path, f"missing 'from' (the layers whose outputs {kind} joins)")
+        if kind == "add" and len(ins) == 1:  # mbcost 0.1's form: the previous row + from
+            pass
+        elif _ARITY[kind] is None and len(ins) < 2:
+            f.fail(path + ("from",), f"expected a list of two or more layer names, got {describe(f.data['from'])}")
+        elif _ARITY[kind] and len(ins) != _ARITY[kind]:
+            f.fail(path + ("from",), f"expected [x, gate], got {describe(f.data['from'])}")
+    elif kw["inputs"] is not None and len(kw["inputs"]) != 1:
+        f.fail(path + ("from",), f"{kind} takes one input, got {len(kw['inputs'])}")
     return Row(**kw)
 
 
-TOP_KEYS = ("name", "title", "input", "classes", "width", "batch_norm", "activation", "layers")
+def _block_call(doc, path, label, index, env, block: BlockDef) -> BlockCall:
+    f = _Fields(doc, path, label, ("kind", "name", "from", "n") + block.params, env)
+    args = {}
+    for p in block.params:
+        if not f.has(p):
+            f.fail(path, f"missing {p!r} (block {block.name} takes {', '.join(block.params)})")
+        args[p] = f.number(p, hi=MAX_CHANNELS)
+    name = f.str("name")
+    if name in ("input", "in"):
+        f.fail(path + ("name",), f"{name!r} is reserved for the network's (or a block's) input")
+    inputs = f.names("from")
+    if inputs is not None and len(inputs) != 1:
+        f.fail(path + ("from",), f"a block takes one input, got {len(inputs)}")
+    return BlockCall(block.name, index, name, inputs, f.int("n", 1, hi=MAX_REPEAT), f.has("n"), args,
+                     path, label)
 
 
-def spec_from_document(doc: Document) -> ArchSpec:
+def _blocks(doc: Document) -> dict[str, BlockDef]:
+    raw = doc.data.get("blocks")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not raw:
+        raise SpecError(f"expected a mapping of block names to {{params, rows}}, got {describe(raw)}",
+                        field="blocks", where=doc.where(("blocks",)))
+    out = {}
+    for name in raw:
+        f = _Fields(doc, ("blocks", name), f"blocks.{name}", ("params", "rows"))
+        if name in KINDS or name in ("input", "in"):
+            f.fail(("blocks", name), f"a block cannot be named {name!r}, a built-in kind", key=True)
+        params = f.data.get("params", [])
+        if not isinstance(params, list) or not all(isinstance(p, str) and p.isidentifier() for p in params):
+            f.fail(("blocks", name, "params"), f"expected a list of parameter names, got {describe(params)}")
+        rows = f.data.get("rows")
+        if not isinstance(rows, list) or not rows:
+            f.fail(("blocks", name), "expected 'rows', a non-empty list of layer rows")
+        out[name] = BlockDef(name, tuple(params), tuple(("blocks", name, "rows", j) for j in range(len(rows))))
+    return out
+
+
+def instantiate(spec: ArchSpec, depth: Fraction = Fraction(1)) -> list[Row]:
+    """The rows with every block call replaced by its template rows, names scoped to the
+    instance (``fire2.squeeze``) and repeats scaled by the depth multiplier (⌈n·d⌉ for rows
+    that state n, as EfficientNet's compound scaling does)."""
+    out: list[Row] = []
+    counters: dict[str, int] = {}
+    for row in spec.rows:
+        if isinstance(row, Row):
+            out.append(replace(row, n=repeats(row, depth), index=len(out)))
+            continue
+        n = repeats(row, depth)
+        for j in range(n):
+            if row.name:
+                inst = row.name if n == 1 else f"{row.name}.{j + 1}"
+            else:
+                counters[row.kind] = counters.get(row.kind, 0) + 1
+                inst = f"{row.kind}{counters[row.kind]}"
+            source = row.inputs if j == 0 else None  # later repeats read the previous instance
+            _instance(spec, row, inst, source, depth, out)
+            exits = (inst,) + ((row.name,) if row.name and j == n - 1 and n > 1 else ())
+            out[-1] = replace(out[-1], exit=out[-1].exit + exits)
+        if len(out) > MAX_ROWS:
+            raise SpecError(f"blocks expand to more than {MAX_ROWS} rows", field=f"{row.label}.n",
+                            where=spec.document.where(row.path + ("n",)))
+    return out
+
+
+MAX_ROWS = 100_000
+
+
+def _instance(spec: ArchSpec, call: BlockCall, inst: str, source, depth, out: list[Row]) -> None:
+    block = spec.blocks[call.kind]
+    env = {**spec.params, **call.args}
+    inner = {_get(spec.document.data, p).get("name") for p in block.rows
+             if isinstance(_get(spec.document.data, p), dict)}
+    for j, path in enumerate(block.rows):
+        label = f"blocks.{block.name}.rows[{j}] (in {call.label})"
+        row = _row(spec.document, path, label, len(out), env, {})
+        if isinstance(row, BlockCall):  # _row was given no blocks, so this cannot happen
+            raise AssertionError(row)
+
+        def scoped(name: str) -> str:
+            if name == "in":
+                return f"{inst}.in"
+            base = name.split(".")[0]
+            return f"{inst}.{name}" if base in inner else name
+
+        row = replace(row, name=f"{inst}.{row.name}" if row.name else None,
+                      inputs=tuple(scoped(x) for x in row.inputs) if row.inputs else None,
+                      n=repeats(row, depth), index=len(out),
+                      enter=(f"{inst}.in", source) if j == 0 else None)
+        out.append(row)
+
+
+def repeats(row, depth: Fraction) -> int:
+    return math.ceil(row.n * depth) if row.stage and depth != 1 else row.n
+
+
+TOP_KEYS = ("name", "title", "input", "classes", "width", "batch_norm", "activation", "bias", "params",
+            "variants", "blocks", "layers", "outputs")
+VARIANT_KEYS = ("alpha", "depth", "resolution", "params", "title", "batch_norm", "activation", "bias",
+                "classes")
+
+
+def _params(doc: Document, path: tuple, label: str) -> dict[str, Fraction]:
+    f = _Fields(doc, path, label, tuple(_get(doc.data, path)) if isinstance(_get(doc.data, path), dict) else ())
+    out = {}
+    for key in f.data:
+        if not str(key).isidentifier():
+            f.fail(path + (key,), f"a parameter name must be a plain name, got {key!r}", key=True)
+        out[key] = f.number(key, hi=MAX_CHANNELS)
+    return out
+
+
+def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
     if not isinstance(doc.data, dict):
         raise SpecError(f"expected a mapping at the top level, got {describe(doc.data)}",
                         where=doc.where(()))
@@ -304,34 +613,81 @@ def spec_from_document(doc: Document) -> ArchSpec:
     if not isinstance(layers, list) or not layers:
         top.fail(("layers",), "expected a non-empty list of layer rows"
                  if "layers" in doc.data else "missing 'layers' (the list of layer rows)")
+    params = _params(doc, ("params",), "params") if top.has("params") else {}
+    variants = doc.data.get("variants") or {}
+    if top.has("variants") and (not isinstance(variants, dict) or not variants):
+        top.fail(("variants",), f"expected a mapping of variant names to settings, got {describe(variants)}")
+    chosen = top  # where a variant's overrides are read from
+    settings: dict[str, Any] = {}
+    if variant is not None:
+        if variant not in variants:
+            hint = did_you_mean(variant, [str(v) for v in variants])
+            more = f"; did you mean {hint!r}?" if hint else ""
+            raise SpecError(f"no variant {variant!r}; the file has "
+                            f"{', '.join(map(str, variants)) or 'none'}{more}", field="variant",
+                            where=doc.where(("variants",)) if variants else Where(doc.source))
+        v = _Fields(doc, ("variants", variant), f"variants.{variant}", VARIANT_KEYS)
+        chosen = v
+        settings = {"alpha": v.number("alpha", None, hi=64), "depth": v.number("depth", None, hi=64),
+                    "resolution": v.pair("resolution", None, hi=MAX_RESOLUTION)}
+        if v.has("params"):
+            extra = _params(doc, ("variants", variant, "params"), f"variants.{variant}.params")
+            unknown = [k for k in extra if k not in params]
+            if unknown and params:
+                v.fail(("variants", variant, "params", unknown[0]),
+                       f"unknown parameter {unknown[0]!r}; the file's params are {', '.join(params)}", key=True)
+            params = {**params, **extra}
+
+    def pick(key, getter):
+        return getter(chosen, key) if chosen is not top and chosen.has(key) else getter(top, key)
+
+    blocks = _blocks(doc)
+    rows = tuple(_row(doc, ("layers", i), f"layers[{i}]", i, params, blocks) for i in range(len(layers)))
+    outputs = doc.data.get("outputs")
+    if outputs is not None:
+        if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
+            top.fail(("outputs",), f"expected a list of layer names, got {describe(outputs)}")
     return ArchSpec(
-        name=top.str("name", Path(doc.source).stem),
-        title=top.str("title", ""),
+        name=top.str("name", Path(doc.source).stem) + (f"_{variant}" if variant is not None else ""),
+        title=pick("title", lambda f, k: f.str(k, "")),
         source=doc.source,
-        resolution=inp.pair("resolution", (224, 224), hi=MAX_RESOLUTION),
+        resolution=settings.get("resolution") or inp.pair("resolution", (224, 224), hi=MAX_RESOLUTION),
         in_channels=inp.int("channels", 3),
         scale_input=bool(inp.bool("scale", False)),
-        classes=top.int("classes", None),
+        classes=pick("classes", lambda f, k: f.int(k, None)),
         width=rule,
-        batch_norm=bool(top.bool("batch_norm", False)),
-        activation=top.choice("activation", ACTIVATIONS, "relu"),
-        rows=tuple(_row(doc, i) for i in range(len(layers))),
+        batch_norm=bool(pick("batch_norm", lambda f, k: f.bool(k, False))),
+        activation=pick("activation", lambda f, k: f.choice(k, ACTIVATIONS, "relu")),
+        bias=pick("bias", lambda f, k: f.bool(k, None)),
+        rows=rows,
+        params=params,
+        blocks=blocks,
+        outputs=tuple(outputs or ()),
+        alpha=settings.get("alpha"),
+        depth=settings.get("depth"),
+        variant=variant,
+        variants=tuple(map(str, variants)),
         document=doc,
     )
 
 
-def load_spec(arch: str | Path) -> ArchSpec:
-    """Load an architecture by built-in name (``mobilenet_v2``) or by path."""
-    path = resolve_arch(arch)
+def load_spec(arch: str | Path, variant: str | None = None) -> ArchSpec:
+    """Load an architecture by built-in name (``mobilenet_v2``, ``efficientnet_b3`` — a file's
+    variant), by path, or as ``path@variant``."""
+    path, named = resolve_arch(arch)
     source = str(arch) if not isinstance(arch, Path) else str(path)
-    return spec_from_document(parse(read_text(path), source))
+    if named is not None:
+        source = str(arch).rsplit("@", 1)[0] if "@" in str(arch) else source
+    return spec_from_document(parse(read_text(path), source), variant if variant is not None else named)
 
 
 def builtin_dir() -> Path:
     """Where the built-in architectures are installed. mbcost ships as plain files (never a
     zip), so the package's folder is enough — and importlib.resources costs ~8 ms a start."""
-    from .. import configs
-
+    try:
+        from .. import configs
+    except ImportError:  # run from a source checkout without installing: configs/ is beside it
+        return Path(__file__).resolve().parents[2] / "configs"
     return Path(configs.__file__).parent
 
 
@@ -339,16 +695,25 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
 
 
-def resolve_arch(arch: str | Path) -> Path:
-    """A path that exists wins; otherwise a built-in name; otherwise a clear error."""
+def resolve_arch(arch: str | Path) -> tuple[Path, str | None]:
+    """(file, variant). A path that exists wins; ``file@variant`` names a variant; a built-in
+    name may be a file (``mobilenet_v2``) or a file's variant (``efficientnet_b3`` is
+    efficientnet.yaml, variant b3); otherwise a clear error."""
+    text = str(arch)
     p = Path(arch)
-    if p.exists() or isinstance(arch, Path) or p.suffix in (".yaml", ".yml") or "/" in str(arch):
-        return p
-    candidate = builtin_dir() / f"{arch}.yaml"
+    if not isinstance(arch, Path) and "@" in text and not p.exists():
+        base, variant = text.rsplit("@", 1)
+        return resolve_arch(base)[0], variant
+    if p.exists() or isinstance(arch, Path) or p.suffix in (".yaml", ".yml") or "/" in text:
+        return p, None
+    candidate = builtin_dir() / f"{text}.yaml"
     if candidate.is_file():
-        return candidate
+        return candidate, None
+    for i in range(len(text) - 1, 0, -1):  # the longest file name first: shufflenet_v2 + x0_5
+        if text[i] == "_" and (builtin_dir() / f"{text[:i]}.yaml").is_file():
+            return builtin_dir() / f"{text[:i]}.yaml", text[i + 1:]
     names = builtin_names()
-    hint = did_you_mean(str(arch), names)
+    hint = did_you_mean(text, names)
     more = f"; did you mean {hint!r}?" if hint else ""
-    raise SpecError(f"unknown architecture {str(arch)!r}: not a file and not a built-in "
+    raise SpecError(f"unknown architecture {text!r}: not a file and not a built-in "
                     f"({', '.join(names)}){more}")
