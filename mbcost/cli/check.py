@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
+from . import io
 from .app import app
 from .options import BN, Bias, Classes, Profile, Resolution, Rho, check_output, convention, emit
 
@@ -130,7 +131,7 @@ def check(
         emit(render(run), output)
     if output is not None or fmt is CheckFormat.text:
         for line in check_text(run).splitlines():
-            typer.echo(_style(line))
+            io.echo(_style(line))
     else:
         emit(render(run), None)
     _append_step_summary(check_md(run))

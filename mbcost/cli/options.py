@@ -9,6 +9,7 @@ import typer
 
 from ..core.conventions import PROFILES, Convention
 from ..errors import UsageError
+from . import io
 
 Arch = Annotated[str, typer.Argument(help="A built-in name (mobilenet_v2) or a path to an architecture YAML file.",
                                      show_default=False)]
@@ -65,7 +66,7 @@ def emit(text: str, output: Path | None) -> None:
     from ..render.report import write_atomic
 
     if output is None:
-        typer.echo(text, nl=False)
+        io.write(text)
     else:
         write_atomic(output, text)
 
@@ -73,15 +74,14 @@ def emit(text: str, output: Path | None) -> None:
 def styled() -> bool:
     """Bold and colour only for a person at a terminal (and never with NO_COLOR set)."""
     import os
-    import sys
 
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return io.isatty() and not os.environ.get("NO_COLOR")
 
 
 def console():
-    """stdout for tables; when piped, wide enough that no column is cut."""
-    import sys
-
+    """stdout for tables (through mbcost.cli.io, like every other output); when piped, wide
+    enough that no column is cut."""
     from rich.console import Console
 
-    return Console(emoji=False) if sys.stdout.isatty() else Console(width=120, emoji=False)
+    return Console(file=io.stdout, emoji=False) if io.isatty() else \
+        Console(file=io.stdout, width=120, emoji=False)

@@ -14,6 +14,7 @@ from ..core.multipliers import fmt_alpha
 from ..render.report import text_table
 from ..analyses.reproduce import (Outcome, decimal_text, load_published, printed_value, reproduce, results_dict,
                          select, summarize)
+from . import io
 from .app import app
 from .options import console
 
@@ -57,7 +58,7 @@ def reproduce_cmd(
     outcomes = reproduce(chosen)
     summary = summarize(outcomes)
     if fmt is ReproduceFormat.json:
-        typer.echo(json.dumps(results_dict(outcomes), indent=2, ensure_ascii=False))
+        io.echo(json.dumps(results_dict(outcomes), indent=2, ensure_ascii=False))
     else:
         render(outcomes, console())
     return 0 if summary.ok else 1

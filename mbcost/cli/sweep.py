@@ -76,8 +76,9 @@ def sweep(
             text = exports.pivot_latex(pv)
         else:
             import shutil
-            import sys
 
-            width = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else 120
+            from . import io
+
+            width = shutil.get_terminal_size().columns if output is None and io.isatty() else 120
             text = exports.pivot_text(pv, width)
     emit(text, output)

@@ -12,6 +12,7 @@ from ..core.engine import Report, analyze
 from ..core.multipliers import fmt_alpha
 from ..render.report import human, text_table
 from ..analyses.verify import Verification, verification_dict, verify_report
+from . import io
 from .app import app
 from .options import BN, Alpha, Arch, Bias, Classes, Profile, Resolution, Rho, console, convention
 
@@ -54,7 +55,7 @@ def run(report: Report, fmt: VerifyFormat = VerifyFormat.table) -> int:
     if fmt is VerifyFormat.json:
         import json  # the table path never pays for it
 
-        typer.echo(json.dumps(verification_dict(v), indent=2, ensure_ascii=False))
+        io.echo(json.dumps(verification_dict(v), indent=2, ensure_ascii=False))
         for line in v.failures():  # stdout stays pure JSON; people still see what broke
             typer.echo(f"verify: {line}", err=True)
     else:
