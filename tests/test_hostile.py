@@ -531,3 +531,68 @@ def test_error_lines_survive_an_ascii_stderr():
                 stdout=subprocess.PIPE)
     assert r.returncode == 2 and r.stdout == b""
     assert _one_error_line(r).startswith("error: --alpha: expected a width multiplier ")
+
+
+# --- 7. control characters in names, and JUnit XML that every parser reads ------------------------
+
+import xml.etree.ElementTree as ET
+
+NASTY_NAMES = [
+    ("\\x01bell", "bell"),
+    ("\\e[31mred\\e[0m", "[31mred[0m"),
+    ("nul\\0byte", "nulbyte"),
+    ("form\\ffeed\\vtab", "formfeedtab"),
+    ("\\x1f\\x7fdel", "\x7fdel"),  # DEL is allowed in XML 1.0
+    ("\\uFFFEnot a char", "not a char"),
+    ("<tag> & \\\"quotes\\\" ]]>", '<tag> & "quotes" ]]>'),
+    ("α×β \\t tab\\r\\n", "α×β \t tab\r\n"),
+]
+
+
+@pytest.mark.parametrize("written, kept", NASTY_NAMES, ids=[k[:10] for _, k in NASTY_NAMES])
+@pytest.mark.parametrize("to", ["stdout", "file"])
+def test_junit_with_control_characters_in_a_budget_name(cli, tmp_path, written, kept, to):
+    f = _write(tmp_path, "budgets.yaml",
+               f'budgets:\n  - {{arch: mobilenet_v1, name: "{written}", max_madds: 1M, max_params: 5M}}\n')
+    out = tmp_path / "junit.xml"
+    run = cli("check", "--budgets", f, "--format", "junit", *(["--output", out] if to == "file" else []))
+    assert run.code == 1, run.err  # 568M mult-adds > 1M
+    root = ET.parse(out).getroot() if to == "file" else ET.fromstring(run.out.encode())
+    cases = root.findall("./testsuite/testcase")
+    assert [c.get("name") for c in cases] == [f"{kept} (α 1.0, 224×224): mult-adds",
+                                              f"{kept} (α 1.0, 224×224): parameters"]
+    failure = cases[0].find("failure")
+    assert failure is not None and failure.get("type") == "OverBudget"
+    assert "568,740,352" in failure.get("message") and cases[1].find("failure") is None
+    assert root.get("tests") == "2" and root.get("failures") == "1"
+
+
+def test_junit_with_control_characters_in_paths_and_layer_names(cli, tmp_path):
+    """The budgets file's own name (in the suite's name) and layer names (in a baseline's
+    growth lines) are user text too; a file name that is not UTF-8 arrives as surrogates."""
+    import os as _os
+
+    net = tmp_path / "net.yaml"
+    net.write_text('input: {resolution: 224}\nlayers:\n  - {kind: conv, c: 64, name: "wide\\x02\\x1b"}\n')
+    old = tmp_path / "old.yaml"
+    old.write_text('input: {resolution: 224}\nlayers:\n  - {kind: conv, c: 8, name: "wide\\x02\\x1b"}\n')
+    name = _os.fsdecode(b"bud\x01gets\xff.yaml")
+    f = tmp_path / name
+    f.write_text("budgets:\n  - {arch: net.yaml, baseline: old.yaml, max_madds: 1000}\n")
+    out = tmp_path / "junit.xml"
+    run = cli("check", "--budgets", f, "--format", "junit", "--output", out)
+    assert run.code == 1, run.err
+    root = ET.parse(out).getroot()
+    suite = root.find("testsuite")
+    assert suite.get("name") == f"mbcost budgets ({tmp_path}/budgets.yaml)"
+    text = suite.find("testcase/failure").text
+    assert "wide" in text and "\x02" not in text and "\x1b" not in text
+
+
+def test_junit_is_ascii_with_character_references():
+    from mbcost.analyses.budget import Budget, Limit, check
+    from mbcost.render.junit import check_junit
+
+    xml = check_junit(check([Budget("α-net", "mobilenet_v1", (Limit("madds", 1),))]))
+    assert xml.isascii() and "&#945;-net" in xml and "224&#215;224" in xml
+    assert ET.fromstring(xml.encode("latin-1")).find("./testsuite/testcase").get("name").startswith("α-net (α 1.0")
