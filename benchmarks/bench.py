@@ -33,7 +33,23 @@ class Target:
     at_most: bool  # True: ratio ≤ limit; False: ratio ≥ limit
 
 
-def commands(mbcost: str, python: str, peers: str | None) -> dict[str, list[str]]:
+def scale_files(folder: Path) -> tuple[Path, Path]:
+    """A 99,999-layer network (3 KB of YAML) and a 10,000-entry budgets file (issue 17)."""
+    net = folder / "long.yaml"
+    rows = ["input: {resolution: 16, channels: 3}", "layers:", "  - {kind: conv, c: 16, k: 3, s: 2}"]
+    rows += [f"  - {{kind: separable, c: {16 + 8 * (i % 4)}, n: 1000}}" for i in range(49)]
+    rows.append("  - {kind: separable, c: 32, n: 999}")
+    net.write_text("\n".join(rows) + "\n")
+    budgets = folder / "budgets.yaml"
+    alphas = ("1.0", "0.75", "0.5", "0.35")
+    entries = [f"  - {{arch: mobilenet_v{1 + i % 2}, name: net{i}, alpha: {alphas[i % 4]}, "
+               f"max_madds: 600M, max_params: 5M}}" for i in range(10_000)]
+    budgets.write_text("budgets:\n" + "\n".join(entries) + "\n")
+    return net, budgets
+
+
+def commands(mbcost: str, python: str, peers: str | None, scale: tuple[Path, Path] | None = None
+             ) -> dict[str, list[str]]:
     cmds = {
         "floor": [python, "-c", "import typer, rich.console, rich.table, yaml"],
         "report": [mbcost, "report", "mobilenet_v2", "--alpha", "0.75"],
@@ -42,6 +58,10 @@ def commands(mbcost: str, python: str, peers: str | None) -> dict[str, list[str]
         "grid30": [mbcost, "sweep", "mobilenet_v2", "--alpha", GRID30[0], "--resolution", GRID30[1],
                    "--format", "csv"],
     }
+    if scale:
+        net, budgets = scale
+        cmds["diff100k"] = [mbcost, "diff", str(net), "--alpha-b", "0.5", "--format", "json"]
+        cmds["budgets10k"] = [mbcost, "check", "--budgets", str(budgets), "--format", "json"]
     if peers:
         for counter in ("flopcounter", "ptflops", "fvcore"):
             cmds[f"{counter}:1"] = [peers, str(HERE / "peers.py"), "--counter", counter,
@@ -78,13 +98,21 @@ def main() -> int:
 
     bindir = Path(sys.executable).parent
     mbcost = str(bindir / "mbcost") if (bindir / "mbcost").exists() else shutil.which("mbcost")
-    cmds = commands(mbcost, sys.executable, a.peers)
+    import tempfile
+
+    scratch = tempfile.TemporaryDirectory(prefix="mbcost-bench-")
+    cmds = commands(mbcost, sys.executable, a.peers, scale_files(Path(scratch.name)))
     cmds = {k: v for k, v in cmds.items() if available(v)}
     med = measure(cmds, a.repeats)
 
     targets = [
         Target("report cold start vs the stack's import floor", "report", "floor", 1.25, True),
         Target("5,104-config sweep vs one report", "sweep5104", "report", 3.0, True),
+        # issue 17: quadratic alignment made this minutes; most of it now is costing both sides.
+        # 80 reports ≈ the issue's 10 s on the machine of benchmarks/RESULTS.md
+        Target("99,999-layer diff (same file, α 1 vs 0.5) vs one report", "diff100k", "report", 80, True),
+        # issue 17: 22 s when every entry re-read and re-costed its architecture
+        Target("10,000-entry budgets file vs one report", "budgets10k", "report", 25, True),
     ]
     peers = [k[:-2] for k in med if k.endswith(":1")]
     if peers:

@@ -167,3 +167,85 @@ def test_output_file(cli, tmp_path):
     assert "block11.pw" in table.read_text()
     assert cli("diff", "mobilenet_v1", "mobilenet_v9", "-o", tmp_path / "bad.txt").code == 2
     assert not (tmp_path / "bad.txt").exists()
+
+
+# --- near-linear alignment (issue 17) -------------------------------------------------------------
+
+import random
+
+
+def _check_script(ka, kb, ops):
+    """The opcodes walk both sequences in order, and each equal block really is equal."""
+    i = j = 0
+    for tag, i1, i2, j1, j2 in ops:
+        assert (i1, j1) == (i, j) and tag in ("equal", "replace", "delete", "insert")
+        if tag == "equal":
+            assert ka[i1:i2] == kb[j1:j2]
+        assert (tag != "delete" or j1 == j2) and (tag != "insert" or i1 == i2)
+        i, j = i2, j2
+    assert (i, j) == (len(ka), len(kb))
+
+
+@pytest.mark.parametrize("cells", [4_000_000, 0])  # 0: every stretch goes the anchored way
+def test_opcodes_are_a_valid_edit_script(monkeypatch, cells):
+    from mbcost.analyses import diff
+
+    monkeypatch.setattr(diff, "QUADRATIC_CELLS", cells)
+    rng = random.Random(17)
+    for _ in range(300):
+        ka = [rng.choice("abcdefgh") for _ in range(rng.randint(0, 40))]
+        kb = [rng.choice("abcdefgh") for _ in range(rng.randint(0, 40))] if rng.random() < 0.3 else \
+            [c for c in ka if rng.random() < 0.8] + [rng.choice("xyz") for _ in range(rng.randint(0, 3))]
+        ops = diff.opcodes(ka, kb)
+        _check_script(ka, kb, ops)
+        if ka == kb:
+            assert ops == ([("equal", 0, len(ka), 0, len(kb))] if ka else [])
+
+
+def test_anchored_alignment_finds_unique_layers_in_order(monkeypatch):
+    from mbcost.analyses import diff
+
+    monkeypatch.setattr(diff, "QUADRATIC_CELLS", 0)
+    ka = list("xAyBzC")
+    kb = list("qAwCrB")  # A and B/C are unique; A then C or A then B keep the order
+    ops = diff.opcodes(ka, kb)
+    _check_script(ka, kb, ops)
+    equal = [(i1, j1) for t, i1, i2, j1, j2 in ops if t == "equal"]
+    assert equal[0] == (1, 1) and len(equal) == 2
+
+
+def _long_network(tmp_path, repeats: int = 1000) -> Path:
+    rows = ["input: {resolution: 16, channels: 3}", "layers:", "  - {kind: conv, c: 16, k: 3, s: 2}"]
+    rows += [f"  - {{kind: separable, c: {16 + 8 * (i % 4)}, n: {repeats}}}" for i in range(49)]
+    rows.append(f"  - {{kind: separable, c: 32, n: {repeats - 1}}}")
+    f = tmp_path / "long.yaml"
+    f.write_text("\n".join(rows) + "\n")
+    return f
+
+
+def test_a_100k_layer_network_against_itself_at_another_alpha(tmp_path):
+    """Quadratic alignment took minutes here; the prefix pass pairs all 100,000 layers
+    (the time is in benchmarks/bench.py, as a ratio)."""
+    from mbcost import analyze
+    from mbcost.analyses.diff import diff_reports
+
+    f = _long_network(tmp_path)
+    a, b = analyze(f), analyze(f, alpha=0.5)
+    assert len(a.layers) == 99_999  # a stem and 49,999 separable pairs: just under the cap
+    d = diff_reports(a, b)
+    assert len(d.layers) == 99_999 and d.counts()["removed"] == d.counts()["added"] == 0
+    assert all(x.a.name == x.b.name for x in d.layers)
+    assert d.delta("madds") == b.madds - a.madds < 0
+
+
+def test_a_long_network_with_a_block_removed_in_the_middle(tmp_path):
+    from mbcost import analyze
+    from mbcost.analyses.diff import diff_reports
+
+    a_file = _long_network(tmp_path, repeats=200)
+    text = a_file.read_text().splitlines()
+    b_file = tmp_path / "b.yaml"
+    b_file.write_text("\n".join(text[:20] + text[21:]) + "\n")  # one row of 200 blocks fewer
+    d = diff_reports(analyze(a_file), analyze(b_file))
+    assert d.counts()["removed"] == 400 and d.counts()["added"] == 0
+    assert d.delta("madds") == analyze(b_file).madds - analyze(a_file).madds

@@ -57,7 +57,7 @@ def _options(name: str) -> set[str]:
 
 # --- values -------------------------------------------------------------------------------------
 
-SPECIAL_NUMBERS = st.sampled_from([0, -1, -224, 1, 2, 3, 7, 1 << 20, (1 << 20) + 1, 10**20, 10**400,
+SPECIAL_NUMBERS = st.sampled_from([0, -1, -224, 1, 2, 3, 7, 1 << 20, (1 << 20) + 1, 10**20, 10**400, 10**99,
                                    math.nan, math.inf, -math.inf, 0.5, -0.0, 1e300, 2.0])
 SCALARS = st.one_of(
     SPECIAL_NUMBERS,
@@ -214,7 +214,11 @@ def documents(draw):
             data = data[:i]
         else:
             data = data[:i] + draw(st.sampled_from([b"\xff", b"\x00", b"\t", b"{", b"- ", b"&a ", b"*a",
-                                                    b"!!python/object:os.system ", b": :", b"\n  "])) + data[i:]
+                                                    b"!!python/object:os.system ", b": :", b"\n  ",
+                                                    # issue 17: tags on text, YAML 1.1 integers, huge numbers
+                                                    b"!!bool maybe ", b"!!int ", b"!!float x ", b"!!null a ",
+                                                    b"!!map ", b"0", b"0x", b"1:", b"+0", b"0b1",
+                                                    b"9" * 150, b"0." + b"0" * 120])) + data[i:]
     return data
 
 
@@ -223,7 +227,10 @@ PLAUSIBLE_NUMBER = st.sampled_from(["0.25", "0.35", "0.5", "0.75", "1", "1.0", "
 NUMBER_TEXT = st.one_of(
     PLAUSIBLE_NUMBER, PLAUSIBLE_NUMBER,
     st.sampled_from(["0", "-1", "nan", "inf", "-inf", "abc", "", " ", "1e-400", "1e400", "1/0", "1/3",
-                     "0.75", "1.4", "64", "65", "0.001", "1_0", "0x10", "1e-100000000", "--help"]),
+                     "0.75", "1.4", "64", "65", "0.001", "1_0", "0x10", "1e-100000000", "--help",
+                     # issue 17: thousands of digits, in a list and in a range
+                     "0." + "0" * 4999 + "1", "1," + "0." + "0" * 3999 + "1", "0.5:1:0." + "0" * 3000 + "1",
+                     "1/" + "7" * 4400, "9" * 5000]),
     st.floats().map(repr),
     st.integers(min_value=-10, max_value=10**6).map(str),
     st.fractions(min_value=-2, max_value=70, max_denominator=1000).map(str),

@@ -411,3 +411,188 @@ def test_the_smallest_exact_alpha_still_works():
     """The caps are far from real values: 1e-50 and a 48-digit decimal are still exact α."""
     assert mbcost.analyze("mobilenet_v1", alpha="1e-50").alpha == Fraction(1, 10**50)
     assert mbcost.analyze("mobilenet_v1", alpha="0." + "3" * 48).alpha == Fraction(int("3" * 48), 10**48)
+
+
+# --- 4, 8, 9. stdout closed, full, piped into a reader that has gone, or unable to encode α -----
+
+import json
+import os
+import subprocess
+import sys
+
+# one invocation per command, and what its output must contain when it arrives
+STDOUT_COMMANDS = [
+    (["report", "mobilenet_v1"], 0, "568,740,352"),
+    (["report", "mobilenet_v2", "--alpha", "0.75", "--format", "json"], 0, "209069792"),
+    (["report", "mobilenet_v1", "--format", "csv"], 0, "conv1,conv"),
+    (["verify", "mobilenet_v1"], 0, "mobilenet_v1"),
+    (["verify", "mobilenet_v2", "--format", "json"], 0, '"bottlenecks"'),
+    (["sweep", "mobilenet_v1", "--alpha", "1,0.5"], 0, "224"),
+    (["diff", "mobilenet_v1", "mobilenet_v1_shallow"], 0, "261,416,960"),
+    (["diff", "mobilenet_v1", "--alpha-b", "0.5", "--format", "md"], 0, "|"),
+    (["check", "mobilenet_v1", "--max-madds", "1G"], 0, "within budget"),
+    (["check", "mobilenet_v1", "--max-madds", "1M"], 1, "OVER BUDGET"),
+    (["check", "mobilenet_v1", "--max-madds", "1M", "--format", "junit"], 1, "<testsuites"),
+    (["reproduce", "--source", "keras"], 0, "4,253,864"),
+]
+STDOUT_IDS = [" ".join(a[:3]) for a, _, _ in STDOUT_COMMANDS]
+
+
+def _mbcost(args, env=None, **kw):
+    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    full_env.pop("GITHUB_STEP_SUMMARY", None)
+    return subprocess.run([sys.executable, "-m", "mbcost", *args], env=full_env, cwd=ROOT,
+                          stderr=subprocess.PIPE, **kw)
+
+
+def _one_error_line(r) -> str:
+    err = r.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, code, shows", STDOUT_COMMANDS, ids=STDOUT_IDS)
+def test_closed_stdout(args, code, shows):
+    """`>&-`: Python starts with no sys.stdout; the output cannot go anywhere, so exit 2."""
+    r = _mbcost(args, preexec_fn=lambda: os.close(1))
+    assert r.returncode == 2, r.stderr
+    assert _one_error_line(r) == "error: stdout: closed, so the output cannot be written; " \
+                                 "redirect it (> FILE or > /dev/null) or use --output"
+
+
+def test_closed_stdout_is_fine_with_output(tmp_path):
+    out = tmp_path / "r.json"
+    r = _mbcost(["report", "mobilenet_v1", "--format", "json", "--output", str(out)],
+                preexec_fn=lambda: os.close(1))
+    assert r.returncode == 0 and r.stderr == b""
+    assert json.loads(out.read_text())["totals"]["madds"] == 568_740_352
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args, code, shows", STDOUT_COMMANDS, ids=STDOUT_IDS)
+def test_full_stdout(args, code, shows):
+    with open("/dev/full", "wb") as full:
+        r = _mbcost(args, stdout=full)
+    assert r.returncode == 2
+    assert _one_error_line(r) == "error: stdout: cannot write: No space left on device"
+
+
+@pytest.mark.parametrize("args, code, shows", STDOUT_COMMANDS, ids=STDOUT_IDS)
+def test_broken_pipe(args, code, shows):
+    """The reader has gone before the first write: exit 141 (as a program killed by SIGPIPE),
+    nothing on stderr — never 1 ('over budget') and never 0 (nobody read the output)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        r = _mbcost(args, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert r.returncode == 141, r.stderr
+    assert r.stderr == b""
+
+
+def test_broken_pipe_midway():
+    """`| head -c1` on a long output (5,104 CSV rows, 137 KB). Whether the pipe breaks depends
+    on how much the OS buffers (64 KiB on Linux, more in some sandboxes), so either the whole
+    output went into the pipe (0) or the pipe broke (141); never a message or another code.
+    test_broken_pipe above is the deterministic case."""
+    p = subprocess.Popen([sys.executable, "-m", "mbcost", "sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.01",
+                          "--resolution", "96:320:8", "--format", "csv"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = p.stdout.read(1)
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait() in (0, 141) and first == b"a" and err == b""
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "latin-1:strict", "cp1252", "ascii:strict"])
+@pytest.mark.parametrize("args, code, shows", STDOUT_COMMANDS, ids=STDOUT_IDS)
+def test_stdout_that_cannot_encode_alpha(encoding, args, code, shows):
+    r = _mbcost(args, env={"PYTHONIOENCODING": encoding}, stdout=subprocess.PIPE)
+    assert r.returncode == code, r.stderr
+    assert r.stderr == b""
+    text = r.stdout.decode(encoding.split(":")[0])  # every byte is in the encoding
+    assert shows in text
+    if "--format" in args and "json" in args:
+        json.loads(text)  # replacing α keeps the JSON valid
+
+
+def test_alpha_becomes_a_question_mark_not_a_crash():
+    r = _mbcost(["report", "mobilenet_v1", "--alpha", "0.5"], env={"PYTHONIOENCODING": "ascii:strict"},
+                stdout=subprocess.PIPE)
+    assert r.returncode == 0
+    assert r.stdout.decode("ascii").splitlines()[0].startswith("mobilenet_v1  ? = 0.5")
+
+
+def test_error_lines_survive_an_ascii_stderr():
+    r = _mbcost(["report", "mobilenet_v1", "--alpha", "0"], env={"PYTHONIOENCODING": "ascii:strict"},
+                stdout=subprocess.PIPE)
+    assert r.returncode == 2 and r.stdout == b""
+    assert _one_error_line(r).startswith("error: --alpha: expected a width multiplier ")
+
+
+# --- 7. control characters in names, and JUnit XML that every parser reads ------------------------
+
+import xml.etree.ElementTree as ET
+
+NASTY_NAMES = [
+    ("\\x01bell", "bell"),
+    ("\\e[31mred\\e[0m", "[31mred[0m"),
+    ("nul\\0byte", "nulbyte"),
+    ("form\\ffeed\\vtab", "formfeedtab"),
+    ("\\x1f\\x7fdel", "\x7fdel"),  # DEL is allowed in XML 1.0
+    ("\\uFFFEnot a char", "not a char"),
+    ("<tag> & \\\"quotes\\\" ]]>", '<tag> & "quotes" ]]>'),
+    ("α×β \\t tab\\r\\n", "α×β \t tab\r\n"),
+]
+
+
+@pytest.mark.parametrize("written, kept", NASTY_NAMES, ids=[k[:10] for _, k in NASTY_NAMES])
+@pytest.mark.parametrize("to", ["stdout", "file"])
+def test_junit_with_control_characters_in_a_budget_name(cli, tmp_path, written, kept, to):
+    f = _write(tmp_path, "budgets.yaml",
+               f'budgets:\n  - {{arch: mobilenet_v1, name: "{written}", max_madds: 1M, max_params: 5M}}\n')
+    out = tmp_path / "junit.xml"
+    run = cli("check", "--budgets", f, "--format", "junit", *(["--output", out] if to == "file" else []))
+    assert run.code == 1, run.err  # 568M mult-adds > 1M
+    root = ET.parse(out).getroot() if to == "file" else ET.fromstring(run.out.encode())
+    cases = root.findall("./testsuite/testcase")
+    assert [c.get("name") for c in cases] == [f"{kept} (α 1.0, 224×224): mult-adds",
+                                              f"{kept} (α 1.0, 224×224): parameters"]
+    failure = cases[0].find("failure")
+    assert failure is not None and failure.get("type") == "OverBudget"
+    assert "568,740,352" in failure.get("message") and cases[1].find("failure") is None
+    assert root.get("tests") == "2" and root.get("failures") == "1"
+
+
+def test_junit_with_control_characters_in_paths_and_layer_names(cli, tmp_path):
+    """The budgets file's own name (in the suite's name) and layer names (in a baseline's
+    growth lines) are user text too; a file name that is not UTF-8 arrives as surrogates."""
+    import os as _os
+
+    net = tmp_path / "net.yaml"
+    net.write_text('input: {resolution: 224}\nlayers:\n  - {kind: conv, c: 64, name: "wide\\x02\\x1b"}\n')
+    old = tmp_path / "old.yaml"
+    old.write_text('input: {resolution: 224}\nlayers:\n  - {kind: conv, c: 8, name: "wide\\x02\\x1b"}\n')
+    name = _os.fsdecode(b"bud\x01gets\xff.yaml")
+    f = tmp_path / name
+    f.write_text("budgets:\n  - {arch: net.yaml, baseline: old.yaml, max_madds: 1000}\n")
+    out = tmp_path / "junit.xml"
+    run = cli("check", "--budgets", f, "--format", "junit", "--output", out)
+    assert run.code == 1, run.err
+    root = ET.parse(out).getroot()
+    suite = root.find("testsuite")
+    assert suite.get("name") == f"mbcost budgets ({tmp_path}/budgets.yaml)"
+    text = suite.find("testcase/failure").text
+    assert "wide" in text and "\x02" not in text and "\x1b" not in text
+
+
+def test_junit_is_ascii_with_character_references():
+    from mbcost.analyses.budget import Budget, Limit, check
+    from mbcost.render.junit import check_junit
+
+    xml = check_junit(check([Budget("α-net", "mobilenet_v1", (Limit("madds", 1),))]))
+    assert xml.isascii() and "&#945;-net" in xml and "224&#215;224" in xml
+    assert ET.fromstring(xml.encode("latin-1")).find("./testsuite/testcase").get("name").startswith("α-net (α 1.0")

@@ -144,14 +144,104 @@ def _kind(r: LayerResult) -> tuple:
     return (r.layer.kind, r.layer.role)
 
 
+# SequenceMatcher is quadratic; above this many (A × B) cells of a stretch that did not align
+# trivially, the stretch is first cut at anchors (patience diff) — see opcodes()
+QUADRATIC_CELLS = 4_000_000
+
+Op = tuple[str, int, int, int, int]
+
+
+def opcodes(ka: Sequence, kb: Sequence) -> list[Op]:
+    """difflib-style opcodes for two key sequences, in near-linear time for long ones.
+
+    1. The common prefix and suffix are equal blocks, found in one pass (a file diffed with
+       itself at another α is all prefix: 100,000 layers in well under a second).
+    2. What is left, if small, goes to SequenceMatcher as before — so the networks people
+       diff align exactly as they always did.
+    3. A long remainder is cut at anchors: keys that occur exactly once on each side, kept
+       where they appear in the same order on both (the longest increasing subsequence,
+       n log n). Each piece between anchors goes through 1-3 again; a piece with no anchor
+       that is still too long is one 'replace' (the coarser key, or removed + added).
+    """
+    ops: list[Op] = []
+    _opcodes(ka, kb, 0, len(ka), 0, len(kb), ops)
+    merged: list[Op] = []
+    for op in ops:  # adjacent equal blocks (prefix, anchors) read as one, as difflib's do
+        if merged and op[0] == "equal" == merged[-1][0]:
+            t, i1, _, j1, _ = merged[-1]
+            merged[-1] = (t, i1, op[2], j1, op[4])
+        elif op[1] != op[2] or op[3] != op[4]:
+            merged.append(op)
+    return merged
+
+
+def _opcodes(ka, kb, i1: int, i2: int, j1: int, j2: int, out: list[Op]) -> None:
+    p = 0
+    while i1 + p < i2 and j1 + p < j2 and ka[i1 + p] == kb[j1 + p]:
+        p += 1
+    s = 0
+    while i1 + p < i2 - s and j1 + p < j2 - s and ka[i2 - 1 - s] == kb[j2 - 1 - s]:
+        s += 1
+    if p:
+        out.append(("equal", i1, i1 + p, j1, j1 + p))
+    a1, a2, b1, b2 = i1 + p, i2 - s, j1 + p, j2 - s
+    if a1 == a2 or b1 == b2:
+        if a1 != a2:
+            out.append(("delete", a1, a2, b1, b1))
+        elif b1 != b2:
+            out.append(("insert", a1, a1, b1, b2))
+    elif (a2 - a1) * (b2 - b1) <= QUADRATIC_CELLS:
+        # autojunk would treat the many identical 1×1 convs of a big network as noise
+        sm = SequenceMatcher(None, ka[a1:a2], kb[b1:b2], autojunk=False)
+        out.extend((t, a1 + x1, a1 + x2, b1 + y1, b1 + y2) for t, x1, x2, y1, y2 in sm.get_opcodes())
+    else:
+        anchors = _anchors(ka, kb, a1, a2, b1, b2)
+        if not anchors:
+            out.append(("replace", a1, a2, b1, b2))
+        else:
+            x, y = a1, b1
+            for i, j in anchors:
+                _opcodes(ka, kb, x, i, y, j, out)
+                out.append(("equal", i, i + 1, j, j + 1))
+                x, y = i + 1, j + 1
+            _opcodes(ka, kb, x, a2, y, b2, out)
+    if s:
+        out.append(("equal", i2 - s, i2, j2 - s, j2))
+
+
+def _anchors(ka, kb, a1: int, a2: int, b1: int, b2: int) -> list[tuple[int, int]]:
+    """Positions (i, j) of keys unique on both sides, in an order both sides agree on."""
+    from bisect import bisect_left
+    from collections import Counter
+
+    ca, cb = Counter(ka[a1:a2]), Counter(kb[b1:b2])
+    where_b = {kb[j]: j for j in range(b1, b2) if cb[kb[j]] == 1}
+    pairs = [(i, where_b[ka[i]]) for i in range(a1, a2) if ca[ka[i]] == 1 and ka[i] in where_b]
+    # longest increasing subsequence of the j's (patience sorting), with back-pointers
+    tails: list[int] = []
+    tail_at: list[int] = []
+    back = [-1] * len(pairs)
+    for n, (_, j) in enumerate(pairs):
+        k = bisect_left(tails, j)
+        if k == len(tails):
+            tails.append(j)
+            tail_at.append(n)
+        else:
+            tails[k], tail_at[k] = j, n
+        back[n] = tail_at[k - 1] if k else -1
+    chain, n = [], tail_at[-1] if tail_at else -1
+    while n != -1:
+        chain.append(pairs[n])
+        n = back[n]
+    return chain[::-1]
+
+
 def align(a: Sequence[LayerResult], b: Sequence[LayerResult], keys: Sequence[Key]
           ) -> list[tuple[LayerResult | None, LayerResult | None]]:
     """Pair up two layer sequences, trying each key in turn on what the previous left over."""
     key, coarser = keys[0], keys[1:]
-    # autojunk would treat the many identical 1×1 convs of a big network as noise
-    sm = SequenceMatcher(None, [key(x) for x in a], [key(y) for y in b], autojunk=False)
     out: list[tuple[LayerResult | None, LayerResult | None]] = []
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes([key(x) for x in a], [key(y) for y in b]):
         if tag == "equal":
             out += zip(a[i1:i2], b[j1:j2])
         elif tag == "replace" and coarser:

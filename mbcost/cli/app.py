@@ -7,6 +7,7 @@ unless ``--debug`` is given; 3 a bug in mbcost (also one line; ``--debug`` for t
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 
 import typer
@@ -18,13 +19,20 @@ except ImportError:  # pragma: no cover - older typer depends on click proper
     import click
 
 from ..errors import MbcostError
+from . import io
 
 
 _ABORTS = tuple({typer.Abort, getattr(click.exceptions, "Abort", typer.Abort)})
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x9f]")
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """One line, whatever a path or value holds: whitespace runs become one space, other
+    control characters (NUL, ESC, …) their escapes, so a file name cannot break the line or
+    drive the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", " ".join(text.split()))
 
 
 # Each command lives in its own module, imported only when that command runs (or for
@@ -56,32 +64,44 @@ class MbcostGroup(TyperGroup):
             rv = super().main(args=argv, prog_name=prog_name or "mbcost", complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+            if sys.stdout is not None:  # anything click itself printed (--help) must arrive too
+                sys.stdout.flush()
+        except io.BrokenPipe:
+            # the reader has gone (`| head -c1`): end quietly, as cat or grep would (docs/errors.md)
+            io.silence_stdout()
+            code = io.BROKEN_PIPE_EXIT
+        except BrokenPipeError:  # from click's own echo (--help | head -1)
+            if debug:
+                raise
+            io.silence_stdout()
+            code = io.BROKEN_PIPE_EXIT
         except MbcostError as exc:
             if debug:
                 raise
-            typer.echo(f"error: {_one_line(str(exc))}", err=True)
+            io.error_line(f"error: {_one_line(str(exc))}")
             code = exc.exit_code
         except click.exceptions.ClickException as exc:  # typer/click usage errors: bad or missing flags
             if debug:
                 raise
             hint = f" (see 'mbcost {exc.ctx.info_name} --help')" if getattr(exc, "ctx", None) and \
                 exc.ctx.parent else " (see 'mbcost --help')"
-            typer.echo(f"error: {_one_line(_click_message(exc))}{hint}", err=True)
+            io.error_line(f"error: {_one_line(_click_message(exc))}{hint}")
             code = 2
         except _ABORTS:
-            typer.echo("error: aborted", err=True)
+            io.error_line("error: aborted")
             code = 1
-        except OSError as exc:  # stdout on a full disk or closed: the output is incomplete
+        except OSError as exc:  # a path the OS refuses (name too long, …) or click's stdout failing
             if debug:
                 raise
-            typer.echo(f"error: cannot write the output: {_one_line(exc.strerror or str(exc))}", err=True)
+            what = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            io.error_line(f"error: {_one_line(what + (exc.strerror or str(exc)))[:300]}")
             code = 2
         except Exception as exc:  # a bug; the user still gets one line, and a way to see more
             if debug:
                 raise
-            typer.echo(f"error: internal error (a bug in mbcost, please report it): "
-                       f"{type(exc).__name__}: {_one_line(str(exc))[:200]}; rerun with --debug "
-                       "for the traceback", err=True)
+            io.error_line(f"error: internal error (a bug in mbcost, please report it): "
+                          f"{type(exc).__name__}: {_one_line(str(exc))[:200]}; rerun with --debug "
+                          "for the traceback")
             code = 3
         if standalone_mode:
             sys.exit(code)

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
+from . import io
 from .app import app
 from ..core.metrics import METRICS
 from .options import (BN, Bias, Classes, Profile, Resolution, Rho, choose_format, convention, emit,
@@ -136,7 +137,7 @@ def check(
     if output is not None or fmt == "table":
         plain = render("check", "table", run)
         for line in plain.splitlines():
-            typer.echo(_style(line) if styled() else line)
+            io.echo(_style(line) if styled() else line)
     else:
         emit(render("check", fmt, run), None)
     _append_step_summary(render("check", "md", run))

@@ -1,4 +1,19 @@
-"""Writing outputs: to stdout, or to a file all-or-nothing.
+"""Where output goes: the one path to stdout (and the error line to stderr), and files written
+all-or-nothing.
+
+Every command's output — plain text, CSV, JSON, JUnit, and rich's tables through
+:data:`stdout` — goes through :func:`write`, which
+
+- replaces what stdout's encoding cannot hold (``PYTHONIOENCODING=latin-1`` or ``ascii`` and
+  the α of a title) with ``?`` instead of crashing, so the rest of the output arrives;
+- flushes after each write, so a failure is seen here and not at interpreter exit;
+- turns every failure into :class:`OutputError` (exit 2, one line): stdout closed
+  (``>&-``, where Python has no ``sys.stdout`` at all), a full disk (``> /dev/full``), an I/O
+  error;
+- turns a broken pipe (``mbcost check … | head -c1``, ``| true``: the reader has gone) into
+  :class:`BrokenPipe`, which the CLI ends quietly with exit 141, the status a shell reports for
+  a program killed by SIGPIPE — what ``cat``, ``grep`` or ``git log`` give in the same place.
+  It is never 1, which means "over budget", and never 0, since the output was not read.
 
 A failing run never creates or clobbers its ``--output``: the path is checked before any work,
 and the text is written to a temporary file beside it and renamed over it.
@@ -6,10 +21,129 @@ and the text is written to a temporary file beside it and renamed over it.
 from __future__ import annotations
 
 import os
+import re
+import sys
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import MbcostError, UsageError
 
+
+BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE (13)
+_ANSI = re.compile(r"\x1b\[[;?0-9]*[a-zA-Z]")
+
+
+class OutputError(MbcostError):
+    """stdout cannot be written (closed, full, failing): exit 2."""
+
+
+class BrokenPipe(MbcostError):
+    """stdout's reader has gone: the CLI exits 141 without a message."""
+
+    exit_code = BROKEN_PIPE_EXIT
+
+
+def _stream():
+    stream = sys.stdout
+    if stream is None:  # Python starts with no sys.stdout when file descriptor 1 is closed
+        raise OutputError("closed, so the output cannot be written; "
+                          "redirect it (> FILE or > /dev/null) or use --output", field="stdout")
+    return stream
+
+
+def encoding() -> str:
+    stream = sys.stdout
+    return (getattr(stream, "encoding", None) or "utf-8") if stream is not None else "utf-8"
+
+
+def isatty() -> bool:
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except (OSError, ValueError):  # closed or detached
+        return False
+
+
+def encodable(text: str, enc: str | None = None) -> str:
+    """``text`` with each character the encoding cannot hold replaced by '?'."""
+    enc = enc or encoding()
+    try:
+        text.encode(enc)
+        return text
+    except UnicodeEncodeError:
+        return text.encode(enc, errors="replace").decode(enc, errors="replace")
+    except LookupError:  # an encoding Python does not know: fall back to ASCII
+        return text.encode("ascii", errors="replace").decode("ascii")
+
+
+def write(text: str) -> None:
+    """Write ``text`` to stdout now, or raise OutputError / BrokenPipe."""
+    stream = _stream()
+    try:
+        stream.write(encodable(text, getattr(stream, "encoding", None) or "utf-8"))
+        stream.flush()
+    except BrokenPipeError:
+        raise BrokenPipe("stdout's reader has gone (broken pipe)", field="stdout") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", field="stdout") from None
+    except ValueError:  # "I/O operation on closed file"
+        raise OutputError("closed, so the output cannot be written", field="stdout") from None
+
+
+def echo(text: str = "", nl: bool = True) -> None:
+    """Print a line, as click.echo did: ANSI styling is dropped unless stdout is a terminal."""
+    if "\x1b" in text and not isatty():
+        text = _ANSI.sub("", text)
+    write(text + ("\n" if nl else ""))
+
+
+def silence_stdout() -> None:
+    """After a broken pipe, point file descriptor 1 at /dev/null, so that the interpreter's
+    final flush of what is left in sys.stdout's buffer does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test runner)
+        pass
+
+
+def error_line(line: str) -> None:
+    """The one line on stderr; it must not fail, whatever stderr is."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(encodable(line, getattr(stream, "encoding", None) or "utf-8") + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+class _Stdout:
+    """A file-like view of stdout for rich's Console: every write goes through :func:`write`;
+    ``encoding`` is stdout's, so rich draws ASCII boxes where it must."""
+
+    @property
+    def encoding(self) -> str:
+        return encoding()
+
+    def isatty(self) -> bool:
+        return isatty()
+
+    def write(self, text: str) -> int:
+        write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass  # write() has flushed
+
+    def fileno(self) -> int:
+        return _stream().fileno()
+
+
+stdout = _Stdout()
+
+
+# --- files ------------------------------------------------------------------------------------
 
 def check_output_path(path: Path) -> None:
     """Fail before any work if the output can't be written; never create or clobber on error."""

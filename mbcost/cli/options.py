@@ -10,6 +10,7 @@ import typer
 from ..core.conventions import PROFILES, Convention
 from ..errors import UsageError
 from ..render.formats import choose, formats_of, render
+from . import io
 
 Arch = Annotated[str, typer.Argument(help="A built-in name (mobilenet_v2) or a path to an architecture YAML file.",
                                      show_default=False)]
@@ -77,7 +78,7 @@ def emit(text: str, output: Path | None) -> None:
     from .io import write_atomic
 
     if output is None:
-        typer.echo(text, nl=False)
+        io.write(text)
     else:
         write_atomic(output, text)
 
@@ -90,17 +91,15 @@ def write(command: str, fmt: str, result, output: Path | None, **options) -> Non
 def width() -> int | None:
     """The terminal's width for tables at a terminal; None (renderer's default) when piped."""
     import shutil
-    import sys
 
-    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    return shutil.get_terminal_size().columns if io.isatty() else None
 
 
 def styled() -> bool:
     """Bold and colour only for a person at a terminal (and never with NO_COLOR set)."""
     import os
-    import sys
 
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return io.isatty() and not os.environ.get("NO_COLOR")
 
 
 def console():

@@ -5,6 +5,7 @@ import typer
 
 from ..analyses.verify import verify_report
 from ..core.engine import Report, analyze
+from . import io
 from .app import app
 from .options import (BN, Alpha, Arch, Bias, Classes, Output, Profile, Resolution, Rho, choose_format,
                       convention, output_format, write)
@@ -38,5 +39,5 @@ def run(report: Report, fmt: str = "table", output=None) -> int:
     write("verify", fmt, v, output)
     if fmt != "table" or output is not None:
         for line in v.failures():  # stdout stays pure JSON; people still see what broke
-            typer.echo(f"verify: {line}", err=True)
+            io.error_line(f"verify: {line}")
     return 0 if v.ok else 1

@@ -3,10 +3,12 @@
 One ``<testcase>`` per architecture × metric, so a report lists "mobilenet_v2 (α 1.0,
 224×224): mult-adds" next to the project's unit tests; an over-budget metric carries a
 ``<failure>`` whose message says by how much. Built with xml.etree, so names with
-``<``, ``&`` or quotes are escaped.
+``<``, ``&`` or quotes are escaped, and characters XML 1.0 forbids (control characters
+in a budget's name) are dropped, so every parser reads the file.
 """
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from ..analyses.budget import METRIC_NAMES, CheckRun
@@ -14,22 +16,40 @@ from .check import growth_lines, verdict
 
 CLASSNAME = "mbcost.check"
 
+# What XML 1.0 cannot hold at all, even escaped (section 2.2): C0 controls other than tab,
+# newline and carriage return, lone surrogates (a file name Python decoded with
+# surrogateescape), U+FFFE and U+FFFF. xml.etree escapes <, & and quotes but writes these
+# as they are, and every parser then rejects the file.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """User text (a budget's name, a layer's, a path) as XML 1.0 can carry it."""
+    return _NOT_XML.sub("", text)
+
+
+def _element(parent, tag: str, **attrs) -> ET.Element:
+    return ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items()})
+
 
 def check_junit(run: CheckRun) -> str:
     n, bad = str(len(run.outcomes)), str(len(run.failures))
     root = ET.Element("testsuites", name="mbcost check", tests=n, failures=bad, errors="0", time="0")
     title = "mbcost budgets" + (f" ({run.source})" if run.source else "")
-    suite = ET.SubElement(root, "testsuite", name=title, tests=n, failures=bad, errors="0",
-                          skipped="0", time="0")
+    suite = _element(root, "testsuite", name=title, tests=n, failures=bad, errors="0",
+                     skipped="0", time="0")
     for r in run.results:
         for o in r.outcomes:
-            case = ET.SubElement(suite, "testcase", classname=CLASSNAME,
-                                 name=f"{r.label}: {METRIC_NAMES[o.metric]}", time="0")
+            case = _element(suite, "testcase", classname=CLASSNAME,
+                            name=f"{r.label}: {METRIC_NAMES[o.metric]}", time="0")
             if o.ok:
-                ET.SubElement(case, "system-out").text = verdict(o)
+                _element(case, "system-out").text = xml_text(verdict(o))
             else:
                 detail = [verdict(o)] + (growth_lines(r, o.metric) if r.baseline is not None else [])
-                fail = ET.SubElement(case, "failure", type="OverBudget", message=verdict(o))
-                fail.text = "\n".join(line.strip() for line in detail)
+                fail = _element(case, "failure", type="OverBudget", message=verdict(o))
+                fail.text = xml_text("\n".join(line.strip() for line in detail))
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    # Every character outside ASCII as a character reference (224&#215;224): the file is then
+    # the same valid XML whatever encoding carries it — a UTF-8 file, or a latin-1 stdout.
+    body = ET.tostring(root, encoding="us-ascii", xml_declaration=False).decode("ascii")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
