@@ -100,12 +100,3 @@ def styled() -> bool:
     import os
 
     return io.isatty() and not os.environ.get("NO_COLOR")
-
-
-def console():
-    """stdout for tables; when piped, wide enough that no column is cut."""
-    import sys
-
-    from rich.console import Console
-
-    return Console(emoji=False) if sys.stdout.isatty() else Console(width=120, emoji=False)
