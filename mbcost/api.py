@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 
 def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
-               rhos: Values = None, convention: Convention = PAPER) -> Sweep:
+               rhos: Values = None, convention: Convention = PAPER, depths: Values = None) -> Sweep:
     """Exact mult-adds and parameters of ``arch`` at every (α, resolution) — or (α, ρ).
 
     Defaults: α = 1 and the file's own resolution. ``resolutions`` and ``rhos`` exclude
@@ -47,18 +47,18 @@ def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: 
     """
     from .analyses.sweep import grid
 
-    return grid(arch, alphas, resolutions, rhos, convention)
+    return grid(arch, alphas, resolutions, rhos, convention, depths)
 
 
 def sweep(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
-          rhos: Values = None, convention: Convention = PAPER) -> pandas.DataFrame:
+          rhos: Values = None, convention: Convention = PAPER, depths: Values = None) -> pandas.DataFrame:
     """The grid of :func:`sweep_grid` as a pandas DataFrame, one row per configuration,
     α-major in the order given: ``alpha`` (float), ``rho`` (with ``rhos``), ``resolution``
     (int; 'HxW' text if not square), ``madds`` and ``params`` (exact integers), and
     ``flops`` (2 × madds) when the convention asks for FLOPs."""
     from .render.frames import sweep_frame
 
-    return sweep_frame(sweep_grid(arch, alphas, resolutions, rhos, convention))
+    return sweep_frame(sweep_grid(arch, alphas, resolutions, rhos, convention, depths))
 
 
 def to_frame(result) -> pandas.DataFrame:

@@ -32,7 +32,7 @@ from ..core.metrics import METRICS as REGISTRY
 from ..core.conventions import PAPER, PROFILES, Convention
 from .diff import ArchDiff, LayerDelta, diff_reports
 from ..errors import MbcostError, SpecError, UsageError, Where
-from ..core.multipliers import fmt_alpha, input_resolution, parse_alpha, parse_resolution, parse_rho
+from ..core.multipliers import fmt_alpha, input_resolution, parse_alpha, parse_depth, parse_resolution, parse_rho
 from ..core.spec import TOP_KEYS, ArchSpec, _Fields, did_you_mean, load_spec, spec_from_document
 from ..core.yamlio import describe, digits, parse, read_text
 
@@ -105,11 +105,12 @@ class Budget:
     name: str  # what messages call it: the budgets file's ``name``, else ``arch`` as written
     arch: str | Path | ArchSpec
     limits: tuple[Limit, ...]
-    alpha: Fraction = Fraction(1)
+    alpha: Fraction | None = None  # None: the file's (a variant's) own, else 1
     resolution: int | None = None
     rho: Fraction | None = None
     convention: Convention = PAPER
     baseline: str | Path | ArchSpec | None = None  # a previous version of ``arch``
+    depth: Fraction | None = None
     where: Where = field(default_factory=Where)  # the entry in the budgets file
 
 
@@ -223,9 +224,9 @@ def check_budget(budget: Budget, cache: dict | None = None) -> BudgetResult:
     (architecture, α, resolution, ρ, convention): a budgets file with 10,000 entries over a
     few configurations costs each configuration once, not 10,000 times."""
     cache = {} if cache is None else cache
-    settings = (budget.alpha, budget.resolution, budget.rho, budget.convention)
+    settings = (budget.alpha, budget.resolution, budget.rho, budget.convention, budget.depth)
     kw = dict(alpha=budget.alpha, resolution=budget.resolution, rho=budget.rho,
-              convention=budget.convention)
+              convention=budget.convention, depth=budget.depth)
 
     def report_of(arch) -> Report:
         key = ("report", _ref_key(arch)) + settings
@@ -252,7 +253,7 @@ def check(budgets: list[Budget] | tuple[Budget, ...], source: str | None = None)
 
 # --- the budgets file -------------------------------------------------------------------------
 
-BUDGET_KEYS = ("arch", "name", "alpha", "resolution", "rho", "profile", "classes", "bias", "bn",
+BUDGET_KEYS = ("arch", "name", "alpha", "depth", "resolution", "rho", "profile", "classes", "bias", "bn",
                "baseline") + tuple(f"max_{m}" for m in METRICS)
 
 
@@ -328,7 +329,8 @@ def _budget(doc, i: int, base: Path, specs: dict | None = None) -> Budget:
                 raise UsageError(f"expected a number, got {describe(raw)}")
             return parser(raw)
 
-    alpha = value("alpha", parse_alpha) or Fraction(1)
+    alpha = value("alpha", parse_alpha)  # None: the architecture's own (a variant's), else 1
+    depth = value("depth", parse_depth)
     resolution = value("resolution", parse_resolution)
     rho = value("rho", parse_rho)
     if resolution is not None and rho is not None:
@@ -350,7 +352,7 @@ def _budget(doc, i: int, base: Path, specs: dict | None = None) -> Budget:
     if not limits:
         f.fail(path, "no limit: give max_madds, max_params or max_flops")
     return Budget(name=f.str("name", arch_text), arch=spec, limits=tuple(limits), alpha=alpha,
-                  resolution=resolution, rho=rho, convention=convention, baseline=baseline,
+                  resolution=resolution, rho=rho, convention=convention, baseline=baseline, depth=depth,
                   where=doc.where(path))
 
 

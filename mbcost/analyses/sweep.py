@@ -33,7 +33,7 @@ from ..errors import MbcostError, UsageError
 from ..core.expand import expand
 from ..core.graph import NETWORK_INPUT, Graph, Layer, Pair
 from ..core.multipliers import (bounded, fmt_alpha, input_resolution, number_text, parse_alpha,
-                                parse_resolution, parse_rho)
+                                parse_depth, parse_resolution, parse_rho)
 from ..core.present import Printable
 from ..core.spec import ArchSpec
 
@@ -45,7 +45,7 @@ Values = Union[str, int, float, Fraction, Iterable[Union[str, int, float, Fracti
 # --- lists and ranges ---------------------------------------------------------------------------
 
 _EXAMPLES = {"--alpha": "1,0.75,0.5 or 0.25:2.0:0.05", "--resolution": "224,192,160 or 96:320:8",
-             "--rho": "1,0.857,0.714 or 0.5:1:0.125"}
+             "--rho": "1,0.857,0.714 or 0.5:1:0.125", "--depth": "1,1.1,1.2 or 1:2:0.1"}
 
 
 def parse_list(values: Values, flag: str) -> list[Fraction]:
@@ -181,6 +181,7 @@ class SweepPoint:
     madds: int
     params: int
     rho: Fraction | None = None
+    depth: Fraction = Fraction(1)
 
 
 @dataclass(frozen=True, repr=False)
@@ -198,6 +199,8 @@ class Sweep(Printable):
     resolutions: tuple[Pair, ...]
     points: tuple[SweepPoint, ...]
     by_rho: bool = False
+    depths: tuple[Fraction, ...] = (Fraction(1),)  # the depth axis (compound scaling's d)
+    by_depth: bool = False  # depths were asked for: outputs carry a depth column
     classes: int | None = None  # the class count the classifier was built with
 
     def __repr__(self) -> str:
@@ -210,14 +213,19 @@ class Sweep(Printable):
     def __iter__(self):
         return iter(self.points)
 
-    def at(self, alpha, resolution: int | Pair) -> SweepPoint:
-        """The point at α and a resolution (an int for a square input)."""
+    def at(self, alpha, resolution: int | Pair, depth=None) -> SweepPoint:
+        """The point at α, a resolution (an int for a square input) and a depth (the first)."""
         a = parse_alpha(alpha)
+        d = parse_depth(depth) if depth is not None else self.depths[0]
         res = (resolution, resolution) if isinstance(resolution, int) else tuple(resolution)
         for p in self.points:
-            if p.alpha == a and p.resolution == res:
+            if p.alpha == a and p.resolution == res and p.depth == d:
                 return p
         raise KeyError((alpha, resolution))
+
+    def at_depth(self, depth: Fraction) -> "Sweep":
+        """The α × resolution grid at one depth (what a pivot table shows)."""
+        return replace(self, points=tuple(p for p in self.points if p.depth == depth), depths=(depth,))
 
 
 # --- the fast path: the op registry's factors, evaluated at many areas -------------------------
@@ -240,11 +248,11 @@ def _context(exc: MbcostError, alpha: Fraction | None, res: Pair | None) -> Mbco
 
 
 def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair],
-           conv: Convention) -> dict[tuple[Fraction, Pair], tuple[int, int]]:
+           conv: Convention, depth: Fraction = Fraction(1)) -> dict[tuple[Fraction, Pair], tuple[int, int]]:
     graphs: dict[Fraction, Graph] = {}
     for a in alphas:
         try:
-            graphs[a] = expand(spec, a, None, classes=conv.classes)
+            graphs[a] = expand(spec, a, None, classes=conv.classes, depth=depth)
         except MbcostError as exc:
             raise _context(exc, a, None)
     groups: dict[tuple, list[Fraction]] = {}
@@ -291,26 +299,35 @@ def _rho_resolution(spec: ArchSpec, rho: Fraction) -> Pair:
 
 
 def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
-         rhos: Values = None, convention: Convention = PAPER) -> Sweep:
-    """Exact mult-adds and parameters at every (α, resolution) — or (α, ρ) — of a grid
+         rhos: Values = None, convention: Convention = PAPER, depths: Values = None) -> Sweep:
+    """Exact mult-adds and parameters at every (α, resolution[, depth]) — or (α, ρ) — of a grid
     (:func:`mbcost.sweep_grid` documents the arguments)."""
     spec = load(arch)
-    a_list = _alphas(alphas)
+    a_list = _checked(parse_list(alphas, "--alpha"), parse_alpha, "--alpha") or [spec.alpha or Fraction(1)]
+    d_list = _checked(parse_list(depths, "--depth"), parse_depth, "--depth") or [spec.depth or Fraction(1)]
     rho_list = _rhos(rhos)
     r_list = _resolutions(resolutions)
     if r_list and rho_list:
         raise UsageError("give either --resolution or --rho, not both", field="--rho")
-    n = len(a_list) * max(len(r_list), len(rho_list), 1)
+    n = len(a_list) * max(len(r_list), len(rho_list), 1) * len(d_list)
     if n > MAX_CONFIGS:
-        raise UsageError(f"{len(a_list):,} α × {max(len(r_list), len(rho_list)):,} resolutions is "
-                         f"{n:,} configurations, more than {MAX_CONFIGS:,}", field="--alpha")
+        raise UsageError(f"{len(a_list):,} α × {max(len(r_list), len(rho_list)):,} resolutions"
+                         + (f" × {len(d_list):,} depths" if len(d_list) > 1 else "") +
+                         f" is {n:,} configurations, more than {MAX_CONFIGS:,}", field="--alpha")
     if rho_list:
         columns = [(p, _rho_resolution(spec, p)) for p in rho_list]
     else:
         columns = [(None, input_resolution(spec, resolution=r)) for r in r_list] or [(None, spec.resolution)]
     distinct = list(dict.fromkeys(res for _, res in columns))
-    costs = _costs(spec, a_list, distinct, convention)
-    points = tuple(SweepPoint(a, res, *costs[a, res], rho=p) for a in a_list for p, res in columns)
-    return Sweep(spec.name, spec.source, convention, tuple(a_list), tuple(distinct), points,
-                 by_rho=bool(rho_list),
+    points = []
+    for d in d_list:  # depth changes the layers themselves: the outer loop
+        try:
+            costs = _costs(spec, a_list, distinct, convention, d)
+        except MbcostError as exc:
+            if len(d_list) > 1:
+                exc.message = f"at depth {_show(d)}: {exc.message}"
+            raise
+        points += [SweepPoint(a, res, *costs[a, res], rho=p, depth=d) for a in a_list for p, res in columns]
+    return Sweep(spec.name, spec.source, convention, tuple(a_list), tuple(distinct), tuple(points),
+                 by_rho=bool(rho_list), depths=tuple(d_list), by_depth=depths is not None,
                  classes=convention.classes if convention.classes is not None else spec.classes)

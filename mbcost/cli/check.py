@@ -127,7 +127,7 @@ def check(
         parsed = parse_limits(given_limits, conv, field=lambda m: METRICS[m].flag)
         if not parsed:
             raise UsageError(f"nothing to check: give {flags}", field=arch)
-        plan = [Budget(name=arch, arch=arch, limits=parsed, alpha=parse_alpha(alpha or "1.0"),
+        plan = [Budget(name=arch, arch=arch, limits=parsed, alpha=parse_alpha(alpha) if alpha is not None else None,
                        resolution=resolution, rho=rho, convention=conv, baseline=baseline)]
         source = None
     run = run_check(plan, source)

@@ -7,7 +7,7 @@ import typer
 
 from ..errors import UsageError
 from .app import app
-from .options import (Alpha, BN, Bias, Classes, Flops, Output, Profile, Resolution, Rho,
+from .options import (Depth, Alpha, BN, Bias, Classes, Flops, Output, Profile, Resolution, Rho,
                       choose_format, convention, output_format, write)
 
 
@@ -27,7 +27,8 @@ def diff(
     b: Annotated[Optional[str], typer.Argument(
         metavar="[B]", show_default=False,
         help="Side B ('after'); leave it out to compare A with itself at another α or resolution.")] = None,
-    alpha: Alpha = "1.0",
+    alpha: Alpha = None,
+    depth: Depth = None,
     resolution: Resolution = None,
     rho: Rho = None,
     alpha_b: Annotated[Optional[str], typer.Option("--alpha-b", help="Width multiplier α of B.",
@@ -58,7 +59,7 @@ def diff(
         raise UsageError("give either --resolution-b or --rho-b, not both", field="--rho-b")
     conv = convention(profile, classes, bias, bn, flops)
     # B inherits A's settings unless overridden; a B-side resolution replaces A's ρ and vice versa
-    a_alpha = parse_alpha(alpha)
+    a_alpha = parse_alpha(alpha) if alpha is not None else None
     b_alpha = parse_alpha(alpha_b, "--alpha-b") if alpha_b is not None else a_alpha
     if resolution_b is not None or rho_b is not None:
         b_res = parse_resolution(resolution_b, "--resolution-b") if resolution_b is not None else None
@@ -66,6 +67,7 @@ def diff(
     else:
         b_res, b_rho = resolution, rho
     fmt = choose_format("diff", fmt, output)
-    before = analyze(a, alpha=a_alpha, resolution=resolution, rho=rho, convention=conv)
-    after = analyze(b if b is not None else a, alpha=b_alpha, resolution=b_res, rho=b_rho, convention=conv)
+    before = analyze(a, alpha=a_alpha, resolution=resolution, rho=rho, convention=conv, depth=depth)
+    after = analyze(b if b is not None else a, alpha=b_alpha, resolution=b_res, rho=b_rho, convention=conv,
+                    depth=depth)
     write("diff", fmt, diff_reports(before, after), output, all_layers=all_layers)

@@ -14,7 +14,11 @@ from . import io
 
 Arch = Annotated[str, typer.Argument(help="A built-in name (mobilenet_v2) or a path to an architecture YAML file.",
                                      show_default=False)]
-Alpha = Annotated[str, typer.Option("--alpha", "-a", help="Width multiplier α (any number > 0).")]
+Alpha = Annotated[Optional[str], typer.Option("--alpha", "-a", help="Width multiplier α (any number > 0).",
+                                              show_default="1.0, or the variant's")]
+Depth = Annotated[Optional[str], typer.Option(
+    "--depth", "-d", help="Depth multiplier d: every stage (a row that states n) repeats ⌈n·d⌉ times.",
+    show_default="1.0, or the variant's")]
 Resolution = Annotated[Optional[str], typer.Option("--resolution", "-r",
                                                    help="Input resolution R in pixels (square).",
                                                    show_default="the file's own")]

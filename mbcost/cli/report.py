@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..core.engine import analyze
 from .app import app
-from .options import (Alpha, Arch, BN, Bias, Classes, Flops, Output, Profile, Resolution, Rho,
+from .options import (Depth, Alpha, Arch, BN, Bias, Classes, Flops, Output, Profile, Resolution, Rho,
                       choose_format, convention, output_format, write)
 
 
@@ -13,7 +13,8 @@ from .options import (Alpha, Arch, BN, Bias, Classes, Flops, Output, Profile, Re
              "  mbcost report configs/my_net.yaml --profile torchvision --format csv -o costs.csv")
 def report(
     arch: Arch,
-    alpha: Alpha = "1.0",
+    alpha: Alpha = None,
+    depth: Depth = None,
     resolution: Resolution = None,
     rho: Rho = None,
     fmt: output_format("report") = None,
@@ -27,4 +28,4 @@ def report(
     """Cost every layer of ARCH at width α and a resolution: one row per layer, totals, and the share of each layer type (as in the MobileNetV1 paper's Table 2)."""
     conv = convention(profile, classes, bias, bn, flops)
     fmt = choose_format("report", fmt, output)
-    write("report", fmt, analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv), output)
+    write("report", fmt, analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv, depth=depth), output)

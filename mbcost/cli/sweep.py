@@ -15,11 +15,15 @@ class PivotOn(str, enum.Enum):
     params = "params"
 
 
-Alphas = Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers α: a list 1,0.75,0.5 and/or "
-                                     "ranges start:stop:step (0.25:2.0:0.05, stop included).")]
+Alphas = Annotated[Optional[str], typer.Option(
+    "--alpha", "-a", help="Width multipliers α: a list 1,0.75,0.5 and/or ranges start:stop:step "
+    "(0.25:2.0:0.05, stop included).", show_default="1.0, or the variant's")]
 Resolutions = Annotated[Optional[str], typer.Option(
     "--resolution", "-r", help="Input resolutions R in pixels: a list 224,192,160 and/or ranges 96:320:8.",
     show_default="the file's own")]
+Depths = Annotated[Optional[str], typer.Option(
+    "--depth", "-d", help="Depth multipliers d (a list and/or ranges, 1,1.1,1.2 or 1:2:0.1): a depth axis; "
+    "every stage (a row that states n) repeats ⌈n·d⌉ times.", show_default="1.0, or the variant's")]
 Rhos = Annotated[Optional[str], typer.Option(
     "--rho", help="Resolution multipliers ρ instead of --resolution: R = round(ρ × the file's resolution).",
     show_default=False)]
@@ -33,9 +37,10 @@ Rhos = Annotated[Optional[str], typer.Option(
              "csv and json have one row per configuration with exact integers.")
 def sweep(
     arch: Arch,
-    alpha: Alphas = "1.0",
+    alpha: Alphas = None,
     resolution: Resolutions = None,
     rho: Rhos = None,
+    depth: Depths = None,
     fmt: output_format("sweep") = None,
     output: Output = None,
     pivot_on: Annotated[PivotOn, typer.Option("--pivot", help="The quantity in the α × resolution grid of "
@@ -52,5 +57,5 @@ def sweep(
 
     conv = convention(profile, classes, bias, bn, flops)
     fmt = choose_format("sweep", fmt, output)
-    grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv)
+    grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv, depths=depth)
     write("sweep", fmt, grid, output, pivot_on=pivot_on.value)

@@ -7,7 +7,7 @@ from ..analyses.verify import verify_report
 from ..core.engine import Report, analyze
 from . import io
 from .app import app
-from .options import (BN, Alpha, Arch, Bias, Classes, Output, Profile, Resolution, Rho, choose_format,
+from .options import (Depth, BN, Alpha, Arch, Bias, Classes, Output, Profile, Resolution, Rho, choose_format,
                       convention, output_format, write)
 
 @app.command(epilog="Examples:\n\n"
@@ -17,7 +17,8 @@ from .options import (BN, Alpha, Arch, Bias, Classes, Output, Profile, Resolutio
              "Exit codes: 0 every identity holds, 1 one fails (the layer is named), 2 bad input.")
 def verify(
     arch: Arch,
-    alpha: Alpha = "1.0",
+    alpha: Alpha = None,
+    depth: Depth = None,
     resolution: Resolution = None,
     rho: Rho = None,
     fmt: output_format("verify") = None,
@@ -30,7 +31,7 @@ def verify(
     """Check that every depthwise separable pair costs exactly 1/N + 1/D_K² of the standard convolution it replaces, and every MobileNetV2 bottleneck h·w·d′·t·(d′ + k² + d″), using the engine's own per-layer counts."""
     conv = convention(profile, classes, bias, bn)
     fmt = choose_format("verify", fmt, output)
-    return run(analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv), fmt, output)
+    return run(analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv, depth=depth), fmt, output)
 
 
 def run(report: Report, fmt: str = "table", output=None) -> int:

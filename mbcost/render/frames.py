@@ -33,6 +33,8 @@ def sweep_frame(sweep: "Sweep") -> "pandas.DataFrame":
         cols["rho"] = [float(p.rho) for p in sweep.points]
     cols["resolution"] = [p.resolution[0] if p.resolution[0] == p.resolution[1] else res_text(p.resolution)
                           for p in sweep.points]
+    if sweep.by_depth:
+        cols["depth"] = [float(p.depth) for p in sweep.points]
     for m in METRICS.values():
         cols[m.name] = [m.of(p) for p in sweep.points]
     return pd.DataFrame(cols)

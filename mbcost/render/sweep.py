@@ -32,8 +32,8 @@ def setting(sweep: Sweep) -> dict[str, Any]:
 
 
 def _columns(sweep: Sweep) -> list[str]:
-    return (["architecture", "alpha"] + (["rho"] if sweep.by_rho else []) + ["resolution", "convention"] +
-            list(METRICS))
+    return (["architecture", "alpha"] + (["rho"] if sweep.by_rho else []) + ["resolution"] +
+            (["depth"] if sweep.by_depth else []) + ["convention"] + list(METRICS))
 
 
 def sweep_csv(sweep: Sweep, **_) -> str:
@@ -47,8 +47,8 @@ def sweep_csv(sweep: Sweep, **_) -> str:
     name, tag, by_rho = sweep.architecture, sweep.convention.tag(sweep.classes), sweep.by_rho
     metrics = list(METRICS.values())
     for p in sweep.points:
-        w.writerow([name, alpha[p.alpha]] + ([number_text(p.rho)] if by_rho else []) +
-                   [res[p.resolution], tag] + [m.of(p) for m in metrics])
+        w.writerow([name, alpha[p.alpha]] + ([number_text(p.rho)] if by_rho else []) + [res[p.resolution]] +
+                   ([number_text(p.depth)] if sweep.by_depth else []) + [tag] + [m.of(p) for m in metrics])
     return buf.getvalue()
 
 
@@ -59,6 +59,8 @@ def sweep_dict(sweep: Sweep) -> dict[str, Any]:
         if sweep.by_rho:
             row["rho"] = float(p.rho)
         row["resolution"] = list(p.resolution)
+        if sweep.by_depth:
+            row["depth"] = float(p.depth)
         row.update({m.name: m.of(p) for m in METRICS.values()})
         rows.append(row)
     return {**setting(sweep), "rows": rows}
@@ -243,13 +245,20 @@ def pivot_latex(pv: Pivot) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _per_depth(sweep: Sweep, draw, sep: str) -> str:
+    """One α × resolution pivot per depth of the grid (one table when there is no depth axis)."""
+    if len(sweep.depths) == 1:
+        return draw(sweep)
+    return sep.join(f"depth d = {number_text(d)}\n\n" + draw(sweep.at_depth(d)) for d in sweep.depths)
+
+
 def sweep_text(sweep: Sweep, pivot_on: str = "madds", width: int | None = None, **_) -> str:
-    return pivot_text(pivot(sweep, pivot_on), width or 120)
+    return _per_depth(sweep, lambda s: pivot_text(pivot(s, pivot_on), width or 120), "\n")
 
 
 def sweep_md(sweep: Sweep, pivot_on: str = "madds", **_) -> str:
-    return pivot_markdown(pivot(sweep, pivot_on))
+    return _per_depth(sweep, lambda s: pivot_markdown(pivot(s, pivot_on)), "\n")
 
 
 def sweep_latex(sweep: Sweep, pivot_on: str = "madds", **_) -> str:
-    return pivot_latex(pivot(sweep, pivot_on))
+    return _per_depth(sweep, lambda s: pivot_latex(pivot(s, pivot_on)), "\n")
