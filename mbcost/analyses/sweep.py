@@ -84,7 +84,7 @@ def parse_list(values: Values, flag: str) -> list[Fraction]:
     return list(out)
 
 
-_SYMBOLS = {"--alpha": "α", "--resolution": "the resolution", "--rho": "ρ"}
+_SYMBOLS = {"--alpha": "α", "--resolution": "the resolution", "--rho": "ρ", "--depth": "d"}
 _EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
 
 
