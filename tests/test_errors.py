@@ -36,6 +36,7 @@ RECIPES = {
     "check": [["check", "{arch}", "--max-madds", "1000000000000"],
               ["check", BUILTIN, "--max-madds", "1000000000000", "--baseline", "{arch}"]],
     "diff": [["diff", "{arch}", BUILTIN], ["diff", BUILTIN, "{arch}"]],
+    "fit": [["fit", "{arch}", "--max-madds", "1000000000000", "--alpha", "1"]],
 }
 
 
