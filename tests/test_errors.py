@@ -37,6 +37,7 @@ RECIPES = {
               ["check", BUILTIN, "--max-madds", "1000000000000", "--baseline", "{arch}"]],
     "diff": [["diff", "{arch}", BUILTIN], ["diff", BUILTIN, "{arch}"]],
     "fit": [["fit", "{arch}", "--max-madds", "1000000000000", "--alpha", "1"]],
+    "latency": [],  # reads a CSV of measurements, not an architecture (tests/test_latency.py)
 }
 
 
@@ -54,7 +55,7 @@ def arch_invocations() -> list[tuple[str, list[str]]]:
         arguments = [p for p in cmd.params if p.param_type_name == "argument"]
         if not arguments:
             continue
-        recipes = RECIPES.get(name) or [
+        recipes = RECIPES[name] if name in RECIPES else [
             [name] + ["{arch}" if j == i else BUILTIN for j in range(len(arguments))]
             for i in range(len(arguments))
         ]

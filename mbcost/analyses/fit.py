@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
 
 from ..core.conventions import PAPER, Convention
 from ..core.engine import analyze, load
+from ..core.latency import Device
 from ..core.metrics import METRICS
 from ..core.spec import ArchSpec
 from ..errors import UsageError
@@ -98,20 +98,21 @@ def pareto(cands: list[Candidate], metrics: tuple[str, ...], by_top1: bool) -> l
 
 def fit(arch: str | Path | ArchSpec, limits: tuple[Limit, ...], alphas: Values = None,
         resolutions: Values = None, convention: Convention = PAPER,
-        extra: dict[str, Callable] | None = None, device: str | None = None) -> FitResult:
-    """The Pareto set of (α, resolution) of ``arch`` within every limit.
-
-    ``extra`` maps a metric the sweep grid does not carry (latency) to a function of the
-    engine's Report that gives it."""
+        device: Device | None = None) -> FitResult:
+    """The Pareto set of (α, resolution) of ``arch`` within every limit. A latency limit
+    needs ``device``; it is timed layer by layer with the engine, for the candidates that pass
+    the exact limits."""
     if not limits:
         raise UsageError("nothing to fit: give at least one limit, e.g. --max-madds 150M")
     spec = load(arch)
     alphas, resolutions = candidates(spec, alphas, resolutions)
     g = grid(spec, alphas, resolutions, convention=convention)
-    extra = extra or {}
     model = top1_model(spec.name)
-    fast = [lim for lim in limits if lim.metric not in extra]
-    slow = [lim for lim in limits if lim.metric in extra]
+    fast = [lim for lim in limits if not METRICS[lim.metric].needs]
+    slow = [lim for lim in limits if METRICS[lim.metric].needs]
+    if slow and device is None:
+        raise UsageError("a latency limit needs a device profile: give --device NAME (e.g. pixel1)",
+                         field="--max-latency")
 
     fitting: list[Candidate] = []
     for p in g.points:
@@ -120,8 +121,8 @@ def fit(arch: str | Path | ArchSpec, limits: tuple[Limit, ...], alphas: Values =
         if any(values[lim.metric] > lim.value for lim in fast):
             continue
         if slow:  # only what passed the exact limits is costed layer by layer
-            report = analyze(spec, p.alpha, p.resolution[0], convention=convention)
-            values.update({lim.metric: extra[lim.metric](report) for lim in slow})
+            report = analyze(spec, p.alpha, p.resolution[0], convention=convention, device=device)
+            values.update({lim.metric: METRICS[lim.metric].of(report) for lim in slow})
             if any(values[lim.metric] > lim.value for lim in slow):
                 continue
         expected = None
@@ -142,4 +143,4 @@ def fit(arch: str | Path | ArchSpec, limits: tuple[Limit, ...], alphas: Values =
     return FitResult(spec.name, spec.source, convention, tuple(limits), len(g.points), len(fitting),
                      tuple(best), "top1" if by_top1 else first,
                      classes=convention.classes if convention.classes is not None else spec.classes,
-                     device=device)
+                     device=device.name if device else None)

@@ -181,6 +181,7 @@ class SweepPoint:
     madds: int
     params: int
     rho: Fraction | None = None
+    latency_ms: float | None = None  # with a device: the roofline time (the engine's, layer by layer)
 
 
 @dataclass(frozen=True, repr=False)
@@ -291,7 +292,7 @@ def _rho_resolution(spec: ArchSpec, rho: Fraction) -> Pair:
 
 
 def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
-         rhos: Values = None, convention: Convention = PAPER) -> Sweep:
+         rhos: Values = None, convention: Convention = PAPER, device=None) -> Sweep:
     """Exact mult-adds and parameters at every (α, resolution) — or (α, ρ) — of a grid
     (:func:`mbcost.sweep_grid` documents the arguments)."""
     spec = load(arch)
@@ -311,6 +312,11 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
     distinct = list(dict.fromkeys(res for _, res in columns))
     costs = _costs(spec, a_list, distinct, convention)
     points = tuple(SweepPoint(a, res, *costs[a, res], rho=p) for a in a_list for p, res in columns)
+    if device is not None:  # latency needs each layer's shapes: the engine, per configuration
+        from ..core.engine import analyze
+
+        points = tuple(replace(p, latency_ms=analyze(spec, p.alpha, p.resolution[0], convention=convention,
+                                                     device=device).latency_ms) for p in points)
     return Sweep(spec.name, spec.source, convention, tuple(a_list), tuple(distinct), points,
                  by_rho=bool(rho_list),
                  classes=convention.classes if convention.classes is not None else spec.classes)

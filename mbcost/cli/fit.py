@@ -9,13 +9,15 @@ from ..core.metrics import METRICS
 from ..errors import UsageError
 from .app import app
 from .check import with_limits
-from .options import BN, Arch, Bias, Classes, Flops, Output, Profile, choose_format, convention, output_format, write
+from .options import (BN, Arch, Bias, Classes, Device, Flops, Output, Profile, choose_format, convention, device,
+                      output_format, write)
 
 
 @app.command(epilog="Examples:\n\n"
              "  mbcost fit mobilenet_v2 --max-madds 150M\n\n"
              "  mbcost fit mobilenet_v2 --max-madds 300M --max-params 3M --format csv -o fits.csv\n\n"
              "  mbcost fit mobilenet_v1 --max-madds 200M --alpha 0.25:1:0.05 --resolution 128:224:16\n\n"
+             "  mbcost fit mobilenet_v2 --max-latency 30 --device pixel1 --max-params 3M\n\n"
              "Candidates: the family's published TF-slim widths × resolutions 96:224:32 unless --alpha / "
              "--resolution give a grid. Only configurations within every limit are listed, and only those "
              "no other listed configuration beats on every limited metric and expected top-1. Expected top-1: "
@@ -31,6 +33,7 @@ def fit(
         show_default="96:224:32")] = None,
     fmt: output_format("fit") = None,
     output: Output = None,
+    device_name: Device = None,
     profile: Profile = "paper",
     classes: Classes = None,
     bias: Bias = None,
@@ -48,4 +51,5 @@ def fit(
     parsed = parse_limits(given, conv, field=lambda m: METRICS[m].flag)
     if not parsed:
         raise UsageError(f"nothing to fit: give {' or '.join(m.flag for m in METRICS.values())}", field=arch)
-    write("fit", fmt, run_fit(arch, parsed, alphas=alpha, resolutions=resolution, convention=conv), output)
+    write("fit", fmt, run_fit(arch, parsed, alphas=alpha, resolutions=resolution, convention=conv,
+                              device=device(device_name)), output)

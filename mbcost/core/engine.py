@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from .ops import layer_cost
 from ..errors import GraphError
 from .expand import expand
 from .graph import NETWORK_INPUT, Graph, Layer, Shape
+from .latency import Device
 from .metrics import METRICS
 from .multipliers import fmt_alpha, input_resolution, parse_alpha
 from .present import Printable
@@ -31,6 +32,8 @@ class LayerResult:
     output_shape: Shape
     madds: int
     params: int
+    latency_ms: float | None = None  # under a device's roofline (analyze(device=…)), else None
+    memory_bound: bool | None = None  # the roofline's bytes term is the larger
 
     @property
     def name(self) -> str:
@@ -62,6 +65,12 @@ class Report(Printable):
     convention: Convention
     graph: Graph
     layers: tuple[LayerResult, ...]
+    device: Device | None = None  # the latency profile the layers were timed with
+
+    @property
+    def latency_ms(self) -> float | None:
+        """Σ of the layers' roofline times on ``device`` (ms), or None without a device."""
+        return None if self.device is None else sum(r.latency_ms for r in self.layers)
 
     @property
     def classes(self) -> int | None:
@@ -131,10 +140,19 @@ def load(arch: str | Path | ArchSpec) -> ArchSpec:
 
 def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction = 1,
             resolution: int | str | None = None, rho: float | str | Fraction | None = None,
-            convention: Convention = PAPER) -> Report:
-    """Cost an architecture at width α and input resolution (or ρ) under a convention."""
+            convention: Convention = PAPER, device: Device | None = None) -> Report:
+    """Cost an architecture at width α and input resolution (or ρ) under a convention; with
+    a device profile, time each layer on its roofline too."""
     spec = load(arch)
     a = parse_alpha(alpha)
     res = input_resolution(spec, resolution, rho)
     graph = expand(spec, a, res, classes=convention.classes)
-    return Report(spec.name, spec.source, a, res, convention, graph, run_graph(graph, convention))
+    layers = run_graph(graph, convention)
+    if device is not None:
+        layers = timed(layers, device)
+    return Report(spec.name, spec.source, a, res, convention, graph, layers, device)
+
+
+def timed(layers: tuple[LayerResult, ...], device: Device) -> tuple[LayerResult, ...]:
+    """The layers with their roofline time and bound on ``device``."""
+    return tuple(replace(r, latency_ms=device.layer_ms(r), memory_bound=device.memory_bound(r)) for r in layers)

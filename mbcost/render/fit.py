@@ -21,6 +21,10 @@ def _value_text(metric: str, v) -> str:
     return f"{v:.2f}" if isinstance(v, float) else f"{v:,}"
 
 
+def _limit_text(v) -> str:
+    return f"{v:.2f} ms" if isinstance(v, float) else f"{v:,}"
+
+
 def _label(metric: str) -> str:
     m = METRICS[metric]
     return m.label + (f" ({m.unit})" if m.unit else "")
@@ -48,7 +52,7 @@ def _rows(r: FitResult) -> tuple[list[str], list[list[str]]]:
 
 
 def _limits_text(r: FitResult) -> str:
-    return ", ".join(f"{METRICS[lim.metric].noun} ≤ {_value_text(lim.metric, lim.value)}" for lim in r.limits)
+    return ", ".join(f"{METRICS[lim.metric].noun} ≤ {_limit_text(lim.value)}" for lim in r.limits)
 
 
 def _footer(r: FitResult) -> list[str]:

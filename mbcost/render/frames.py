@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..core.metrics import METRICS
+from ..core.metrics import METRICS, present
 from .text import res_text
 
 if TYPE_CHECKING:
@@ -33,8 +33,8 @@ def sweep_frame(sweep: "Sweep") -> "pandas.DataFrame":
         cols["rho"] = [float(p.rho) for p in sweep.points]
     cols["resolution"] = [p.resolution[0] if p.resolution[0] == p.resolution[1] else res_text(p.resolution)
                           for p in sweep.points]
-    for m in METRICS.values():
-        cols[m.name] = [m.of(p) for p in sweep.points]
+    for m in (present(sweep.points[0]) if sweep.points else METRICS.values()):
+        cols[m.field] = [m.of(p) for p in sweep.points]
     return pd.DataFrame(cols)
 
 
@@ -52,6 +52,6 @@ def report_frame(report: "Report") -> "pandas.DataFrame":
             "inputs": " ".join(L.inputs),
             "in_h": r.input_shape[0], "in_w": r.input_shape[1], "in_c": r.input_shape[2],
             "out_h": r.output_shape[0], "out_w": r.output_shape[1], "out_c": r.output_shape[2],
-            **{m.name: m.of(r) for m in METRICS.values()},
+            **{m.field: m.of(r) for m in present(report)},
         })
     return pd.DataFrame(rows)
