@@ -37,6 +37,8 @@ RECIPES = {
               ["check", BUILTIN, "--max-madds", "1000000000000", "--baseline", "{arch}"]],
     "diff": [["diff", "{arch}", BUILTIN], ["diff", BUILTIN, "{arch}"]],
     "fit": [["fit", "{arch}", "--max-madds", "1000000000000", "--alpha", "1"]],
+    "plot": [["plot", "layers", "{arch}", "-o", "never-written.png"],
+             ["plot", "diff", BUILTIN, "{arch}", "-o", "never-written.png"]],
     "latency": [],  # reads a CSV of measurements, not an architecture (tests/test_latency.py)
 }
 
