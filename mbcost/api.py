@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 
 def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
-               rhos: Values = None, convention: Convention = PAPER, depths: Values = None) -> Sweep:
+               rhos: Values = None, convention: Convention = PAPER, depths: Values = None, device=None) -> Sweep:
     """Exact mult-adds and parameters of ``arch`` at every (α, resolution) — or (α, ρ).
 
     Defaults: α = 1 and the file's own resolution. ``resolutions`` and ``rhos`` exclude
@@ -47,7 +47,11 @@ def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: 
     """
     from .analyses.sweep import grid
 
-    return grid(arch, alphas, resolutions, rhos, convention, depths)
+    if isinstance(device, str):
+        from .analyses.latency import load_device
+
+        device = load_device(device, flag="device")
+    return grid(arch, alphas, resolutions, rhos, convention, depths, device=device)
 
 
 def sweep(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,

@@ -36,6 +36,10 @@ RECIPES = {
     "check": [["check", "{arch}", "--max-madds", "1000000000000"],
               ["check", BUILTIN, "--max-madds", "1000000000000", "--baseline", "{arch}"]],
     "diff": [["diff", "{arch}", BUILTIN], ["diff", BUILTIN, "{arch}"]],
+    "fit": [["fit", "{arch}", "--max-madds", "1000000000000", "--alpha", "1"]],
+    "plot": [["plot", "layers", "{arch}", "-o", "never-written.png"],
+             ["plot", "diff", BUILTIN, "{arch}", "-o", "never-written.png"]],
+    "latency": [],  # reads a CSV of measurements, not an architecture (tests/test_latency.py)
 }
 
 
@@ -53,7 +57,7 @@ def arch_invocations() -> list[tuple[str, list[str]]]:
         arguments = [p for p in cmd.params if p.param_type_name == "argument"]
         if not arguments:
             continue
-        recipes = RECIPES.get(name) or [
+        recipes = RECIPES[name] if name in RECIPES else [
             [name] + ["{arch}" if j == i else BUILTIN for j in range(len(arguments))]
             for i in range(len(arguments))
         ]

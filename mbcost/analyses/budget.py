@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..core.engine import Report, analyze
+from ..core.latency import Device
 from ..core.metrics import METRICS as REGISTRY
 from ..core.conventions import PAPER, PROFILES, Convention
 from .diff import ArchDiff, LayerDelta, diff_reports
@@ -112,6 +113,7 @@ class Budget:
     baseline: str | Path | ArchSpec | None = None  # a previous version of ``arch``
     depth: Fraction | None = None
     where: Where = field(default_factory=Where)  # the entry in the budgets file
+    device: Device | None = None  # the latency profile, for max_latency
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,8 @@ class Outcome:
     """One metric of one budget against its limit."""
 
     metric: str
-    count: int
-    limit: int
+    count: int | float  # latency is milliseconds, the counts exact integers
+    limit: int | float
 
     @property
     def ok(self) -> bool:
@@ -134,7 +136,7 @@ class Outcome:
     @property
     def over_ratio(self) -> Fraction | None:
         """``over`` as a fraction of the limit (None for a limit of 0)."""
-        return Fraction(self.over, self.limit) if self.limit else None
+        return Fraction(self.over) / Fraction(self.limit) if self.limit else None
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,23 @@ def parse_limits(limits: dict[str, object], convention: Convention,
     if convention.flops and "madds" in limits:
         raise UsageError("the convention counts FLOPs (2 × mult-adds): give the limit as FLOPs "
                          f"({field('flops')}), or count mult-adds", field=field("madds"))
-    return tuple(Limit(m, parse_size(limits[m], field(m))) for m in REGISTRY if m in limits)
+    return tuple(Limit(m, parse_ms(limits[m], field(m)) if REGISTRY[m].unit == "ms" else parse_size(limits[m], field(m)))
+                 for m in REGISTRY if m in limits)
+
+
+def parse_ms(value: object, field: str | None = None, where: Where | None = None) -> float:
+    """A latency limit in milliseconds: 30, 33.5, '33.5ms'."""
+    text = str(value).strip() if not isinstance(value, bool) and isinstance(value, (int, float, str)) else None
+    if text is not None and len(text) <= 30:
+        text = text[:-2].strip() if text.lower().endswith("ms") else text
+        try:
+            ms = float(text)
+        except ValueError:
+            ms = None
+        if ms is not None and ms > 0 and ms < 1e9:
+            return ms
+    raise UsageError(f"expected milliseconds > 0 like 30, 33.5 or 33.5ms, got {describe(value)}",
+                     field=field, where=where)
 
 
 def in_unit(delta, metric: str) -> int:
@@ -224,9 +242,12 @@ def check_budget(budget: Budget, cache: dict | None = None) -> BudgetResult:
     (architecture, α, resolution, ρ, convention): a budgets file with 10,000 entries over a
     few configurations costs each configuration once, not 10,000 times."""
     cache = {} if cache is None else cache
-    settings = (budget.alpha, budget.resolution, budget.rho, budget.convention, budget.depth)
+    settings = (budget.alpha, budget.resolution, budget.rho, budget.convention, budget.depth, budget.device)
     kw = dict(alpha=budget.alpha, resolution=budget.resolution, rho=budget.rho,
-              convention=budget.convention, depth=budget.depth)
+              convention=budget.convention, depth=budget.depth, device=budget.device)
+    if budget.device is None and any(REGISTRY[lim.metric].needs for lim in budget.limits):
+        raise UsageError("a latency limit needs a device profile: give --device NAME (e.g. pixel1), "
+                         "or device: in the budgets entry", field="--max-latency", where=budget.where)
 
     def report_of(arch) -> Report:
         key = ("report", _ref_key(arch)) + settings
@@ -254,7 +275,7 @@ def check(budgets: list[Budget] | tuple[Budget, ...], source: str | None = None)
 # --- the budgets file -------------------------------------------------------------------------
 
 BUDGET_KEYS = ("arch", "name", "alpha", "depth", "resolution", "rho", "profile", "classes", "bias", "bn",
-               "baseline") + tuple(f"max_{m}" for m in METRICS)
+               "baseline", "device") + tuple(f"max_{m}" for m in METRICS)
 
 
 @contextmanager
@@ -348,12 +369,19 @@ def _budget(doc, i: int, base: Path, specs: dict | None = None) -> Budget:
     for metric in METRICS:
         key = f"max_{metric}"
         if f.has(key):
-            limits.append(Limit(metric, parse_size(f.data[key], f"{label}.{key}", doc.where(path + (key,)))))
+            parser = parse_ms if REGISTRY[metric].unit == "ms" else parse_size
+            limits.append(Limit(metric, parser(f.data[key], f"{label}.{key}", doc.where(path + (key,)))))
+    dev = None
+    if f.has("device"):
+        from .latency import load_device
+
+        with _located(doc, path + ("device",), f"{label}.device"):
+            dev = load_device(f.str("device"), flag=f"{label}.device")
     if not limits:
         f.fail(path, "no limit: give max_madds, max_params or max_flops")
     return Budget(name=f.str("name", arch_text), arch=spec, limits=tuple(limits), alpha=alpha,
                   resolution=resolution, rho=rho, convention=convention, baseline=baseline, depth=depth,
-                  where=doc.where(path))
+                  where=doc.where(path), device=dev)
 
 
 def load_budgets(path: str | Path) -> list[Budget]:

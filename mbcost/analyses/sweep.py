@@ -182,6 +182,7 @@ class SweepPoint:
     params: int
     rho: Fraction | None = None
     depth: Fraction = Fraction(1)
+    latency_ms: float | None = None  # with a device: the roofline time (the engine's, layer by layer)
 
 
 @dataclass(frozen=True, repr=False)
@@ -299,7 +300,7 @@ def _rho_resolution(spec: ArchSpec, rho: Fraction) -> Pair:
 
 
 def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
-         rhos: Values = None, convention: Convention = PAPER, depths: Values = None) -> Sweep:
+         rhos: Values = None, convention: Convention = PAPER, depths: Values = None, device=None) -> Sweep:
     """Exact mult-adds and parameters at every (α, resolution[, depth]) — or (α, ρ) — of a grid
     (:func:`mbcost.sweep_grid` documents the arguments)."""
     spec = load(arch)
@@ -328,6 +329,11 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
                 exc.message = f"at depth {_show(d)}: {exc.message}"
             raise
         points += [SweepPoint(a, res, *costs[a, res], rho=p, depth=d) for a in a_list for p, res in columns]
+    if device is not None:  # latency needs each layer's shapes: the engine, per configuration
+        from ..core.engine import analyze
+
+        points = [replace(p, latency_ms=analyze(spec, p.alpha, p.resolution[0], convention=convention,
+                                                device=device, depth=p.depth).latency_ms) for p in points]
     return Sweep(spec.name, spec.source, convention, tuple(a_list), tuple(distinct), tuple(points),
                  by_rho=bool(rho_list), depths=tuple(d_list), by_depth=depths is not None,
                  classes=convention.classes if convention.classes is not None else spec.classes)

@@ -13,8 +13,8 @@ from ..errors import UsageError
 from . import io
 from .app import app
 from ..core.metrics import METRICS
-from .options import (BN, Bias, Classes, Profile, Resolution, Rho, choose_format, convention, emit,
-                      output_format, render, styled)
+from .options import (BN, Bias, Classes, Device, Profile, Resolution, Rho, choose_format, convention, device,
+                      emit, output_format, render, styled)
 
 
 _LIMITS = "Limits (inclusive; 300M, 3.5M, 1.2G, 750K, 300e6, 300_000_000)"
@@ -69,6 +69,7 @@ def with_limits(command):
              "  mbcost check mobilenet_v2 --max-madds 301M --max-params 3.5M\n\n"
              "  mbcost check configs/my_net.yaml --alpha 0.5 --max-madds 140M --baseline old_net.yaml\n\n"
              "  mbcost check --budgets budgets.yaml --format junit --output mbcost-junit.xml\n\n"
+             "  mbcost check mobilenet_v2 --alpha 0.75 --max-latency 60 --device pixel1\n\n"
              "Exit codes: 0 all within budget, 1 any over budget, 2 bad input (file, size, flag). "
              "With --output the report goes to FILE and the plain summary to stdout. "
              "When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to it. See docs/ci.md.")
@@ -92,6 +93,7 @@ def check(
         "--output", "-o", dir_okay=False, show_default=False,
         help="Write the --format report to FILE (atomically), even when over budget; "
              "the plain summary still goes to stdout.")] = None,
+    device_name: Device = None,
     profile: Profile = None,
     classes: Classes = None,
     bias: Bias = None,
@@ -112,7 +114,7 @@ def check(
         given = [flag for flag, v in (("ARCH", arch), ("--alpha", alpha), ("--resolution", resolution),
                                       ("--rho", rho), ("--baseline", baseline),
                                       ("--profile", profile), ("--classes", classes), ("--bias/--no-bias", bias),
-                                      ("--bn", bn), ("--flops", flops or None)) if v is not None]
+                                      ("--bn", bn), ("--flops", flops or None), ("--device", device_name)) if v is not None]
         given[1:1] = [METRICS[m].flag for m in given_limits]
         if given:
             raise UsageError(f"the budgets file sets architecture, α, resolution, convention, limits and "
@@ -128,7 +130,8 @@ def check(
         if not parsed:
             raise UsageError(f"nothing to check: give {flags}", field=arch)
         plan = [Budget(name=arch, arch=arch, limits=parsed, alpha=parse_alpha(alpha) if alpha is not None else None,
-                       resolution=resolution, rho=rho, convention=conv, baseline=baseline)]
+                       resolution=resolution, rho=rho, convention=conv, baseline=baseline,
+                       device=device(device_name))]
         source = None
     run = run_check(plan, source)
 

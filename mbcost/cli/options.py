@@ -26,6 +26,21 @@ Rho = Annotated[Optional[str], typer.Option("--rho", help="Resolution multiplier
 Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.",
                                                 dir_okay=False, show_default=False)]
 
+Device = Annotated[Optional[str], typer.Option(
+    "--device", metavar="NAME", show_default=False,
+    help="Time every layer on a device's roofline latency profile: a built-in (pixel1) or a profile .yaml "
+         "(mbcost latency fit --save). Adds latency (ms) and each layer's bound (memory or compute).")]
+
+
+def device(name: str | None):
+    """The device profile of --device, or None."""
+    if name is None:
+        return None
+    from ..analyses.latency import load_device
+
+    return load_device(name)
+
+
 _CONV = "Counting convention"
 Profile = Annotated[str, typer.Option("--profile", help=f"Preset convention: {', '.join(PROFILES)}.",
                                       rich_help_panel=_CONV)]

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from ..core.engine import analyze
 from .app import app
-from .options import (Depth, Alpha, Arch, BN, Bias, Classes, Flops, Output, Profile, Resolution, Rho,
-                      choose_format, convention, output_format, write)
+from .options import (Alpha, Depth, Arch, BN, Bias, Classes, Device, Flops, Output, Profile, Resolution, Rho,
+                      choose_format, convention, device, output_format, write)
 
 
 @app.command(epilog="Examples:\n\n"
              "  mbcost report mobilenet_v2 --alpha 0.75\n\n"
              "  mbcost report mobilenet_v1 --rho 0.714 --format json | jq .totals\n\n"
-             "  mbcost report configs/my_net.yaml --profile torchvision --format csv -o costs.csv")
+             "  mbcost report configs/my_net.yaml --profile torchvision --format csv -o costs.csv\n\n"
+             "  mbcost report mobilenet_v2 --device pixel1    # roofline latency per layer, memory- or compute-bound")
 def report(
     arch: Arch,
     alpha: Alpha = None,
@@ -19,6 +20,7 @@ def report(
     rho: Rho = None,
     fmt: output_format("report") = None,
     output: Output = None,
+    device_name: Device = None,
     profile: Profile = "paper",
     classes: Classes = None,
     bias: Bias = None,
@@ -28,4 +30,7 @@ def report(
     """Cost every layer of ARCH at width α and a resolution: one row per layer, totals, and the share of each layer type (as in the MobileNetV1 paper's Table 2)."""
     conv = convention(profile, classes, bias, bn, flops)
     fmt = choose_format("report", fmt, output)
-    write("report", fmt, analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv, depth=depth), output)
+    dev = device(device_name)
+    write("report", fmt, analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv, device=dev,
+                                 depth=depth),
+          output)

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app
-from .options import Arch, BN, Bias, Classes, Flops, Output, Profile, choose_format, convention, output_format, write
+from .options import (Arch, BN, Bias, Classes, Device, Flops, Output, Profile, choose_format, convention, device,
+                      output_format, write)
 
 
 class PivotOn(str, enum.Enum):
@@ -33,6 +34,7 @@ Rhos = Annotated[Optional[str], typer.Option(
              "  mbcost sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --resolution 224,192,160,128\n\n"
              "  mbcost sweep mobilenet_v2 --alpha 0.35:1.4:0.05 --resolution 96:224:32 --format csv -o grid.csv\n\n"
              "  mbcost sweep mobilenet_v1 -a 1,0.5 -r 224,160 --format latex --pivot params\n\n"
+             "  mbcost sweep mobilenet_v2 -a 0.35,0.5,0.75,1 -r 96:224:32 --device pixel1 -f csv   # + latency_ms\n\n"
              "table, md and latex show α rows × resolution columns (rounded, unit in the header); "
              "csv and json have one row per configuration with exact integers.")
 def sweep(
@@ -46,6 +48,7 @@ def sweep(
     pivot_on: Annotated[PivotOn, typer.Option("--pivot", help="The quantity in the α × resolution grid of "
                                               "table, md and latex (mult-adds also get a params column when "
                                               "parameters do not depend on the resolution).")] = PivotOn.madds,
+    device_name: Device = None,
     profile: Profile = "paper",
     classes: Classes = None,
     bias: Bias = None,
@@ -57,5 +60,6 @@ def sweep(
 
     conv = convention(profile, classes, bias, bn, flops)
     fmt = choose_format("sweep", fmt, output)
-    grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv, depths=depth)
+    grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv, depths=depth,
+                      device=device(device_name))
     write("sweep", fmt, grid, output, pivot_on=pivot_on.value)

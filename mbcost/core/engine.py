@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from .ops import layer_cost
 from ..errors import GraphError
 from .expand import expand
 from .graph import NETWORK_INPUT, Graph, Layer, Shape
+from .latency import Device
 from .metrics import METRICS
 from .multipliers import fmt_alpha, input_resolution, parse_alpha, parse_depth
 from .present import Printable
@@ -31,6 +32,8 @@ class LayerResult:
     output_shape: Shape
     madds: int
     params: int
+    latency_ms: float | None = None  # under a device's roofline (analyze(device=…)), else None
+    memory_bound: bool | None = None  # the roofline's bytes term is the larger
 
     @property
     def name(self) -> str:
@@ -63,6 +66,12 @@ class Report(Printable):
     graph: Graph
     layers: tuple[LayerResult, ...]
     depth: Fraction = Fraction(1)
+    device: Device | None = None  # the latency profile the layers were timed with
+
+    @property
+    def latency_ms(self) -> float | None:
+        """Σ of the layers' roofline times on ``device`` (ms), or None without a device."""
+        return None if self.device is None else sum(r.latency_ms for r in self.layers)
 
     @property
     def classes(self) -> int | None:
@@ -134,12 +143,22 @@ def load(arch: str | Path | ArchSpec) -> ArchSpec:
 
 def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = None,
             resolution: int | str | None = None, rho: float | str | Fraction | None = None,
-            convention: Convention = PAPER, depth: float | str | Fraction | None = None) -> Report:
+            convention: Convention = PAPER, depth: float | str | Fraction | None = None,
+            device: Device | None = None) -> Report:
     """Cost an architecture at width α, depth multiplier d and input resolution (or ρ) under a
-    convention. α, d and the resolution default to the file's (a variant's) own."""
+    convention; α, d and the resolution default to the file's (a variant's) own. With a device
+    profile, time each layer on its roofline too."""
     spec = load(arch)
     a = parse_alpha(alpha) if alpha is not None else (spec.alpha or Fraction(1))
     d = parse_depth(depth) if depth is not None else (spec.depth or Fraction(1))
     res = input_resolution(spec, resolution, rho)
     graph = expand(spec, a, res, classes=convention.classes, depth=d)
-    return Report(spec.name, spec.source, a, res, convention, graph, run_graph(graph, convention), depth=d)
+    layers = run_graph(graph, convention)
+    if device is not None:
+        layers = timed(layers, device)
+    return Report(spec.name, spec.source, a, res, convention, graph, layers, depth=d, device=device)
+
+
+def timed(layers: tuple[LayerResult, ...], device: Device) -> tuple[LayerResult, ...]:
+    """The layers with their roofline time and bound on ``device``."""
+    return tuple(replace(r, latency_ms=device.layer_ms(r), memory_bound=device.memory_bound(r)) for r in layers)

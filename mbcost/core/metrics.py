@@ -11,7 +11,7 @@ FLOPs are derived here and nowhere else: one mult-add is a multiply and an add, 
     >>> import mbcost
     >>> r = mbcost.analyze("mobilenet_v1")
     >>> [(m.name, m.of(r)) for m in METRICS.values()]
-    [('madds', 568740352), ('flops', 1137480704), ('params', 4209088)]
+    [('madds', 568740352), ('flops', 1137480704), ('params', 4209088), ('latency', None)]
 """
 from __future__ import annotations
 
@@ -33,10 +33,18 @@ class Metric:
     times: int = 1
     unit: str = ""
     description: str = ""
+    key: str = ""  # the JSON/CSV field when it differs from the name ('latency_ms')
+    needs: str = ""  # what must be given for it to exist: 'device' for latency; '' always counted
 
-    def of(self, counted) -> int:
-        """The exact value on a layer result, report, sweep point or diff side."""
-        return getattr(counted, self.base) * self.times
+    def of(self, counted):
+        """The exact value on a layer result, report, sweep point or diff side; None for a
+        metric that needs what was not given (latency without a device)."""
+        value = getattr(counted, self.base, None)
+        return None if value is None else value * self.times
+
+    @property
+    def field(self) -> str:
+        return self.key or self.name
 
     @property
     def flag(self) -> str:
@@ -50,7 +58,16 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            description="floating-point operations, 2 per mult-add"),
     Metric("params", "params", "parameters", "params",
            description="weights, plus biases and batch norm as the convention counts them"),
+    Metric("latency", "latency", "latency", "latency_ms", unit="ms", key="latency_ms", needs="device",
+           description="roofline time on a device profile (--device), milliseconds"),
 )}
+
+COUNTS: dict[str, Metric] = {n: m for n, m in METRICS.items() if not m.needs}  # exact integers, always there
+
+
+def present(counted) -> tuple[Metric, ...]:
+    """The metrics ``counted`` carries: the counts, and latency when it was timed on a device."""
+    return tuple(m for m in METRICS.values() if not m.needs or m.of(counted) is not None)
 
 
 def compute(convention: Convention) -> Metric:

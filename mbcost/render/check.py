@@ -9,17 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 from ..analyses.budget import METRIC_NAMES, METRICS, BudgetResult, CheckRun, Outcome
+from ..core.metrics import COUNTS
 from .report import setting
 from .text import md_cell, percent, signed
+
+
+def num(v) -> str:
+    """An exact count with separators; a latency in ms to 0.01."""
+    return f"{v:,.2f} ms" if isinstance(v, float) else f"{v:,}"
 
 
 def verdict(o: Outcome) -> str:
     """'300,774,272 > 300,000,000 by 774,272 (0.26%)' or '… ≤ …, 225,728 (0.08%) to spare'."""
     name = METRIC_NAMES[o.metric]
     if o.ok:
-        return (f"{name} {o.count:,} ≤ limit {o.limit:,}: {-o.over:,} "
+        return (f"{name} {num(o.count)} ≤ limit {num(o.limit)}: {num(-o.over)} "
                 f"({percent(-o.over_ratio if o.over_ratio is not None else None, sign=False)}) to spare")
-    return (f"{name} {o.count:,} > limit {o.limit:,}: over by {o.over:,} "
+    return (f"{name} {num(o.count)} > limit {num(o.limit)}: over by {num(o.over)} "
             f"({percent(o.over_ratio, sign=False)})")
 
 
@@ -87,7 +93,7 @@ def check_dict(run: CheckRun) -> dict[str, Any]:
                 "ok": r.ok,
                 "results": [_outcome_dict(r, o) for o in r.outcomes],
                 **({"baseline": {"source": r.baseline.a.source,
-                                 "delta": {m: r.baseline_delta(m) for m in METRICS}}}
+                                 "delta": {m: r.baseline_delta(m) for m in COUNTS}}}
                    if r.baseline is not None else {}),
             }
             for r in run.results
@@ -113,7 +119,7 @@ def check_md(run: CheckRun) -> str:
     for r in run.results:
         for o in r.outcomes:
             lines.append(f"| {'✅' if o.ok else '❌'} | {md_cell(r.label)} | {METRIC_NAMES[o.metric]} | "
-                         f"{o.count:,} | {o.limit:,} | {signed(o.over)} ({percent(o.over_ratio)}) |")
+                         f"{num(o.count)} | {num(o.limit)} | {signed(o.over) if isinstance(o.over, int) else f'{o.over:+.2f}'} ({percent(o.over_ratio)}) |")
     for r in run.results:
         for o in r.outcomes:
             if o.ok or r.baseline is None:

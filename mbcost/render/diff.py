@@ -10,7 +10,7 @@ from typing import Any
 
 from ..analyses.diff import STATUSES, ArchDiff, LayerDelta
 from ..core.engine import Report
-from ..core.metrics import METRICS, compute
+from ..core.metrics import COUNTS as METRICS, compute
 from ..core.multipliers import fmt_alpha
 from .report import setting
 from .text import human, latex_table, md_cell, percent, rich_text, signed

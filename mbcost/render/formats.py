@@ -54,6 +54,9 @@ RENDERERS: dict[str, dict[str, str]] = {
               "junit": "junit:check_junit"},
     "diff": {"table": "diff:diff_text", "json": "diff:diff_json", "md": "diff:diff_md",
              "latex": "diff:diff_latex"},
+    "fit": {"table": "fit:fit_text", "json": "fit:fit_json", "csv": "fit:fit_csv", "md": "fit:fit_md"},
+    "latency": {"table": "latency:latency_text", "json": "latency:latency_json", "csv": "latency:latency_csv",
+                "md": "latency:latency_md"},
     "reproduce": {"table": "reproduce:reproduce_text", "json": "reproduce:reproduce_json",
                   "csv": "reproduce:reproduce_csv", "md": "reproduce:reproduce_md",
                   "latex": "reproduce:reproduce_latex"},
@@ -119,7 +122,7 @@ def json_text(command: str, body: dict[str, Any]) -> str:
 
 
 TEXT_OF = {"Report": "report", "Sweep": "sweep", "Verification": "verify", "CheckRun": "check",
-           "ArchDiff": "diff"}
+           "ArchDiff": "diff", "FitResult": "fit"}
 
 
 def text_of(result: Any) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..core.metrics import METRICS
+from ..core.metrics import METRICS, present
 from .text import res_text
 
 if TYPE_CHECKING:
@@ -35,8 +35,8 @@ def sweep_frame(sweep: "Sweep") -> "pandas.DataFrame":
                           for p in sweep.points]
     if sweep.by_depth:
         cols["depth"] = [float(p.depth) for p in sweep.points]
-    for m in METRICS.values():
-        cols[m.name] = [m.of(p) for p in sweep.points]
+    for m in (present(sweep.points[0]) if sweep.points else METRICS.values()):
+        cols[m.field] = [m.of(p) for p in sweep.points]
     return pd.DataFrame(cols)
 
 
@@ -54,6 +54,6 @@ def report_frame(report: "Report") -> "pandas.DataFrame":
             "inputs": " ".join(L.inputs),
             "in_h": r.input_shape[0], "in_w": r.input_shape[1], "in_c": r.input_shape[2],
             "out_h": r.output_shape[0], "out_w": r.output_shape[1], "out_c": r.output_shape[2],
-            **{m.name: m.of(r) for m in METRICS.values()},
+            **{m.field: m.of(r) for m in present(report)},
         })
     return pd.DataFrame(rows)

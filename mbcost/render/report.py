@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.engine import Report
-from ..core.metrics import METRICS, shown
+from ..core.metrics import METRICS, present, shown
 from ..core.multipliers import fmt_alpha
 from .text import human, latex_table, md_table, shape_text, square, text_table
 
@@ -41,7 +41,7 @@ def report_dict(report: Report) -> dict[str, Any]:
     """The JSON contract of ``mbcost report`` (README, "Output formats"; CHANGELOG.md)."""
     return {
         **setting(report),
-        "totals": {m.name: m.of(report) for m in METRICS.values()},
+        "totals": {m.field: m.of(report) for m in present(report)},
         "layers": [
             {
                 "name": r.layer.name,
@@ -56,16 +56,24 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "input_shapes": [list(s) for s in r.input_shapes],
                 "input_shape": list(r.input_shape),
                 "output_shape": list(r.output_shape),
-                **{m.name: m.of(r) for m in METRICS.values()},
+                **{m.field: m.of(r) for m in present(report)},
+                **({"bound": "memory" if r.memory_bound else "compute"} if report.device else {}),
             }
             for r in report.layers
         ],
+        **({"device": device_dict(report.device)} if report.device else {}),
         "by_kind": [
             {"type": k.type, "madds": k.madds, "params": k.params,
              "madds_share": k.madds_share, "params_share": k.params_share}
             for k in report.by_kind()
         ],
     }
+
+
+def device_dict(device) -> dict[str, Any]:
+    return {"name": device.name, "rate_conv_gmacs": device.rate_conv, "rate_dw_gmacs": device.rate_dw,
+            "bandwidth_gbs": device.bandwidth, "overhead_us": device.overhead,
+            "dtype_bytes": device.dtype_bytes}
 
 
 def report_json(report: Report, **_) -> str:
@@ -75,7 +83,7 @@ def report_json(report: Report, **_) -> str:
 
 
 CSV_COLUMNS = ("architecture", "alpha", "resolution", "convention", "name", "kind", "kernel",
-               "stride", "groups", "activation", "inputs", "input_shape", "output_shape") + tuple(METRICS)
+               "stride", "groups", "activation", "inputs", "input_shape", "output_shape")
 
 
 def report_csv(report: Report, **_) -> str:
@@ -86,14 +94,16 @@ def report_csv(report: Report, **_) -> str:
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    metrics = present(report)
+    w.writerow(CSV_COLUMNS + tuple(m.field for m in metrics) + (("bound",) if report.device else ()))
     head = [report.architecture, fmt_alpha(report.alpha), shape_text(report.resolution, "x"),
             report.convention.tag(report.classes)]
     for r in report.layers:
         L = r.layer
         w.writerow(head + [L.name, L.kind, "x".join(map(str, L.k)), "x".join(map(str, L.s)), L.groups,
                            L.act, " ".join(L.inputs), "x".join(map(str, r.input_shape)),
-                           "x".join(map(str, r.output_shape))] + [m.of(r) for m in METRICS.values()])
+                           "x".join(map(str, r.output_shape))] + [m.of(r) for m in metrics] +
+                  (["memory" if r.memory_bound else "compute"] if report.device else []))
     return buf.getvalue()
 
 
@@ -112,7 +122,12 @@ def _layer_rows(report: Report, exact: bool) -> tuple[list[str], list[list[str]]
             [f"{100 * compute.of(r) / total:.2f}"] for r in report.layers]
     rows.append(["total", "", "", "", "", ""] +
                 [fmt(m.of(report), 2 if m.name == "params" else 1) for m in metrics] + ["100.00"])
-    return headers, rows, set(range(3, len(headers)))
+    if report.device is not None:  # the roofline: each layer's time and which term bounds it
+        headers += ["latency (ms)", "bound"]
+        for row, r in zip(rows, report.layers):
+            row += [f"{r.latency_ms:.3f}", "memory" if r.memory_bound else "compute"]
+        rows[-1] += [f"{report.latency_ms:.3f}", ""]
+    return headers, rows, set(range(3, len(headers))) - ({len(headers) - 1} if report.device else set())
 
 
 def _kind_rows(report: Report) -> tuple[list[str], list[list[str]], set[int]]:
@@ -127,6 +142,13 @@ def _totals_lines(report: Report) -> list[str]:
     if report.convention.flops:
         flops = METRICS["flops"].of(report)
         out.append(f"FLOPs  {flops:,} ({human(flops)}) = 2 × mult-adds")
+    if report.device is not None:
+        d = report.device
+        bound = [r for r in report.layers if r.memory_bound]
+        share = sum(r.latency_ms for r in bound) / report.latency_ms if report.latency_ms else 0
+        out.append(f"latency  {report.latency_ms:.2f} ms on {d.name} (roofline: {d.rate_conv:g} GMAC/s conv, "
+                   f"{d.rate_dw:g} GMAC/s depthwise, {d.bandwidth:g} GB/s, {d.overhead:g} µs/layer); "
+                   f"{len(bound)} of {len(report.layers)} layers memory-bound, {100 * share:.0f}% of the time")
     return out
 
 

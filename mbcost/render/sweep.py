@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..analyses.sweep import Sweep
-from ..core.metrics import METRICS
+from ..core.metrics import METRICS, present
 from ..core.multipliers import fmt_alpha
 from .text import latex_escape, latex_label, md_cell, res_text, text_table
 
@@ -33,7 +33,12 @@ def setting(sweep: Sweep) -> dict[str, Any]:
 
 def _columns(sweep: Sweep) -> list[str]:
     return (["architecture", "alpha"] + (["rho"] if sweep.by_rho else []) + ["resolution"] +
-            (["depth"] if sweep.by_depth else []) + ["convention"] + list(METRICS))
+            (["depth"] if sweep.by_depth else []) + ["convention"] +
+            [m.field for m in _metrics(sweep)])
+
+
+def _metrics(sweep: Sweep):
+    return present(sweep.points[0]) if sweep.points else tuple(METRICS.values())
 
 
 def sweep_csv(sweep: Sweep, **_) -> str:
@@ -45,7 +50,7 @@ def sweep_csv(sweep: Sweep, **_) -> str:
     alpha = {a: number_text(a) for a in sweep.alphas}  # fmt_alpha is Fraction arithmetic: once per α
     res = {r: f"{r[0]}x{r[1]}" for r in sweep.resolutions}
     name, tag, by_rho = sweep.architecture, sweep.convention.tag(sweep.classes), sweep.by_rho
-    metrics = list(METRICS.values())
+    metrics = _metrics(sweep)
     for p in sweep.points:
         w.writerow([name, alpha[p.alpha]] + ([number_text(p.rho)] if by_rho else []) + [res[p.resolution]] +
                    ([number_text(p.depth)] if sweep.by_depth else []) + [tag] + [m.of(p) for m in metrics])
@@ -61,7 +66,7 @@ def sweep_dict(sweep: Sweep) -> dict[str, Any]:
         row["resolution"] = list(p.resolution)
         if sweep.by_depth:
             row["depth"] = float(p.depth)
-        row.update({m.name: m.of(p) for m in METRICS.values()})
+        row.update({m.field: m.of(p) for m in _metrics(sweep)})
         rows.append(row)
     return {**setting(sweep), "rows": rows}
 
