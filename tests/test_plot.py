@@ -3,11 +3,10 @@ size, and for SVG the axis labels and legend entries as text."""
 import re
 import struct
 
+import matplotlib  # noqa: F401  (in the test extra: the plot tests never skip)
 import pytest
 
-pytest.importorskip("matplotlib")
-
-from conftest import assert_one_line_error  # noqa: E402
+from conftest import assert_one_line_error
 
 # render/plot.py: one column 3.4 × 2.6 in, both columns 7.0 × 2.8 in; PNG at 300 dpi
 FIGURES = {
