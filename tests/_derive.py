@@ -115,3 +115,53 @@ def printed(value: int, text: str, unit: int = 10**6) -> bool:
     decimals = len(text.split(".")[1]) if "." in text else 0
     scaled = Fraction(value, unit) * 10**decimals
     return int(text.replace(".", "")) in (math.floor(scaled), math.floor(scaled + Fraction(1, 2)))
+
+
+# --- torchvision's MobileNetV2, element by element (for the peer counters) ---------------------
+
+def make_divisible(v: float, divisor: int = 8) -> int:
+    """torchvision.models._utils._make_divisible: nearest multiple of 8, at least 8, at most 10% down."""
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < 0.9 * v else new_v
+
+
+def tv_mobilenet_v2_elements(alpha: float, res: int, classes: int = 1000) -> dict[str, int]:
+    """Element counts of torchvision's mobilenet_v2(width_mult=α) on a 1×3×R×R input, walked from
+    torchvision 0.29's mobilenetv2.py independently of mbcost: every Conv2dNormActivation is a conv
+    without bias, a BatchNorm2d and (except the linear projection) a ReLU6; InvertedResidual's
+    hidden width is round(inp·t); the shortcut `x + self.conv(x)` joins stride-1 blocks with equal
+    channels; the last conv has make_divisible(1280·max(1, α)) channels; the global pool is
+    F.adaptive_avg_pool2d; the classifier a Linear with bias. Keys: macs (Σ k²·(C_in/g)·C_out·H·W
+    + the Linear's in·out), bias, bn, bn_channels, relu6, pool_in, pool_out, add."""
+    t = dict.fromkeys(("macs", "bias", "bn", "bn_channels", "relu6", "pool_in", "pool_out", "add"), 0)
+
+    def conv_bn(c_in, c_out, k, s, g, h, act):
+        h_out = (h + 2 * ((k - 1) // 2) - k) // s + 1   # PyTorch's rule with padding (k − 1) / 2
+        el = c_out * h_out * h_out
+        t["macs"] += k * k * (c_in // g) * el
+        t["bn"] += el
+        t["bn_channels"] += c_out
+        t["relu6"] += el if act else 0
+        return h_out
+
+    c = make_divisible(32 * alpha)
+    h = conv_bn(3, c, 3, 2, 1, res, True)
+    for expand, c_paper, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                                  (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]:
+        c_out = make_divisible(c_paper * alpha)
+        for i in range(n):
+            stride = s if i == 0 else 1
+            hidden = int(round(c * expand))
+            if expand != 1:
+                h = conv_bn(c, hidden, 1, 1, 1, h, True)
+            h = conv_bn(hidden, hidden, 3, stride, hidden, h, True)
+            h = conv_bn(hidden, c_out, 1, 1, 1, h, False)
+            if stride == 1 and c == c_out:
+                t["add"] += c_out * h * h
+            c = c_out
+    last = make_divisible(1280 * max(1.0, alpha))
+    h = conv_bn(c, last, 1, 1, 1, h, True)
+    t["pool_in"], t["pool_out"] = last * h * h, last
+    t["macs"] += last * classes
+    t["bias"] += classes
+    return t

@@ -17,6 +17,7 @@ RUNS = {
     "check": ["check", "mobilenet_v2", "--max-madds", "301M"],
     "diff": ["diff", "mobilenet_v1", "mobilenet_v1_shallow"],
     "reproduce": ["reproduce", "--source", "v1-paper"],
+    "compare": ["compare", "mobilenet_v2"],
 }
 EXTENSION = {"json": "json", "csv": "csv", "md": "md", "latex": "tex", "junit": "xml", "table": "txt"}
 PAPER = {"profile": "paper", "modified": False, "bn": 0, "bias": False, "classes": 1000, "compute": "madds"}
@@ -36,7 +37,8 @@ def test_json_says_what_was_counted(cli, command):
     conventions = {"report": lambda: [d["convention"]], "sweep": lambda: [d["convention"]],
                    "verify": lambda: [d["convention"]], "diff": lambda: [d["convention"], d["a"]["convention"]],
                    "check": lambda: [b["convention"] for b in d["budgets"]],
-                   "reproduce": lambda: [e["convention"] for e in d["entries"]]}[command]()
+                   "reproduce": lambda: [e["convention"] for e in d["entries"]],
+                   "compare": lambda: [d["convention"]]}[command]()
     assert conventions and all(set(c) == set(PAPER) for c in conventions)
     if command in ("report", "verify"):
         assert d["convention"] == PAPER and d["resolution"] == [224, 224] and d["alpha"] == 1.0

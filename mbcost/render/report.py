@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.elements import COUNTS, elements
 from ..core.engine import Report
 from ..core.metrics import METRICS, shown
 from ..core.multipliers import fmt_alpha
@@ -57,6 +58,8 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "input_shape": list(r.input_shape),
                 "output_shape": list(r.output_shape),
                 **{m.name: m.of(r) for m in METRICS.values()},
+                # what a counter other than the papers' may multiply (docs/peers.md)
+                "elements": elements(r).to_dict(),
             }
             for r in report.layers
         ],
@@ -74,8 +77,11 @@ def report_json(report: Report, **_) -> str:
     return json_text("report", report_dict(report))
 
 
+# the per-layer element counts of mbcost.core.elements (its macs are the madds column)
+ELEMENT_COLUMNS = tuple(f"elements_{name.removesuffix('_elements')}" for name in COUNTS if name != "macs")
 CSV_COLUMNS = ("architecture", "alpha", "resolution", "convention", "name", "kind", "kernel",
-               "stride", "groups", "activation", "inputs", "input_shape", "output_shape") + tuple(METRICS)
+               "stride", "groups", "activation", "inputs", "input_shape", "output_shape") + tuple(METRICS) + \
+    ("pool",) + ELEMENT_COLUMNS
 
 
 def report_csv(report: Report, **_) -> str:
@@ -90,10 +96,11 @@ def report_csv(report: Report, **_) -> str:
     head = [report.architecture, fmt_alpha(report.alpha), shape_text(report.resolution, "x"),
             report.convention.tag(report.classes)]
     for r in report.layers:
-        L = r.layer
+        L, e = r.layer, elements(r)
         w.writerow(head + [L.name, L.kind, "x".join(map(str, L.k)), "x".join(map(str, L.s)), L.groups,
                            L.act, " ".join(L.inputs), "x".join(map(str, r.input_shape)),
-                           "x".join(map(str, r.output_shape))] + [m.of(r) for m in METRICS.values()])
+                           "x".join(map(str, r.output_shape))] + [m.of(r) for m in METRICS.values()]
+                  + [e.pool] + [getattr(e, name) for name in COUNTS if name != "macs"])
     return buf.getvalue()
 
 
