@@ -194,3 +194,14 @@ def test_the_mobilenet_v2_control_row_is_the_shared_reference():
     reference = next(r for r in V2 if (r["alpha"], r["res"]) == ("1.0", "224"))
     assert {k: control[k] for k in reference if k not in ("alpha",)} == \
         {k: reference[k] for k in reference if k != "alpha"}
+
+
+def test_the_docs_table_is_the_tools_output(cli):
+    # docs/peers.md shows `mbcost compare mobilenet_v2 --format md` verbatim between its markers
+    text = (Path(__file__).parents[1] / "docs" / "peers.md").read_text()
+    start = "<!-- mbcost compare mobilenet_v2 --format md (tests/test_peers.py checks this block) -->\n"
+    block = text.split(start, 1)[1].split("<!-- end -->", 1)[0]
+    assert block == cli("compare", "mobilenet_v2", "--format", "md").out
+    # and the numbers are in it
+    for n in ("300,774,272", "300,775,272", "300,809,384", "314,193,216", "320,300,008", "327,486,720"):
+        assert f"| {n} |" in block
