@@ -205,3 +205,13 @@ def test_the_docs_table_is_the_tools_output(cli):
     # and the numbers are in it
     for n in ("300,774,272", "300,775,272", "300,809,384", "314,193,216", "320,300,008", "327,486,720"):
         assert f"| {n} |" in block
+
+
+def test_compare_csv_has_one_row_per_profile_with_its_setting(cli):
+    rows = list(csv.DictReader(cli("compare", "mobilenet_v2", "-a", "0.35", "-r", "96", "-f", "csv").out.splitlines()))
+    row = next(r for r in V2 if (r["alpha"], r["res"]) == ("0.35", "96"))
+    assert [r["profile"] for r in rows] == ["paper", *PEERS]
+    assert {r["profile"]: int(r["total"]) for r in rows if r["profile"] != "paper"} == \
+        {p: int(row[col]) for p, col in COLUMN.items()}
+    assert {(r["alpha"], r["resolution"], r["pooling"], r["convention"]) for r in rows} == \
+        {("0.35", "96x96", "functional", "torchvision;bn=2;bias=1;classes=1000;madds")}

@@ -78,7 +78,7 @@ def compare_json(c: Comparison, **_) -> str:
     return json_text("compare", compare_dict(c))
 
 
-CSV_COLUMNS = ("architecture", "alpha", "resolution", "pool", "profile", "unit", "total", "paper",
+CSV_COLUMNS = ("architecture", "alpha", "resolution", "convention", "pooling", "profile", "unit", "total", "paper",
                "delta") + COMPONENTS + ("formula",)
 
 
@@ -90,7 +90,8 @@ def compare_csv(c: Comparison, **_) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     r = c.report
-    head = [r.architecture, fmt_alpha(r.alpha), shape_text(r.resolution, "x"), c.implementation.pool]
+    head = [r.architecture, fmt_alpha(r.alpha), shape_text(r.resolution, "x"), r.convention.tag(r.classes),
+            c.implementation.pool]
     for row in c.rows:
         comp = row.count.components
         w.writerow(head + [row.name, row.count.profile.unit, row.total, row.paper, row.delta]
