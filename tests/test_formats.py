@@ -19,6 +19,7 @@ RUNS = {
     "reproduce": ["reproduce", "--source", "v1-paper"],
     "fit": ["fit", "mobilenet_v2", "--max-madds", "150M"],
     "latency": ["latency", "fit", "tests/data/measured_pixel1.csv"],  # 4 of TF-slim's Pixel-1 latencies
+    "compare": ["compare", "mobilenet_v2"],
 }
 EXTENSION = {"json": "json", "csv": "csv", "md": "md", "latex": "tex", "junit": "xml", "table": "txt"}
 PAPER = {"profile": "paper", "modified": False, "bn": 0, "bias": False, "classes": 1000, "compute": "madds"}
@@ -39,7 +40,8 @@ def test_json_says_what_was_counted(cli, command):
                    "verify": lambda: [d["convention"]], "diff": lambda: [d["convention"], d["a"]["convention"]],
                    "check": lambda: [b["convention"] for b in d["budgets"]],
                    "reproduce": lambda: [e["convention"] for e in d["entries"]],
-                   "fit": lambda: [d["convention"]], "latency": lambda: [d["convention"]]}[command]()
+                   "fit": lambda: [d["convention"]], "latency": lambda: [d["convention"]],
+                   "compare": lambda: [d["convention"]]}[command]()
     assert conventions and all(set(c) == set(PAPER) for c in conventions)
     if command in ("report", "verify"):
         assert d["convention"] == PAPER and d["resolution"] == [224, 224] and d["alpha"] == 1.0

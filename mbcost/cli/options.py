@@ -57,7 +57,11 @@ Flops = Annotated[bool, typer.Option("--flops", help="Report FLOPs (2 × mult-ad
 def convention(profile: str = "paper", classes: int | None = None, bias: bool | None = None,
                bn: int | None = None, flops: bool = False) -> Convention:
     if profile not in PROFILES:
-        raise UsageError(f"expected one of {', '.join(PROFILES)}, got {profile!r}", field="--profile")
+        from ..core.peers import PEERS
+
+        hint = (f" ({profile} is a FLOP counter's profile, not a parameter convention: "
+                f"'mbcost compare' shows what it counts)" if profile in PEERS else "")
+        raise UsageError(f"expected one of {', '.join(PROFILES)}, got {profile!r}{hint}", field="--profile")
     try:  # Convention validates its own fields; the message names the flag
         return PROFILES[profile].with_(bn=bn, bias=bias, classes=classes, flops=flops or None)
     except UsageError as exc:

@@ -60,6 +60,8 @@ RENDERERS: dict[str, dict[str, str]] = {
     "reproduce": {"table": "reproduce:reproduce_text", "json": "reproduce:reproduce_json",
                   "csv": "reproduce:reproduce_csv", "md": "reproduce:reproduce_md",
                   "latex": "reproduce:reproduce_latex"},
+    "compare": {"table": "compare:compare_text", "json": "compare:compare_json", "csv": "compare:compare_csv",
+                "md": "compare:compare_md", "latex": "compare:compare_latex"},
 }
 
 
@@ -122,7 +124,7 @@ def json_text(command: str, body: dict[str, Any]) -> str:
 
 
 TEXT_OF = {"Report": "report", "Sweep": "sweep", "Verification": "verify", "CheckRun": "check",
-           "ArchDiff": "diff", "FitResult": "fit"}
+           "ArchDiff": "diff", "FitResult": "fit", "Comparison": "compare"}
 
 
 def text_of(result: Any) -> str:

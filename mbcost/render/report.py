@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.elements import COUNTS, elements
 from ..core.engine import Report
 from ..core.metrics import METRICS, present, shown
 from ..core.multipliers import fmt_alpha
@@ -58,6 +59,8 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "output_shape": list(r.output_shape),
                 **{m.field: m.of(r) for m in present(report)},
                 **({"bound": "memory" if r.memory_bound else "compute"} if report.device else {}),
+                # what a counter other than the papers' may multiply (docs/peers.md)
+                "elements": elements(r).to_dict(),
             }
             for r in report.layers
         ],
@@ -82,6 +85,8 @@ def report_json(report: Report, **_) -> str:
     return json_text("report", report_dict(report))
 
 
+# the per-layer element counts of mbcost.core.elements (its macs are the madds column)
+ELEMENT_COLUMNS = tuple(f"elements_{name.removesuffix('_elements')}" for name in COUNTS if name != "macs")
 CSV_COLUMNS = ("architecture", "alpha", "resolution", "convention", "name", "kind", "kernel",
                "stride", "groups", "activation", "inputs", "input_shape", "output_shape")
 
@@ -95,15 +100,17 @@ def report_csv(report: Report, **_) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     metrics = present(report)
-    w.writerow(CSV_COLUMNS + tuple(m.field for m in metrics) + (("bound",) if report.device else ()))
+    w.writerow(CSV_COLUMNS + tuple(m.field for m in metrics) + (("bound",) if report.device else ()) +
+               ("pool",) + ELEMENT_COLUMNS)
     head = [report.architecture, fmt_alpha(report.alpha), shape_text(report.resolution, "x"),
             report.convention.tag(report.classes)]
     for r in report.layers:
-        L = r.layer
+        L, e = r.layer, elements(r)
         w.writerow(head + [L.name, L.kind, "x".join(map(str, L.k)), "x".join(map(str, L.s)), L.groups,
                            L.act, " ".join(L.inputs), "x".join(map(str, r.input_shape)),
                            "x".join(map(str, r.output_shape))] + [m.of(r) for m in metrics] +
-                  (["memory" if r.memory_bound else "compute"] if report.device else []))
+                  (["memory" if r.memory_bound else "compute"] if report.device else []) +
+                  [e.pool] + [getattr(e, name) for name in COUNTS if name != "macs"])
     return buf.getvalue()
 
 

@@ -1,0 +1,41 @@
+"""``mbcost compare``: what ptflops, fvcore, thop, torchinfo, calflops and FlopCounterMode
+would print for an architecture, each as the papers' count plus the terms it adds."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ..analyses.compare import compare as run_compare
+from .app import app
+from .options import (Alpha, Arch, Classes, Output, Resolution, Rho, choose_format, convention, output_format,
+                      write)
+
+Pool = Annotated[Optional[str], typer.Option(
+    "--pool", metavar="module|functional", show_default="per architecture",
+    help="How the implementation calls its pools: as nn.Module (torchvision's ResNet, MobileNetV3) or "
+         "as F.adaptive_avg_pool2d in forward (torchvision's MobileNetV2). thop and ptflops count them "
+         "differently.")]
+
+
+@app.command(epilog="Examples:\n\n"
+             "  mbcost compare mobilenet_v2\n\n"
+             "  mbcost compare mobilenet_v2 --alpha 0.35 --resolution 96 --format json | jq '.profiles[].total'\n\n"
+             "  mbcost compare my_net.yaml --pool module --format md > counters.md\n\n"
+             "Each total is a formula over the network's element counts (docs/peers.md); the "
+             "profiles reproduce each counter on torchvision's implementation of the architecture.")
+def compare(
+    arch: Arch,
+    alpha: Alpha = "1.0",
+    resolution: Resolution = None,
+    rho: Rho = None,
+    pool: Pool = None,
+    classes: Classes = None,
+    fmt: output_format("compare") = None,
+    output: Output = None,
+) -> None:
+    """One row per FLOP counter (ptflops, ptflops-aten, fvcore, thop, torchinfo, calflops, FlopCounterMode): the total it prints for ARCH, what that total includes, and its difference from the papers' mult-adds."""
+    conv = convention("torchvision", classes)  # the parameters every one of these counters reports
+    fmt = choose_format("compare", fmt, output)
+    write("compare", fmt, run_compare(arch, alpha=alpha, resolution=resolution, rho=rho, pool=pool,
+                                      convention=conv), output)

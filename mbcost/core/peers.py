@@ -1,0 +1,265 @@
+"""What other FLOP counters count: each one's total as a formula over per-layer element counts.
+
+ptflops, fvcore, thop, torchinfo, calflops and torch's FlopCounterMode all count a conv's
+weight multiply-accumulates the way the papers do; they differ in what else they add — biases,
+batch norm per element or per channel, some activations, pooling — and they print 300.8M,
+314.2M, 320.3M or 327.5M for one MobileNetV2. A :class:`Profile` is one counter's rule as
+coefficients on the counts of :mod:`mbcost.core.elements`:
+
+    total = Σ over layers of  macs·W + bias·b + bn·BN + bn_channels·C_BN
+                             + act[type]·activation elements + pool rule + add/mul rule
+
+Never a lookup of totals: the same coefficients give every configuration of every network.
+The rules were read from each counter's source and checked against measured totals (docs/peers.md
+cites the files; tests/data holds the measurements).
+
+Some counters see only ``nn.Module`` hooks (thop) or count a module and the functional call
+inside it (ptflops), so a pool counts differently when the implementation calls
+``F.adaptive_avg_pool2d`` instead of an ``nn.AdaptiveAvgPool2d`` module. An architecture file
+does not say how some framework implements it; an :class:`Implementation` does. The default is
+torchvision's usual one (modules for pools and activations, Python operators for residual adds
+and gates); :data:`IMPLEMENTATIONS` records the exceptions by architecture name.
+
+    >>> import mbcost
+    >>> r = mbcost.analyze("mobilenet_v2")
+    >>> {name: count(p, r).total for name, p in PEERS.items()}["thop"]   # W + 4·BN elements
+    327486720
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+from ..errors import UsageError
+from .elements import Elements, elements
+
+if TYPE_CHECKING:
+    from .engine import Report
+
+HOW = ("module", "functional")  # how an implementation calls a pool
+ELEMENTWISE = ("operator", "call")  # `x + y` / `x * y`, or torch.add / torch.mul by name
+COMPONENTS = ("weights", "bias", "bn", "act", "pool", "elementwise")
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """How a framework's code runs an architecture, where a counter can tell the difference.
+
+    pool:        'module' (nn.AdaptiveAvgPool2d, nn.MaxPool2d, …) or 'functional'
+                 (F.adaptive_avg_pool2d called in forward)
+    elementwise: 'operator' (``x + y``, ``out += identity``, ``scale * x``) or 'call'
+                 (torch.add / torch.mul by name, which ptflops patches)
+    source:      what says so
+    """
+
+    pool: str = "module"
+    elementwise: str = "operator"
+    source: str = ("torchvision's ResNet and MobileNetV3 (and nn.Sequential models): pools and "
+                   "activations are modules, residual adds and SE gates are Python operators")
+
+    def __post_init__(self) -> None:
+        if self.pool not in HOW:
+            raise UsageError(f"expected one of {', '.join(HOW)}, got {self.pool!r}", field="pool")
+        if self.elementwise not in ELEMENTWISE:
+            raise UsageError(f"expected one of {', '.join(ELEMENTWISE)}, got {self.elementwise!r}",
+                             field="elementwise")
+
+
+TORCHVISION = Implementation()
+
+# Architectures whose torchvision implementation departs from the default, by architecture name.
+IMPLEMENTATIONS: dict[str, Implementation] = {
+    "mobilenet_v2": Implementation(
+        pool="functional",
+        source="torchvision 0.29 models/mobilenetv2.py: MobileNetV2._forward_impl calls "
+               "nn.functional.adaptive_avg_pool2d(x, (1, 1)); ReLU6 modules; `x + self.conv(x)`"),
+}
+
+
+def implementation_of(architecture: str, pool: str | None = None) -> Implementation:
+    """The implementation a count assumes: the recorded one for this architecture (else the
+    default), with ``pool`` overriding how its pools are called."""
+    base = IMPLEMENTATIONS.get(architecture, TORCHVISION)
+    if pool is None or pool == base.pool:
+        return base
+    try:
+        return Implementation(pool=pool, elementwise=base.elementwise, source="set by --pool")
+    except UsageError as exc:
+        raise UsageError(exc.message, field="--pool") from None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One counter's rule: coefficients on each element count.
+
+    act:  per activation element, by activation; ``None`` when the counter has no activation
+          op at all (every activation counts 0). An activation missing from a table is an
+          error, not a guess.
+    pool: (pool type, how it is called) → (per input element, per output element); missing
+          pairs count 0.
+    elementwise: how adds and muls are written → per element.
+    """
+
+    name: str
+    tool: str
+    reads: str
+    unit: str = "madds"  # madds | flops
+    macs: int = 1
+    bias: int = 0
+    bn: int = 0
+    bn_channels: int = 0
+    act: Mapping[str, int] | None = None
+    pool: Mapping[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    elementwise: Mapping[str, int] = field(default_factory=dict)
+    source: str = ""
+
+    def terms(self, e: Elements, impl: Implementation) -> list["Term"]:
+        """What this counter adds for one layer, term by term (zero terms left out)."""
+        out = [Term("weights", "W", self.macs, e.macs), Term("bias", "bias", self.bias, e.bias),
+               Term("bn", "BN", self.bn, e.bn), Term("bn", "BN channels", self.bn_channels, e.bn_channels)]
+        if e.act:
+            out.append(Term("act", e.act, self.act_coefficient(e.act), e.act_elements))
+        if e.pool:
+            c_in, c_out = self.pool.get((e.pool, impl.pool), (0, 0))
+            out += [Term("pool", f"{e.pool} pool in", c_in, e.pool_in),
+                    Term("pool", f"{e.pool} pool out", c_out, e.pool_out)]
+        per = self.elementwise.get(impl.elementwise, 0)
+        out += [Term("elementwise", "add", per, e.add), Term("elementwise", "mul", per, e.mul)]
+        return [t for t in out if t.coefficient and t.elements]
+
+    def act_coefficient(self, act: str) -> int:
+        if self.act is None:
+            return 0
+        if act not in self.act:
+            raise UsageError(f"what {self.name} counts for a {act} activation is not known "
+                             f"(known: {', '.join(sorted(self.act))})", field="--profile")
+        return self.act[act]
+
+
+@dataclass(frozen=True)
+class Term:
+    component: str  # one of COMPONENTS
+    label: str  # 'W', 'BN', 'relu6', 'global_avg pool in', …
+    coefficient: int
+    elements: int
+
+    @property
+    def count(self) -> int:
+        return self.coefficient * self.elements
+
+
+@dataclass(frozen=True)
+class Count:
+    """A counter's total on one network, and what it is made of."""
+
+    profile: Profile
+    implementation: Implementation
+    terms: tuple[Term, ...]  # summed over layers, one per label, in first-seen order
+    per_layer: tuple[int, ...]  # the counter's count for each layer, in order
+
+    @property
+    def total(self) -> int:
+        return sum(t.count for t in self.terms)
+
+    @property
+    def components(self) -> dict[str, int]:
+        out = dict.fromkeys(COMPONENTS, 0)
+        for t in self.terms:
+            out[t.component] += t.count
+        return out
+
+    def formula(self) -> str:
+        """'W + bias + 2·BN + relu6 + global_avg pool in': what this total includes."""
+        return " + ".join((f"{t.coefficient}·" if t.coefficient != 1 else "") + t.label for t in self.terms)
+
+
+def count(profile: Profile, report: "Report", implementation: Implementation | None = None) -> Count:
+    """``profile``'s total on an analysed network (its own implementation unless given)."""
+    impl = implementation or implementation_of(report.architecture)
+    return count_elements(profile, [elements(r) for r in report.layers], impl)
+
+
+def count_elements(profile: Profile, layers: Iterable[Elements], implementation: Implementation) -> Count:
+    """``profile``'s total over per-layer element counts, however they were obtained."""
+    summed: dict[tuple[str, str, int], int] = {}
+    per_layer = []
+    for e in layers:
+        ts = profile.terms(e, implementation)
+        per_layer.append(sum(t.count for t in ts))
+        for t in ts:
+            key = (t.component, t.label, t.coefficient)
+            summed[key] = summed.get(key, 0) + t.elements
+    # in the order of COMPONENTS (weights, bias, bn, …), each in first-seen order within it
+    keys = sorted(summed, key=lambda key: COMPONENTS.index(key[0]))
+    return Count(profile, implementation, tuple(Term(c, lab, k, summed[c, lab, k]) for c, lab, k in keys),
+                 tuple(per_layer))
+
+
+def _all(pools: Iterable[str], how: str, coefficients: tuple[int, int]) -> dict:
+    return {(p, how): coefficients for p in pools}
+
+
+POOLS = ("avg", "max", "global_avg", "global_max")
+ALL_ACTS = ("relu", "relu6", "leaky_relu", "gelu", "swish", "hswish", "hsigmoid", "sigmoid", "tanh")
+
+PEERS: dict[str, Profile] = {p.name: p for p in (
+    Profile(
+        "ptflops", "ptflops 0.7.5, backend 'pytorch' (the default)",
+        "get_model_complexity_info(model, (3, H, W))[0]",
+        bias=1, bn=2,
+        # relu_flops_counter_hook counts output numel for ReLU, ReLU6, LeakyReLU, ELU, GELU, PReLU;
+        # count_functional patches F.relu, F.gelu, F.silu, … so a module whose forward calls a patched
+        # function is counted twice (ReLU, GELU), ReLU6 (F.hardtanh) and LeakyReLU once, SiLU once
+        # (only F.silu); Hardswish, Hardsigmoid, Sigmoid, Tanh: neither hooked nor patched.
+        act={"relu": 2, "relu6": 1, "leaky_relu": 1, "gelu": 2, "swish": 1,
+             "hswish": 0, "hsigmoid": 0, "sigmoid": 0, "tanh": 0},
+        # pool_flops_counter_hook (input numel) + the patched F.*pool* inside the module's forward
+        pool={**_all(POOLS, "module", (2, 0)), **_all(POOLS, "functional", (1, 0))},
+        elementwise={"call": 1},  # patch_tensor_ops: torch.add/mul and Tensor.add/mul, not `+`/`*`
+        source="ptflops/pytorch_engine.py, ptflops/pytorch_ops.py"),
+    Profile(
+        "ptflops-aten", "ptflops 0.7.5, backend 'aten'",
+        "get_model_complexity_info(model, (3, H, W), backend='aten')[0]",
+        bias=1,  # ATEN_OPS_MAPPING: convolution (+ C_out·H·W bias) and addmm (+ bias) only
+        source="ptflops/aten_engine.py, ptflops/aten_ops.py"),
+    Profile(
+        "fvcore", "fvcore 0.1.5.post20221221, FlopCountAnalysis",
+        "FlopCountAnalysis(model, x).total()",
+        bn=2,  # batchnorm_flop_jit in eval: input numel × 2 (affine)
+        pool={("global_avg", "module"): (1, 0), ("global_avg", "functional"): (1, 0)},  # aten::adaptive_avg_pool2d
+        source="fvcore/nn/flop_count.py (_DEFAULT_SUPPORTED_OPS), fvcore/nn/jit_handles.py"),
+    Profile(
+        "thop", "thop 0.1.1.post2209072238, profile()",
+        "profile(model, inputs=(x,))[0]",
+        bn=4,  # calculate_norm: 2·numel, ×2 again when affine; conv and linear never count a bias
+        # zero_ops: ReLU, ReLU6; LeakyReLU's count_relu is 0; the others are not registered
+        act=dict.fromkeys(ALL_ACTS, 0),
+        # module hooks only: count_avgpool = output numel, count_adap_avgpool = (in/out + 1)·out,
+        # max pools zero_ops; a functional pool is invisible
+        pool={("avg", "module"): (0, 1), ("global_avg", "module"): (1, 1)},
+        source="thop/profile.py (register_hooks), thop/vision/basic_hooks.py, thop/vision/calc_func.py"),
+    Profile(
+        "torchinfo", "torchinfo 1.8.0, summary()",
+        "summary(model, (1, 3, H, W)).total_mult_adds",
+        # parameters, not activations: weight/bias numel × output H·W for a Conv*, × batch otherwise,
+        # so a BN counts its γ and β: 2·C
+        bias=1, bn_channels=2,
+        source="torchinfo/layer_info.py (LayerInfo.calculate_macs), torchinfo/model_statistics.py"),
+    Profile(
+        "calflops", "calflops 0.3.2, calculate_flops() MACs",
+        "calculate_flops(model, (1, 3, H, W), output_as_string=False)[1]",
+        # only _conv_flops_compute, _linear_flops_compute, matmul and addmm return MACs; the bias goes
+        # into FLOPs only
+        source="calflops/pytorch_ops.py, calflops/calculate_pipline.py, calflops/utils.py"),
+    Profile(
+        "flopcounter", "torch 2.14.1, torch.utils.flop_counter.FlopCounterMode",
+        "FlopCounterMode(display=False) … .get_total_flops()",
+        unit="flops", macs=2,  # conv_flop and addmm_flop: 2 per multiply-accumulate, no bias
+        source="torch/utils/flop_counter.py"),
+)}
+
+
+def profile(name: str) -> Profile:
+    if name not in PEERS:
+        raise UsageError(f"expected one of {', '.join(PEERS)}, got {name!r}", field="--profile")
+    return PEERS[name]
