@@ -695,6 +695,22 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
 
 
+def _variants_of(path: Path) -> tuple[str, ...]:
+    data = parse(read_text(path), str(path)).data
+    variants = data.get("variants") if isinstance(data, dict) else None
+    return tuple(map(str, variants)) if isinstance(variants, dict) else ()
+
+
+def builtin_variants() -> list[str]:
+    """Every built-in name: each file, and each file's variants as file_variant."""
+    out = []
+    for p in sorted(builtin_dir().glob("*.yaml")):
+        out.append(p.stem)
+        out += [f"{p.stem}_{v}" if not p.stem[-1].isalpha() or not v[0].isdigit() else f"{p.stem}{v}"
+                for v in _variants_of(p)]
+    return out
+
+
 def resolve_arch(arch: str | Path) -> tuple[Path, str | None]:
     """(file, variant). A path that exists wins; ``file@variant`` names a variant; a built-in
     name may be a file (``mobilenet_v2``) or a file's variant (``efficientnet_b3`` is
@@ -710,8 +726,9 @@ def resolve_arch(arch: str | Path) -> tuple[Path, str | None]:
     if candidate.is_file():
         return candidate, None
     for i in range(len(text) - 1, 0, -1):  # the longest file name first: shufflenet_v2 + x0_5
-        if text[i] == "_" and (builtin_dir() / f"{text[:i]}.yaml").is_file():
-            return builtin_dir() / f"{text[:i]}.yaml", text[i + 1:]
+        base, variant = builtin_dir() / f"{text[:i]}.yaml", text[i:].lstrip("_")
+        if variant and base.is_file() and variant in _variants_of(base):  # mnasnet1_0: mnasnet, 1_0
+            return base, variant
     names = builtin_names()
     hint = did_you_mean(text, names)
     more = f"; did you mean {hint!r}?" if hint else ""
