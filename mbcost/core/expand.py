@@ -168,6 +168,8 @@ def _where(spec: ArchSpec, row: Row, key: str | None):
 def expand(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pair | None = None,
            classes: int | None = None) -> Graph:
     """Decode the rows into explicit layers at width α and the given input resolution."""
+    if spec.prebuilt is not None:  # an imported model: its layers are already explicit
+        return spec.prebuilt(alpha, resolution, classes)
     ex = _Expander(spec, alpha, classes)
     for row in spec.rows:
         getattr(ex, row.kind)(row)

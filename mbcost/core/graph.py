@@ -43,6 +43,9 @@ class Layer:
     block: str | None = None  # the separable / bottleneck block this layer belongs to
     role: str | None = None  # its part in that block: dw, pw, expand, project, add
     row: int = 0  # index of the architecture row it came from, for messages
+    # an imported model's layer whose weights (and bias) are an earlier layer's initializers:
+    # its parameters are counted once, at that earlier layer
+    shared: bool = False
 
     @property
     def type_label(self) -> str:
@@ -53,6 +56,8 @@ class Layer:
             return f"Conv {k}" + (f" (groups {self.groups})" if self.groups > 1 else "")
         if self.kind == "dwconv":
             return f"Conv DW {k}"
+        if self.kind == "opaque":
+            return f"{self.op} (not costed)"
         return {"fc": "Fully Connected", "pool": "Pool", "add": "Add"}.get(self.kind, self.kind)
 
 
@@ -70,6 +75,9 @@ class Graph:
     # where each architecture row is in its file (by Layer.row), so a layer that fails while
     # being costed can be reported as file:line:col like a bad field
     row_where: tuple[Where, ...] = field(default=(), compare=False, repr=False)
+    # an imported model read with --allow-unknown: the op types it kept as 'opaque' layers
+    # (no cost); every output then says the result is partial
+    unknown: tuple[str, ...] = ()
 
     def where(self, layer: Layer) -> Where:
         return self.row_where[layer.row] if layer.row < len(self.row_where) else Where(self.source)

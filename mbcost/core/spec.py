@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import SpecError
 from .yamlio import Document, describe, field_path, parse, read_text
@@ -94,6 +94,9 @@ class ArchSpec:
     rows: tuple[Row, ...]
     title: str = ""
     document: Document | None = field(default=None, compare=False, repr=False)
+    # a model read from another format (ONNX) has no rows: its layers are fixed, and
+    # expand() asks this for the graph at (α, resolution, classes)
+    prebuilt: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
 
 # --- reading fields -------------------------------------------------------------------------
@@ -320,9 +323,16 @@ def spec_from_document(doc: Document) -> ArchSpec:
     )
 
 
+# Readers of model files that are not architecture YAML, by extension: path → ArchSpec. Core
+# cannot import them (they need optional packages); mbcost.api registers them.
+READERS: dict[str, Callable[[Path], ArchSpec]] = {}
+
+
 def load_spec(arch: str | Path) -> ArchSpec:
     """Load an architecture by built-in name (``mobilenet_v2``) or by path."""
     path = resolve_arch(arch)
+    if path.suffix.lower() in READERS:
+        return READERS[path.suffix.lower()](path)
     source = str(arch) if not isinstance(arch, Path) else str(path)
     return spec_from_document(parse(read_text(path), source))
 
@@ -342,7 +352,7 @@ def builtin_names() -> list[str]:
 def resolve_arch(arch: str | Path) -> Path:
     """A path that exists wins; otherwise a built-in name; otherwise a clear error."""
     p = Path(arch)
-    if p.exists() or isinstance(arch, Path) or p.suffix in (".yaml", ".yml") or "/" in str(arch):
+    if p.exists() or isinstance(arch, Path) or p.suffix in (".yaml", ".yml", *READERS) or "/" in str(arch):
         return p
     candidate = builtin_dir() / f"{arch}.yaml"
     if candidate.is_file():
