@@ -46,6 +46,7 @@ class Layer:
     # an imported model's layer whose weights (and bias) are an earlier layer's initializers:
     # its parameters are counted once, at that earlier layer
     shared: bool = False
+    shared_bias: bool = False  # its bias alone is an earlier layer's initializer
 
     @property
     def type_label(self) -> str:

@@ -77,6 +77,8 @@ def op(kind: str, shape: ShapeRule):
             f = factor(layer, m, conv)
             if layer.shared:  # weights and bias are counted at the layer that owns them; its BN is its own
                 return replace(f, p0=conv.bn * layer.c if layer.bn else 0, p1=0)
+            if layer.shared_bias and layer.bias and conv.bias:
+                return replace(f, p0=f.p0 - layer.c)
             return f
 
         OPS[kind] = Op(kind, shape, counted)

@@ -117,6 +117,13 @@ class _Reader:
         self.passed[val.layer] += 1
         self.alias(tensor, val)
 
+    def seen(self, initializer: str) -> bool:
+        """True if an earlier layer already counts this initializer (exporters deduplicate equal
+        tensors, such as the zero biases an untrained net's folded BNs leave)."""
+        was = initializer in self.weights_seen
+        self.weights_seen.add(initializer)
+        return was
+
     def readers(self, layer: str) -> int:
         """Nodes reading the layer's output other than those that pass it on."""
         return sum(self.uses[t] for t in self.aliases.get(layer, [])) - self.passed[layer]
@@ -159,6 +166,7 @@ def _padding(r: _Reader, node, x: _Val, k, s, pads, auto_pad: str) -> tuple[str,
     """'same' or 'valid', whichever rule gives the model's output size (the counts depend on
     the output size only); otherwise the layer needs issue 11's integer padding."""
     h, w, _ = r.hwc(node.input[0], node)
+    h, w = h - x.pads[0] - x.pads[2], w - x.pads[1] - x.pads[3]  # the map before a folded Pad
     oh, ow, _ = r.hwc(node.output[0], node)
     same = (-(-h // s[0]), -(-w // s[1]))
     valid = ((h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1)
@@ -190,8 +198,9 @@ def _conv(r: _Reader, node) -> None:
     shared = node.input[1] in r.weights_seen
     r.weights_seen.add(node.input[1])
     kind = "dwconv" if g == m == n and g > 1 else "conv"
+    bias = len(node.input) > 2 and bool(node.input[2])
     r.emit(node, kind, n, (x.layer,), r.hwc(node.output[0], node), k=k, s=s, groups=g,
-           padding=mode, bias=len(node.input) > 2 and bool(node.input[2]), shared=shared)
+           padding=mode, bias=bias, shared=shared, shared_bias=bias and r.seen(node.input[2]))
 
 
 def _fc(r: _Reader, node) -> None:
@@ -209,7 +218,8 @@ def _fc(r: _Reader, node) -> None:
     shared = node.input[1] in r.weights_seen
     r.weights_seen.add(node.input[1])
     bias = node.op_type == "Gemm" and len(node.input) > 2 and bool(node.input[2])
-    r.emit(node, "fc", n, (x.layer,), (1, 1, n), bias=bias, shared=shared)
+    r.emit(node, "fc", n, (x.layer,), (1, 1, n), bias=bias, shared=shared,
+           shared_bias=bias and r.seen(node.input[2]))
 
 
 def _bn(r: _Reader, node) -> None:
@@ -383,6 +393,7 @@ def read(path: str | Path, allow_unknown: bool | None = None) -> ArchSpec:
     except Exception as exc:
         raise SpecError(f"not a readable ONNX model ({type(exc).__name__}: {exc})",
                         where=Where(source)) from None
+    model = _fold_constants(model)
     g = model.graph
     r = _Reader(onnx, model, source, shapes=_shapes(model))
     for init in g.initializer:
@@ -454,6 +465,43 @@ def read(path: str | Path, allow_unknown: bool | None = None) -> ArchSpec:
                     activation="linear", rows=(), title=g.name or name, prebuilt=prebuilt)
     _check_shapes(r, spec)
     return spec
+
+
+def _fold_constants(model):
+    """Evaluate the nodes computed from constants only (an exporter's pad and shape arithmetic:
+    Constant → Concat → Reshape → Cast …) with onnx's reference evaluator, and keep their
+    values as initializers, so the pads are known and shape inference gets through."""
+    import onnx
+    from onnx import numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    known = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer if _small(i.dims)}
+    weights = {i.name for i in model.graph.initializer}
+    data = {i.name for i in model.graph.input if i.name not in weights}
+    kept, folded = [], []
+    for node in model.graph.node:
+        ins = [t for t in node.input if t]
+        if node.op_type in ("Shape", "Size") or any(t in data or (t not in known and t in weights)
+                                                    or (t not in known) for t in ins):
+            if any(t in data for t in ins) or node.op_type in ("Shape", "Size"):
+                data.update(node.output)
+            kept.append(node)
+            continue
+        try:
+            outs = ReferenceEvaluator(node).run(None, {t: known[t] for t in ins})
+        except Exception:  # not evaluable: left as it is
+            kept.append(node)
+            continue
+        for name, value in zip(node.output, outs):
+            known[name] = value
+            folded.append(numpy_helper.from_array(value, name))
+    if not folded:
+        return model
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    del model.graph.node[:]
+    model.graph.node.extend(kept)
+    model.graph.initializer.extend(folded)
+    return model
 
 
 def _small(dims) -> bool:
