@@ -37,7 +37,8 @@ def _one_line(text: str) -> str:
 
 # Each command lives in its own module, imported only when that command runs (or for
 # --help): `mbcost report` must not pay for sweep's, check's or reproduce's imports.
-COMMANDS = ("report", "verify", "sweep", "reproduce", "check", "diff", "compare", "fit", "latency", "plot")
+COMMANDS = ("report", "verify", "sweep", "reproduce", "check", "diff", "compare", "fit", "latency", "plot",
+            "export")
 
 
 class MbcostGroup(TyperGroup):
@@ -59,6 +60,14 @@ class MbcostGroup(TyperGroup):
         debug = "--debug" in argv
         if debug:  # accepted anywhere on the line, not only before the command
             argv = ["--debug"] + [a for a in argv if a != "--debug"]
+        # --allow-unknown, for every command that reads a model: an imported ONNX model's ops
+        # that mbcost cannot cost become zero-cost layers and the result is marked partial
+        allow = "--allow-unknown" in argv
+        if allow:
+            argv = ["--allow-unknown"] + [a for a in argv if a != "--allow-unknown"]
+        from ..interop import onnx_import
+
+        onnx_import.allow_unknown_default = allow
         code = 0
         try:
             rv = super().main(args=argv, prog_name=prog_name or "mbcost", complete_var=complete_var,
@@ -103,6 +112,8 @@ class MbcostGroup(TyperGroup):
                           f"{type(exc).__name__}: {_one_line(str(exc))[:200]}; rerun with --debug "
                           "for the traceback")
             code = 3
+        finally:
+            onnx_import.allow_unknown_default = False
         if standalone_mode:
             sys.exit(code)
         return code
@@ -147,6 +158,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks instead of one-line errors."),
+    allow_unknown: bool = typer.Option(False, "--allow-unknown",
+                                       help="Reading an ONNX model, cost what mbcost knows and keep the "
+                                       "ops it cannot cost as zero-cost layers; the result is marked "
+                                       "partial. Accepted anywhere on the line."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print mbcost's version and exit."),
 ) -> None:

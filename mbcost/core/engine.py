@@ -83,6 +83,12 @@ class Report(Printable):
         return sum(r.madds for r in self.layers)
 
     @property
+    def partial(self) -> bool:
+        """True for an imported model with ops mbcost does not cost (kept by --allow-unknown):
+        the totals leave them out."""
+        return bool(self.graph.unknown)
+
+    @property
     def params(self) -> int:
         return sum(r.params for r in self.layers)
 

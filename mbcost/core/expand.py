@@ -321,6 +321,8 @@ def expand(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pair | Non
            classes: int | None = None, depth: Fraction = Fraction(1)) -> Graph:
     """Decode the rows into explicit layers at width α, depth multiplier d and the given input
     resolution."""
+    if spec.prebuilt is not None:  # an imported model: its layers are already explicit
+        return spec.prebuilt(alpha, resolution, classes)
     ex = _Expander(spec, alpha, classes)
     rows = instantiate(spec, depth)
     for row in rows:

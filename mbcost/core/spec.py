@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import SpecError, Where
 from .yamlio import Document, describe, field_path, parse, read_text
@@ -160,6 +160,9 @@ class ArchSpec:
     variant: str | None = None
     variants: tuple[str, ...] = ()
     document: Document | None = field(default=None, compare=False, repr=False)
+    # a model read from another format (ONNX) has no rows: its layers are fixed, and
+    # expand() asks this for the graph at (α, resolution, classes)
+    prebuilt: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
 
 # --- reading fields -------------------------------------------------------------------------
@@ -671,10 +674,17 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
     )
 
 
+# Readers of model files that are not architecture YAML, by extension: path → ArchSpec. Core
+# cannot import them (they need optional packages); mbcost.api registers them.
+READERS: dict[str, Callable[[Path], ArchSpec]] = {}
+
+
 def load_spec(arch: str | Path, variant: str | None = None) -> ArchSpec:
     """Load an architecture by built-in name (``mobilenet_v2``, ``efficientnet_b3`` — a file's
     variant), by path, or as ``path@variant``."""
     path, named = resolve_arch(arch)
+    if path.suffix.lower() in READERS:
+        return READERS[path.suffix.lower()](path)
     source = str(arch) if not isinstance(arch, Path) else str(path)
     if named is not None:
         source = str(arch).rsplit("@", 1)[0] if "@" in str(arch) else source
@@ -720,7 +730,7 @@ def resolve_arch(arch: str | Path) -> tuple[Path, str | None]:
     if not isinstance(arch, Path) and "@" in text and not p.exists():
         base, variant = text.rsplit("@", 1)
         return resolve_arch(base)[0], variant
-    if p.exists() or isinstance(arch, Path) or p.suffix in (".yaml", ".yml") or "/" in text:
+    if p.exists() or isinstance(arch, Path) or p.suffix in (".yaml", ".yml", *READERS) or "/" in text:
         return p, None
     candidate = builtin_dir() / f"{text}.yaml"
     if candidate.is_file():

@@ -28,12 +28,20 @@ def setting(report: Report) -> dict[str, Any]:
     return {"architecture": report.architecture, "source": report.source,
             "alpha": float(report.alpha), "alpha_exact": str(report.alpha),
             "resolution": list(report.resolution),
-            "convention": report.convention.to_dict(report.classes)}
+            "convention": report.convention.to_dict(report.classes),
+            # an imported model with ops mbcost does not cost (--allow-unknown): totals leave them out
+            "partial": report.partial, "not_costed": sorted(set(report.graph.unknown))}
+
+
+def partial_note(unknown) -> str:
+    """What a title says of a partial result: '  ·  PARTIAL, not costed: Foo, Bar'."""
+    return f"  ·  PARTIAL, not costed: {', '.join(sorted(set(unknown)))}" if unknown else ""
 
 
 def title(report: Report) -> str:
     return (f"{report.architecture}  α = {fmt_alpha(report.alpha)}  "
-            f"{shape_text(report.resolution)} input  ·  {report.convention.describe(report.classes)}")
+            f"{shape_text(report.resolution)} input  ·  {report.convention.describe(report.classes)}"
+            + partial_note(report.graph.unknown))
 
 
 # --- machine formats --------------------------------------------------------------------------
