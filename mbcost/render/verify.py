@@ -118,6 +118,15 @@ def render_table(v: Verification, con) -> None:
         what += [_n(len(v.bottlenecks), "bottleneck")] if v.bottlenecks else []
         if what:
             con.print(f"[green]✓[/green] all exact: {' and '.join(what)}", highlight=False)
+    if v.unchecked:
+        con.print(unchecked_line(v), style="dim", markup=False, highlight=False)
+
+
+def unchecked_line(v: Verification, shown: int = 8) -> str:
+    """The layers with a cost that no closed form covers, named (the first few)."""
+    names = ", ".join(v.unchecked[:shown]) + (f", … ({len(v.unchecked) - shown} more)"
+                                               if len(v.unchecked) > shown else "")
+    return f"no closed form to check for {_n(len(v.unchecked), 'layer')}: {names}"
 
 
 def verify_text(v: Verification, styled: bool = False, width: int | None = None, **_) -> str:
@@ -150,4 +159,6 @@ def verify_md(v: Verification, **_) -> str:
     failures = v.failures()
     out += [f"✗ {_n(len(failures), 'check')} failed: " + "; ".join(failures)] if failures else \
         [f"✓ all exact ({fmt_alpha(r.alpha)}, {r.resolution[0]}×{r.resolution[1]})"]
+    if v.unchecked:
+        out += ["", unchecked_line(v)]
     return "\n".join(out) + "\n"
