@@ -85,9 +85,10 @@ class _Expander:
         if row.name:
             return [row.name] if row.n == 1 else [f"{row.name}.{j}" for j in range(1, row.n + 1)]
         out = []
+        key = f"{row.scope}.{prefix}" if row.scope else prefix  # fire2.concat1, not concat7
         for _ in range(row.n):
-            self.counters[prefix] += 1
-            out.append(f"{prefix}{self.counters[prefix]}")
+            self.counters[key] += 1
+            out.append(f"{key}{self.counters[key]}")
         return out
 
     def bn(self, row: Row, default: bool | None = None) -> bool:

@@ -112,6 +112,7 @@ class Row:
     label: str = ""  # how messages name it: layers[3], or blocks.fire.rows[1] (in layers[3])
     enter: tuple | None = None  # (name of a block instance's input, its from) — bound first
     exit: tuple[str, ...] = ()  # names that refer to this row's output once it is done
+    scope: str | None = None  # the block instance a row belongs to: its auto names are scoped
 
 
 @dataclass(frozen=True)
@@ -569,7 +570,7 @@ def _instance(spec: ArchSpec, call: BlockCall, inst: str, source, depth, out: li
 
         row = replace(row, name=f"{inst}.{row.name}" if row.name else None,
                       inputs=tuple(scoped(x) for x in row.inputs) if row.inputs else None,
-                      n=repeats(row, depth), index=len(out),
+                      n=repeats(row, depth), index=len(out), scope=inst,
                       enter=(f"{inst}.in", source) if j == 0 else None)
         out.append(row)
 
