@@ -115,3 +115,6 @@ def printed(value: int, text: str, unit: int = 10**6) -> bool:
     decimals = len(text.split(".")[1]) if "." in text else 0
     scaled = Fraction(value, unit) * 10**decimals
     return int(text.replace(".", "")) in (math.floor(scaled), math.floor(scaled + Fraction(1, 2)))
+
+# The memory fields every convention's JSON carries at their defaults (fp32, whole tensors).
+FP32 = {"activation_dtype": "fp32", "weight_dtype": "fp32", "bottleneck_chunks": 0}

@@ -15,7 +15,7 @@ from mbcost.analyses.reproduce import (PublishedDataError, check, default_path, 
                               printed_match, reproduce, summarize)
 
 from conftest import assert_one_line_error
-from _derive import v2_bn_channels, v2_by_hand
+from _derive import FP32, v2_bn_channels, v2_by_hand
 
 # The published digits we cannot match, each with a reason in the data file
 # (docs/published.md explains every one).
@@ -230,7 +230,7 @@ def test_json_entries_carry_the_convention_and_citation(cli):
     r = cli("reproduce", "--source", "keras-summary", "--format", "json")
     (v1, v2) = r.json()["entries"]
     assert v1["convention"] == {"profile": "keras-trainable", "modified": False, "bn": 2, "bias": True,
-                                "classes": None, "compute": "madds"}
+                                "classes": None, "compute": "madds", **FP32}
     assert v1["ours"] == 4_231_976 and v2["ours"] == 3_504_872
     assert "model.summary()" in v1["citation"] and isinstance(v1["ours"], int)
 

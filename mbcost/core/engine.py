@@ -18,6 +18,7 @@ from .ops import layer_cost
 from ..errors import GraphError
 from .expand import expand
 from .graph import NETWORK_INPUT, Graph, Layer, Shape
+from .memory import DTYPES, effective, plan
 from .metrics import METRICS
 from .multipliers import fmt_alpha, input_resolution, parse_alpha
 from .present import Printable
@@ -31,10 +32,30 @@ class LayerResult:
     output_shape: Shape
     madds: int
     params: int
+    # memory (docs/memory.md), in the convention's dtypes: bytes per activation element, the
+    # parameters' bytes, and the activation bytes alive while this layer runs (its step's)
+    act_bytes: int = 4
+    weight_bytes: int = 0
+    peak_activation_bytes: int = 0
+    alive: tuple[str, ...] = ()  # the tensors alive while it runs, 'input' the network input
 
     @property
     def name(self) -> str:
         return self.layer.name
+
+    @property
+    def output_elements(self) -> int:
+        h, w, c = self.output_shape
+        return h * w * c
+
+    @property
+    def output_bytes(self) -> int:
+        return self.output_elements * self.act_bytes
+
+    @property
+    def input_bytes(self) -> int:
+        """All of its inputs (an add's two operands), whole."""
+        return sum(h * w * c for h, w, c in self.input_shapes) * self.act_bytes
 
     @property
     def input_shape(self) -> Shape:
@@ -71,6 +92,35 @@ class Report(Printable):
     @property
     def madds(self) -> int:
         return sum(r.madds for r in self.layers)
+
+    @property
+    def weight_bytes(self) -> int:
+        return sum(r.weight_bytes for r in self.layers)
+
+    @property
+    def peak_activation_bytes(self) -> int:
+        """The largest live activation memory over the file's execution order."""
+        return self.peak_layer.peak_activation_bytes if self.layers else 0
+
+    @property
+    def peak_layer(self) -> LayerResult:
+        """The first layer where the peak occurs (the tensors alive there: ``.alive``)."""
+        return max(self.layers, key=lambda r: r.peak_activation_bytes)
+
+    def best_order(self):
+        """The execution order of least peak found (:func:`mbcost.core.memory.best_order`),
+        in elements of the activation dtype; ``.peak * act_bytes`` is its bytes."""
+        from .memory import best_order
+
+        return best_order(self.graph, self.tensor_elements(), self.convention.chunks)
+
+    def tensor_elements(self) -> dict[str, int]:
+        """Each tensor's elements as it is alive (chunked bottleneck tensors reduced)."""
+        channels = {NETWORK_INPUT: self.graph.input_shape[2], **{r.name: r.output_shape[2] for r in self.layers}}
+        areas = {NETWORK_INPUT: self.graph.input_shape[0] * self.graph.input_shape[1],
+                 **{r.name: r.output_shape[0] * r.output_shape[1] for r in self.layers}}
+        eff = effective(channels, plan(self.graph, self.convention.chunks))
+        return {t: areas[t] * eff[t] for t in areas}
 
     @property
     def params(self) -> int:
@@ -120,8 +170,24 @@ def run_graph(graph: Graph, convention: Convention = PAPER) -> tuple[LayerResult
                 exc.where = graph.where(layer)
             raise
         shapes[layer.name] = cost.output_shape
-        out.append(LayerResult(layer, tuple(inputs), cost.output_shape, cost.madds, cost.params))
-    return tuple(out)
+        out.append((layer, tuple(inputs), cost))
+    return with_memory(graph, shapes, out, convention)
+
+
+def with_memory(graph: Graph, shapes: dict[str, Shape], costed: list, convention: Convention
+                ) -> tuple[LayerResult, ...]:
+    """The layer results with their bytes: liveness in the file's order (core/memory.py)."""
+    pl = plan(graph, convention.chunks)
+    channels = {n: s[2] for n, s in shapes.items()}
+    eff = effective(channels, pl)
+    elements = {n: s[0] * s[1] * eff[n] for n, s in shapes.items()}
+    a, w = DTYPES[convention.act_dtype], DTYPES[convention.weight_dtype]
+    step_of = pl.step_of()
+    live = [sum(elements[t] for t in s.alive) for s in pl.steps]
+    return tuple(LayerResult(layer, inputs, cost.output_shape, cost.madds, cost.params, a,
+                             cost.params * w, live[step_of[layer.name]] * a,
+                             pl.steps[step_of[layer.name]].alive)
+                 for layer, inputs, cost in costed)
 
 
 def load(arch: str | Path | ArchSpec) -> ArchSpec:
