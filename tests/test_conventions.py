@@ -69,7 +69,11 @@ def test_classes_override(cli):
 def test_flops_doubles_mult_adds(cli):
     # FLOPs = 2 × mult-adds = 2 × 568,740,352 = 1,137,480,704; params and madds are unchanged
     d = totals(cli, "mobilenet_v1", "--flops")
-    assert d["totals"] == {"madds": 568_740_352, "params": V1_WEIGHTS, "flops": 1_137_480_704}
+    # memory does not depend on --flops: V1's peak is at block1.pw, dw1's 112²×32 in and its
+    # 112²×64 out, (32 + 64)·112²·4 B (fp32); weights are the parameters × 4 B
+    assert d["totals"] == {"madds": 568_740_352, "params": V1_WEIGHTS, "flops": 1_137_480_704,
+                           "peak_activation_bytes": (32 + 64) * 112 * 112 * 4,
+                           "weight_bytes": V1_WEIGHTS * 4}
     assert d["convention"]["compute"] == "flops"
     assert totals(cli, "mobilenet_v1")["convention"]["compute"] == "madds"
     table = cli("report", "mobilenet_v1", "--flops")

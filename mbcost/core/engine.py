@@ -154,6 +154,13 @@ class Report(Printable):
 
 def run_graph(graph: Graph, convention: Convention = PAPER) -> tuple[LayerResult, ...]:
     """Walk the layers in order, inferring shapes and costing each with its kind's function."""
+    shapes, costed = infer(graph, convention)
+    return with_memory(graph, shapes, costed, convention)
+
+
+def infer(graph: Graph, convention: Convention = PAPER) -> tuple[dict[str, Shape], list]:
+    """Every tensor's shape ('input' the network's) and each layer's (layer, input shapes,
+    Cost), in order: what the sweep needs, without the memory bookkeeping."""
     shapes: dict[str, Shape] = {NETWORK_INPUT: graph.input_shape}
     out = []
     for layer in graph.layers:
@@ -171,7 +178,7 @@ def run_graph(graph: Graph, convention: Convention = PAPER) -> tuple[LayerResult
             raise
         shapes[layer.name] = cost.output_shape
         out.append((layer, tuple(inputs), cost))
-    return with_memory(graph, shapes, out, convention)
+    return shapes, out
 
 
 def with_memory(graph: Graph, shapes: dict[str, Shape], costed: list, convention: Convention

@@ -247,6 +247,57 @@ def _greedy(units, preds, outs, live, visited) -> BestOrder:
     return BestOrder(tuple(units[i][0] for i in order), peak, False, visited)
 
 
+# --- many configurations at once (the sweep) -----------------------------------------------------
+
+def peak_grid(plan_: Plan, areas: Sequence[dict[str, int]], channels: Sequence[dict[str, int]]
+              ) -> list[list[int]]:
+    """Peak live elements at every (channel counts, map areas) pair: ``[i][j]`` for
+    ``channels[i]`` (one α) and ``areas[j]`` (one resolution), exactly what :func:`evaluate`
+    gives for each, without visiting every step at every configuration.
+
+    Tensors whose areas agree at every given resolution form one area class k, so a step's
+    live elements are Σ_k c_k·A_k with c_k its alive channels in class k (α only) and A_k
+    the class's area (resolution only). A step whose coefficients another step's match or
+    exceed in every class can never be the larger one, so per α only the undominated steps
+    are evaluated at each resolution (a few per stride stage, not every layer)."""
+    tensors = list(dict.fromkeys(t for s in plan_.steps for t in s.alive))
+    classes: dict[tuple, int] = {}
+    tclass = {t: classes.setdefault(tuple(a[t] for a in areas), len(classes)) for t in tensors}
+    class_areas = list(classes)
+    out = []
+    for ch in channels:
+        eff = effective(ch, plan_)
+        by_support: dict[tuple, list[tuple]] = {}
+        for s in plan_.steps:
+            coef: dict[int, int] = {}
+            for t in s.alive:
+                k = tclass[t]
+                coef[k] = coef.get(k, 0) + eff[t]
+            support = tuple(sorted(coef))
+            by_support.setdefault(support, []).append(tuple(coef[k] for k in support))
+        columns = []
+        for support, vectors in by_support.items():
+            for v in _undominated(vectors):
+                if len(support) == 1:
+                    c, A = v[0], class_areas[support[0]]
+                    columns.append([c * a for a in A])
+                else:
+                    cols = [class_areas[k] for k in support]
+                    columns.append([sum(c * a for c, a in zip(v, col)) for col in zip(*cols)])
+        out.append(list(map(max, *columns)) if len(columns) > 1 else columns[0])
+    return out
+
+
+def _undominated(vectors: list[tuple]) -> list[tuple]:
+    if len(vectors[0]) == 1:
+        return [max(vectors)]
+    keep: list[tuple] = []
+    for v in sorted(set(vectors), key=sum, reverse=True):
+        if not any(all(x <= y for x, y in zip(v, w)) for w in keep):
+            keep.append(v)
+    return keep
+
+
 def sizes(shapes: Iterable[tuple[str, tuple[int, int, int]]]) -> dict[str, int]:
     """Tensor name → H·W·C."""
     return {n: h * w * c for n, (h, w, c) in shapes}

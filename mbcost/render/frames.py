@@ -34,7 +34,7 @@ def sweep_frame(sweep: "Sweep") -> "pandas.DataFrame":
     cols["resolution"] = [p.resolution[0] if p.resolution[0] == p.resolution[1] else res_text(p.resolution)
                           for p in sweep.points]
     for m in METRICS.values():
-        cols[m.name] = [m.of(p) for p in sweep.points]
+        cols[m.key] = [m.of(p) for p in sweep.points]
     return pd.DataFrame(cols)
 
 
@@ -52,6 +52,6 @@ def report_frame(report: "Report") -> "pandas.DataFrame":
             "inputs": " ".join(L.inputs),
             "in_h": r.input_shape[0], "in_w": r.input_shape[1], "in_c": r.input_shape[2],
             "out_h": r.output_shape[0], "out_w": r.output_shape[1], "out_c": r.output_shape[2],
-            **{m.name: m.of(r) for m in METRICS.values()},
+            **{m.key: m.of(r) for m in METRICS.values()},
         })
     return pd.DataFrame(rows)

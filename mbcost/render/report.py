@@ -41,7 +41,7 @@ def report_dict(report: Report) -> dict[str, Any]:
     """The JSON contract of ``mbcost report`` (README, "Output formats"; CHANGELOG.md)."""
     return {
         **setting(report),
-        "totals": {m.name: m.of(report) for m in METRICS.values()},
+        "totals": {m.key: m.of(report) for m in METRICS.values()},
         "layers": [
             {
                 "name": r.layer.name,
@@ -56,7 +56,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "input_shapes": [list(s) for s in r.input_shapes],
                 "input_shape": list(r.input_shape),
                 "output_shape": list(r.output_shape),
-                **{m.name: m.of(r) for m in METRICS.values()},
+                **{m.key: m.of(r) for m in METRICS.values()},
             }
             for r in report.layers
         ],
@@ -75,7 +75,7 @@ def report_json(report: Report, **_) -> str:
 
 
 CSV_COLUMNS = ("architecture", "alpha", "resolution", "convention", "name", "kind", "kernel",
-               "stride", "groups", "activation", "inputs", "input_shape", "output_shape") + tuple(METRICS)
+               "stride", "groups", "activation", "inputs", "input_shape", "output_shape") + tuple(m.key for m in METRICS.values())
 
 
 def report_csv(report: Report, **_) -> str:

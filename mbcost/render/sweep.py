@@ -33,7 +33,7 @@ def setting(sweep: Sweep) -> dict[str, Any]:
 
 def _columns(sweep: Sweep) -> list[str]:
     return (["architecture", "alpha"] + (["rho"] if sweep.by_rho else []) + ["resolution", "convention"] +
-            list(METRICS))
+            [m.key for m in METRICS.values()])
 
 
 def sweep_csv(sweep: Sweep, **_) -> str:
@@ -59,7 +59,7 @@ def sweep_dict(sweep: Sweep) -> dict[str, Any]:
         if sweep.by_rho:
             row["rho"] = float(p.rho)
         row["resolution"] = list(p.resolution)
-        row.update({m.name: m.of(p) for m in METRICS.values()})
+        row.update({m.key: m.of(p) for m in METRICS.values()})
         rows.append(row)
     return {**setting(sweep), "rows": rows}
 
