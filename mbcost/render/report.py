@@ -57,15 +57,30 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "input_shape": list(r.input_shape),
                 "output_shape": list(r.output_shape),
                 **{m.key: m.of(r) for m in METRICS.values()},
+                "output_elements": r.output_elements,
+                "output_bytes": r.output_bytes,
+                "input_bytes": r.input_bytes,
+                "alive": list(r.alive),
             }
             for r in report.layers
         ],
+        "memory": memory_dict(report),
         "by_kind": [
             {"type": k.type, "madds": k.madds, "params": k.params,
              "madds_share": k.madds_share, "params_share": k.params_share}
             for k in report.by_kind()
         ],
     }
+
+
+def memory_dict(report: Report) -> dict[str, Any]:
+    """Where the peak is, what is alive there, and the best execution order found."""
+    best = report.best_order()
+    act = report.layers[0].act_bytes if report.layers else 4
+    return {"order": "file", "peak_layer": report.peak_layer.name if report.layers else None,
+            "alive": list(report.peak_layer.alive) if report.layers else [],
+            "best_order": {"peak_activation_bytes": best.peak * act, "exact": best.exact,
+                           "order": list(best.order)}}
 
 
 def report_json(report: Report, **_) -> str:
@@ -127,6 +142,25 @@ def _totals_lines(report: Report) -> list[str]:
     if report.convention.flops:
         flops = METRICS["flops"].of(report)
         out.append(f"FLOPs  {flops:,} ({human(flops)}) = 2 × mult-adds")
+    return out + memory_lines(report)
+
+
+def memory_lines(report: Report) -> list[str]:
+    """'memory  peak 6,021,120 B (6.0 MB, fp32) at block2.dw: …  ·  weights …', and the best
+    order when it beats the file's."""
+    if not report.layers:
+        return []
+    c, peak = report.convention, report.peak_layer
+    shapes = {"input": report.graph.input_shape, **{r.name: r.output_shape for r in report.layers}}
+    alive = ", ".join(f"{t} {shape_text(shapes[t])}" for t in peak.alive)
+    chunked = f", bottlenecks in {c.chunks} chunks" if c.chunks else ""
+    out = [f"memory  peak activations {report.peak_activation_bytes:,} B ({human(report.peak_activation_bytes)}B, "
+           f"{c.act_dtype}{chunked}) at {peak.name}, alive: {alive}  ·  weights {report.weight_bytes:,} B "
+           f"({human(report.weight_bytes)}B, {c.weight_dtype})"]
+    best = report.best_order()
+    if best.peak * peak.act_bytes < report.peak_activation_bytes:
+        out.append(f"best order  peak {best.peak * peak.act_bytes:,} B "
+                   f"({'exact' if best.exact else 'greedy, not proven least'}): {' '.join(best.order)}")
     return out
 
 
