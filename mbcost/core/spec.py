@@ -397,8 +397,10 @@ def _row(doc: Document, path: tuple, label: str, index: int, env: dict, blocks: 
         value = f.data.get("padding", "same")
         if isinstance(value, str) and value in ("same", "valid") and kind != "deconv":
             kw["padding"] = value
-        elif isinstance(value, str) and value.isidentifier() and value not in env:
+        elif isinstance(value, str) and value.isidentifier() and value not in env and kind != "deconv":
             f.choice("padding", ("same", "valid"))  # a typo of same/valid, said as such
+        elif kind == "deconv" and isinstance(value, str) and value.isidentifier() and value not in env:
+            f.fail(path + ("padding",), f"a transposed conv takes integer padding (PyTorch's), got {describe(value)}")
         elif isinstance(value, (int, list, str)) and not isinstance(value, bool) and value not in ("same", "valid"):
             kw["padding"] = f.pair("padding", (0, 0), hi=MAX_KERNEL, lo=0)
         else:
@@ -474,7 +476,7 @@ def _row(doc: Document, path: tuple, label: str, index: int, env: dict, blocks: 
         if kind == "add" and len(ins) == 1:  # mbcost 0.1's form: the previous row + from
             pass
         elif _ARITY[kind] is None and len(ins) < 2:
-            f.fail(path + ("from",), f"expected a list of two or more layer names, got {describe(f.data['from'])}")
+            f.fail(path + ("from",), f"expected a list of two or more layer names, got {len(ins)}")
         elif _ARITY[kind] and len(ins) != _ARITY[kind]:
             f.fail(path + ("from",), f"expected [x, gate], got {describe(f.data['from'])}")
     elif kw["inputs"] is not None and len(kw["inputs"]) != 1:
@@ -623,6 +625,14 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         top.fail(("variants",), f"expected a mapping of variant names to settings, got {describe(variants)}")
     chosen = top  # where a variant's overrides are read from
     settings: dict[str, Any] = {}
+    for name in variants:  # every variant is checked, not only the one asked for
+        v = _Fields(doc, ("variants", name), f"variants.{name}", VARIANT_KEYS)
+        if v.has("params"):
+            extra = _params(doc, ("variants", name, "params"), f"variants.{name}.params")
+            unknown = [k for k in extra if k not in params]
+            if unknown and params:
+                v.fail(("variants", name, "params", unknown[0]),
+                       f"unknown parameter {unknown[0]!r}; the file's params are {', '.join(params)}", key=True)
     if variant is not None:
         if variant not in variants:
             hint = did_you_mean(variant, [str(v) for v in variants])
