@@ -394,7 +394,7 @@ def _row(doc: Document, path: tuple, label: str, index: int, env: dict, blocks: 
         if kw["scale"] is None:
             f.fail(path + ("scale",), f"expected true, false or up, got {describe(f.data['scale'])}")
     if "padding" in keys:
-        value = f.data.get("padding", "same")
+        value = f.data.get("padding", 0 if kind == "deconv" else "same")
         if isinstance(value, str) and value in ("same", "valid") and kind != "deconv":
             kw["padding"] = value
         elif isinstance(value, str) and value.isidentifier() and value not in env and kind != "deconv":
