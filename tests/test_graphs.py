@@ -363,3 +363,59 @@ def test_random_dags_match_an_independent_recount(case):
     # the sweep's fast path reads the same op registry: equal at another resolution and width
     g = mbcost.sweep_grid(spec_from_document(parse(text, "dag.yaml")), alphas=[1], resolutions=None)
     assert (g.points[0].madds, g.points[0].params) == (madds, params)
+
+
+# --- verify on the new blocks, --strict, and the sweep's depth axis --------------------------------
+
+MBCONV_NET = """
+    input: {resolution: 32, channels: 16}
+    width: {rule: make_divisible, divisor: 8}
+    layers:
+      - {kind: mbconv, t: 4, c: 24, k: 3, s: 2, se: 0.25, se_base: in, se_divisor: 1, act: swish}
+      - {kind: mbconv, exp: 96, c: 24, k: 5, act: hswish}
+      - {kind: fc, c: 10}
+"""
+
+
+def test_verify_checks_pairs_through_a_squeeze_excite_gate(cli, tmp_path):
+    f = tmp_path / "mb.yaml"
+    f.write_text(textwrap.dedent(MBCONV_NET))
+    d = cli("verify", f, "--format", "json").json()
+    # block1: dw 3×3/2 on 64 = 4·16 channels, 16×16 out, then SE, then project to 24:
+    #   separable 9·64·256 + 64·24·256 against standard 9·64·24·256: ratio 1/24 + 1/9 = 11/72
+    (p1, p2) = d["pairs"]
+    assert (p1["depthwise"], p1["pointwise"], p1["M"], p1["N"]) == ("block1.dw", "block1.project", 64, 24)
+    assert (p1["separable_madds"], p1["standard_madds"]) == (9 * 64 * 256 + 64 * 24 * 256, 9 * 64 * 24 * 256)
+    assert p1["ratio"] == p1["formula"] == "11/72"
+    # block2 has no SE: a plain V2-style bottleneck (expand 24 → 96, 5×5 dw, project, residual)
+    assert (p2["depthwise"], p2["M"], p2["N"]) == ("block2.dw", 96, 24) and p2["formula"] == "49/600"
+    assert [b["block"] for b in d["bottlenecks"]] == ["block2"]
+    # the layers no closed form covers are named: the SE convs, block1's expansion, the fc
+    assert d["unchecked"] == ["block1.expand", "block1.se.reduce", "block1.se.expand", "fc1"]
+    assert d["checked"] is True and d["ok"] is True
+
+
+def test_verify_strict_fails_when_nothing_is_checked(cli, tmp_path):
+    f = tmp_path / "plain.yaml"
+    f.write_text("input: {resolution: 16, channels: 3}\nlayers:\n  - {kind: conv, c: 8, k: 3}\n")
+    assert cli("verify", f).code == 0
+    r = cli("verify", f, "--strict")
+    assert r.code == 1 and "nothing was checked" in r.err
+    assert cli("verify", "mobilenet_v1", "--strict").code == 0
+
+
+def test_sweep_depth_axis_equals_the_engine(cli, tmp_path):
+    f = tmp_path / "stages.yaml"
+    f.write_text(textwrap.dedent("""
+        input: {resolution: 16, channels: 8}
+        layers:
+          - {kind: conv, c: 8, k: 3}
+          - {kind: conv, c: 8, k: 3, n: 2}
+    """))
+    rows = [line.split(",") for line in cli("sweep", f, "-d", "1,1.5,2", "-r", "16,8", "-f", "csv").out.splitlines()]
+    assert rows[0][:5] == ["architecture", "alpha", "resolution", "depth", "convention"]
+    got = {(r[2], r[3]): int(r[5]) for r in rows[1:]}
+    # the stated stage repeats ⌈2·d⌉ = 2, 3, 4 times; the unstated row once: (1 + ⌈2d⌉)·9·8·8·D_F²
+    for d, reps in (("1.0", 2), ("1.5", 3), ("2.0", 4)):
+        assert got["16x16", d] == (1 + reps) * 9 * 64 * 256 == mbcost.analyze(f, depth=d).madds
+        assert got["8x8", d] == (1 + reps) * 9 * 64 * 64
