@@ -597,6 +597,19 @@ def _params(doc: Document, path: tuple, label: str) -> dict[str, Fraction]:
     return out
 
 
+def _variant_params(doc: Document, name, params: dict) -> dict[str, Fraction]:
+    """A variant's keys checked, and the params it sets (each must be one of the file's)."""
+    v = _Fields(doc, ("variants", name), f"variants.{name}", VARIANT_KEYS)
+    if not v.has("params"):
+        return {}
+    extra = _params(doc, ("variants", name, "params"), f"variants.{name}.params")
+    unknown = [k for k in extra if k not in params]
+    if unknown and params:
+        v.fail(("variants", name, "params", unknown[0]),
+               f"unknown parameter {unknown[0]!r}; the file's params are {', '.join(params)}", key=True)
+    return extra
+
+
 def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
     if not isinstance(doc.data, dict):
         raise SpecError(f"expected a mapping at the top level, got {describe(doc.data)}",
@@ -625,14 +638,7 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         top.fail(("variants",), f"expected a mapping of variant names to settings, got {describe(variants)}")
     chosen = top  # where a variant's overrides are read from
     settings: dict[str, Any] = {}
-    for name in variants:  # every variant is checked, not only the one asked for
-        v = _Fields(doc, ("variants", name), f"variants.{name}", VARIANT_KEYS)
-        if v.has("params"):
-            extra = _params(doc, ("variants", name, "params"), f"variants.{name}.params")
-            unknown = [k for k in extra if k not in params]
-            if unknown and params:
-                v.fail(("variants", name, "params", unknown[0]),
-                       f"unknown parameter {unknown[0]!r}; the file's params are {', '.join(params)}", key=True)
+    overrides = {name: _variant_params(doc, name, params) for name in variants}  # every one checked
     if variant is not None:
         if variant not in variants:
             hint = did_you_mean(variant, [str(v) for v in variants])
@@ -644,13 +650,7 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         chosen = v
         settings = {"alpha": v.number("alpha", None, hi=64), "depth": v.number("depth", None, hi=64),
                     "resolution": v.pair("resolution", None, hi=MAX_RESOLUTION)}
-        if v.has("params"):
-            extra = _params(doc, ("variants", variant, "params"), f"variants.{variant}.params")
-            unknown = [k for k in extra if k not in params]
-            if unknown and params:
-                v.fail(("variants", variant, "params", unknown[0]),
-                       f"unknown parameter {unknown[0]!r}; the file's params are {', '.join(params)}", key=True)
-            params = {**params, **extra}
+        params = {**params, **overrides[variant]}
 
     def pick(key, getter):
         return getter(chosen, key) if chosen is not top and chosen.has(key) else getter(top, key)
