@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Union
 
 from ..core.engine import load, run_graph
-from ..core.conventions import PAPER, Convention
+from ..core.conventions import PAPER, Convention, require_convention
 from ..core.ops import OPS
 from ..errors import MbcostError, UsageError
 from ..core.expand import expand
@@ -294,6 +294,7 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
          rhos: Values = None, convention: Convention = PAPER) -> Sweep:
     """Exact mult-adds and parameters at every (α, resolution) — or (α, ρ) — of a grid
     (:func:`mbcost.sweep_grid` documents the arguments)."""
+    convention = require_convention(convention)
     spec = load(arch)
     a_list = _alphas(alphas)
     rho_list = _rhos(rhos)
