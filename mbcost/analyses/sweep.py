@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Union
 
 from ..core.engine import infer, load
 from ..core.memory import DTYPES, peak_grid, plan
-from ..core.conventions import PAPER, Convention
+from ..core.conventions import PAPER, Convention, require_convention
 from ..core.ops import OPS
 from ..errors import MbcostError, UsageError
 from ..core.expand import expand
@@ -320,6 +320,7 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
          rhos: Values = None, convention: Convention = PAPER, depths: Values = None, device=None) -> Sweep:
     """Exact mult-adds and parameters at every (α, resolution[, depth]) — or (α, ρ) — of a grid
     (:func:`mbcost.sweep_grid` documents the arguments)."""
+    convention = require_convention(convention)
     spec = load(arch)
     a_list = _checked(parse_list(alphas, "--alpha"), parse_alpha, "--alpha") or [spec.alpha or Fraction(1)]
     d_list = _checked(parse_list(depths, "--depth"), parse_depth, "--depth") or [spec.depth or Fraction(1)]

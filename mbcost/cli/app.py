@@ -68,6 +68,8 @@ class MbcostGroup(TyperGroup):
         from ..interop import onnx_import
 
         onnx_import.allow_unknown_default = allow
+        if "--help" in argv or argv in ([], ["--debug"]):  # help only: report must not import rich
+            _help_through_stdout()
         code = 0
         try:
             rv = super().main(args=argv, prog_name=prog_name or "mbcost", complete_var=complete_var,
@@ -89,6 +91,9 @@ class MbcostGroup(TyperGroup):
                 raise
             io.error_line(f"error: {_one_line(str(exc))}")
             code = exc.exit_code
+        except click.exceptions.NoArgsIsHelpError:  # `mbcost` alone: the help is on stdout
+            io.error_line(f"error: give a command: {', '.join(COMMANDS)} (see 'mbcost --help')")
+            code = 2
         except click.exceptions.ClickException as exc:  # typer/click usage errors: bad or missing flags
             if debug:
                 raise
@@ -117,6 +122,30 @@ class MbcostGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _help_through_stdout() -> None:
+    """Send ``--help`` through the one stdout path (:mod:`mbcost.cli.io`), as every command's
+    output goes: typer draws help with rich on a console of its own, straight to
+    ``sys.stdout``, so an ASCII stdout crashed on the α (exit 3), a broken pipe gave exit 1
+    ('over budget') and a closed stdout exit 0 with the help lost. Styled only when
+    :func:`io.styled` says so (a terminal, NO_COLOR unset)."""
+    from typer import rich_utils
+
+    make = getattr(rich_utils, "_get_rich_console", None)
+    if make is None or getattr(make, "through_stdout", False):
+        return
+
+    def console(stderr: bool = False):
+        con = make(stderr=stderr)
+        if not stderr:
+            con.file = io.stdout
+            if not io.styled():
+                con._color_system = None  # no ANSI at all, bold included, as our own tables
+        return con
+
+    console.through_stdout = True
+    rich_utils._get_rich_console = console
 
 
 def _click_message(exc) -> str:
@@ -151,7 +180,7 @@ def _version(value: bool) -> None:
     if value:
         from .._version import __version__
 
-        typer.echo(f"mbcost {__version__}")
+        io.echo(f"mbcost {__version__}")
         raise typer.Exit()
 
 

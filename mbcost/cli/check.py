@@ -39,7 +39,7 @@ def _append_step_summary(markdown: str) -> None:
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(markdown + "\n")
     except OSError as exc:
-        typer.echo(f"warning: cannot append to GITHUB_STEP_SUMMARY={path}: {exc.strerror or exc}", err=True)
+        io.error_line(f"warning: cannot append to GITHUB_STEP_SUMMARY={path}: {exc.strerror or exc}")
 
 
 def with_limits(command):

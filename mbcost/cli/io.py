@@ -62,6 +62,21 @@ def isatty() -> bool:
         return False
 
 
+def styled(stream=None) -> bool:
+    """Bold and colour only for a person at a terminal, and never with NO_COLOR set to
+    anything but the empty string (no-color.org). The one test every styled output makes —
+    the tables of report, verify, diff and reproduce, check's FAIL/ok, ``--help``, the
+    progress bar (``stream=sys.stderr``) — so none of them can forget NO_COLOR or a pipe."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if stream is None:
+        return isatty()
+    try:
+        return stream.isatty()
+    except (OSError, ValueError, AttributeError):  # closed, detached, or no stream at all
+        return False
+
+
 def encodable(text: str, enc: str | None = None) -> str:
     """``text`` with each character the encoding cannot hold replaced by '?'."""
     enc = enc or encoding()

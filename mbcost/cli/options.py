@@ -142,7 +142,5 @@ def width() -> int | None:
 
 
 def styled() -> bool:
-    """Bold and colour only for a person at a terminal (and never with NO_COLOR set)."""
-    import os
-
-    return io.isatty() and not os.environ.get("NO_COLOR")
+    """Bold and colour only for a person at a terminal: :func:`mbcost.cli.io.styled`."""
+    return io.styled()

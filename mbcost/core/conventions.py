@@ -158,3 +158,19 @@ PROFILES: dict[str, Convention] = {
     "torchvision": Convention(name="torchvision", bn=2, bias=True),
     "keras": Convention(name="keras", bn=4, bias=True),
 }
+
+
+def require_convention(value, field: str = "convention") -> Convention:
+    """``value`` if it is a :class:`Convention`, else one clear error naming the parameter:
+    ``analyze(..., convention="keras")`` used to fail deep inside the engine with an
+    AttributeError. A profile's name is not taken silently: the message says how to get it."""
+    if isinstance(value, Convention):
+        return value
+    if isinstance(value, str) and value in PROFILES:
+        hint = f"; for the {value!r} profile pass mbcost.PROFILES[{value!r}]"
+    else:
+        hint = f"; the profiles are mbcost.PROFILES[name] for name in {', '.join(PROFILES)}"
+    shown = repr(value) if isinstance(value, (str, int, float, type(None))) and len(repr(value)) <= 40 \
+        else f"a value of type {type(value).__name__}"
+    raise UsageError(f"expected a Convention (mbcost.PAPER, mbcost.Convention(bn=2, bias=True), …), "
+                     f"got {shown}{hint}", field=field)

@@ -9,13 +9,14 @@
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
-from .conventions import PAPER, Convention
+from .conventions import PAPER, Convention, require_convention
 from .ops import layer_cost
-from ..errors import GraphError
+from ..errors import GraphError, UsageError
 from .expand import expand
 from .graph import NETWORK_INPUT, Graph, Layer, Shape
 from .latency import Device
@@ -219,7 +220,13 @@ def with_memory(graph: Graph, shapes: dict[str, Shape], costed: list, convention
 
 def load(arch: str | Path | ArchSpec) -> ArchSpec:
     """An architecture by built-in name, by path, or as already loaded."""
-    return arch if isinstance(arch, ArchSpec) else load_spec(arch)
+    if isinstance(arch, ArchSpec):
+        return arch
+    if not isinstance(arch, (str, os.PathLike)) or isinstance(arch, bytes):
+        raise UsageError(f"expected a built-in name (mobilenet_v2), a path to an architecture file or "
+                         f"an ArchSpec, got {'None' if arch is None else 'a value of type ' + type(arch).__name__}",
+                         field="arch")
+    return load_spec(arch if isinstance(arch, str) else Path(arch))
 
 
 def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = None,
@@ -229,6 +236,7 @@ def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = 
     """Cost an architecture at width α, depth multiplier d and input resolution (or ρ) under a
     convention; α, d and the resolution default to the file's (a variant's) own. With a device
     profile, time each layer on its roofline too."""
+    convention = require_convention(convention)
     spec = load(arch)
     a = parse_alpha(alpha) if alpha is not None else (spec.alpha or Fraction(1))
     d = parse_depth(depth) if depth is not None else (spec.depth or Fraction(1))

@@ -610,10 +610,23 @@ def _variant_params(doc: Document, name, params: dict) -> dict[str, Fraction]:
     return extra
 
 
+def looks_like_architecture(data) -> bool:
+    """A mapping with an architecture's keys (or a near miss of one, such as 'Layers')."""
+    if not isinstance(data, dict):
+        return False
+    return any(k in TOP_KEYS or (isinstance(k, str) and did_you_mean(k, TOP_KEYS)) for k in data)
+
+
 def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
-    if not isinstance(doc.data, dict):
-        raise SpecError(f"expected a mapping at the top level, got {describe(doc.data)}",
-                        where=doc.where(()))
+    # Any path can be given as ARCH, to diff, --baseline or a budgets entry, and the message
+    # may end up in a public CI log: a file that is not an architecture at all (secret.env, a
+    # key file) is named, never quoted — not its text, not its keys (issue 17).
+    if not looks_like_architecture(doc.data):
+        got = {dict: "a mapping with none of those keys", list: "a list", str: "text"}.get(
+            type(doc.data), "a single value")
+        raise SpecError(f"not an architecture: expected a YAML mapping with 'input' and 'layers' "
+                        f"(docs/format.md), got {got}; the file's contents are not shown",
+                        where=Where(doc.source))  # the whole file: no line to point at
     top = _Fields(doc, (), "", TOP_KEYS)
     if not top.has("input"):
         top.fail((), "missing 'input' (e.g. input: {resolution: 224, channels: 3})")
