@@ -158,9 +158,12 @@ def well_typed_documents(draw):
                 row.setdefault(key, draw(TYPED[key]))
             rows.insert(draw(st.integers(min_value=0, max_value=len(rows))), row)
         else:
-            row = rows[draw(st.integers(min_value=0, max_value=len(rows) - 1))]
-            key = draw(st.sampled_from(ROW_KEYS[row["kind"]][1:]))
-            row[key] = draw(TYPED[key])
+            # a row of a built-in kind (a file's own blocks, e.g. ResNet's res_basic, have their params)
+            known = [r for r in rows if r["kind"] in ROW_KEYS]
+            if known:
+                row = known[draw(st.integers(min_value=0, max_value=len(known) - 1))]
+                key = draw(st.sampled_from(ROW_KEYS[row["kind"]][1:]))
+                row[key] = draw(TYPED[key])
     return yaml.safe_dump(doc, sort_keys=False).encode()
 
 

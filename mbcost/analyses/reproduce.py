@@ -26,7 +26,7 @@ from ..core.engine import Report, analyze
 from ..core.conventions import PROFILES, Convention
 from ..errors import MbcostError, UsageError, Where
 from ..core.multipliers import fmt_alpha, parse_alpha, parse_resolution, parse_rho
-from ..core.spec import builtin_names
+from ..core.spec import builtin_variants
 from ..core.yamlio import Document, describe, field_path, parse, read_text
 
 QUANTITIES = ("madds", "params", "madds_share", "params_share", "channels", "memory")
@@ -62,7 +62,7 @@ class Entry:
     table: str
     label: str
     architecture: str
-    alpha: Fraction
+    alpha: Fraction | None  # None: the architecture's (a variant's) own, e.g. efficientnet_b3's 1.2
     resolution: int | None
     rho: Fraction | None
     convention: Convention
@@ -92,6 +92,7 @@ class Outcome:
     scaled: Fraction  # ``value`` in the printed unit (a percentage for shares)
     match: str | None  # 'truncated', 'rounded', 'truncated or rounded', or None
     resolution: tuple[int, int]  # the input size analysed (the file's own if the entry gives none)
+    alpha: Fraction = Fraction(1)  # the width analysed (the variant's own if the entry gives none)
 
     @property
     def status(self) -> str:
@@ -219,7 +220,8 @@ def check(entry: Entry, reports: _Reports | None = None) -> Outcome:
         k = kinds[entry.layer_type]
         value, total = (k.madds, madds) if entry.quantity == "madds_share" else (k.params, params)
         scaled = Fraction(100 * value, total or 1)
-    return Outcome(entry, value, total, scaled, printed_match(scaled, entry.printed), report.resolution)
+    return Outcome(entry, value, total, scaled, printed_match(scaled, entry.printed), report.resolution,
+                   report.alpha)
 
 
 def reproduce(entries: list[Entry]) -> list[Outcome]:
@@ -328,7 +330,7 @@ class _Loader:
             arch = self.architecture(apath, arch)
         conv_value, cpath = pick("convention")
         convention = self.convention(cpath, conv_value if conv_value is not None else "paper")
-        alpha = self.number(path + ("alpha",), r.get("alpha", 1), parse_alpha)
+        alpha = self.number(path + ("alpha",), r["alpha"], parse_alpha) if "alpha" in r else None
         rho = self.number(path + ("rho",), r["rho"], parse_rho) if "rho" in r else None
         resolution = self.number(path + ("resolution",), r["resolution"], parse_resolution) \
             if "resolution" in r else None
@@ -396,12 +398,12 @@ class _Loader:
 
     def architecture(self, path: tuple, name: Any) -> str:
         name = self.text(path, name)
-        if name in builtin_names():
+        if name in builtin_variants():  # a file (mobilenet_v2) or a file's variant (efficientnet_b3)
             return name
         candidate = self.base / name
         if candidate.is_file():
             return str(candidate)
-        self.fail(path, f"no built-in architecture or file {name!r} (built-ins: {', '.join(builtin_names())})")
+        self.fail(path, f"no built-in architecture or file {name!r} (built-ins: {', '.join(builtin_variants())})")
 
     def convention(self, path: tuple, value: Any) -> Convention:
         if isinstance(value, str):
@@ -439,7 +441,7 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
         "table": e.table,
         "label": e.label,
         "architecture": e.architecture,
-        "alpha": fmt_alpha(e.alpha),
+        "alpha": fmt_alpha(o.alpha),
         "resolution": (None if not e.architecture else
                        o.resolution[0] if o.resolution[0] == o.resolution[1] else list(o.resolution)),
         "map": e.feature_map,

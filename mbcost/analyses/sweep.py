@@ -293,7 +293,8 @@ def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair],
 
 def _channels(graph: Graph) -> dict[str, int]:
     """Each tensor's channel count at the graph's α ('input' the network input's)."""
-    return {NETWORK_INPUT: graph.input_shape[2], **{t: c for L in graph.layers for t, c in L.outputs()}}
+    return {NETWORK_INPUT: graph.input_shape[2],
+            **{t: c for L in graph.layers for t, c in [(L.name, L.c)] + L.outputs()}}
 
 
 def _factors(graph: Graph, conv: Convention):

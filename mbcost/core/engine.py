@@ -133,10 +133,11 @@ class Report(Printable):
 
     def tensor_elements(self) -> dict[str, int]:
         """Each tensor's elements as it is alive (chunked bottleneck tensors reduced)."""
-        channels = {NETWORK_INPUT: self.graph.input_shape[2],
-                    **{t: c for r in self.layers for t, c in r.layer.outputs()}}
-        areas = {NETWORK_INPUT: self.graph.input_shape[0] * self.graph.input_shape[1],
-                 **{t: r.output_shape[0] * r.output_shape[1] for r in self.layers for t, _ in r.layer.outputs()}}
+        channels = {NETWORK_INPUT: self.graph.input_shape[2]}
+        areas = {NETWORK_INPUT: self.graph.input_shape[0] * self.graph.input_shape[1]}
+        for r in self.layers:  # each layer's tensor, and a split's parts (views of it)
+            for t, c in [(r.name, r.output_shape[2])] + r.layer.outputs():
+                channels[t], areas[t] = c, r.output_shape[0] * r.output_shape[1]
         eff = effective(channels, plan(self.graph, self.convention.chunks))
         return {t: areas[t] * eff[t] for t in areas}
 

@@ -254,8 +254,8 @@ class _Fields:
         v = self._int(key, value, (key,), lo, hi)
         return (v, v)
 
-    def number(self, key: str, default=None, *, hi: int = MAX_EXPANSION) -> Fraction | None:
-        """A positive exact number: 6, 4.5, or arithmetic such as "72/24"."""
+    def number(self, key: str, default=None, *, hi: int = MAX_EXPANSION, zero: bool = False) -> Fraction | None:
+        """A positive exact number: 6, 4.5, or arithmetic such as "72/24" (0 too with ``zero``)."""
         if key not in self.data:
             return default
         value = self.data[key]
@@ -265,8 +265,9 @@ class _Fields:
             v = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
         else:
             self.fail(self.path + (key,), f"expected a positive number, got {describe(value)}")
-        if not 0 < v <= hi:
-            self.fail(self.path + (key,), f"expected a number > 0 and ≤ {hi}, got {describe(value)}")
+        if not (0 <= v if zero else 0 < v) or v > hi:
+            self.fail(self.path + (key,), f"expected a number {'≥' if zero else '>'} 0 and ≤ {hi}, "
+                                          f"got {describe(value)}")
         return v
 
     def ints(self, key: str, *, hi: int = MAX_CHANNELS) -> tuple[int, ...] | None:
@@ -593,7 +594,7 @@ def _params(doc: Document, path: tuple, label: str) -> dict[str, Fraction]:
     for key in f.data:
         if not str(key).isidentifier():
             f.fail(path + (key,), f"a parameter name must be a plain name, got {key!r}", key=True)
-        out[key] = f.number(key, hi=MAX_CHANNELS)
+        out[key] = f.number(key, hi=MAX_CHANNELS, zero=True)  # 0 is a padding (AlexNet's conv1)
     return out
 
 
@@ -675,7 +676,7 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
             top.fail(("outputs",), f"expected a list of layer names, got {describe(outputs)}")
     return ArchSpec(
-        name=top.str("name", Path(doc.source).stem) + (f"_{variant}" if variant is not None else ""),
+        name=variant_name(top.str("name", Path(doc.source).stem), variant),
         title=pick("title", lambda f, k: f.str(k, "")),
         source=doc.source,
         resolution=settings.get("resolution") or inp.pair("resolution", (224, 224), hi=MAX_RESOLUTION),
@@ -735,13 +736,20 @@ def _variants_of(path: Path) -> tuple[str, ...]:
     return tuple(map(str, variants)) if isinstance(variants, dict) else ()
 
 
+def variant_name(stem: str, variant: str | None) -> str:
+    """A variant's built-in name: efficientnet + b3 → efficientnet_b3, but mnasnet + 1_0 →
+    mnasnet1_0 (torchvision's names: no underscore between a word and a width)."""
+    if variant is None:
+        return stem
+    return f"{stem}{variant}" if stem[-1:].isalpha() and variant[:1].isdigit() else f"{stem}_{variant}"
+
+
 def builtin_variants() -> list[str]:
     """Every built-in name: each file, and each file's variants as file_variant."""
     out = []
     for p in sorted(builtin_dir().glob("*.yaml")):
         out.append(p.stem)
-        out += [f"{p.stem}_{v}" if not p.stem[-1].isalpha() or not v[0].isdigit() else f"{p.stem}{v}"
-                for v in _variants_of(p)]
+        out += [variant_name(p.stem, v) for v in _variants_of(p)]
     return out
 
 

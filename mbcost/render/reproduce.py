@@ -107,7 +107,7 @@ def _setting(o: Outcome) -> str:
     h, w = o.resolution
     r = str(h) if h == w else f"{h}×{w}"
     rho = f" (ρ {fmt_alpha(o.entry.rho)})" if o.entry.rho is not None else ""
-    return f"{fmt_alpha(o.entry.alpha)} · {r}{rho}"
+    return f"{fmt_alpha(o.alpha)} · {r}{rho}"
 
 
 def _quantity(e) -> str:
