@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test crosscheck bench clean
 
 # pip's and setuptools' chatter goes to a log, shown only if the install fails
 $(STAMP): pyproject.toml
@@ -35,3 +35,18 @@ $(PEERS_VENV)/.installed:
 bench: $(STAMP) $(if $(PEERS),$(PEERS_VENV)/.installed)
 	$(BIN)/python -m compileall -q mbcost
 	$(BIN)/python benchmarks/bench.py $(if $(PEERS),--peers $(PEERS_VENV)/bin/python)
+
+# The cross-check tier (tests/crosscheck): mbcost's counts against PyTorch's FlopCounterMode and
+# parameters, torch.onnx.export and onnxruntime, in a venv of its own (torch is large). In CI
+# (CI=true) a missing package fails the run instead of skipping it.
+XC_VENV := .venv-crosscheck
+$(XC_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(XC_VENV)
+	@echo "installing torch, onnx and onnxruntime into $(XC_VENV) (log: $(XC_VENV)/install.log)"
+	@{ $(XC_VENV)/bin/pip install --upgrade pip && $(XC_VENV)/bin/pip install torch==2.13.0 onnx onnxruntime \
+		&& $(XC_VENV)/bin/pip install -e '.[test]'; } > $(XC_VENV)/install.log 2>&1 \
+		|| { cat $(XC_VENV)/install.log; exit 1; }
+	touch $@
+
+crosscheck: $(XC_VENV)/.installed
+	$(XC_VENV)/bin/python -m pytest -o addopts="-q" tests/crosscheck

@@ -55,6 +55,9 @@ def commands(mbcost: str, python: str, peers: str | None, scale: tuple[Path, Pat
         "report": [mbcost, "report", "mobilenet_v2", "--alpha", "0.75"],
         "sweep5104": [mbcost, "sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.01",
                       "--resolution", "96:320:8", "--format", "csv"],
+        "sweep5104mem": [mbcost, "sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.01",
+                         "--resolution", "96:320:8", "--dtype", "fp16", "--bottleneck-chunks", "6",
+                         "--format", "csv"],
         "grid30": [mbcost, "sweep", "mobilenet_v2", "--alpha", GRID30[0], "--resolution", GRID30[1],
                    "--format", "csv"],
     }
@@ -113,6 +116,10 @@ def main() -> int:
         Target("99,999-layer diff (same file, α 1 vs 0.5) vs one report", "diff100k", "report", 80, True),
         # issue 17: 22 s when every entry re-read and re-costed its architecture
         Target("10,000-entry budgets file vs one report", "budgets10k", "report", 25, True),
+        # issue 13: the memory columns (a peak per configuration) may cost at most 1.5× the sweep
+        # without them, whose ratio to one report was 2.40× (RESULTS.md, 2026-11-28): 1.5 × 2.40
+        Target("5,104-config sweep with memory columns (fp16, chunked) vs one report", "sweep5104mem",
+               "report", 3.6, True),
     ]
     peers = [k[:-2] for k in med if k.endswith(":1")]
     if peers:

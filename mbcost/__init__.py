@@ -17,3 +17,12 @@ from ._version import __version__  # noqa: F401
 from .errors import MbcostError  # noqa: F401
 from .api import sweep, sweep_grid, to_frame  # noqa: F401  (pandas only when a frame is asked for)
 
+
+
+def __getattr__(name: str):
+    # mbcost.torch (build PyTorch modules) imports torch: only when first used
+    if name == "torch":
+        import importlib
+
+        return importlib.import_module(".interop.torch", __name__)
+    raise AttributeError(f"module 'mbcost' has no attribute {name!r}")

@@ -27,7 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .core import present
+from .core import present, spec
 from .core.conventions import PAPER, Convention
 
 if TYPE_CHECKING:
@@ -80,3 +80,12 @@ def _text(result) -> str:
 
 
 present.PRESENTER[:] = [_text]  # print(report) shows the table, as `mbcost report` would
+
+
+def _read_onnx(path: Path):
+    from .interop.onnx_import import read
+
+    return read(path)
+
+
+spec.READERS[".onnx"] = _read_onnx  # `mbcost report model.onnx`: onnx is imported only then

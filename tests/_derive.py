@@ -264,3 +264,5 @@ def tv_mobilenet_v3_large_layers(classes: int = 1000) -> list[dict]:
     layers.append(dict(macs=960 * 1280, bias=1280, act="hswish", act_elements=1280))
     layers.append(dict(macs=1280 * classes, bias=classes))
     return layers
+# The memory fields every convention's JSON carries at their defaults (fp32, whole tensors).
+FP32 = {"activation_dtype": "fp32", "weight_dtype": "fp32", "bottleneck_chunks": 0}

@@ -37,6 +37,50 @@ def test_sizes_are_exact_integers(text, value):
     assert parse_size(text) == value and isinstance(parse_size(text), int)
 
 
+@pytest.mark.parametrize("text, value", [
+    # SI prefixes are powers of 1000, IEC's powers of 1024; a bare number or SI letter is bytes too
+    ("400KB", 400 * 1000), ("400kB", 400 * 1000), ("5MB", 5 * 1000**2), ("2MiB", 2 * 1024**2),
+    ("1.5KiB", 1536), ("0.5GiB", 1024**3 // 2), ("3GB", 3 * 1000**3), ("1TiB", 1024**4),
+    ("6000000", 6_000_000), ("6M", 6_000_000), ("12B", 12), ("1.1MB", 1_100_000),
+])
+def test_byte_sizes_are_exact_integers(text, value):
+    assert parse_size(text, unit="B") == value
+
+
+@pytest.mark.parametrize("text, why", [
+    ("2iB", "expected a size like 5MB, 2MiB"), ("1.3KiB", "= 1,331.2"), ("5Mb", "expected a size like 5MB"),
+    ("5 MiBs", "expected a size like 5MB"),
+])
+def test_bad_byte_sizes(text, why):
+    with pytest.raises(MbcostError, match=why):
+        parse_size(text, field="--max-peak-memory", unit="B")
+
+
+@pytest.mark.parametrize("limit, code", [
+    # MobileNetV2's peak is at block2.dw: (112²·96 + 56²·96)·4 B = 6,021,120 B (fp32)
+    ("5MB", 1), ("6021119", 1), ("6021120", 0), ("6MiB", 0),  # 6 MiB = 6,291,456 B
+])
+def test_check_max_peak_memory_exit_codes(cli, limit, code):
+    r = cli("check", "mobilenet_v2", "--max-peak-memory", limit)
+    assert r.code == code, r.out + r.err
+    assert ("6,021,120" in r.out) and (("FAIL" in r.out) == bool(code))
+
+
+def test_check_max_peak_memory_in_fp16_and_weights_in_int8(cli):
+    # fp16 halves the peak: (112²·96 + 56²·96)·2 = 3,010,560 B ≤ 5 MB; int8 weights are one byte
+    # per parameter: 3,469,760 B > 3 MiB = 3,145,728 B
+    assert cli("check", "mobilenet_v2", "--max-peak-memory", "5MB", "--dtype", "fp16").code == 0
+    r = cli("check", "mobilenet_v2", "--max-weights", "3MiB", "--weight-dtype", "int8", "--format", "json")
+    assert r.code == 1
+    result = r.json()["budgets"][0]["results"][0]
+    assert (result["metric"], result["count"], result["limit"]) == ("weights", 3_469_760, 3 * 1024**2)
+
+
+def test_count_limits_refuse_bytes(cli):
+    assert_one_line_error(cli("check", "mobilenet_v2", "--max-params", "3MB"),
+                          "--max-params: expected a size like 300M")
+
+
 @pytest.mark.parametrize("text, why", [
     ("lots", "expected a size like"), ("", "expected a size like"), ("3.5MB", "expected a size like"),
     ("1__0", "expected a size like"), ("_1", "expected a size like"), ("1,23", "expected a size like"),
@@ -45,6 +89,7 @@ def test_sizes_are_exact_integers(text, value):
     (True, "got true"), (None, "got nothing"), ("9" * 100, "100-character"),
 ])
 def test_bad_sizes_say_what_was_expected(text, why):
+    # (a count refuses bytes: "3.5MB" is only a size for a memory limit)
     with pytest.raises(MbcostError, match=why) as e:
         parse_size(text, field="--max-madds")
     assert e.value.field == "--max-madds" and e.value.exit_code == 2

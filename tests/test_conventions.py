@@ -8,7 +8,7 @@ conv, depthwise included, never the classifier): 10,944. MobileNetV2 weights: 3,
 channels: 17,056. tests/_derive.py derives all four from the architectures.
 """
 from conftest import assert_one_line_error
-from _derive import V1_BN_CHANNELS, v1_by_hand, v2_by_hand, v2_bn_channels
+from _derive import FP32, V1_BN_CHANNELS, v1_by_hand, v2_by_hand, v2_bn_channels
 
 V1_WEIGHTS = v1_by_hand()[1]  # 4,209,088
 V2_WEIGHTS = v2_by_hand()[1]  # 3,469,760
@@ -26,7 +26,7 @@ def test_torchvision_mobilenet_v2(cli):
     d = totals(cli, "mobilenet_v2", "--profile", "torchvision")
     assert d["totals"]["params"] == V2_WEIGHTS + 1000 + 2 * v2_bn_channels() == 3_504_872
     assert d["convention"] == {"profile": "torchvision", "modified": False, "bn": 2, "bias": True,
-                               "classes": 1000, "compute": "madds"}
+                               "classes": 1000, "compute": "madds", **FP32}
     assert d["totals"]["madds"] == 300_774_272  # counting convention never changes mult-adds
 
 
@@ -52,7 +52,7 @@ def test_tf_slim_v1_convention(cli):
     d = totals(cli, "mobilenet_v1", "--bn", "3", "--bias", "--classes", "1001")
     assert d["totals"]["params"] == 4_243_945
     assert d["convention"] == {"profile": "paper", "modified": True, "bn": 3, "bias": True,
-                               "classes": 1001, "compute": "madds"}
+                               "classes": 1001, "compute": "madds", **FP32}
 
 
 def test_classes_override(cli):
@@ -69,7 +69,11 @@ def test_classes_override(cli):
 def test_flops_doubles_mult_adds(cli):
     # FLOPs = 2 × mult-adds = 2 × 568,740,352 = 1,137,480,704; params and madds are unchanged
     d = totals(cli, "mobilenet_v1", "--flops")
-    assert d["totals"] == {"madds": 568_740_352, "params": V1_WEIGHTS, "flops": 1_137_480_704}
+    # memory does not depend on --flops: V1's peak is at block1.pw, dw1's 112²×32 in and its
+    # 112²×64 out, (32 + 64)·112²·4 B (fp32); weights are the parameters × 4 B
+    assert d["totals"] == {"madds": 568_740_352, "params": V1_WEIGHTS, "flops": 1_137_480_704,
+                           "peak_activation_bytes": (32 + 64) * 112 * 112 * 4,
+                           "weight_bytes": V1_WEIGHTS * 4}
     assert d["convention"]["compute"] == "flops"
     assert totals(cli, "mobilenet_v1")["convention"]["compute"] == "madds"
     table = cli("report", "mobilenet_v1", "--flops")

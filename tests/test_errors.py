@@ -370,8 +370,7 @@ def test_output_replaces_an_existing_file_only_on_success(cli, tmp_path):
     assert ok.code == 0 and ok.out == "" and ok.err == ""
     import json
 
-    assert json.loads(out.read_text())["totals"] == {"madds": 568_740_352, "flops": 2 * 568_740_352,
-                                                     "params": 4_209_088}
+    assert json.loads(out.read_text())["totals"]["madds"] == 568_740_352
     assert stat.S_IMODE(out.stat().st_mode) == 0o640, "the file keeps its mode"
     assert [p.name for p in tmp_path.iterdir()] == ["costs.json"], "no temporary left behind"
 

@@ -163,3 +163,11 @@ def test_list_shows_every_builtin_with_title_and_source(cli):
 def test_list_rejects_a_format_it_does_not_write(cli):
     from conftest import assert_one_line_error
     assert_one_line_error(cli("list", "--format", "latex"), "--format")
+
+
+def test_peak_memory_through_shufflenet_splits(cli):
+    # a split's parts (sp.0, sp.1) are one tensor to the liveness plan; the peak is at conv1:
+    # the 224²×3 input and conv1's 112²×24 output alive together, fp32: (150,528 + 301,056)·4
+    r = cli("report", "shufflenet_v2_x0_5", "--format", "json")
+    assert r.code == 0
+    assert r.json()["totals"]["peak_activation_bytes"] == (224 * 224 * 3 + 112 * 112 * 24) * 4 == 1_806_336

@@ -9,6 +9,8 @@ import pytest
 import mbcost
 from mbcost.render.formats import RENDERERS, SCHEMA_VERSION
 
+from _derive import FP32
+
 # one invocation per command that succeeds (exit 0) on a built-in
 RUNS = {
     "report": ["report", "mobilenet_v2"],
@@ -23,7 +25,7 @@ RUNS = {
     "list": ["list"],
 }
 EXTENSION = {"json": "json", "csv": "csv", "md": "md", "latex": "tex", "junit": "xml", "table": "txt"}
-PAPER = {"profile": "paper", "modified": False, "bn": 0, "bias": False, "classes": 1000, "compute": "madds"}
+PAPER = {"profile": "paper", "modified": False, "bn": 0, "bias": False, "classes": 1000, "compute": "madds", **FP32}
 
 
 def test_every_command_is_covered():

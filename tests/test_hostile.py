@@ -10,6 +10,7 @@ that is closed, piped into a reader that quits, or unable to encode α.
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -596,3 +597,273 @@ def test_junit_is_ascii_with_character_references():
     xml = check_junit(check([Budget("α-net", "mobilenet_v1", (Limit("madds", 1),))]))
     assert xml.isascii() and "&#945;-net" in xml and "224&#215;224" in xml
     assert ET.fromstring(xml.encode("latin-1")).find("./testsuite/testcase").get("name").startswith("α-net (α 1.0")
+
+
+# --- 2. rich markup in user text: printed as written, never read as markup ----------------------
+
+# Names that rich would read as markup: a closing tag with nothing to close (MarkupError,
+# exit 3 before), tags that silently vanished with the text between them, a link, an escape,
+# a style with spaces, an emoji code and doubled brackets.
+MARKUP_NAMES = ["[/]", "[bold]x", "[/bold]", "[red]r[/red]", "[link=https://e.x]l[/link]", "a\\[b]",
+                "[bold red on blue]z", ":smile:", "[[x]]", "[dim]"]
+
+
+def _markup_net(tmp_path: Path, name: str, c: int = 16, file: str = "net.yaml") -> Path:
+    """conv → a separable block named ``name`` (a dw → pw pair) → fc; the architecture's own
+    name is ``name`` too. json.dumps is a valid YAML double-quoted scalar."""
+    q = json.dumps(name)
+    return _write(tmp_path, file, f"name: {q}\ninput: {{resolution: 32, channels: 3}}\nlayers:\n"
+                  f"  - {{kind: conv, c: 8, k: 3, s: 2, name: {json.dumps(name + '.stem')}}}\n"
+                  f"  - {{kind: separable, c: {c}, name: {q}}}\n  - {{kind: fc, c: 10}}\n")
+
+
+@pytest.mark.parametrize("name", MARKUP_NAMES)
+def test_markup_in_names_through_verify(cli, tmp_path, name):
+    run = cli("verify", _markup_net(tmp_path, name))
+    assert run.code == 0, run.err
+    assert f"{name}  α = 1.0  32×32 input" in run.out  # the title: the architecture's name
+    assert f"{name}: dw → pw" in run.out  # the pair's row: the block's name
+    assert "✓ all exact: 1 pair" in run.out
+
+
+@pytest.mark.parametrize("name", MARKUP_NAMES[:4])
+def test_markup_in_a_name_with_nothing_to_verify(cli, tmp_path, name):
+    f = _write(tmp_path, "net.yaml", f"name: {json.dumps(name)}\ninput: {{resolution: 32}}\n"
+                                     "layers:\n  - {kind: conv, c: 8}\n")
+    run = cli("verify", f)
+    assert run.code == 0, run.err
+    assert f"{name}  α = 1.0  32×32 input: no depthwise separable pairs" in run.out
+
+
+@pytest.mark.parametrize("name", MARKUP_NAMES)
+def test_markup_in_names_through_diff(cli, tmp_path, name):
+    a = _markup_net(tmp_path, name, 16, "a.yaml")
+    b = _markup_net(tmp_path, name, 32, "b.yaml")
+    run = cli("diff", a, b, "--all")
+    assert run.code == 0, run.err
+    cells = [re.split(r"\s{2,}", line.strip()) for line in run.out.splitlines()]
+    rows = {c[1]: c[0] for c in cells if c[0] in ("unchanged", "changed")}
+    # the stem and the depthwise layer keep their shapes; pw (16 → 32 channels) and fc change
+    assert rows == {f"{name}.stem": "unchanged", f"{name}.dw": "unchanged", f"{name}.pw": "changed",
+                    "fc1": "changed"}, run.out
+
+
+@pytest.mark.parametrize("names", [("[bold]a", "[/]b"), ("[red]x[/red]", "[link=y]z"), (":x:", "[[q]]")])
+def test_markup_in_file_names_through_diff(cli, tmp_path, monkeypatch, names):
+    monkeypatch.chdir(tmp_path)  # short relative paths: the title fits on one line
+    a, b = (n.replace("/", "") + ".yaml" for n in names)
+    _markup_net(tmp_path, "n", 16, a), _markup_net(tmp_path, "n", 32, b)
+    run = cli("diff", a, b)
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[0].startswith(f"{a} (α 1.0, 32×32)  →  {b} (α 1.0, 32×32)")
+
+
+@pytest.mark.parametrize("name", MARKUP_NAMES)
+def test_markup_through_reproduce(cli, tmp_path, name):
+    """A published-numbers file's label, table, citation and note are user text too."""
+    q = json.dumps(name)
+    # 568,740,352 mult-adds is 568.74M: truncated to '568' it matches, and '569' matches rounded
+    f = _write(tmp_path, "published.yaml",
+               f"sources:\n  s: {{citation: {q}}}\ntables:\n  - source: s\n    table: {q}\n"
+               f"    architecture: mobilenet_v1\n    note: {q}\n    rows:\n"
+               f"      - {{label: {q}, madds: \"568\"}}\n")
+    run = cli("reproduce", "--data", f)
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert f"s: {name}" in lines and f"  {name}  ·  convention paper (bn=0, no bias)" in lines
+    assert f"  {name}" in lines  # the table's note
+    assert any(line.startswith(f"✓  {name} ") and line.rstrip().endswith("568M") for line in lines), run.out
+
+
+@pytest.mark.parametrize("name", MARKUP_NAMES[:5])
+def test_markup_in_budget_names_through_check(cli, tmp_path, name):
+    f = _write(tmp_path, "budgets.yaml",
+               f"budgets:\n  - {{arch: mobilenet_v1, name: {json.dumps(name)}, max_madds: 1M}}\n")
+    run = cli("check", "--budgets", f)
+    assert run.code == 1, run.err
+    assert run.out.startswith(f"FAIL  {name} (α 1.0, 224×224): mult-adds 568,740,352 > limit 1,000,000")
+
+
+# --- 12 (continued). ARCH, diff's sides and --baseline never quote a file that is not an architecture
+
+@pytest.mark.parametrize("kind", sorted(SECRET_FILES))
+@pytest.mark.parametrize("where", ["report", "verify", "diff-a", "diff-b", "baseline", "sweep"])
+def test_a_secret_passed_as_an_architecture(cli, tmp_path, kind, where):
+    s = _write(tmp_path, "secret.env", SECRET_FILES[kind])
+    argv = {"report": ["report", s], "verify": ["verify", s], "diff-a": ["diff", s, "mobilenet_v1"],
+            "diff-b": ["diff", "mobilenet_v1", s], "sweep": ["sweep", s, "--alpha", "1"],
+            "baseline": ["check", "mobilenet_v1", "--max-madds", "1G", "--baseline", s]}[where]
+    line = assert_one_line_error(cli(*argv), f"error: {s}: not an architecture: expected a YAML mapping "
+                                             "with 'input' and 'layers'", "the file's contents are not shown")
+    for leak in (SECRET, "4111", "API_KEY", "password", "BEGIN", "USER", "service_account"):
+        assert leak not in line
+
+
+def test_an_architecture_with_a_mistake_is_still_quoted(cli, tmp_path):
+    """A file with an architecture's keys is one with a mistake: its messages stay precise."""
+    f = _write(tmp_path, "net.yaml", "input: {resolution: 224}\nLayers:\n  - {kind: conv, c: 8}\n")
+    assert_one_line_error(cli("report", f), f"error: {f}:2:1: Layers: unknown key 'Layers'; did you mean 'layers'?")
+
+
+# --- 10. NO_COLOR and non-terminals, through one function (mbcost.cli.io.styled) ------------------
+
+@pytest.mark.parametrize("value, tty, expected", [
+    (None, True, True),     # a person at a terminal
+    ("1", True, False),     # NO_COLOR set: never
+    ("0", True, False),     # any non-empty value counts (no-color.org)
+    ("", True, True),       # the empty string does not
+    (None, False, False),   # a pipe or a file: never
+])
+def test_styled_is_one_function(monkeypatch, value, tty, expected):
+    from mbcost.cli import io as mio
+    from mbcost.cli import options
+
+    if value is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", value)
+    monkeypatch.setattr(mio, "isatty", lambda: tty)
+    assert mio.styled() is expected and options.styled() is expected
+
+
+class _Tty:
+    def isatty(self):
+        return True
+
+
+def test_styled_for_stderr(monkeypatch):
+    from mbcost.cli import io as mio
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert mio.styled(_Tty()) and not mio.styled(object())  # no isatty at all: not a terminal
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not mio.styled(_Tty())
+
+
+def _in_a_terminal(args, env):
+    """Run mbcost with stdout and stderr on a pseudo-terminal; all it printed, as bytes."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec mbcost with the terminal as its stdout
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "mbcost", *args],
+                  {**{k: v for k, v in os.environ.items() if k != "NO_COLOR"}, **env})
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the child has exited and the terminal closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    os.close(fd)
+    return out
+
+
+TTY_RUNS = [
+    ["check", "mobilenet_v1", "--max-madds", "1M"],
+    ["check", "mobilenet_v1", "--max-madds", "1G"],
+    ["report", "mobilenet_v1"],
+    ["verify", "mobilenet_v1"],
+    ["diff", "mobilenet_v1", "--alpha-b", "0.5"],
+    ["reproduce", "--source", "keras"],
+    ["report", "--help"],
+    ["--help"],
+]
+
+
+@pytest.mark.parametrize("args", TTY_RUNS, ids=[" ".join(a[:2]) for a in TTY_RUNS])
+def test_no_color_at_a_terminal(args):
+    """At a terminal each command styles its output; with NO_COLOR, none of them does."""
+    assert b"\x1b[" in _in_a_terminal(args, {})
+    plain = _in_a_terminal(args, {"NO_COLOR": "1"})
+    assert b"\x1b[" not in plain and len(plain) > 100, plain[:200]
+
+
+# --- --help and --version through the one stdout path ---------------------------------------------
+
+HELP_RUNS = [(["--help"], 0, "Examples"), (["report", "--help"], 0, "Examples"),
+             (["sweep", "--help"], 0, "--resolution"), (["check", "--help"], 0, "--max-madds"),
+             (["--version"], 0, "mbcost ")]
+HELP_IDS = [" ".join(a) for a, _, _ in HELP_RUNS]
+
+
+@pytest.mark.parametrize("args, code, shows", HELP_RUNS, ids=HELP_IDS)
+def test_help_into_a_closed_stdout(args, code, shows):
+    r = _mbcost(args, preexec_fn=lambda: os.close(1))
+    assert r.returncode == 2, r.stderr
+    assert _one_error_line(r).startswith("error: stdout: closed, so the output cannot be written")
+
+
+@pytest.mark.parametrize("args, code, shows", HELP_RUNS, ids=HELP_IDS)
+def test_help_into_a_broken_pipe(args, code, shows):
+    p = subprocess.Popen([sys.executable, "-m", "mbcost", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
+    p.stdout.close()  # the reader has gone before anything was written
+    err = p.stderr.read()
+    assert p.wait() == 141 and err == b"", err
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "ascii:strict"])
+@pytest.mark.parametrize("args, code, shows", HELP_RUNS, ids=HELP_IDS)
+def test_help_into_a_stdout_that_cannot_encode_alpha(encoding, args, code, shows):
+    r = _mbcost(args, env={"PYTHONIOENCODING": encoding}, stdout=subprocess.PIPE)
+    assert r.returncode == code and r.stderr == b"", r.stderr
+    out = r.stdout.decode("ascii" if "ascii" in encoding else "latin-1")
+    assert shows in out
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args, code, shows", HELP_RUNS, ids=HELP_IDS)
+def test_help_into_a_full_stdout(args, code, shows):
+    with open("/dev/full", "w") as full:
+        r = _mbcost(args, stdout=full)
+    assert r.returncode == 2
+    assert _one_error_line(r) == "error: stdout: cannot write: No space left on device"
+
+
+def test_no_command_is_help_and_one_line(cli):
+    r = _mbcost([], stdout=subprocess.PIPE)
+    assert r.returncode == 2 and b"Examples" in r.stdout
+    from mbcost.cli.app import COMMANDS
+
+    assert _one_error_line(r) == f"error: give a command: {', '.join(COMMANDS)} (see 'mbcost --help')"
+
+
+# --- 11 (continued). wrong types through the Python API: one error naming the parameter ---------
+
+API_MISUSES = [
+    (lambda: mbcost.analyze("mobilenet_v1", convention="keras"), "convention",
+     "got 'keras'; for the 'keras' profile pass mbcost.PROFILES['keras']"),
+    (lambda: mbcost.analyze("mobilenet_v1", convention="tf-slim"), "convention", "got 'tf-slim'; the profiles are"),
+    (lambda: mbcost.analyze("mobilenet_v1", convention={"bn": 2}), "convention", "got a value of type dict"),
+    (lambda: mbcost.analyze("mobilenet_v1", convention=None), "convention", "got None"),
+    (lambda: mbcost.analyze("mobilenet_v1", convention=2), "convention", "got 2"),
+    (lambda: mbcost.sweep_grid("mobilenet_v1", convention="paper"), "convention", "got 'paper'"),
+    (lambda: mbcost.sweep("mobilenet_v1", convention=mbcost.PROFILES), "convention", "got a value of type dict"),
+    (lambda: mbcost.analyze(123), "arch", "got a value of type int"),
+    (lambda: mbcost.analyze(None), "arch", "got None"),
+    (lambda: mbcost.analyze(b"mobilenet_v1"), "arch", "got a value of type bytes"),
+    (lambda: mbcost.analyze(["mobilenet_v1"]), "arch", "got a value of type list"),
+    (lambda: mbcost.sweep_grid(("mobilenet_v1",), alphas=[1]), "arch", "got a value of type tuple"),
+    (lambda: mbcost.load(3.5), "arch", "got a value of type float"),
+]
+
+
+@pytest.mark.parametrize("call, field, says", API_MISUSES, ids=[f"{f}-{s[4:18]}" for _, f, s in API_MISUSES])
+def test_wrong_types_through_the_api(call, field, says):
+    with pytest.raises(MbcostError) as info:
+        call()
+    assert info.value.field == field and says in info.value.message, str(info.value)
+    assert str(info.value).startswith(f"{field}: expected ")
+
+
+def test_right_types_through_the_api_still_work():
+    """A profile from PROFILES, and a path as any os.PathLike, give the papers' numbers."""
+    import pathlib
+
+    assert mbcost.analyze("mobilenet_v1", convention=mbcost.PROFILES["paper"]).madds == 568_740_352
+    assert mbcost.analyze(pathlib.PurePath(ROOT / "configs" / "mobilenet_v1.yaml")).madds == 568_740_352

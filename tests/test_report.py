@@ -37,7 +37,10 @@ def test_json_contract(cli):
     d = cli("report", "mobilenet_v2", "--format", "json").json()
     assert set(d) >= {"architecture", "alpha", "resolution", "totals", "layers", "by_kind"}
     assert d["architecture"] == "mobilenet_v2" and d["alpha"] == 1.0 and d["resolution"] == [224, 224]
-    assert d["totals"] == {"madds": 300_774_272, "flops": 2 * 300_774_272, "params": 3_469_760}
+    # peak at block2.dw: its 112²×96 input and 56²×96 output, fp32; weights 4 B per parameter
+    assert d["totals"] == {"madds": 300_774_272, "flops": 2 * 300_774_272, "params": 3_469_760,
+                           "peak_activation_bytes": (112 * 112 * 96 + 56 * 56 * 96) * 4,
+                           "weight_bytes": 3_469_760 * 4}
     kinds = {layer["kind"] for layer in d["layers"]}
     assert kinds == {"conv", "dwconv", "fc", "pool", "add"}
     for layer in d["layers"]:

@@ -13,6 +13,7 @@ import mbcost
 from mbcost.core.conventions import PROFILES, Convention
 from mbcost.errors import MbcostError, UsageError
 from mbcost.analyses.sweep import MAX_CONFIGS, parse_list
+from mbcost.core.metrics import METRICS
 from mbcost.core.ops import OPS
 from mbcost.core.spec import builtin_names
 from mbcost import sweep_grid
@@ -36,7 +37,8 @@ def test_v1_width_and_resolution_tables_through_cli_csv(cli):
             "--format", "csv")
     assert r.code == 0, r.err
     rows = read_csv(r.out)
-    assert list(rows[0]) == ["architecture", "alpha", "resolution", "convention", "madds", "flops", "params"]
+    assert list(rows[0]) == ["architecture", "alpha", "resolution", "convention", "madds", "flops", "params",
+                            "peak_activation_bytes", "weight_bytes"]
     assert [(x["alpha"], x["resolution"]) for x in rows[:5]] == [
         ("1.0", "224x224"), ("1.0", "192x192"), ("1.0", "160x160"), ("1.0", "128x128"), ("0.75", "224x224")]
     got = {(Fraction(x["alpha"]), int(x["resolution"].split("x")[0])): (int(x["madds"]), int(x["params"])) for x in rows}
@@ -60,7 +62,10 @@ def test_default_grid_is_alpha_one_at_the_files_resolution(cli):
     rows = read_csv(cli("sweep", "mobilenet_v2", "--format", "csv").out)
     assert rows == [{"architecture": "mobilenet_v2", "alpha": "1.0", "resolution": "224x224",
                      "convention": "paper;bn=0;bias=0;classes=1000;madds", "madds": "300774272",
-                     "flops": str(2 * 300774272), "params": "3469760"}]
+                     "flops": str(2 * 300774272), "params": "3469760",
+                     # block2.dw: 112²×96 in, 56²×96 out, 4 B each; 4 B per parameter
+                     "peak_activation_bytes": str((112 * 112 * 96 + 56 * 56 * 96) * 4),
+                     "weight_bytes": str(3469760 * 4)}]
 
 
 def test_convention_flags_reach_the_sweep(cli):
@@ -79,7 +84,8 @@ def test_convention_flags_reach_the_sweep(cli):
 
 def test_flops_column_is_twice_the_mult_adds(cli):
     rows = read_csv(cli("sweep", "mobilenet_v1", "-a", "1,0.5", "--flops", "--format", "csv").out)
-    assert list(rows[0]) == ["architecture", "alpha", "resolution", "convention", "madds", "flops", "params"]
+    assert list(rows[0]) == ["architecture", "alpha", "resolution", "convention", "madds", "flops", "params",
+                            "peak_activation_bytes", "weight_bytes"]
     assert rows[0]["convention"].endswith(";flops")
     assert rows[0]["flops"] == str(2 * 568_740_352)
     assert all(int(x["flops"]) == 2 * int(x["madds"]) for x in rows)
@@ -97,11 +103,15 @@ def test_rho_gives_the_papers_resolutions(cli):
 def test_json_rows_are_exact_integers(cli):
     d = cli("sweep", "mobilenet_v1", "-a", "0.75", "-r", "224,128", "--format", "json").json()
     assert d["architecture"] == "mobilenet_v1" and d["convention"]["profile"] == "paper"
+    # the peak is at block1.pw both times: dw1's output (24 channels) and pw1's (48) at R/2, 4 B
+    # each (conv1 at 128: (3·128² + 24·64²)·4 B is less); weights: 4 B per parameter
     assert d["rows"] == [
         {"alpha": 0.75, "resolution": [224, 224], "madds": v1_by_hand(Fraction(3, 4), 224)[0],
-         "flops": 2 * v1_by_hand(Fraction(3, 4), 224)[0], "params": v1_by_hand(Fraction(3, 4), 224)[1]},
+         "flops": 2 * v1_by_hand(Fraction(3, 4), 224)[0], "params": v1_by_hand(Fraction(3, 4), 224)[1],
+         "peak_activation_bytes": (24 + 48) * 112 * 112 * 4, "weight_bytes": 4 * v1_by_hand(Fraction(3, 4), 224)[1]},
         {"alpha": 0.75, "resolution": [128, 128], "madds": v1_by_hand(Fraction(3, 4), 128)[0],
-         "flops": 2 * v1_by_hand(Fraction(3, 4), 128)[0], "params": v1_by_hand(Fraction(3, 4), 128)[1]}]
+         "flops": 2 * v1_by_hand(Fraction(3, 4), 128)[0], "params": v1_by_hand(Fraction(3, 4), 128)[1],
+         "peak_activation_bytes": (24 + 48) * 64 * 64 * 4, "weight_bytes": 4 * v1_by_hand(Fraction(3, 4), 128)[1]}]
 
 
 # --- lists and ranges -------------------------------------------------------------------------------
@@ -201,14 +211,21 @@ layers:
 """
 
 CONVENTIONS = [PROFILES["paper"], PROFILES["torchvision"], PROFILES["keras"],
-               Convention(name="slim", bn=3, bias=True, classes=1001)]
+               Convention(name="slim", bn=3, bias=True, classes=1001),
+               # memory in other dtypes, and V2 §6.2's chunked bottlenecks (3 and 1,000 chunks)
+               Convention(name="fp16-chunked", act_dtype="fp16", weight_dtype="int8", chunks=3),
+               Convention(name="bf16-channelwise", act_dtype="bf16", chunks=1000)]
 ALPHAS = ["0.05", "0.25", "0.35", "0.5", "0.75", "1", "1.3", "1.4", "2"]
 
 
 def engine(arch, point, convention):
     r = mbcost.analyze(arch, alpha=point.alpha, resolution=point.resolution[0], convention=convention) \
         if point.rho is None else mbcost.analyze(arch, alpha=point.alpha, rho=point.rho, convention=convention)
-    return r.madds, r.params
+    return tuple(m.of(r) for m in METRICS.values())
+
+
+def counts(point):
+    return tuple(m.of(point) for m in METRICS.values())
 
 
 @pytest.fixture
@@ -226,7 +243,7 @@ def test_fast_path_equals_analyze_on_builtins(arch, convention):
     g = sweep_grid(arch, ALPHAS, resolutions, convention=convention)
     assert len(g) == len(ALPHAS) * 6
     for p in g:
-        assert (p.madds, p.params) == engine(arch, p, convention)
+        assert counts(p) == engine(arch, p, convention)
 
 
 @pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.name)
@@ -236,9 +253,9 @@ def test_fast_path_equals_analyze_with_valid_padding_pools_and_flattening_fc(odd
     g = sweep_grid(odd, ALPHAS, [70, 72, 97, 128], convention=convention)
     assert len({p.params for p in g if p.alpha == 1}) > 1  # the flattening FC is resolution-dependent
     for p in g:
-        assert (p.madds, p.params) == engine(odd, p, convention)
+        assert counts(p) == engine(odd, p, convention)
     for p in sweep_grid(odd, ALPHAS, rhos=["1", "0.5", "1.5"], convention=convention):
-        assert (p.madds, p.params) == engine(odd, p, convention)
+        assert counts(p) == engine(odd, p, convention)
 
 
 def test_engine_and_sweep_read_one_op_definition(odd, monkeypatch):
@@ -254,7 +271,7 @@ def test_engine_and_sweep_read_one_op_definition(odd, monkeypatch):
     monkeypatch.setitem(OPS, "dwconv", dataclasses.replace(real, factor=tampered))
     after = sweep_grid(odd, ["0.5", "1"], [72, 97])
     for p, q in zip(before, after):
-        assert (q.madds, q.params) == engine(odd, q, mbcost.PAPER)
+        assert counts(q) == engine(odd, q, mbcost.PAPER)
         assert q.madds > p.madds and q.params > p.params
 
 
@@ -265,14 +282,15 @@ def test_graphs_whose_structure_changes_with_alpha_are_grouped_correctly():
     big = mbcost.analyze("mobilenet_v2", alpha="1")
     assert len(small.layers) != len(big.layers)
     for p in sweep_grid("mobilenet_v2", ["0.05", "1"], [128, 224]):
-        assert (p.madds, p.params) == engine("mobilenet_v2", p, mbcost.PAPER)
+        assert counts(p) == engine("mobilenet_v2", p, mbcost.PAPER)
 
 
 # --- the Python API --------------------------------------------------------------------------------
 
 def test_python_api_returns_a_dataframe_with_exact_integers():
     df = mbcost.sweep("mobilenet_v1", alphas=[1, 0.75, 0.5, 0.25], resolutions=[224, 192, 160, 128])
-    assert list(df.columns) == ["alpha", "resolution", "madds", "flops", "params"]
+    assert list(df.columns) == ["alpha", "resolution", "madds", "flops", "params",
+                            "peak_activation_bytes", "weight_bytes"]
     assert len(df) == 16 and str(df["madds"].dtype) == "int64"
     table = df.pivot(index="alpha", columns="resolution", values="madds")
     assert int(table.loc[1.0, 160]) == v1_by_hand(Fraction(1), 160)[0]
@@ -283,7 +301,8 @@ def test_python_api_takes_range_text_numpy_and_conventions():
     np = pytest.importorskip("numpy")
     df = mbcost.sweep("mobilenet_v2", alphas="0.5:1:0.25", rhos=np.array([1.0, 0.5]),
                       convention=PROFILES["keras"].with_(flops=True))
-    assert list(df.columns) == ["alpha", "rho", "resolution", "madds", "flops", "params"]
+    assert list(df.columns) == ["alpha", "rho", "resolution", "madds", "flops", "params",
+                            "peak_activation_bytes", "weight_bytes"]
     assert list(df["alpha"]) == [0.5, 0.5, 0.75, 0.75, 1.0, 1.0]
     assert list(df["resolution"]) == [224, 112] * 3
     assert int(df["params"].iloc[-1]) == 3_538_984  # Keras's total for MobileNetV2 1.0

@@ -43,19 +43,28 @@ METRIC_NAMES = {m.name: m.noun for m in REGISTRY.values()}
 # --- sizes ------------------------------------------------------------------------------------
 
 SIZE_EXAMPLES = "300M, 3.5M, 1.2G, 750K, 300e6 or 300_000_000"
+BYTES_EXAMPLES = "5MB, 2MiB, 400KB, 1.5GB or 6000000"
 _SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
-# digits with single underscores between them (as in Python), or 1,234,567 grouping as we print it
+_BINARY = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+# digits with single underscores between them (as in Python), or 1,234,567 grouping as we print it;
+# sizes in bytes may end in B, with a decimal (KB = 1000 B) or binary (KiB = 1024 B) prefix
 _SIZE = re.compile(r"(?P<num>(?:\d+(?:_\d+)*|\d{1,3}(?:,\d{3})+)(?:\.\d+(?:_\d+)*)?(?:[eE][+-]?\d+)?)"
-                   r"\s*(?P<suffix>[kKmMgGtT]?)")
+                   r"\s*(?P<suffix>[kKmMgGtT]?)(?P<binary>i?)(?P<bytes>B?)")
 MAX_SIZE = 10**24  # far beyond any network
 
 
-def parse_size(value: object, field: str | None = None, where: Where | None = None) -> int:
+def parse_size(value: object, field: str | None = None, where: Where | None = None, unit: str = "") -> int:
     """A count as people write it — ``300M``, ``3.5M``, ``1.2G``, ``750K``, ``300e6``,
     ``300_000_000`` — as an exact int. Decimal arithmetic, never binary floats, so ``1.1M``
-    is 1,100,000 and not 1,100,000.0000000002; a size that is not a whole number is an error."""
+    is 1,100,000 and not 1,100,000.0000000002; a size that is not a whole number is an error.
+
+    With ``unit="B"`` (a limit in bytes) the size may also end in B: ``400KB`` is 400,000 B
+    and ``2MiB`` 2,097,152 B (SI prefixes are powers of 1000, IEC's Ki, Mi, Gi of 1024); a
+    count (mult-adds, parameters) refuses both, so ``--max-params 3MB`` is an error."""
+    examples = BYTES_EXAMPLES if unit == "B" else SIZE_EXAMPLES
+
     def fail(message: str):
-        raise UsageError(message, field=field, where=where)
+        raise UsageError(message.replace(SIZE_EXAMPLES, examples), field=field, where=where)
 
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
         fail(f"expected a size like {SIZE_EXAMPLES}, got {describe(value)}")
@@ -72,8 +81,11 @@ def parse_size(value: object, field: str | None = None, where: Where | None = No
     if text.startswith("-"):
         fail(f"expected a size ≥ 0, got {text!r}")
     m = _SIZE.fullmatch(text)
-    if not m:
+    if not m or (m["binary"] and not m["suffix"]):
         fail(f"expected a size like {SIZE_EXAMPLES}, got {text!r}")
+    if (m["bytes"] or m["binary"]) and unit != "B":
+        fail(f"expected a size like {SIZE_EXAMPLES}: a count, not bytes (B is for memory limits), "
+             f"got {text!r}")
     try:
         number = Decimal(m["num"].replace("_", "").replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
@@ -83,7 +95,7 @@ def parse_size(value: object, field: str | None = None, where: Where | None = No
         fail(f"{text!r} is too large (at most {MAX_SIZE:.0e})")
     if number.as_tuple().exponent < -30:
         fail(f"expected a whole number, got {text!r}")
-    exact = Fraction(number) * _SUFFIX[m["suffix"].lower()]
+    exact = Fraction(number) * (_BINARY if m["binary"] else _SUFFIX)[m["suffix"].lower()]
     if exact.denominator != 1:
         fail(f"expected a whole number, got {text!r}" + (f" = {float(exact):,}" if m["suffix"] else ""))
     if exact > MAX_SIZE:
@@ -162,7 +174,7 @@ class BudgetResult:
         with its growth in that metric's unit."""
         if self.baseline is None:
             return []
-        grown = self.baseline.grew_most("params" if metric == "params" else "madds", n)
+        grown = self.baseline.grew_most(REGISTRY[metric].base, n)
         return [(d, in_unit(d.delta, metric)) for d in grown]
 
     def baseline_delta(self, metric: str) -> int | None:
@@ -200,7 +212,7 @@ def parse_limits(limits: dict[str, object], convention: Convention,
     if convention.flops and "madds" in limits:
         raise UsageError("the convention counts FLOPs (2 × mult-adds): give the limit as FLOPs "
                          f"({field('flops')}), or count mult-adds", field=field("madds"))
-    return tuple(Limit(m, parse_ms(limits[m], field(m)) if REGISTRY[m].unit == "ms" else parse_size(limits[m], field(m)))
+    return tuple(Limit(m, parse_ms(limits[m], field(m)) if REGISTRY[m].unit == "ms" else parse_size(limits[m], field(m), unit=REGISTRY[m].unit))
                  for m in REGISTRY if m in limits)
 
 
@@ -274,8 +286,9 @@ def check(budgets: list[Budget] | tuple[Budget, ...], source: str | None = None)
 
 # --- the budgets file -------------------------------------------------------------------------
 
+MEMORY_KEYS = ("act_dtype", "weight_dtype", "chunks")  # the Convention's memory fields, by name
 BUDGET_KEYS = ("arch", "name", "alpha", "depth", "resolution", "rho", "profile", "classes", "bias", "bn",
-               "baseline", "device") + tuple(f"max_{m}" for m in METRICS)
+               "baseline", "device") + MEMORY_KEYS + tuple(f"max_{m}" for m in METRICS)
 
 
 @contextmanager
@@ -302,13 +315,6 @@ def _arch_ref(text: str, base: Path) -> str | Path:
     return text
 
 
-def _looks_like_architecture(data) -> bool:
-    """A mapping with an architecture's keys (or a near miss of one, such as 'Layers')."""
-    if not isinstance(data, dict):
-        return False
-    return any(k in TOP_KEYS or (isinstance(k, str) and did_you_mean(k, TOP_KEYS)) for k in data)
-
-
 def _load_arch(ref: str | Path, specs: dict) -> ArchSpec:
     """Load a budgets entry's ``arch`` or ``baseline``, once per file.
 
@@ -317,11 +323,7 @@ def _load_arch(ref: str | Path, specs: dict) -> ArchSpec:
     key = str(ref)
     if key not in specs:
         if isinstance(ref, Path):
-            doc = parse(read_text(ref), key)
-            if not _looks_like_architecture(doc.data):
-                raise SpecError("not an architecture: expected a YAML mapping with 'input' and 'layers' "
-                                "(docs/format.md); the file's contents are not shown", where=Where(key))
-            specs[key] = spec_from_document(doc)
+            specs[key] = spec_from_document(parse(read_text(ref), key))  # refuses a stranger unquoted
         else:
             specs[key] = load_spec(ref)
     return specs[key]
@@ -360,8 +362,8 @@ def _budget(doc, i: int, base: Path, specs: dict | None = None) -> Budget:
         with _located(doc, path + ("rho",), f"{label}.rho"):
             input_resolution(spec, None, f.data["rho"])  # ρ·R₀ must be a usable size
     profile = f.choice("profile", tuple(PROFILES), "paper")
-    try:  # Convention validates bn, bias and classes itself; the message points at the value
-        convention = PROFILES[profile].changed(**{k: f.data[k] for k in ("bn", "bias", "classes")
+    try:  # Convention validates bn, bias, classes and memory itself; the message points at the value
+        convention = PROFILES[profile].changed(**{k: f.data[k] for k in ("bn", "bias", "classes") + MEMORY_KEYS
                                                   if f.has(k)})
     except UsageError as exc:
         f.fail(path + (exc.field,), exc.message)
@@ -370,7 +372,9 @@ def _budget(doc, i: int, base: Path, specs: dict | None = None) -> Budget:
         key = f"max_{metric}"
         if f.has(key):
             parser = parse_ms if REGISTRY[metric].unit == "ms" else parse_size
-            limits.append(Limit(metric, parser(f.data[key], f"{label}.{key}", doc.where(path + (key,)))))
+            limits.append(Limit(metric, parser(f.data[key], f"{label}.{key}", doc.where(path + (key,)))
+                                if parser is parse_ms else
+                                parser(f.data[key], f"{label}.{key}", doc.where(path + (key,)), unit=REGISTRY[metric].unit)))
     dev = None
     if f.has("device"):
         from .latency import load_device

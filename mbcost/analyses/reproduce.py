@@ -29,16 +29,17 @@ from ..core.multipliers import fmt_alpha, parse_alpha, parse_resolution, parse_r
 from ..core.spec import builtin_variants
 from ..core.yamlio import Document, describe, field_path, parse, read_text
 
-QUANTITIES = ("madds", "params", "madds_share", "params_share")
+QUANTITIES = ("madds", "params", "madds_share", "params_share", "channels", "memory")
 UNITS: dict[str, int] = {"1": 1, "K": 10**3, "M": 10**6, "G": 10**9}
-DEFAULT_UNITS = {"madds": "M", "params": "M"}
+DEFAULT_UNITS = {"madds": "M", "params": "M", "channels": "1", "memory": "K"}
 _PRINTED = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)  # 569 · 4.24 · 4,253,864
 
 _SOURCE_KEYS = ("citation", "url", "digits")
 _TABLE_KEYS = ("source", "table", "architecture", "convention", "units", "note", "rows")
-_ROW_KEYS = ("label", "type", "architecture", "alpha", "resolution", "rho", "layers",
-             "convention", "units", "note", "explained") + QUANTITIES
-_CONVENTION_KEYS = ("name", "profile", "bn", "bias", "classes", "flops")
+_ROW_KEYS = ("label", "type", "architecture", "alpha", "resolution", "rho", "layers", "map",
+             "unavailable", "convention", "units", "note", "explained") + QUANTITIES
+_MEMORY_KEYS = ("act_dtype", "weight_dtype", "chunks")
+_CONVENTION_KEYS = ("name", "profile", "bn", "bias", "classes", "flops") + _MEMORY_KEYS
 
 
 class PublishedDataError(MbcostError):
@@ -65,12 +66,13 @@ class Entry:
     resolution: int | None
     rho: Fraction | None
     convention: Convention
-    quantity: str  # madds | params | madds_share | params_share
+    quantity: str  # madds | params | madds_share | params_share | channels | memory
     printed: str  # the digits exactly as printed, e.g. "0.30", "4,253,864"
     unit: str  # 1 | K | M | G | %
     layer_type: str | None = None  # for shares: a row of the V1 paper's Table 2
     layers: tuple[str, ...] | None = None  # count only these layers (a single-layer table)
     explained: str | None = None  # why the printed digits cannot be matched
+    feature_map: int | None = None  # channels / memory: the H = W of the maps counted (None: all)
     note: str | None = None  # about this row
     table_note: str | None = None  # about every row of its table (e.g. why this convention)
     where: Where = field(default_factory=Where, compare=False)  # the printed value's place in the data file
@@ -85,7 +87,7 @@ class Outcome:
     """An entry recomputed: our exact count and how it compares with the printed digits."""
 
     entry: Entry
-    value: int  # our exact count (for a share, the layer type's count)
+    value: int | None  # our exact count (for a share, the layer type's count); None: not computable
     total: int | None  # for a share, the network's total
     scaled: Fraction  # ``value`` in the printed unit (a percentage for shares)
     match: str | None  # 'truncated', 'rounded', 'truncated or rounded', or None
@@ -116,11 +118,17 @@ def printed_value(printed: str) -> tuple[int, int]:
     return int(whole + frac), len(frac)
 
 
-def printed_match(exact: Fraction, printed: str) -> str | None:
+def printed_match(exact: Fraction, printed: str, placeholder_zeros: bool = False) -> str | None:
     """How ``printed`` follows from the exact value, if it does: truncated, rounded half-up, or
-    both (the sources do either, and print no more than they keep)."""
+    both (the sources do either, and print no more than they keep). With
+    ``placeholder_zeros`` an integer's trailing zeros hold places, not digits, down to two
+    significant figures: "1600" is 16xx rounded to hundreds, "200" is 2xx to tens (the V2
+    paper's Table 3 keeps two figures; never one, which would let 150 pass for 200)."""
     digits, decimals = printed_value(printed)
     x = exact * 10**decimals
+    if placeholder_zeros and not decimals and digits:
+        while digits % 10 == 0 and digits >= 100:
+            digits, x = digits // 10, x / 10
     floor, rounded = math.floor(x), math.floor(x + Fraction(1, 2))
     if digits == floor and digits == rounded:
         return "truncated or rounded"
@@ -153,9 +161,43 @@ class _Reports:
         return self._cache[key]
 
 
+def materialised(report: Report) -> list[tuple[str, tuple[int, int, int]]]:
+    """The tensors that exist whole: every tensor (the input included) but the chunks of
+    the bottlenecks the convention computes in chunks (core/memory.py)."""
+    from ..core.memory import plan
+
+    chunked = {t for s in plan(report.graph, report.convention.chunks).steps for t in s.chunked}
+    shapes = [("input", report.graph.input_shape)] + [(r.name, r.output_shape) for r in report.layers]
+    return [(n, s) for n, s in shapes if n not in chunked]
+
+
+def check_memory(entry: Entry, report: Report) -> Outcome:
+    """The V2 paper's Table 3 measure: among the tensors materialised on maps of side
+    ``feature_map`` (all maps when None), the most channels, or the largest tensor's bytes."""
+    from ..core.memory import DTYPES
+
+    tensors = [s for _, s in materialised(report)
+               if entry.feature_map is None or s[0] == s[1] == entry.feature_map]
+    if not tensors:
+        raise PublishedDataError(f"{report.architecture} has no {entry.feature_map}×{entry.feature_map} map",
+                                 field="map", where=entry.where)
+    if entry.quantity == "channels":
+        value = max(c for _, _, c in tensors)
+    else:
+        value = max(h * w * c for h, w, c in tensors) * DTYPES[entry.convention.act_dtype]
+    scaled = Fraction(value, UNITS[entry.unit])
+    return Outcome(entry, value, None, scaled,
+                   printed_match(scaled, entry.printed, placeholder_zeros=entry.quantity == "memory"),
+                   report.resolution, report.alpha)
+
+
 def check(entry: Entry, reports: _Reports | None = None) -> Outcome:
     """Recompute one entry and compare it with its printed digits."""
+    if not entry.architecture:  # a network mbcost cannot build: explained, never matched
+        return Outcome(entry, None, None, Fraction(0), None, (0, 0))
     report = (reports or _Reports()).get(entry)
+    if entry.quantity in ("channels", "memory"):
+        return check_memory(entry, report)
     layers = report.layers
     if entry.layers is not None:
         known = {r.name: r for r in report.layers}
@@ -279,9 +321,13 @@ class _Loader:
             return (r[key], path + (key,)) if key in r else (table.get(key), tpath + (key,))
 
         arch, apath = pick("architecture")
-        if arch is None:
+        unavailable = self.text(path + ("unavailable",), r["unavailable"]) if "unavailable" in r else None
+        if unavailable is not None:
+            arch = ""  # printed values of a network with no built-in config: each is explained
+        elif arch is None:
             self.fail(path, "missing 'architecture' (on the row or its table)")
-        arch = self.architecture(apath, arch)
+        else:
+            arch = self.architecture(apath, arch)
         conv_value, cpath = pick("convention")
         convention = self.convention(cpath, conv_value if conv_value is not None else "paper")
         alpha = self.number(path + ("alpha",), r["alpha"], parse_alpha) if "alpha" in r else None
@@ -300,7 +346,7 @@ class _Loader:
         for upath, u in ((tpath + ("units",), table.get("units")), (path + ("units",), r.get("units"))):
             if u is None:
                 continue
-            m = self.mapping(upath, ("madds", "params"))
+            m = self.mapping(upath, ("madds", "params", "memory"))
             for q, unit in m.items():
                 if str(unit) not in UNITS:
                     self.fail(upath + (q,), f"expected a unit among {', '.join(UNITS)}, got {describe(unit)}")
@@ -320,15 +366,17 @@ class _Loader:
         note = self.text(path + ("note",), r["note"]) if "note" in r else None
         table_note = self.text(tpath + ("note",), table["note"]) if "note" in table else None
         label = self.text(path + ("label",), r["label"]) if "label" in r else (layer_type or arch)
+        feature_map = self.number(path + ("map",), r["map"], parse_resolution) if "map" in r else None
         out = []
         for q in quantities:
             printed = self.printed(path + (q,), r[q])
+            why = explained.get(q) if unavailable is None else unavailable
             out.append(Entry(
                 source=source, table=title, label=label, architecture=arch, alpha=alpha,
                 resolution=resolution, rho=rho, convention=convention, quantity=q, printed=printed,
                 unit="%" if q.endswith("_share") else units[q], layer_type=layer_type, layers=layers,
-                explained=self.text(path + ("explained", q), explained[q]) if q in explained else None,
-                note=note, table_note=table_note, where=self.doc.where(path + (q,)),
+                explained=None if why is None else self.text(path + ("explained", q), why),
+                note=note, table_note=table_note, where=self.doc.where(path + (q,)), feature_map=feature_map,
             ))
         return out
 
@@ -369,7 +417,7 @@ class _Loader:
         name = self.text(path + ("name",), m["name"]) if "name" in m else base
         try:  # Convention validates bn, bias, classes and flops itself
             return replace(PROFILES[base], name=name,
-                           **{k: m[k] for k in ("bn", "bias", "classes", "flops") if k in m})
+                           **{k: m[k] for k in ("bn", "bias", "classes", "flops") + _MEMORY_KEYS if k in m})
         except UsageError as exc:
             self.fail(path + (exc.field,), exc.message)
 
@@ -394,7 +442,9 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
         "label": e.label,
         "architecture": e.architecture,
         "alpha": fmt_alpha(o.alpha),
-        "resolution": o.resolution[0] if o.resolution[0] == o.resolution[1] else list(o.resolution),
+        "resolution": (None if not e.architecture else
+                       o.resolution[0] if o.resolution[0] == o.resolution[1] else list(o.resolution)),
+        "map": e.feature_map,
         "rho": None if e.rho is None else fmt_alpha(e.rho),
         "layers": list(e.layers) if e.layers else None,
         "convention": c.to_dict(),
@@ -404,7 +454,7 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
         "unit": e.unit,
         "ours": o.value,
         "ours_total": o.total,
-        "ours_in_unit": decimal_text(o.scaled, printed_value(e.printed)[1] + 4),
+        "ours_in_unit": None if o.value is None else decimal_text(o.scaled, printed_value(e.printed)[1] + 4),
         "match": o.match,
         "explained": e.explained,
         "note": " ".join(n for n in (e.table_note, e.note) if n) or None,

@@ -26,8 +26,9 @@ from operator import mul
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Union
 
-from ..core.engine import load, run_graph
-from ..core.conventions import PAPER, Convention
+from ..core.engine import infer, load
+from ..core.memory import DTYPES, peak_grid, plan, whole_tensors
+from ..core.conventions import PAPER, Convention, require_convention
 from ..core.ops import OPS
 from ..errors import MbcostError, UsageError
 from ..core.expand import expand
@@ -183,6 +184,8 @@ class SweepPoint:
     rho: Fraction | None = None
     depth: Fraction = Fraction(1)
     latency_ms: float | None = None  # with a device: the roofline time (the engine's, layer by layer)
+    peak_activation_bytes: int = 0  # the convention's activation dtype, file order
+    weight_bytes: int = 0
 
 
 @dataclass(frozen=True, repr=False)
@@ -249,7 +252,8 @@ def _context(exc: MbcostError, alpha: Fraction | None, res: Pair | None) -> Mbco
 
 
 def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair],
-           conv: Convention, depth: Fraction = Fraction(1)) -> dict[tuple[Fraction, Pair], tuple[int, int]]:
+           conv: Convention, depth: Fraction = Fraction(1)) -> dict[tuple[Fraction, Pair], tuple[int, int, int, int]]:
+    """(mult-adds, params, peak activation bytes, weight bytes) at every (α, resolution)."""
     graphs: dict[Fraction, Graph] = {}
     for a in alphas:
         try:
@@ -260,23 +264,38 @@ def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair],
     for a, g in graphs.items():
         groups.setdefault(_spatial_key(g), []).append(a)
 
-    out: dict[tuple[Fraction, Pair], tuple[int, int]] = {}
+    out: dict[tuple[Fraction, Pair], tuple[int, int, int, int]] = {}
+    act, wbytes = DTYPES[conv.act_dtype], DTYPES[conv.weight_dtype]
     for group in groups.values():
         rep = graphs[group[0]]
         factors = {a: _factors(graphs[a], conv) for a in group}
+        walked = []
         for res in resolutions:
             try:  # the engine infers the shapes (and refuses maps that shrink below 1×1)
-                shapes = run_graph(_at(rep, res), conv)
+                walked.append(infer(_at(rep, res), conv))
             except MbcostError as exc:
                 raise _context(exc, group[0], res)
+        # the peak is a max over steps of per-step sums, not bilinear: core/memory.py evaluates
+        # it per configuration from the same shapes, pruning steps that can never be largest
+        tensor_areas = [whole_tensors(rep, {n: h * w for n, (h, w, _) in shapes.items()}, parts="first")
+                        for shapes, _ in walked]
+        peaks = peak_grid(plan(rep, conv.chunks), tensor_areas, [_channels(graphs[a]) for a in group])
+        for j, (res, (shapes, costed)) in enumerate(zip(resolutions, walked)):
             # which map's H·W each layer scales with depends on its kind only: same for the group
-            maps = [s.input_shape if f.area == "in" else s.output_shape
-                    for s, f in zip(shapes, factors[group[0]][3])]
+            maps = [inputs[0] if f.area == "in" else cost.output_shape
+                    for (_, inputs, cost), f in zip(costed, factors[group[0]][3])]
             areas = [h * w for h, w, _ in maps]
-            for a in group:
+            for i, a in enumerate(group):
                 m, p0, p1, _ = factors[a]
-                out[a, res] = (sum(map(mul, m, areas)), p0 + (sum(map(mul, p1, areas)) if p1 else 0))
+                params = p0 + (sum(map(mul, p1, areas)) if p1 else 0)
+                out[a, res] = (sum(map(mul, m, areas)), params, peaks[i][j] * act, params * wbytes)
     return out
+
+
+def _channels(graph: Graph) -> dict[str, int]:
+    """Each tensor's channel count at the graph's α ('input' the network input's)."""
+    return whole_tensors(graph, {NETWORK_INPUT: graph.input_shape[2],
+                                 **{t: c for L in graph.layers for t, c in L.outputs()}})
 
 
 def _factors(graph: Graph, conv: Convention):
@@ -303,6 +322,7 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
          rhos: Values = None, convention: Convention = PAPER, depths: Values = None, device=None) -> Sweep:
     """Exact mult-adds and parameters at every (α, resolution[, depth]) — or (α, ρ) — of a grid
     (:func:`mbcost.sweep_grid` documents the arguments)."""
+    convention = require_convention(convention)
     spec = load(arch)
     a_list = _checked(parse_list(alphas, "--alpha"), parse_alpha, "--alpha") or [spec.alpha or Fraction(1)]
     d_list = _checked(parse_list(depths, "--depth"), parse_depth, "--depth") or [spec.depth or Fraction(1)]
@@ -328,7 +348,8 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
             if len(d_list) > 1:
                 exc.message = f"at depth {_show(d)}: {exc.message}"
             raise
-        points += [SweepPoint(a, res, *costs[a, res], rho=p, depth=d) for a in a_list for p, res in columns]
+        points += [SweepPoint(a, res, *costs[a, res][:2], rho=p, depth=d, peak_activation_bytes=costs[a, res][2],
+                              weight_bytes=costs[a, res][3]) for a in a_list for p, res in columns]
     if device is not None:  # latency needs each layer's shapes: the engine, per configuration
         from ..core.engine import analyze
 

@@ -142,10 +142,18 @@ class Verification:
     pairs: tuple[PairCheck, ...]
     bottlenecks: tuple[BottleneckCheck, ...]
     network: NetworkCheck
+    # layers with a cost that no closed form here covers (a plain conv, an fc, squeeze-excite's
+    # convs…): named, so "all exact" is never read as "every layer checked"
+    unchecked: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return all(p.ok for p in self.pairs) and all(b.ok for b in self.bottlenecks)
+
+    @property
+    def checked(self) -> bool:
+        """Something was checked: at least one separable pair or bottleneck."""
+        return bool(self.pairs or self.bottlenecks)
 
     def failures(self) -> list[str]:
         """One line per failed check, naming the layer (or the pair/block when every
@@ -181,24 +189,37 @@ def _consumers(layers: Iterable[LayerResult]) -> dict[str, list[LayerResult]]:
     return out
 
 
-def find_pairs(layers: tuple[LayerResult, ...]) -> list[tuple[LayerResult, LayerResult]]:
-    """Depthwise convs whose only consumer is a plain 1×1, stride-1 conv on the main path.
+def _gate(r: LayerResult, users: list[LayerResult]) -> LayerResult | None:
+    """The squeeze-excite multiply on ``r``'s map, when ``r``'s readers are exactly an SE
+    branch (a global pool) and the mul that gates ``r`` with it. The gate rescales channels
+    and keeps the map, so the conv after it still reads ``r``'s M channels at D_F × D_F."""
+    muls = [u for u in users if u.layer.kind == "mul" and u.layer.inputs[0] == r.name]
+    pools = [u for u in users if u.layer.kind == "pool" and u.layer.global_]
+    return muls[0] if len(users) == 2 and len(muls) == 1 and len(pools) == 1 else None
 
-    Anything else (a dw feeding two layers, a strided or grouped 1×1) is not the
-    structure eq. 5 describes, so it is not a pair.
+
+def find_pairs(layers: tuple[LayerResult, ...]) -> list[tuple[LayerResult, LayerResult]]:
+    """Depthwise convs whose only consumer is a plain 1×1, stride-1 conv on the main path —
+    directly, or through a squeeze-excite gate (MobileNetV3's bneck, EfficientNet's MBConv).
+
+    Anything else (a dw feeding two layers, a strided or grouped 1×1, a depth multiplier) is
+    not the structure eq. 5 describes, so it is not a pair.
     """
     cons = _consumers(layers)
     pairs = []
     for r in layers:
-        if r.layer.kind != "dwconv":
+        if r.layer.kind != "dwconv" or r.layer.multiplier != 1:
             continue
         users = cons.get(r.name, [])
+        via = _gate(r, users)
+        if via is not None:
+            users = cons.get(via.name, [])
         if len(users) != 1:
             continue
         pw = users[0]
         L = pw.layer
         if (L.kind == "conv" and L.k == (1, 1) and L.s == (1, 1) and L.groups == 1
-                and L.inputs[0] == r.name):
+                and L.inputs[0] == (via or r).name):
             pairs.append((r, pw))
     return pairs
 
@@ -304,16 +325,18 @@ def verify_report(report: Report) -> Verification:
     blocks = tuple(check_bottleneck(b, m) for b, m in find_bottlenecks(report.layers))
     network = NetworkCheck(report.madds, sum(p.separable_madds for p in pairs),
                            sum(p.standard_madds for p in pairs))
-    return Verification(report.architecture, report, pairs, blocks, network)
+    covered = {n for p in pairs for n in (p.depthwise, p.pointwise)} | {n for b in blocks for n in b.layers}
+    unchecked = tuple(r.name for r in report.layers if r.madds and r.name not in covered)
+    return Verification(report.architecture, report, pairs, blocks, network, unchecked)
 
 
-def verify(arch, alpha=1, resolution=None, rho=None, convention=None) -> Verification:
+def verify(arch, alpha=None, resolution=None, rho=None, convention=None, depth=None) -> Verification:
     """``analyze`` then ``verify_report``: the library form of ``mbcost verify``."""
     from ..core.engine import analyze
     from ..core.conventions import PAPER
 
     return verify_report(analyze(arch, alpha=alpha, resolution=resolution, rho=rho,
-                                 convention=convention or PAPER))
+                                 convention=convention or PAPER, depth=depth))
 
 
 # --- machine format --------------------------------------------------------------------------
@@ -386,6 +409,8 @@ def verification_dict(v: Verification) -> dict[str, Any]:
             "ratio": fraction_text(v.network.ratio),
         },
         "failures": v.failures(),
+        "checked": v.checked,
+        "unchecked": list(v.unchecked),
     }
 
 

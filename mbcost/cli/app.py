@@ -37,7 +37,8 @@ def _one_line(text: str) -> str:
 
 # Each command lives in its own module, imported only when that command runs (or for
 # --help): `mbcost report` must not pay for sweep's, check's or reproduce's imports.
-COMMANDS = ("report", "verify", "sweep", "reproduce", "check", "diff", "compare", "fit", "latency", "plot", "list")
+COMMANDS = ("report", "verify", "sweep", "reproduce", "check", "diff", "compare", "fit", "latency", "plot",
+            "export", "list")
 
 
 class MbcostGroup(TyperGroup):
@@ -59,6 +60,16 @@ class MbcostGroup(TyperGroup):
         debug = "--debug" in argv
         if debug:  # accepted anywhere on the line, not only before the command
             argv = ["--debug"] + [a for a in argv if a != "--debug"]
+        # --allow-unknown, for every command that reads a model: an imported ONNX model's ops
+        # that mbcost cannot cost become zero-cost layers and the result is marked partial
+        allow = "--allow-unknown" in argv
+        if allow:
+            argv = ["--allow-unknown"] + [a for a in argv if a != "--allow-unknown"]
+        from ..interop import onnx_import
+
+        onnx_import.allow_unknown_default = allow
+        if "--help" in argv or argv in ([], ["--debug"]):  # help only: report must not import rich
+            _help_through_stdout()
         code = 0
         try:
             rv = super().main(args=argv, prog_name=prog_name or "mbcost", complete_var=complete_var,
@@ -80,6 +91,9 @@ class MbcostGroup(TyperGroup):
                 raise
             io.error_line(f"error: {_one_line(str(exc))}")
             code = exc.exit_code
+        except click.exceptions.NoArgsIsHelpError:  # `mbcost` alone: the help is on stdout
+            io.error_line(f"error: give a command: {', '.join(COMMANDS)} (see 'mbcost --help')")
+            code = 2
         except click.exceptions.ClickException as exc:  # typer/click usage errors: bad or missing flags
             if debug:
                 raise
@@ -103,9 +117,35 @@ class MbcostGroup(TyperGroup):
                           f"{type(exc).__name__}: {_one_line(str(exc))[:200]}; rerun with --debug "
                           "for the traceback")
             code = 3
+        finally:
+            onnx_import.allow_unknown_default = False
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _help_through_stdout() -> None:
+    """Send ``--help`` through the one stdout path (:mod:`mbcost.cli.io`), as every command's
+    output goes: typer draws help with rich on a console of its own, straight to
+    ``sys.stdout``, so an ASCII stdout crashed on the α (exit 3), a broken pipe gave exit 1
+    ('over budget') and a closed stdout exit 0 with the help lost. Styled only when
+    :func:`io.styled` says so (a terminal, NO_COLOR unset)."""
+    from typer import rich_utils
+
+    make = getattr(rich_utils, "_get_rich_console", None)
+    if make is None or getattr(make, "through_stdout", False):
+        return
+
+    def console(stderr: bool = False):
+        con = make(stderr=stderr)
+        if not stderr:
+            con.file = io.stdout
+            if not io.styled():
+                con._color_system = None  # no ANSI at all, bold included, as our own tables
+        return con
+
+    console.through_stdout = True
+    rich_utils._get_rich_console = console
 
 
 def _click_message(exc) -> str:
@@ -140,13 +180,17 @@ def _version(value: bool) -> None:
     if value:
         from .._version import __version__
 
-        typer.echo(f"mbcost {__version__}")
+        io.echo(f"mbcost {__version__}")
         raise typer.Exit()
 
 
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks instead of one-line errors."),
+    allow_unknown: bool = typer.Option(False, "--allow-unknown",
+                                       help="Reading an ONNX model, cost what mbcost knows and keep the "
+                                       "ops it cannot cost as zero-cost layers; the result is marked "
+                                       "partial. Accepted anywhere on the line."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print mbcost's version and exit."),
 ) -> None:

@@ -13,11 +13,11 @@ from ..errors import UsageError
 from . import io
 from .app import app
 from ..core.metrics import METRICS
-from .options import (BN, Bias, Classes, Device, Profile, Resolution, Rho, choose_format, convention, device,
-                      emit, output_format, render, styled)
+from .options import (BN, ActDtype, Bias, Chunks, Classes, Device, Dtype, Profile, Resolution, Rho, WeightDtype,
+                      choose_format, convention, device, emit, output_format, render, styled)
 
 
-_LIMITS = "Limits (inclusive; 300M, 3.5M, 1.2G, 750K, 300e6, 300_000_000)"
+_LIMITS = "Limits (inclusive; 300M, 3.5M, 1.2G, 750K, 300e6, 300_000_000; bytes 5MB, 2MiB, 400KB)"
 Size = Optional[str]
 
 
@@ -39,7 +39,7 @@ def _append_step_summary(markdown: str) -> None:
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(markdown + "\n")
     except OSError as exc:
-        typer.echo(f"warning: cannot append to GITHUB_STEP_SUMMARY={path}: {exc.strerror or exc}", err=True)
+        io.error_line(f"warning: cannot append to GITHUB_STEP_SUMMARY={path}: {exc.strerror or exc}")
 
 
 def with_limits(command):
@@ -67,6 +67,7 @@ def with_limits(command):
 
 @app.command(epilog="Examples:\n\n"
              "  mbcost check mobilenet_v2 --max-madds 301M --max-params 3.5M\n\n"
+             "  mbcost check mobilenet_v2 --max-peak-memory 5MB --max-weights 4MiB --dtype fp16\n\n"
              "  mbcost check configs/my_net.yaml --alpha 0.5 --max-madds 140M --baseline old_net.yaml\n\n"
              "  mbcost check --budgets budgets.yaml --format junit --output mbcost-junit.xml\n\n"
              "  mbcost check mobilenet_v2 --alpha 0.75 --max-latency 60 --device pixel1\n\n"
@@ -102,9 +103,13 @@ def check(
         "--flops", rich_help_panel="Counting convention",
         help="Count compute in FLOPs (2 × mult-adds): limit it with --max-flops; --max-madds is then refused "
              "as ambiguous.")] = False,
+    dtype: Dtype = None,
+    act_dtype: ActDtype = None,
+    weight_dtype: WeightDtype = None,
+    chunks: Chunks = None,
     limits: dict | None = None,
 ) -> int:
-    """Check ARCH (or every entry of a budgets file) against mult-add, FLOP and parameter limits: exit 1 if any is over."""
+    """Check ARCH (or every entry of a budgets file) against mult-add, FLOP, parameter and memory limits: exit 1 if any is over."""
     from ..analyses.budget import Budget, check as run_check, load_budgets, parse_limits
     from ..core.multipliers import parse_alpha
 
@@ -114,7 +119,9 @@ def check(
         given = [flag for flag, v in (("ARCH", arch), ("--alpha", alpha), ("--resolution", resolution),
                                       ("--rho", rho), ("--baseline", baseline),
                                       ("--profile", profile), ("--classes", classes), ("--bias/--no-bias", bias),
-                                      ("--bn", bn), ("--flops", flops or None), ("--device", device_name)) if v is not None]
+                                      ("--bn", bn), ("--flops", flops or None), ("--device", device_name),
+                                      ("--dtype", dtype), ("--act-dtype", act_dtype), ("--weight-dtype", weight_dtype),
+                                      ("--bottleneck-chunks", chunks)) if v is not None]
         given[1:1] = [METRICS[m].flag for m in given_limits]
         if given:
             raise UsageError(f"the budgets file sets architecture, α, resolution, convention, limits and "
@@ -125,7 +132,7 @@ def check(
         flags = " or ".join(m.flag for m in METRICS.values())
         if arch is None:
             raise UsageError(f"give an architecture (ARCH) with {flags}, or --budgets FILE")
-        conv = convention(profile or "paper", classes, bias, bn, flops)
+        conv = convention(profile or "paper", classes, bias, bn, flops, dtype, act_dtype, weight_dtype, chunks)
         parsed = parse_limits(given_limits, conv, field=lambda m: METRICS[m].flag)
         if not parsed:
             raise UsageError(f"nothing to check: give {flags}", field=arch)

@@ -7,8 +7,8 @@ import typer
 
 from ..errors import UsageError
 from .app import app
-from .options import (Depth, Alpha, BN, Bias, Classes, Flops, Output, Profile, Resolution, Rho,
-                      choose_format, convention, output_format, write)
+from .options import (ActDtype, Alpha, BN, Bias, Chunks, Classes, Depth, Dtype, Flops, Output, Profile,
+                      Resolution, Rho, WeightDtype, choose_format, convention, output_format, write)
 
 
 _B = "Side B (default: the same as A)"
@@ -45,6 +45,10 @@ def diff(
     bias: Bias = None,
     bn: BN = None,
     flops: Flops = False,
+    dtype: Dtype = None,
+    act_dtype: ActDtype = None,
+    weight_dtype: WeightDtype = None,
+    chunks: Chunks = None,
 ) -> None:
     """Per-layer and total change in mult-adds and parameters from A to B: layers removed, added and changed."""
     # imported here so that other commands' start-up does not pay for them
@@ -57,7 +61,7 @@ def diff(
                          "or --rho-b to compare A with itself")
     if resolution_b is not None and rho_b is not None:
         raise UsageError("give either --resolution-b or --rho-b, not both", field="--rho-b")
-    conv = convention(profile, classes, bias, bn, flops)
+    conv = convention(profile, classes, bias, bn, flops, dtype, act_dtype, weight_dtype, chunks)
     # B inherits A's settings unless overridden; a B-side resolution replaces A's ρ and vice versa
     a_alpha = parse_alpha(alpha) if alpha is not None else None
     b_alpha = parse_alpha(alpha_b, "--alpha-b") if alpha_b is not None else a_alpha

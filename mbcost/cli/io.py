@@ -62,6 +62,21 @@ def isatty() -> bool:
         return False
 
 
+def styled(stream=None) -> bool:
+    """Bold and colour only for a person at a terminal, and never with NO_COLOR set to
+    anything but the empty string (no-color.org). The one test every styled output makes —
+    the tables of report, verify, diff and reproduce, check's FAIL/ok, ``--help``, the
+    progress bar (``stream=sys.stderr``) — so none of them can forget NO_COLOR or a pipe."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if stream is None:
+        return isatty()
+    try:
+        return stream.isatty()
+    except (OSError, ValueError, AttributeError):  # closed, detached, or no stream at all
+        return False
+
+
 def encodable(text: str, enc: str | None = None) -> str:
     """``text`` with each character the encoding cannot hold replaced by '?'."""
     enc = enc or encoding()
@@ -160,14 +175,19 @@ def check_output_path(path: Path) -> None:
         raise UsageError(f"folder {parent} is not writable", field="--output")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a temporary file beside ``path`` and rename it over: all or nothing."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write a temporary file beside ``path`` and rename it over: all or nothing (bytes for
+    binary outputs such as an ONNX model)."""
     import tempfile
+
+    binary = isinstance(text, bytes)
+    mode, encoding = ("wb", None) if binary else ("w", "utf-8")
+    newline = None if binary else ""
 
     check_output_path(path)
     if _special(path):
         try:
-            with open(path, "w", encoding="utf-8", newline="") as fh:
+            with open(path, mode, encoding=encoding, newline=newline) as fh:
                 fh.write(text)
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}", field="--output") from None
@@ -182,7 +202,7 @@ def write_atomic(path: Path, text: str) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException as exc:

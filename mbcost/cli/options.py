@@ -53,22 +53,45 @@ BN = Annotated[Optional[int], typer.Option("--bn", help="Parameters per batch-no
                                            show_default="per profile")]
 Flops = Annotated[bool, typer.Option("--flops", help="Report FLOPs (2 × mult-adds).", rich_help_panel=_CONV)]
 
+_MEM = "Memory (docs/memory.md)"
+Dtype = Annotated[Optional[str], typer.Option("--dtype", metavar="DTYPE", rich_help_panel=_MEM, show_default="fp32",
+                                              help="Element type of activations and weights: fp32, fp16, bf16, int8.")]
+ActDtype = Annotated[Optional[str], typer.Option("--act-dtype", metavar="DTYPE", rich_help_panel=_MEM,
+                                                 show_default="--dtype", help="Element type of activations only.")]
+WeightDtype = Annotated[Optional[str], typer.Option("--weight-dtype", metavar="DTYPE", rich_help_panel=_MEM,
+                                                    show_default="--dtype", help="Element type of weights only.")]
+Chunks = Annotated[Optional[int], typer.Option(
+    "--bottleneck-chunks", metavar="N", rich_help_panel=_MEM, show_default="whole tensors",
+    help="MobileNetV2 §6.2's memory-efficient inference: compute each bottleneck's expanded tensor in N chunks.")]
+
 
 def convention(profile: str = "paper", classes: int | None = None, bias: bool | None = None,
-               bn: int | None = None, flops: bool = False) -> Convention:
+               bn: int | None = None, flops: bool = False, dtype: str | None = None,
+               act_dtype: str | None = None, weight_dtype: str | None = None,
+               chunks: int | None = None) -> Convention:
+    """The convention of the counting and memory flags; --act-dtype and --weight-dtype
+    override --dtype for their side."""
     if profile not in PROFILES:
         from ..core.peers import PEERS
 
         hint = (f" ({profile} is a FLOP counter's profile, not a parameter convention: "
                 f"'mbcost compare' shows what it counts)" if profile in PEERS else "")
         raise UsageError(f"expected one of {', '.join(PROFILES)}, got {profile!r}{hint}", field="--profile")
+    if dtype is not None:  # named as typed, so the error below says --dtype, not --act-dtype
+        try:
+            PROFILES["paper"].with_(act_dtype=dtype)
+        except UsageError as exc:
+            raise UsageError(exc.message, field="--dtype") from None
     try:  # Convention validates its own fields; the message names the flag
-        return PROFILES[profile].with_(bn=bn, bias=bias, classes=classes, flops=flops or None)
+        return PROFILES[profile].with_(bn=bn, bias=bias, classes=classes, flops=flops or None,
+                                       act_dtype=act_dtype or dtype, weight_dtype=weight_dtype or dtype,
+                                       chunks=chunks)
     except UsageError as exc:
         raise UsageError(exc.message, field=FLAGS.get(exc.field, exc.field)) from None
 
 
-FLAGS = {"bn": "--bn", "classes": "--classes", "bias": "--bias/--no-bias", "flops": "--flops"}
+FLAGS = {"bn": "--bn", "classes": "--classes", "bias": "--bias/--no-bias", "flops": "--flops",
+         "act_dtype": "--act-dtype", "weight_dtype": "--weight-dtype", "chunks": "--bottleneck-chunks"}
 
 
 def output_format(command: str):
@@ -119,7 +142,5 @@ def width() -> int | None:
 
 
 def styled() -> bool:
-    """Bold and colour only for a person at a terminal (and never with NO_COLOR set)."""
-    import os
-
-    return io.isatty() and not os.environ.get("NO_COLOR")
+    """Bold and colour only for a person at a terminal: :func:`mbcost.cli.io.styled`."""
+    return io.styled()

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from ..core.engine import analyze
 from .app import app
-from .options import (Alpha, Depth, Arch, BN, Bias, Classes, Device, Flops, Output, Profile, Resolution, Rho,
-                      choose_format, convention, device, output_format, write)
+from .options import (ActDtype, Alpha, Arch, BN, Bias, Chunks, Classes, Depth, Device, Dtype, Flops, Output,
+                      Profile, Resolution, Rho, WeightDtype, choose_format, convention, device,
+                      output_format, write)
 
 
 @app.command(epilog="Examples:\n\n"
@@ -26,9 +27,13 @@ def report(
     bias: Bias = None,
     bn: BN = None,
     flops: Flops = False,
+    dtype: Dtype = None,
+    act_dtype: ActDtype = None,
+    weight_dtype: WeightDtype = None,
+    chunks: Chunks = None,
 ) -> None:
     """Cost every layer of ARCH at width α and a resolution: one row per layer, totals, and the share of each layer type (as in the MobileNetV1 paper's Table 2)."""
-    conv = convention(profile, classes, bias, bn, flops)
+    conv = convention(profile, classes, bias, bn, flops, dtype, act_dtype, weight_dtype, chunks)
     fmt = choose_format("report", fmt, output)
     dev = device(device_name)
     write("report", fmt, analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv, device=dev,

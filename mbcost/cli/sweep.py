@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app
-from .options import (Arch, BN, Bias, Classes, Device, Flops, Output, Profile, choose_format, convention, device,
-                      output_format, write)
+from .options import (ActDtype, Arch, BN, Bias, Chunks, Classes, Device, Dtype, Flops, Output, Profile,
+                      WeightDtype, choose_format, convention, device, output_format, write)
 
 
 class PivotOn(str, enum.Enum):
@@ -54,11 +54,15 @@ def sweep(
     bias: Bias = None,
     bn: BN = None,
     flops: Flops = False,
+    dtype: Dtype = None,
+    act_dtype: ActDtype = None,
+    weight_dtype: WeightDtype = None,
+    chunks: Chunks = None,
 ) -> None:
     """Mult-adds and parameters of ARCH at every (α, resolution) of a grid — the width × resolution tables of the MobileNet papers, for any file and counting convention."""
     from ..api import sweep_grid
 
-    conv = convention(profile, classes, bias, bn, flops)
+    conv = convention(profile, classes, bias, bn, flops, dtype, act_dtype, weight_dtype, chunks)
     fmt = choose_format("sweep", fmt, output)
     grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv, depths=depth,
                       device=device(device_name))

@@ -1,6 +1,8 @@
 """``mbcost verify``: the papers' closed forms, checked layer by layer against the engine."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from ..analyses.verify import verify_report
@@ -27,18 +29,27 @@ def verify(
     classes: Classes = None,
     bias: Bias = None,
     bn: BN = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 when there is nothing to check (no separable pair or bottleneck): for CI, "
+        "so a network that loses its structure does not pass silently.")] = False,
 ) -> int:
     """Check that every depthwise separable pair costs exactly 1/N + 1/D_K² of the standard convolution it replaces, and every MobileNetV2 bottleneck h·w·d′·t·(d′ + k² + d″), using the engine's own per-layer counts."""
     conv = convention(profile, classes, bias, bn)
     fmt = choose_format("verify", fmt, output)
-    return run(analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv, depth=depth), fmt, output)
+    return run(analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv, depth=depth), fmt,
+               output, strict)
 
 
-def run(report: Report, fmt: str = "table", output=None) -> int:
-    """Verify an engine result and print or write it; the exit code (0 all hold, 1 any fails)."""
+def run(report: Report, fmt: str = "table", output=None, strict: bool = False) -> int:
+    """Verify an engine result and print or write it; the exit code (0 all hold, 1 any fails,
+    or, with ``strict``, nothing was checked)."""
     v = verify_report(report)
     write("verify", fmt, v, output)
     if fmt != "table" or output is not None:
         for line in v.failures():  # stdout stays pure JSON; people still see what broke
             io.error_line(f"verify: {line}")
+    if strict and not v.checked:
+        io.error_line(f"verify: --strict: {report.architecture} has no depthwise separable pair or "
+                      "bottleneck, so nothing was checked")
+        return 1
     return 0 if v.ok else 1

@@ -140,6 +140,7 @@ KINDS: dict[str, KindRule] = {
     "add": _add,
     "mul": _mul,
     **{kind: _moves for kind in ("concat", "split", "shuffle", "flatten", "dropout", "act", "upsample")},
+    "opaque": _moves,  # an imported op mbcost does not know (--allow-unknown): the result says partial
 }
 
 

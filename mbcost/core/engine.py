@@ -9,16 +9,18 @@
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
-from .conventions import PAPER, Convention
+from .conventions import PAPER, Convention, require_convention
 from .ops import layer_cost
-from ..errors import GraphError
+from ..errors import GraphError, UsageError
 from .expand import expand
 from .graph import NETWORK_INPUT, Graph, Layer, Shape
 from .latency import Device
+from .memory import DTYPES, effective, plan, whole_tensors
 from .metrics import METRICS
 from .multipliers import fmt_alpha, input_resolution, parse_alpha, parse_depth
 from .present import Printable
@@ -34,10 +36,30 @@ class LayerResult:
     params: int
     latency_ms: float | None = None  # under a device's roofline (analyze(device=…)), else None
     memory_bound: bool | None = None  # the roofline's bytes term is the larger
+    # memory (docs/memory.md), in the convention's dtypes: bytes per activation element, the
+    # parameters' bytes, and the activation bytes alive while this layer runs (its step's)
+    act_bytes: int = 4
+    weight_bytes: int = 0
+    peak_activation_bytes: int = 0
+    alive: tuple[str, ...] = ()  # the tensors alive while it runs, 'input' the network input
 
     @property
     def name(self) -> str:
         return self.layer.name
+
+    @property
+    def output_elements(self) -> int:
+        h, w, c = self.output_shape
+        return h * w * c
+
+    @property
+    def output_bytes(self) -> int:
+        return self.output_elements * self.act_bytes
+
+    @property
+    def input_bytes(self) -> int:
+        """All of its inputs (an add's two operands), whole."""
+        return sum(h * w * c for h, w, c in self.input_shapes) * self.act_bytes
 
     @property
     def input_shape(self) -> Shape:
@@ -83,6 +105,43 @@ class Report(Printable):
         return sum(r.madds for r in self.layers)
 
     @property
+    def partial(self) -> bool:
+        """True for an imported model with ops mbcost does not cost (kept by --allow-unknown):
+        the totals leave them out."""
+        return bool(self.graph.unknown)
+
+    @property
+    def weight_bytes(self) -> int:
+        return sum(r.weight_bytes for r in self.layers)
+
+    @property
+    def peak_activation_bytes(self) -> int:
+        """The largest live activation memory over the file's execution order."""
+        return self.peak_layer.peak_activation_bytes if self.layers else 0
+
+    @property
+    def peak_layer(self) -> LayerResult:
+        """The first layer where the peak occurs (the tensors alive there: ``.alive``)."""
+        return max(self.layers, key=lambda r: r.peak_activation_bytes)
+
+    def best_order(self):
+        """The execution order of least peak found (:func:`mbcost.core.memory.best_order`),
+        in elements of the activation dtype; ``.peak * act_bytes`` is its bytes."""
+        from .memory import best_order
+
+        return best_order(self.graph, self.tensor_elements(), self.convention.chunks)
+
+    def tensor_elements(self) -> dict[str, int]:
+        """Each tensor's elements as it is alive (chunked bottleneck tensors reduced)."""
+        channels = {NETWORK_INPUT: self.graph.input_shape[2],
+                    **{t: c for r in self.layers for t, c in r.layer.outputs()}}
+        areas = {NETWORK_INPUT: self.graph.input_shape[0] * self.graph.input_shape[1],
+                 **{t: r.output_shape[0] * r.output_shape[1] for r in self.layers for t, _ in r.layer.outputs()}}
+        channels, areas = whole_tensors(self.graph, channels), whole_tensors(self.graph, areas, parts="first")
+        eff = effective(channels, plan(self.graph, self.convention.chunks))
+        return {t: areas[t] * eff[t] for t in areas}
+
+    @property
     def params(self) -> int:
         return sum(r.params for r in self.layers)
 
@@ -114,6 +173,13 @@ class Report(Printable):
 
 def run_graph(graph: Graph, convention: Convention = PAPER) -> tuple[LayerResult, ...]:
     """Walk the layers in order, inferring shapes and costing each with its kind's function."""
+    shapes, costed = infer(graph, convention)
+    return with_memory(graph, shapes, costed, convention)
+
+
+def infer(graph: Graph, convention: Convention = PAPER) -> tuple[dict[str, Shape], list]:
+    """Every tensor's shape ('input' the network's) and each layer's (layer, input shapes,
+    Cost), in order: what the sweep needs, without the memory bookkeeping."""
     shapes: dict[str, Shape] = {NETWORK_INPUT: graph.input_shape}
     out = []
     for layer in graph.layers:
@@ -130,15 +196,38 @@ def run_graph(graph: Graph, convention: Convention = PAPER) -> tuple[LayerResult
                 exc.where = graph.where(layer)
             raise
         h, w, _ = cost.output_shape
+        shapes[layer.name] = cost.output_shape
         for tensor, c in layer.outputs():  # a split's parts are tensors of their own
-            shapes[tensor] = (h, w, c) if tensor != layer.name else cost.output_shape
-        out.append(LayerResult(layer, tuple(inputs), cost.output_shape, cost.madds, cost.params))
-    return tuple(out)
+            shapes[tensor] = (h, w, c)
+        out.append((layer, tuple(inputs), cost))
+    return shapes, out
+
+
+def with_memory(graph: Graph, shapes: dict[str, Shape], costed: list, convention: Convention
+                ) -> tuple[LayerResult, ...]:
+    """The layer results with their bytes: liveness in the file's order (core/memory.py)."""
+    pl = plan(graph, convention.chunks)
+    channels = {n: s[2] for n, s in shapes.items()}
+    eff = effective(channels, pl)
+    elements = {n: s[0] * s[1] * eff[n] for n, s in shapes.items()}
+    a, w = DTYPES[convention.act_dtype], DTYPES[convention.weight_dtype]
+    step_of = pl.step_of()
+    live = [sum(elements[t] for t in s.alive) for s in pl.steps]
+    return tuple(LayerResult(layer, inputs, cost.output_shape, cost.madds, cost.params, act_bytes=a,
+                             weight_bytes=cost.params * w, peak_activation_bytes=live[step_of[layer.name]] * a,
+                             alive=pl.steps[step_of[layer.name]].alive)
+                 for layer, inputs, cost in costed)
 
 
 def load(arch: str | Path | ArchSpec) -> ArchSpec:
     """An architecture by built-in name, by path, or as already loaded."""
-    return arch if isinstance(arch, ArchSpec) else load_spec(arch)
+    if isinstance(arch, ArchSpec):
+        return arch
+    if not isinstance(arch, (str, os.PathLike)) or isinstance(arch, bytes):
+        raise UsageError(f"expected a built-in name (mobilenet_v2), a path to an architecture file or "
+                         f"an ArchSpec, got {'None' if arch is None else 'a value of type ' + type(arch).__name__}",
+                         field="arch")
+    return load_spec(arch if isinstance(arch, str) else Path(arch))
 
 
 def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = None,
@@ -148,6 +237,7 @@ def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = 
     """Cost an architecture at width α, depth multiplier d and input resolution (or ρ) under a
     convention; α, d and the resolution default to the file's (a variant's) own. With a device
     profile, time each layer on its roofline too."""
+    convention = require_convention(convention)
     spec = load(arch)
     a = parse_alpha(alpha) if alpha is not None else (spec.alpha or Fraction(1))
     d = parse_depth(depth) if depth is not None else (spec.depth or Fraction(1))

@@ -85,9 +85,10 @@ class _Expander:
         if row.name:
             return [row.name] if row.n == 1 else [f"{row.name}.{j}" for j in range(1, row.n + 1)]
         out = []
+        key = f"{row.scope}.{prefix}" if row.scope else prefix  # fire2.concat1, not concat7
         for _ in range(row.n):
-            self.counters[prefix] += 1
-            out.append(f"{prefix}{self.counters[prefix]}")
+            self.counters[key] += 1
+            out.append(f"{key}{self.counters[key]}")
         return out
 
     def bn(self, row: Row, default: bool | None = None) -> bool:
@@ -321,6 +322,8 @@ def expand(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pair | Non
            classes: int | None = None, depth: Fraction = Fraction(1)) -> Graph:
     """Decode the rows into explicit layers at width α, depth multiplier d and the given input
     resolution."""
+    if spec.prebuilt is not None:  # an imported model: its layers are already explicit
+        return spec.prebuilt(alpha, resolution, classes)
     ex = _Expander(spec, alpha, classes)
     rows = instantiate(spec, depth)
     for row in rows:

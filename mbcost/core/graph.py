@@ -51,6 +51,10 @@ class Layer:
     block: str | None = None  # the separable / bottleneck block this layer belongs to
     role: str | None = None  # its part in that block: dw, pw, expand, project, add
     row: int = 0  # index of the architecture row it came from, for messages
+    # an imported model's layer whose weights (and bias) are an earlier layer's initializers:
+    # its parameters are counted once, at that earlier layer
+    shared: bool = False
+    shared_bias: bool = False  # its bias alone is an earlier layer's initializer
 
     def outputs(self) -> list[tuple[str, int]]:
         """The tensors this layer makes and their channels: itself, or a split's parts."""
@@ -69,6 +73,8 @@ class Layer:
             return f"Conv DW {k}"
         if self.kind == "deconv":
             return f"Deconv {k}"
+        if self.kind == "opaque":
+            return f"{self.op} (not costed)"
         return {"fc": "Fully Connected", "pool": "Pool", "add": "Add", "mul": "Multiply",
                 "concat": "Concat", "split": "Split", "shuffle": "Shuffle", "upsample": "Upsample",
                 "act": "Activation", "flatten": "Flatten", "dropout": "Dropout"}.get(self.kind, self.kind)
@@ -89,6 +95,9 @@ class Graph:
     # where each architecture row is in its file (by Layer.row), so a layer that fails while
     # being costed can be reported as file:line:col like a bad field
     row_where: tuple[Where, ...] = field(default=(), compare=False, repr=False)
+    # an imported model read with --allow-unknown: the op types it kept as 'opaque' layers
+    # (no cost); every output then says the result is partial
+    unknown: tuple[str, ...] = ()
     row_label: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def label(self, layer: Layer) -> str:

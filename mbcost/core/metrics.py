@@ -11,7 +11,11 @@ FLOPs are derived here and nowhere else: one mult-add is a multiply and an add, 
     >>> import mbcost
     >>> r = mbcost.analyze("mobilenet_v1")
     >>> [(m.name, m.of(r)) for m in METRICS.values()]
-    [('madds', 568740352), ('flops', 1137480704), ('params', 4209088), ('latency', None)]
+    [('madds', 568740352), ('flops', 1137480704), ('params', 4209088), ('latency', None), ('peak_memory', 4816896), ('weights', 16836352)]
+
+Memory metrics are bytes in the convention's dtypes (fp32 by default; docs/memory.md): on a
+layer, ``peak_memory`` is the activation memory alive while it runs; on a network, the
+largest of those (a max, not a sum — the sweep computes it per configuration).
 """
 from __future__ import annotations
 
@@ -24,7 +28,9 @@ from .conventions import Convention
 class Metric:
     """name: the key in JSON, CSV and budgets (``max_madds``); label: a column header;
     noun: the word in sentences; base: the attribute holding the exact count; times: the
-    factor from that count (FLOPs = 2 × mult-adds); unit: '' for counts, 'B' for bytes."""
+    factor from that count (FLOPs = 2 × mult-adds); unit: '' for counts, 'B' for bytes;
+    field: the key in JSON and CSV when it differs from ``name`` (budgets and ``check``'s
+    flags use ``name``: ``max_peak_memory``; JSON says ``peak_activation_bytes``)."""
 
     name: str
     label: str
@@ -60,6 +66,11 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            description="weights, plus biases and batch norm as the convention counts them"),
     Metric("latency", "latency", "latency", "latency_ms", unit="ms", key="latency_ms", needs="device",
            description="roofline time on a device profile (--device), milliseconds"),
+    Metric("peak_memory", "live act. B", "bytes of peak activation memory", "peak_activation_bytes",
+           unit="B", key="peak_activation_bytes",
+           description="activation bytes alive at once, the largest over the execution order"),
+    Metric("weights", "weights B", "bytes of weights", "weight_bytes", unit="B", key="weight_bytes",
+           description="parameters × the weight dtype's bytes"),
 )}
 
 COUNTS: dict[str, Metric] = {n: m for n, m in METRICS.items() if not m.needs}  # exact integers, always there
@@ -76,5 +87,6 @@ def compute(convention: Convention) -> Metric:
 
 
 def shown(convention: Convention) -> tuple[Metric, ...]:
-    """The metrics a table shows by default under a convention: its compute metric, params."""
-    return (compute(convention), METRICS["params"])
+    """The metrics a table shows by default under a convention: its compute metric, params,
+    and the two memory metrics."""
+    return (compute(convention), METRICS["params"], METRICS["peak_memory"], METRICS["weights"])

@@ -28,7 +28,8 @@ D_F output feature-map size (H_out × W_out for non-square maps).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from ..errors import GraphError
@@ -71,7 +72,16 @@ OPS: dict[str, Op] = {}
 def op(kind: str, shape: ShapeRule):
     """Register a primitive: decorate its factor, naming its shape rule."""
     def register(factor: FactorRule) -> FactorRule:
-        OPS[kind] = Op(kind, shape, factor)
+        @functools.wraps(factor)
+        def counted(layer: Layer, m: list[int], conv: Convention) -> Factor:
+            f = factor(layer, m, conv)
+            if layer.shared:  # weights and bias are counted at the layer that owns them; its BN is its own
+                return replace(f, p0=conv.bn * layer.c if layer.bn else 0, p1=0)
+            if layer.shared_bias and layer.bias and conv.bias:
+                return replace(f, p0=f.p0 - layer.c)
+            return f
+
+        OPS[kind] = Op(kind, shape, counted)
         return factor
 
     return register
@@ -278,4 +288,16 @@ def free(layer: Layer, m: list[int], conv: Convention) -> Factor:
     broadcast), split, shuffle, upsample (nearest or bilinear), a standalone activation,
     flatten (an fc flattens its input anyway, so the map keeps its H×W×C for counting) and
     dropout. docs/format.md gives each one's per-element work for conventions that count it."""
+    return Factor(0, 0)
+
+
+def _opaque_shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    return (layer.k[0], layer.k[1], layer.c)
+
+
+@op("opaque", shape=_opaque_shape)
+def opaque(layer: Layer, m: list[int], conv: Convention) -> Factor:
+    """An op of an imported model that mbcost does not cost (kept with --allow-unknown): its
+    output is the H×W×N the model states (k holds H×W), and it counts nothing — the result is
+    marked partial."""
     return Factor(0, 0)

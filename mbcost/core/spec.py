@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import SpecError, Where
 from .yamlio import Document, describe, field_path, parse, read_text
@@ -112,6 +112,7 @@ class Row:
     label: str = ""  # how messages name it: layers[3], or blocks.fire.rows[1] (in layers[3])
     enter: tuple | None = None  # (name of a block instance's input, its from) — bound first
     exit: tuple[str, ...] = ()  # names that refer to this row's output once it is done
+    scope: str | None = None  # the block instance a row belongs to: its auto names are scoped
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,9 @@ class ArchSpec:
     variant: str | None = None
     variants: tuple[str, ...] = ()
     document: Document | None = field(default=None, compare=False, repr=False)
+    # a model read from another format (ONNX) has no rows: its layers are fixed, and
+    # expand() asks this for the graph at (α, resolution, classes)
+    prebuilt: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
 
 # --- reading fields -------------------------------------------------------------------------
@@ -391,11 +395,13 @@ def _row(doc: Document, path: tuple, label: str, index: int, env: dict, blocks: 
         if kw["scale"] is None:
             f.fail(path + ("scale",), f"expected true, false or up, got {describe(f.data['scale'])}")
     if "padding" in keys:
-        value = f.data.get("padding", "same")
+        value = f.data.get("padding", 0 if kind == "deconv" else "same")
         if isinstance(value, str) and value in ("same", "valid") and kind != "deconv":
             kw["padding"] = value
-        elif isinstance(value, str) and value.isidentifier() and value not in env:
+        elif isinstance(value, str) and value.isidentifier() and value not in env and kind != "deconv":
             f.choice("padding", ("same", "valid"))  # a typo of same/valid, said as such
+        elif kind == "deconv" and isinstance(value, str) and value.isidentifier() and value not in env:
+            f.fail(path + ("padding",), f"a transposed conv takes integer padding (PyTorch's), got {describe(value)}")
         elif isinstance(value, (int, list, str)) and not isinstance(value, bool) and value not in ("same", "valid"):
             kw["padding"] = f.pair("padding", (0, 0), hi=MAX_KERNEL, lo=0)
         else:
@@ -471,7 +477,7 @@ def _row(doc: Document, path: tuple, label: str, index: int, env: dict, blocks: 
         if kind == "add" and len(ins) == 1:  # mbcost 0.1's form: the previous row + from
             pass
         elif _ARITY[kind] is None and len(ins) < 2:
-            f.fail(path + ("from",), f"expected a list of two or more layer names, got {describe(f.data['from'])}")
+            f.fail(path + ("from",), f"expected a list of two or more layer names, got {len(ins)}")
         elif _ARITY[kind] and len(ins) != _ARITY[kind]:
             f.fail(path + ("from",), f"expected [x, gate], got {describe(f.data['from'])}")
     elif kw["inputs"] is not None and len(kw["inputs"]) != 1:
@@ -567,7 +573,7 @@ def _instance(spec: ArchSpec, call: BlockCall, inst: str, source, depth, out: li
 
         row = replace(row, name=f"{inst}.{row.name}" if row.name else None,
                       inputs=tuple(scoped(x) for x in row.inputs) if row.inputs else None,
-                      n=repeats(row, depth), index=len(out),
+                      n=repeats(row, depth), index=len(out), scope=inst,
                       enter=(f"{inst}.in", source) if j == 0 else None)
         out.append(row)
 
@@ -592,10 +598,36 @@ def _params(doc: Document, path: tuple, label: str) -> dict[str, Fraction]:
     return out
 
 
+def _variant_params(doc: Document, name, params: dict) -> dict[str, Fraction]:
+    """A variant's keys checked, and the params it sets (each must be one of the file's)."""
+    v = _Fields(doc, ("variants", name), f"variants.{name}", VARIANT_KEYS)
+    if not v.has("params"):
+        return {}
+    extra = _params(doc, ("variants", name, "params"), f"variants.{name}.params")
+    unknown = [k for k in extra if k not in params]
+    if unknown and params:
+        v.fail(("variants", name, "params", unknown[0]),
+               f"unknown parameter {unknown[0]!r}; the file's params are {', '.join(params)}", key=True)
+    return extra
+
+
+def looks_like_architecture(data) -> bool:
+    """A mapping with an architecture's keys (or a near miss of one, such as 'Layers')."""
+    if not isinstance(data, dict):
+        return False
+    return any(k in TOP_KEYS or (isinstance(k, str) and did_you_mean(k, TOP_KEYS)) for k in data)
+
+
 def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
-    if not isinstance(doc.data, dict):
-        raise SpecError(f"expected a mapping at the top level, got {describe(doc.data)}",
-                        where=doc.where(()))
+    # Any path can be given as ARCH, to diff, --baseline or a budgets entry, and the message
+    # may end up in a public CI log: a file that is not an architecture at all (secret.env, a
+    # key file) is named, never quoted — not its text, not its keys (issue 17).
+    if not looks_like_architecture(doc.data):
+        got = {dict: "a mapping with none of those keys", list: "a list", str: "text"}.get(
+            type(doc.data), "a single value")
+        raise SpecError(f"not an architecture: expected a YAML mapping with 'input' and 'layers' "
+                        f"(docs/format.md), got {got}; the file's contents are not shown",
+                        where=Where(doc.source))  # the whole file: no line to point at
     top = _Fields(doc, (), "", TOP_KEYS)
     if not top.has("input"):
         top.fail((), "missing 'input' (e.g. input: {resolution: 224, channels: 3})")
@@ -620,6 +652,7 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         top.fail(("variants",), f"expected a mapping of variant names to settings, got {describe(variants)}")
     chosen = top  # where a variant's overrides are read from
     settings: dict[str, Any] = {}
+    overrides = {name: _variant_params(doc, name, params) for name in variants}  # every one checked
     if variant is not None:
         if variant not in variants:
             hint = did_you_mean(variant, [str(v) for v in variants])
@@ -631,13 +664,7 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         chosen = v
         settings = {"alpha": v.number("alpha", None, hi=64), "depth": v.number("depth", None, hi=64),
                     "resolution": v.pair("resolution", None, hi=MAX_RESOLUTION)}
-        if v.has("params"):
-            extra = _params(doc, ("variants", variant, "params"), f"variants.{variant}.params")
-            unknown = [k for k in extra if k not in params]
-            if unknown and params:
-                v.fail(("variants", variant, "params", unknown[0]),
-                       f"unknown parameter {unknown[0]!r}; the file's params are {', '.join(params)}", key=True)
-            params = {**params, **extra}
+        params = {**params, **overrides[variant]}
 
     def pick(key, getter):
         return getter(chosen, key) if chosen is not top and chosen.has(key) else getter(top, key)
@@ -672,10 +699,17 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
     )
 
 
+# Readers of model files that are not architecture YAML, by extension: path → ArchSpec. Core
+# cannot import them (they need optional packages); mbcost.api registers them.
+READERS: dict[str, Callable[[Path], ArchSpec]] = {}
+
+
 def load_spec(arch: str | Path, variant: str | None = None) -> ArchSpec:
     """Load an architecture by built-in name (``mobilenet_v2``, ``efficientnet_b3`` — a file's
     variant), by path, or as ``path@variant``."""
     path, named = resolve_arch(arch)
+    if path.suffix.lower() in READERS:
+        return READERS[path.suffix.lower()](path)
     source = str(arch) if not isinstance(arch, Path) else str(path)
     if named is not None:
         source = str(arch).rsplit("@", 1)[0] if "@" in str(arch) else source
@@ -728,7 +762,7 @@ def resolve_arch(arch: str | Path) -> tuple[Path, str | None]:
     if not isinstance(arch, Path) and "@" in text and not p.exists():
         base, variant = text.rsplit("@", 1)
         return resolve_arch(base)[0], variant
-    if p.exists() or isinstance(arch, Path) or p.suffix in (".yaml", ".yml") or "/" in text:
+    if p.exists() or isinstance(arch, Path) or p.suffix in (".yaml", ".yml", *READERS) or "/" in text:
         return p, None
     candidate = builtin_dir() / f"{text}.yaml"
     if candidate.is_file():

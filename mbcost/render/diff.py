@@ -88,7 +88,7 @@ def diff_table(d: ArchDiff, console, all_layers: bool = False) -> None:
 # --- JSON -------------------------------------------------------------------------------------
 
 def _side(r: Report) -> dict[str, Any]:
-    return {**setting(r), **{m.name: m.of(r) for m in METRICS.values()}}
+    return {**setting(r), **{m.field: m.of(r) for m in METRICS.values()}}
 
 
 def _abd(a: int, b: int) -> dict[str, int]:
@@ -98,7 +98,7 @@ def _abd(a: int, b: int) -> dict[str, int]:
 def diff_dict(d: ArchDiff) -> dict[str, Any]:
     """The JSON contract of ``mbcost diff`` (docs/ci.md)."""
     def costs(get) -> dict[str, Any]:
-        return {m.name: _abd(m.times * get(m.base, "a"), m.times * get(m.base, "b")) for m in METRICS.values()}
+        return {m.field: _abd(m.times * get(m.base, "a"), m.times * get(m.base, "b")) for m in METRICS.values()}
 
     return {
         "a": _side(d.a),

@@ -28,12 +28,20 @@ def setting(report: Report) -> dict[str, Any]:
     return {"architecture": report.architecture, "source": report.source,
             "alpha": float(report.alpha), "alpha_exact": str(report.alpha),
             "resolution": list(report.resolution),
-            "convention": report.convention.to_dict(report.classes)}
+            "convention": report.convention.to_dict(report.classes),
+            # an imported model with ops mbcost does not cost (--allow-unknown): totals leave them out
+            "partial": report.partial, "not_costed": sorted(set(report.graph.unknown))}
+
+
+def partial_note(unknown) -> str:
+    """What a title says of a partial result: '  ·  PARTIAL, not costed: Foo, Bar'."""
+    return f"  ·  PARTIAL, not costed: {', '.join(sorted(set(unknown)))}" if unknown else ""
 
 
 def title(report: Report) -> str:
     return (f"{report.architecture}  α = {fmt_alpha(report.alpha)}  "
-            f"{shape_text(report.resolution)} input  ·  {report.convention.describe(report.classes)}")
+            f"{shape_text(report.resolution)} input  ·  {report.convention.describe(report.classes)}"
+            + partial_note(report.graph.unknown))
 
 
 # --- machine formats --------------------------------------------------------------------------
@@ -61,9 +69,14 @@ def report_dict(report: Report) -> dict[str, Any]:
                 **({"bound": "memory" if r.memory_bound else "compute"} if report.device else {}),
                 # what a counter other than the papers' may multiply (docs/peers.md)
                 "elements": elements(r).to_dict(),
+                "output_elements": r.output_elements,
+                "output_bytes": r.output_bytes,
+                "input_bytes": r.input_bytes,
+                "alive": list(r.alive),
             }
             for r in report.layers
         ],
+        "memory": memory_dict(report),
         **({"device": device_dict(report.device)} if report.device else {}),
         "by_kind": [
             {"type": k.type, "madds": k.madds, "params": k.params,
@@ -77,6 +90,16 @@ def device_dict(device) -> dict[str, Any]:
     return {"name": device.name, "rate_conv_gmacs": device.rate_conv, "rate_dw_gmacs": device.rate_dw,
             "bandwidth_gbs": device.bandwidth, "overhead_us": device.overhead,
             "dtype_bytes": device.dtype_bytes}
+
+
+def memory_dict(report: Report) -> dict[str, Any]:
+    """Where the peak is, what is alive there, and the best execution order found."""
+    best = report.best_order()
+    act = report.layers[0].act_bytes if report.layers else 4
+    return {"order": "file", "peak_layer": report.peak_layer.name if report.layers else None,
+            "alive": list(report.peak_layer.alive) if report.layers else [],
+            "best_order": {"peak_activation_bytes": best.peak * act, "exact": best.exact,
+                           "order": list(best.order)}}
 
 
 def report_json(report: Report, **_) -> str:
@@ -156,6 +179,25 @@ def _totals_lines(report: Report) -> list[str]:
         out.append(f"latency  {report.latency_ms:.2f} ms on {d.name} (roofline: {d.rate_conv:g} GMAC/s conv, "
                    f"{d.rate_dw:g} GMAC/s depthwise, {d.bandwidth:g} GB/s, {d.overhead:g} µs/layer); "
                    f"{len(bound)} of {len(report.layers)} layers memory-bound, {100 * share:.0f}% of the time")
+    return out + memory_lines(report)
+
+
+def memory_lines(report: Report) -> list[str]:
+    """'memory  peak 6,021,120 B (6.0 MB, fp32) at block2.dw: …  ·  weights …', and the best
+    order when it beats the file's."""
+    if not report.layers:
+        return []
+    c, peak = report.convention, report.peak_layer
+    shapes = {"input": report.graph.input_shape, **{r.name: r.output_shape for r in report.layers}}
+    alive = ", ".join(f"{t} {shape_text(shapes[t])}" for t in peak.alive)
+    chunked = f", bottlenecks in {c.chunks} chunks" if c.chunks else ""
+    out = [f"memory  peak activations {report.peak_activation_bytes:,} B ({human(report.peak_activation_bytes)}B, "
+           f"{c.act_dtype}{chunked}) at {peak.name}, alive: {alive}  ·  weights {report.weight_bytes:,} B "
+           f"({human(report.weight_bytes)}B, {c.weight_dtype})"]
+    best = report.best_order()
+    if best.peak * peak.act_bytes < report.peak_activation_bytes:
+        out.append(f"best order  peak {best.peak * peak.act_bytes:,} B "
+                   f"({'exact' if best.exact else 'greedy, not proven least'}): {' '.join(best.order)}")
     return out
 
 

@@ -11,7 +11,8 @@ from ..analyses.reproduce import Outcome, decimal_text, outcome_dict, printed_va
 from ..core.multipliers import fmt_alpha
 from .text import latex_table, md_table, rich_text, text_table
 
-QUANTITY_TEXT = {"madds": "mult-adds", "params": "params", "madds_share": "% mult-adds",
+QUANTITY_TEXT = {"madds": "mult-adds", "params": "params", "channels": "channels", "memory": "memory (B)",
+                 "madds_share": "% mult-adds",
                  "params_share": "% params"}
 MARK = {"ok": "✓", "explained": "✗", "unexplained": "✗ FAIL", "stale": "✓ STALE"}
 RIGHT = {"ours (exact)", "ours", "published"}
@@ -22,8 +23,8 @@ def in_unit(o: Outcome) -> str:
     """Our value in the printed unit, two digits finer than printed (truncated), so the
     reader sees which way it rounds: 568.74M against 569M."""
     e = o.entry
-    if e.unit == "1":
-        return ""  # the exact count is in the printed unit already
+    if e.unit == "1" or o.value is None:
+        return ""  # the exact count is in the printed unit already (or there is none)
     return decimal_text(o.scaled, printed_value(e.printed)[1] + 2) + e.unit
 
 
@@ -34,7 +35,7 @@ def published(o: Outcome) -> str:
 
 def render(outcomes: list[Outcome], con) -> None:
     headers = ["", "row", "α · R", "quantity", "ours (exact)", "ours", "published"]
-    rows = [[MARK[o.status], _label(o.entry), _setting(o), _quantity(o.entry), f"{o.value:,}", in_unit(o),
+    rows = [[MARK[o.status], _label(o.entry), _setting(o), _quantity(o.entry), _ours(o), in_unit(o),
              published(o)] for o in outcomes]
     lines = text_table(headers, rows, {i for i, h in enumerate(headers) if h in RIGHT})
     for drop in ("α · R", "ours"):  # on a narrow terminal, leave these out first
@@ -96,7 +97,13 @@ def _label(e) -> str:
     return f"{e.label} [{', '.join(sorted(shown))}]"
 
 
+def _ours(o: Outcome) -> str:
+    return "—" if o.value is None else f"{o.value:,}"
+
+
 def _setting(o: Outcome) -> str:
+    if not o.entry.architecture:
+        return "—"
     h, w = o.resolution
     r = str(h) if h == w else f"{h}×{w}"
     rho = f" (ρ {fmt_alpha(o.entry.rho)})" if o.entry.rho is not None else ""
@@ -126,7 +133,7 @@ def reproduce_json(outcomes: list[Outcome]) -> str:
 
 def _rows(outcomes: list[Outcome]) -> list[list[str]]:
     return [[MARK[o.status], o.entry.source.key, o.entry.table, _label(o.entry), _setting(o),
-             _quantity(o.entry), f"{o.value:,}", published(o)] for o in outcomes]
+             _quantity(o.entry), _ours(o), published(o)] for o in outcomes]
 
 
 HEADERS = ["", "source", "table", "row", "α · R", "quantity", "ours (exact)", "published"]

@@ -101,12 +101,25 @@ def latex_table(headers: list[str], rows: list[list[str]], *, caption: str, labe
 
 
 def rich_text(draw, *, styled: bool, width: int | None) -> str:
-    """What a rich-drawing function prints, as text: ANSI styles only when ``styled``."""
+    """What a rich-drawing function prints, as text: ANSI styles only when ``styled``.
+
+    The one path by which text reaches rich, and it never reads markup: layer, file, budget
+    and source names are the user's, and a name such as ``[/]`` crashed rich (MarkupError)
+    while ``[bold]x`` silently lost its brackets. Strings — table titles and cells included —
+    print exactly as given; styles come only from ``style=`` and :func:`styled_parts`."""
     import io
 
     from rich.console import Console
 
     buf = io.StringIO()
     draw(Console(file=buf, width=width or 120, force_terminal=styled, no_color=not styled,
-                 emoji=False, highlight=False))
+                 markup=False, emoji=False, highlight=False))
     return buf.getvalue()
+
+
+def styled_parts(*parts):
+    """A line with styled pieces, for a console of :func:`rich_text`: each part is a plain
+    string or a (string, style) pair — ``styled_parts(("✓", "green"), " all exact")``."""
+    from rich.text import Text
+
+    return Text.assemble(*parts)

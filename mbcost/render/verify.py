@@ -11,7 +11,7 @@ from fractions import Fraction
 from ..analyses.verify import Verification, verification_dict
 from ..core.multipliers import fmt_alpha
 from .report import setting
-from .text import human, md_table, rich_text, text_table
+from .text import human, md_table, rich_text, styled_parts, text_table
 
 PAIR_LEGEND = ("M input / N output channels · D_K kernel · D_F output size · "
                "separable D_K²·M·D_F² + M·N·D_F² · standard D_K²·M·N·D_F²")
@@ -103,21 +103,31 @@ def render_table(v: Verification, con) -> None:
     con.print()
     n = v.network
     if v.pairs:
-        con.print(f"[bold]whole network[/bold]  {n.madds:,} mult-adds ({human(n.madds)}) as built · "
-                  f"{n.standard_madds:,} ({human(n.standard_madds, 2)}) with standard convolutions: "
-                  f"{times(1 / n.ratio)} fewer", highlight=False)
-        con.print(f"[dim]standard = total − Σ separable + Σ standard over the {_n(len(v.pairs), 'pair')} = "
-                  f"{n.madds:,} − {n.pairs_separable_madds:,} + {n.pairs_standard_madds:,}[/dim]", highlight=False)
+        con.print(styled_parts(("whole network", "bold"),
+                               f"  {n.madds:,} mult-adds ({human(n.madds)}) as built · "
+                               f"{n.standard_madds:,} ({human(n.standard_madds, 2)}) with standard "
+                               f"convolutions: {times(1 / n.ratio)} fewer"))
+        con.print(f"standard = total − Σ separable + Σ standard over the {_n(len(v.pairs), 'pair')} = "
+                  f"{n.madds:,} − {n.pairs_separable_madds:,} + {n.pairs_standard_madds:,}", style="dim")
     failures = v.failures()
     if failures:
-        con.print(f"[bold red]✗ {_n(len(failures), 'check')} failed[/bold red]")
+        con.print(f"✗ {_n(len(failures), 'check')} failed", style="bold red")
         for line in failures:
             con.print(f"  {line}", markup=False, highlight=False)
     else:
         what = [_n(len(v.pairs), "pair")] if v.pairs else []
         what += [_n(len(v.bottlenecks), "bottleneck")] if v.bottlenecks else []
         if what:
-            con.print(f"[green]✓[/green] all exact: {' and '.join(what)}", highlight=False)
+            con.print(styled_parts(("✓", "green"), f" all exact: {' and '.join(what)}"))
+    if v.unchecked:
+        con.print(unchecked_line(v), style="dim", markup=False, highlight=False)
+
+
+def unchecked_line(v: Verification, shown: int = 8) -> str:
+    """The layers with a cost that no closed form covers, named (the first few)."""
+    names = ", ".join(v.unchecked[:shown]) + (f", … ({len(v.unchecked) - shown} more)"
+                                               if len(v.unchecked) > shown else "")
+    return f"no closed form to check for {_n(len(v.unchecked), 'layer')}: {names}"
 
 
 def verify_text(v: Verification, styled: bool = False, width: int | None = None, **_) -> str:
@@ -150,4 +160,6 @@ def verify_md(v: Verification, **_) -> str:
     failures = v.failures()
     out += [f"✗ {_n(len(failures), 'check')} failed: " + "; ".join(failures)] if failures else \
         [f"✓ all exact ({fmt_alpha(r.alpha)}, {r.resolution[0]}×{r.resolution[1]})"]
+    if v.unchecked:
+        out += ["", unchecked_line(v)]
     return "\n".join(out) + "\n"

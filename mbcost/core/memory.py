@@ -1,0 +1,342 @@
+"""Activation memory: tensor sizes, liveness in an execution order, the peak, the best order.
+
+Definitions (docs/memory.md):
+
+- a tensor is the network input or one layer's output, H·W·C elements; its bytes are
+  elements × the activation dtype's size (fp32 4, fp16 and bf16 2, int8 1);
+- **live memory at a step** (a step runs one layer, or one fused bottleneck in the chunked
+  mode below): its inputs, its outputs, and every tensor produced earlier (the network input
+  included) that a later step still reads. Nothing is computed in place, so a residual
+  shortcut or a concat branch keeps its tensor alive until the join;
+- **peak activation memory**: the largest live memory over the steps of the order.
+
+Chunked bottlenecks (MobileNetV2 §6.2): a bottleneck expand (1×1) → depthwise → project
+(1×1) can run in N chunks of ⌈n/N⌉ of its n expanded channels, accumulating the projection,
+so the expanded tensor and the depthwise output are never whole. The three layers are then
+one step whose live memory is
+
+    |x| + |y| + ⌈n/N⌉·(H_in·W_in + H_out·W_out) + what stays alive across it
+
+with x the block's input and y the projection's output. A bottleneck without an expansion
+(V2's first block, t = 1) uses its depthwise input's producer as the expansion when that is
+a conv read by nothing else (the paper's remark on V2's first layer).
+
+Everything here works on names and channel counts only (core, no pandas): :func:`plan` fixes
+the steps and which tensors each keeps alive from the graph's structure, which is the same at
+every α and resolution, and :func:`evaluate` adds up sizes. The sweep uses the same plan.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .graph import NETWORK_INPUT, Graph
+
+#: bytes per element of each dtype mbcost knows
+DTYPES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+
+
+def dtype_bytes(name: str) -> int:
+    return DTYPES[name]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of an execution order: the layers it runs (one, or a fused bottleneck), the
+    tensors alive while it runs, and which of those exist only as a chunk."""
+
+    layers: tuple[str, ...]
+    alive: tuple[str, ...]  # in first-produced order; the network input is 'input'
+    chunked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The steps of one order over a graph, fixed by its structure alone."""
+
+    steps: tuple[Step, ...]
+    chunks: int = 0  # 0: every tensor whole; N ≥ 1: fused bottlenecks in N chunks
+
+    def step_of(self) -> dict[str, int]:
+        """Each layer's step index."""
+        return {name: i for i, s in enumerate(self.steps) for name in s.layers}
+
+
+# --- which layers fuse --------------------------------------------------------------------------
+
+def fused_blocks(graph: Graph) -> list[tuple[str, ...]]:
+    """The chunkable bottlenecks: (expansion, depthwise, projection) layer names, in order.
+
+    A projection is a layer with role 'project' reading a depthwise conv; the expansion is the
+    depthwise conv's producer when it is a conv read only by that depthwise conv and not
+    already part of another fused block."""
+    by_name = {L.name: L for L in graph.layers}
+    readers = graph.consumers()
+    taken: set[str] = set()
+    out = []
+    for L in graph.layers:
+        if L.role != "project" or len(L.inputs) != 1:
+            continue
+        dw = by_name.get(L.inputs[0])
+        if dw is None or dw.kind != "dwconv" or len(readers.get(dw.name, [])) != 1:
+            continue
+        ex = by_name.get(dw.inputs[0])
+        if (ex is None or ex.kind != "conv" or len(readers.get(ex.name, [])) != 1
+                or ex.name in taken or (ex.block is not None and ex.block != dw.block)):
+            continue
+        out.append((ex.name, dw.name, L.name))
+        taken.update((ex.name, dw.name, L.name))
+    return out
+
+
+# --- liveness -----------------------------------------------------------------------------------
+
+def _units(graph: Graph, chunks: int) -> list[tuple[str, ...]]:
+    """The graph's layers grouped into the steps that run together, in file order."""
+    groups = {names[0]: names for names in fused_blocks(graph)} if chunks else {}
+    inside = {n for names in groups.values() for n in names}
+    units = []
+    for L in graph.layers:
+        if L.name in groups:
+            units.append(groups[L.name])
+        elif L.name not in inside:
+            units.append((L.name,))
+    return units
+
+
+def whole_tensors(graph: Graph, values: dict[str, int], *, parts: str = "sum") -> dict[str, int]:
+    """``values`` (per output tensor) with each split layer's whole tensor added under the
+    layer's name, as :func:`plan` names it: its parts' sum (channels, elements) or, with
+    ``parts="first"``, the first part's value (a map area, the same for every part)."""
+    out = dict(values)
+    for L in graph.layers:
+        names = [t for t, _ in L.outputs()]
+        if len(names) > 1 and L.name not in out:
+            out[L.name] = sum(values[t] for t in names) if parts == "sum" else values[names[0]]
+    return out
+
+
+def plan(graph: Graph, chunks: int = 0, order: Sequence[str] | None = None) -> Plan:
+    """The steps of the file's execution order (or of ``order``, a list of layer names with
+    each fused bottleneck named by its first layer) and the tensors alive at each."""
+    units = _units(graph, chunks)
+    if order is not None:
+        by_first = {u[0]: u for u in units}
+        units = [by_first[n] for n in order]
+    # a split's parts are views of its output: reading sp.1 keeps the tensor sp alive
+    owner = {t: L.name for L in graph.layers for t, _ in L.outputs()}
+    inputs = {L.name: tuple(owner.get(s, s) for s in L.inputs) for L in graph.layers}
+    produced_at = {NETWORK_INPUT: -1}
+    for i, u in enumerate(units):
+        for n in u:
+            produced_at[n] = i
+    last_read: dict[str, int] = {}
+    for i, u in enumerate(units):
+        for n in u:
+            for src in inputs[n]:
+                last_read[src] = i
+    chunked_names = {n for u in units if len(u) == 3 for n in u[:2]}
+    # alive at step i: written by it, or written before and read at or after it — an interval
+    # [produced, max(produced, last read)] per tensor, swept once (a 100k-layer file is linear)
+    ends: dict[int, list[str]] = {}
+    starts: dict[int, list[str]] = {}
+    for t, p in produced_at.items():
+        starts.setdefault(p, []).append(t)
+        ends.setdefault(max(p, last_read.get(t, p)), []).append(t)
+    active: dict[str, None] = dict.fromkeys(starts.get(-1, ()))  # production order, as before
+    for t in ends.get(-1, ()):
+        active.pop(t, None)
+    steps = []
+    for i, u in enumerate(units):
+        active.update(dict.fromkeys(starts.get(i, ())))
+        alive = tuple(active)
+        steps.append(Step(u, alive, tuple(t for t in alive if t in chunked_names and produced_at[t] == i)))
+        for t in ends.get(i, ()):
+            active.pop(t, None)
+    return Plan(tuple(steps), chunks)
+
+
+def effective(channels: dict[str, int], plan_: Plan) -> dict[str, int]:
+    """Channels each tensor occupies while alive: ⌈C/N⌉ for a chunked tensor, else C."""
+    out = dict(channels)
+    if plan_.chunks:
+        for s in plan_.steps:
+            for t in s.chunked:
+                out[t] = -(-channels[t] // plan_.chunks)
+    return out
+
+
+@dataclass(frozen=True)
+class Peak:
+    """The peak of one order: its live memory in elements, the step, and what is alive."""
+
+    elements: int
+    step: int
+    layers: tuple[str, ...]
+    alive: tuple[str, ...]
+    live: tuple[int, ...]  # live elements at every step
+
+
+def evaluate(plan_: Plan, elements: dict[str, int]) -> Peak:
+    """Live elements at every step and the first step where the largest occurs.
+    ``elements``: each tensor's size as it is alive (chunked tensors already reduced)."""
+    live = tuple(sum(elements[t] for t in s.alive) for s in plan_.steps)
+    i = max(range(len(live)), key=live.__getitem__) if live else 0
+    s = plan_.steps[i] if live else Step((), ())
+    return Peak(live[i] if live else elements.get(NETWORK_INPUT, 0), i, s.layers, s.alive, live)
+
+
+# --- the best order -----------------------------------------------------------------------------
+
+MAX_STATES = 200_000
+
+
+@dataclass(frozen=True)
+class BestOrder:
+    """The order with the least peak found, and whether it is provably the least."""
+
+    order: tuple[str, ...]  # each step's first layer
+    peak: int  # elements
+    exact: bool  # True: the minimum over every topological order (the search finished)
+    states: int  # how many sets of finished steps the search visited
+
+
+MAX_SEARCH_STEPS = 2000  # beyond this the search's per-state work dominates: file order instead
+
+
+def _forced(units, inputs, idx) -> bool:
+    """True when the file's order is the only one: every step reads the step before it."""
+    return all(any(src != NETWORK_INPUT and idx[src] == i - 1 for n in u for src in inputs[n])
+               for i, u in enumerate(units) if i)
+
+
+def best_order(graph: Graph, elements: dict[str, int], chunks: int = 0,
+               max_states: int = MAX_STATES) -> BestOrder:
+    """The execution order of least peak activation memory.
+
+    Exact search over the *downsets* of the step DAG (sets of finished steps closed under
+    "runs before"): from a downset S, running a ready step u costs live(S) + its outputs, where
+    live(S) is every tensor produced in S (or the input) that a step outside S still reads;
+    the order's peak is the largest such cost, and each downset keeps the least peak of any way
+    to reach it (a bottleneck shortest path, processed by |S|). A chain has n + 1 downsets, a
+    series-parallel graph the product of its parallel branches' lengths, so the search is exact
+    and fast for the graphs of today; past ``max_states`` it falls back to a greedy order (run
+    the ready step of least cost) and says ``exact=False``.
+    """
+    units = _units(graph, chunks)
+    idx = {n: i for i, u in enumerate(units) for n in u}
+    owner = {t: L.name for L in graph.layers for t, _ in L.outputs()}
+    inputs = {L.name: tuple(owner.get(s, s) for s in L.inputs) for L in graph.layers}
+    if _forced(units, inputs, idx) or len(units) > MAX_SEARCH_STEPS:
+        # one order is possible (each step reads the one before), or the graph is too large to
+        # search: the file's order, exact only in the first case
+        p = evaluate(plan(graph, chunks), elements)
+        return BestOrder(tuple(u[0] for u in units), p.elements, len(units) <= MAX_SEARCH_STEPS, 1)
+    preds = [0] * len(units)
+    for i, u in enumerate(units):
+        for n in u:
+            for src in inputs[n]:
+                if src != NETWORK_INPUT and idx[src] != i:
+                    preds[i] |= 1 << idx[src]
+    readers: dict[str, int] = {}  # tensor → bitmask of the steps that read it
+    for i, u in enumerate(units):
+        for n in u:
+            for src in inputs[n]:
+                if src == NETWORK_INPUT or idx[src] != i:
+                    readers[src] = readers.get(src, 0) | 1 << i
+    outs = [sum(elements[n] for n in u) for u in units]
+    tensors = [NETWORK_INPUT] + [n for u in units for n in u]
+    producer = {NETWORK_INPUT: -1, **idx}
+    full = (1 << len(units)) - 1
+
+    def live(done: int) -> int:
+        return sum(elements[t] for t in tensors
+                   if (producer[t] < 0 or done >> producer[t] & 1) and readers.get(t, 0) & ~done)
+
+    frontier = {0: (0, ())}
+    visited = 1
+    for _ in range(len(units)):
+        nxt: dict[int, tuple[int, tuple]] = {}
+        for done, (peak, order) in frontier.items():
+            base = live(done)
+            for i in range(len(units)):
+                if done >> i & 1 or preds[i] & ~done:
+                    continue
+                cand = (max(peak, base + outs[i]), order + (i,))
+                key = done | 1 << i
+                if key not in nxt or cand[0] < nxt[key][0]:
+                    nxt[key] = cand
+        visited += len(nxt)
+        if visited > max_states:
+            return _greedy(units, preds, outs, live, visited)
+        frontier = nxt
+    peak, order = frontier.get(full, (0, ()))
+    return BestOrder(tuple(units[i][0] for i in order), peak, True, visited)
+
+
+def _greedy(units, preds, outs, live, visited) -> BestOrder:
+    done, peak, order = 0, 0, []
+    for _ in range(len(units)):
+        base = live(done)
+        ready = [i for i in range(len(units)) if not done >> i & 1 and not preds[i] & ~done]
+        i = min(ready, key=lambda j: (base + outs[j], j))
+        peak = max(peak, base + outs[i])
+        done |= 1 << i
+        order.append(i)
+    return BestOrder(tuple(units[i][0] for i in order), peak, False, visited)
+
+
+# --- many configurations at once (the sweep) -----------------------------------------------------
+
+def peak_grid(plan_: Plan, areas: Sequence[dict[str, int]], channels: Sequence[dict[str, int]]
+              ) -> list[list[int]]:
+    """Peak live elements at every (channel counts, map areas) pair: ``[i][j]`` for
+    ``channels[i]`` (one α) and ``areas[j]`` (one resolution), exactly what :func:`evaluate`
+    gives for each, without visiting every step at every configuration.
+
+    Tensors whose areas agree at every given resolution form one area class k, so a step's
+    live elements are Σ_k c_k·A_k with c_k its alive channels in class k (α only) and A_k
+    the class's area (resolution only). A step whose coefficients another step's match or
+    exceed in every class can never be the larger one, so per α only the undominated steps
+    are evaluated at each resolution (a few per stride stage, not every layer)."""
+    tensors = list(dict.fromkeys(t for s in plan_.steps for t in s.alive))
+    classes: dict[tuple, int] = {}
+    tclass = {t: classes.setdefault(tuple(a[t] for a in areas), len(classes)) for t in tensors}
+    class_areas = list(classes)
+    out = []
+    for ch in channels:
+        eff = effective(ch, plan_)
+        by_support: dict[tuple, list[tuple]] = {}
+        for s in plan_.steps:
+            coef: dict[int, int] = {}
+            for t in s.alive:
+                k = tclass[t]
+                coef[k] = coef.get(k, 0) + eff[t]
+            support = tuple(sorted(coef))
+            by_support.setdefault(support, []).append(tuple(coef[k] for k in support))
+        columns = []
+        for support, vectors in by_support.items():
+            for v in _undominated(vectors):
+                if len(support) == 1:
+                    c, A = v[0], class_areas[support[0]]
+                    columns.append([c * a for a in A])
+                else:
+                    cols = [class_areas[k] for k in support]
+                    columns.append([sum(c * a for c, a in zip(v, col)) for col in zip(*cols)])
+        out.append(list(map(max, *columns)) if len(columns) > 1 else columns[0])
+    return out
+
+
+def _undominated(vectors: list[tuple]) -> list[tuple]:
+    if len(vectors[0]) == 1:
+        return [max(vectors)]
+    keep: list[tuple] = []
+    for v in sorted(set(vectors), key=sum, reverse=True):
+        if not any(all(x <= y for x, y in zip(v, w)) for w in keep):
+            keep.append(v)
+    return keep
+
+
+def sizes(shapes: Iterable[tuple[str, tuple[int, int, int]]]) -> dict[str, int]:
+    """Tensor name → H·W·C."""
+    return {n: h * w * c for n, (h, w, c) in shapes}

@@ -1,0 +1,36 @@
+"""Interop with the frameworks: PyTorch modules built from an architecture, ONNX out and in.
+
+A layer between core and the front door (``core ← interop``; it may use analyses, never
+render or cli). Each module keeps one table keyed by mbcost's primitive kinds — or, for the
+importer, by ONNX op type — so a new kind is one entry per table:
+
+- :mod:`mbcost.interop.torch`: ``BUILDERS[kind]`` → the ``torch.nn`` module of a layer
+  (``mbcost.torch.build``; imports torch).
+- :mod:`mbcost.interop.onnx_export`: ``EXPORTERS[kind]`` → the ONNX nodes of a layer
+  (``mbcost export --to onnx``; imports onnx, never torch).
+- :mod:`mbcost.interop.onnx_import`: ``IMPORTERS[op_type]`` → how an ONNX node becomes
+  layers (``mbcost report model.onnx``; imports onnx).
+
+The optional packages are imported only by these modules, and these modules only when used:
+``import mbcost`` stays free of torch and onnx.
+"""
+from __future__ import annotations
+
+from ..core.graph import Pair
+
+
+def same_pads(size: int, k: int, s: int) -> tuple[int, int]:
+    """TensorFlow's 'same' padding along one axis: the output is ceil(size / s) and the total
+    padding max((out − 1)·s + k − size, 0) goes half before, the odd pixel after
+    (so a 3×3 /2 conv on an even map pads (0, 1), where torchvision's pads (1, 1))."""
+    out = -(-size // s)
+    total = max((out - 1) * s + k - size, 0)
+    return total // 2, total - total // 2
+
+
+def pads_of(layer, in_shape) -> tuple[Pair, Pair]:
+    """((top, bottom), (left, right)) for a conv or pool layer at its input H×W×M."""
+    if layer.padding == "valid":
+        return (0, 0), (0, 0)
+    return (same_pads(in_shape[0], layer.k[0], layer.s[0]),
+            same_pads(in_shape[1], layer.k[1], layer.s[1]))

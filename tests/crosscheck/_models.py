@@ -1,0 +1,68 @@
+"""Shared helpers of the cross-check: counting a torch module, exporting it, reading it back."""
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import onnx
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import mbcost
+from mbcost.interop.onnx_import import read
+
+TORCHVISION = mbcost.PROFILES["torchvision"]
+
+
+def _suite_helpers():
+    """tests/conftest.py's helpers (its fixtures reach this folder as a parent conftest; its
+    functions are imported by path, since this folder's conftest takes the module name)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("_suite_conftest", Path(__file__).parent.parent / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+assert_one_line_error = _suite_helpers().assert_one_line_error
+
+
+def torch_counts(net: torch.nn.Module, size) -> tuple[int, int, dict]:
+    """(FlopCounterMode's total / 2, Σ p.numel(), the outputs of every layer if the net has them)."""
+    net.eval()
+    x = torch.zeros(size)
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        outs = net.outputs(x) if hasattr(net, "outputs") else {"out": net(x)}
+    return fc.get_total_flops() // 2, sum(p.numel() for p in net.parameters()), outs
+
+
+def export(net: torch.nn.Module, size, path, train: bool = False) -> onnx.ModelProto:
+    """torch.onnx.export (the TorchScript exporter: the dynamo one needs onnxscript). Eval mode
+    folds each BN into its conv's bias; train mode with PRESERVE keeps BatchNormalization."""
+    net.train(train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kw = dict(training=torch.onnx.TrainingMode.PRESERVE) if train else {}
+        torch.onnx.export(net, torch.zeros(size), str(path), dynamo=False, **kw)
+    net.eval()
+    return onnx.load(str(path))
+
+
+def imported(path, convention=mbcost.PAPER) -> mbcost.Report:
+    return mbcost.analyze(read(path), convention=convention)
+
+
+def initializer_numel(model: onnx.ModelProto, kinds=("Conv", "Gemm", "BatchNormalization")) -> int:
+    """Σ size of the initializers the weighted nodes read, each once: an independent parameter
+    count of an ONNX file (BN's running mean and variance excluded, as PyTorch's parameters do)."""
+    names = set()
+    for n in model.graph.node:
+        if n.op_type in kinds:
+            names.update(n.input[1:3] if n.op_type == "BatchNormalization" else n.input[1:])
+    tensors = [i for i in model.graph.initializer if i.name in names]
+    # an exporter may store some (folded biases) as Constant nodes instead of initializers
+    tensors += [n.attribute[0].t for n in model.graph.node if n.op_type == "Constant" and n.output[0] in names]
+    return sum(int(np.prod(t.dims)) if t.dims else 1 for t in tensors)
