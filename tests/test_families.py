@@ -171,3 +171,15 @@ def test_peak_memory_through_shufflenet_splits(cli):
     r = cli("report", "shufflenet_v2_x0_5", "--format", "json")
     assert r.code == 0
     assert r.json()["totals"]["peak_activation_bytes"] == (224 * 224 * 3 + 112 * 112 * 24) * 4 == 1_806_336
+
+
+# networks without a depthwise → pointwise pair: verify has no closed form to check, so --strict
+# (nothing checked) fails them by design; every other built-in is checked pair by pair
+NO_SEPARABLE_PAIRS = {"alexnet", "alexnet_torchvision", "googlenet", "googlenet_torchvision", "mobilenet_v1_conv",
+                      "resnet18", "resnet50", "resnet50_torchvision", "squeezenet1_0", "squeezenet1_0_caffe227",
+                      "squeezenet1_1", "squeezenet1_1_caffe227", "vgg16", "vgg16_bn"}
+
+
+@pytest.mark.parametrize("name", builtin_variants())
+def test_verify_strict_wherever_there_are_separable_pairs(cli, name):
+    assert cli("verify", name, "--strict").code == (1 if name in NO_SEPARABLE_PAIRS else 0)
