@@ -22,6 +22,7 @@ RUNS = {
     "fit": ["fit", "mobilenet_v2", "--max-madds", "150M"],
     "latency": ["latency", "fit", "tests/data/measured_pixel1.csv"],  # 4 of TF-slim's Pixel-1 latencies
     "compare": ["compare", "mobilenet_v2"],
+    "list": ["list"],
 }
 EXTENSION = {"json": "json", "csv": "csv", "md": "md", "latex": "tex", "junit": "xml", "table": "txt"}
 PAPER = {"profile": "paper", "modified": False, "bn": 0, "bias": False, "classes": 1000, "compute": "madds", **FP32}
@@ -37,6 +38,9 @@ def test_json_says_what_was_counted(cli, command):
     assert r.code == 0, r.err
     d = r.json()
     assert (d["schema_version"], d["mbcost_version"], d["command"]) == (SCHEMA_VERSION, mbcost.__version__, command)
+    if command == "list":  # names, titles and sources: nothing is counted, so no convention
+        assert "mobilenet_v2" in {b["name"] for b in d["builtins"]}
+        return
     # the full convention wherever a count was made: top level, per budget, per side, per entry
     conventions = {"report": lambda: [d["convention"]], "sweep": lambda: [d["convention"]],
                    "verify": lambda: [d["convention"]], "diff": lambda: [d["convention"], d["a"]["convention"]],

@@ -188,7 +188,7 @@ def check_memory(entry: Entry, report: Report) -> Outcome:
     scaled = Fraction(value, UNITS[entry.unit])
     return Outcome(entry, value, None, scaled,
                    printed_match(scaled, entry.printed, placeholder_zeros=entry.quantity == "memory"),
-                   report.resolution)
+                   report.resolution, report.alpha)
 
 
 def check(entry: Entry, reports: _Reports | None = None) -> Outcome:

@@ -62,6 +62,8 @@ RENDERERS: dict[str, dict[str, str]] = {
                   "latex": "reproduce:reproduce_latex"},
     "compare": {"table": "compare:compare_text", "json": "compare:compare_json", "csv": "compare:compare_csv",
                 "md": "compare:compare_md", "latex": "compare:compare_latex"},
+    "list": {"table": "catalog:list_text", "json": "catalog:list_json", "csv": "catalog:list_csv",
+             "md": "catalog:list_md"},
 }
 
 
