@@ -11,13 +11,20 @@ from .text import md_table, shape_text, text_table
 HEADERS = ["name", "variant of", "α", "d", "input", "title", "source"]
 
 
-def _cells(b: Builtin) -> list[str]:
+def _cells(b: Builtin, short: bool = False) -> list[str]:
     return [b.name, b.file if b.variant is not None else "", fmt_alpha(b.alpha), fmt_alpha(b.depth),
-            shape_text(b.resolution), b.title, b.source]
+            shape_text(b.resolution), b.title, cited(b.source) if short else b.source]
+
+
+def cited(source: str, width: int = 48) -> str:
+    """The authors and year a file's header cites ('Krizhevsky, Sutskever & Hinton, 2012'), for
+    a table a terminal can hold; JSON, CSV and Markdown keep the whole paragraph."""
+    text = source.split(" — ", 1)[-1].split(', "', 1)[0].split(" (", 1)[0]
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
 def list_text(items: list[Builtin], styled: bool = False, **_) -> str:
-    lines = text_table(HEADERS, [_cells(b) for b in items], set())
+    lines = text_table(HEADERS, [_cells(b, short=True) for b in items], set())
     if styled:
         lines[0] = f"\x1b[1m{lines[0]}\x1b[0m"
     return "\n".join(lines + ["", f"{len(items)} built-in names ({sum(b.variant is None for b in items)} files); "
