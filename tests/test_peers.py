@@ -189,6 +189,20 @@ def test_the_same_rules_give_every_counter_on_resnet_and_mobilenet_v3(row):
     assert got == {p: int(row[col]) for p, col in COLUMN.items()}
 
 
+# the built-in configs the families issue added for the same networks
+CONFIG = {"resnet18": "resnet18", "resnet50": "resnet50_torchvision", "mobilenet_v3_large": "mobilenet_v3_large",
+          "mobilenet_v2": "mobilenet_v2"}
+
+
+@pytest.mark.parametrize("row", OTHERS, ids=lambda r: r["model"])
+def test_compare_on_the_built_in_configs_gives_every_measured_counter(cli, row):
+    # the engine's own element counts of the YAML networks, through the CLI, against the counters
+    # measured on torchvision's modules: ptflops, fvcore, thop, torchinfo… to the integer
+    d = cli("compare", CONFIG[row["model"]], "--format", "json").json()
+    got = {p["profile"]: p["total"] for p in d["profiles"]}
+    assert {p: got[p] for p in COLUMN} == {p: int(row[col]) for p, col in COLUMN.items()}
+
+
 def test_the_mobilenet_v2_control_row_is_the_shared_reference():
     control = next(r for r in OTHERS if r["model"] == "mobilenet_v2")
     reference = next(r for r in V2 if (r["alpha"], r["res"]) == ("1.0", "224"))
