@@ -419,3 +419,17 @@ def test_sweep_depth_axis_equals_the_engine(cli, tmp_path):
     for d, reps in (("1.0", 2), ("1.5", 3), ("2.0", 4)):
         assert got["16x16", d] == (1 + reps) * 9 * 64 * 256 == mbcost.analyze(f, depth=d).madds
         assert got["8x8", d] == (1 + reps) * 9 * 64 * 64
+
+
+def test_the_readme_architecture_example_runs_and_verifies(cli, tmp_path):
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    text = readme.split("## Your own architecture", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    f = tmp_path / "readme_net.yaml"
+    f.write_text(text)
+    d = cli("report", f, "--format", "json").json()
+    # stem 3×3/2 on 224: 112²·27·16; the bneck's SE squeeze is make_divisible(72 // 4, 8) = 24
+    assert d["layers"][0]["madds"] == 112 * 112 * 27 * 16
+    assert d["layers"][[x["name"] for x in d["layers"]].index("block1.se.reduce")]["output_shape"] == [1, 1, 24]
+    assert cli("verify", f, "--strict").code == 0
