@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 from decimal import Decimal
 from fractions import Fraction
-from operator import mul
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Union
 
@@ -37,7 +37,9 @@ from ..core.multipliers import (bounded, fmt_alpha, input_resolution, number_tex
 from ..core.present import Printable
 from ..core.spec import ArchSpec
 
-MAX_CONFIGS = 100_000
+# α × resolution (× depth, when that axis comes) configurations in one sweep; a million is two
+# 8 MB arrays and a 90 MB CSV, written in seconds (benchmarks/bench.py)
+MAX_CONFIGS = 1_000_000
 
 Values = Union[str, int, float, Fraction, Iterable[Union[str, int, float, Fraction]], None]
 
@@ -183,12 +185,21 @@ class SweepPoint:
     rho: Fraction | None = None
 
 
+# The counts a sweep computes per configuration: SweepPoint's fields after α and the resolution.
+COUNTS = ("madds", "params")
+
+
 @dataclass(frozen=True, repr=False)
 class Sweep(Printable):
     """A grid of configurations, α-major in the order given.
 
-    ``resolutions`` are the distinct input sizes (a pivot's columns); with ρ several ρ may
-    round to the same size, and ``points`` keeps one per (α, ρ).
+    ``resolutions`` are the distinct input sizes (a pivot's columns); ``columns`` are the
+    configurations per α in the order given, as (ρ or None, index into ``resolutions``) — with
+    ρ several ρ may round to the same size, and each keeps its column. ``counts`` holds, per
+    count of :data:`COUNTS`, an (α × distinct resolution) array of exact integers: numpy
+    int64, or Python integers (dtype object) when a count could pass 2⁶³. A million
+    configurations are two 8 MB arrays, not a million objects; :attr:`points` builds the
+    objects on demand.
     """
 
     architecture: str
@@ -196,31 +207,58 @@ class Sweep(Printable):
     convention: Convention
     alphas: tuple[Fraction, ...]
     resolutions: tuple[Pair, ...]
-    points: tuple[SweepPoint, ...]
+    columns: tuple[tuple[Fraction | None, int], ...]
+    counts: dict
     by_rho: bool = False
     classes: int | None = None  # the class count the classifier was built with
 
     def __repr__(self) -> str:
         return (f"<Sweep {self.architecture}: {len(self.alphas)} α × {len(self.resolutions)} resolutions, "
-                f"{len(self.points)} points, {self.convention.describe(self.classes)}>")
+                f"{len(self)} points, {self.convention.describe(self.classes)}>")
 
     def __len__(self) -> int:
-        return len(self.points)
+        return len(self.alphas) * len(self.columns)
 
     def __iter__(self):
-        return iter(self.points)
+        return iter(self.points) if "points" in self.__dict__ else self._points()
+
+    def _points(self):
+        counts = [self.counts[c] for c in COUNTS]
+        for i, a in enumerate(self.alphas):
+            row = [c[i].tolist() for c in counts]  # numpy → Python ints, once per α
+            for rho, j in self.columns:
+                yield SweepPoint(a, self.resolutions[j], *(r[j] for r in row), rho=rho)
+
+    @cached_property
+    def points(self) -> tuple[SweepPoint, ...]:
+        return tuple(self._points())
+
+    def count(self, name: str) -> list[list[int]]:
+        """One count (``madds``, ``params``) as exact Python integers, α rows × ``resolutions``."""
+        return self.counts[name].tolist()
 
     def at(self, alpha, resolution: int | Pair) -> SweepPoint:
         """The point at α and a resolution (an int for a square input)."""
         a = parse_alpha(alpha)
         res = (resolution, resolution) if isinstance(resolution, int) else tuple(resolution)
-        for p in self.points:
-            if p.alpha == a and p.resolution == res:
-                return p
-        raise KeyError((alpha, resolution))
+        if a not in self.alphas or res not in self.resolutions:
+            raise KeyError((alpha, resolution))
+        i, j = self.alphas.index(a), self.resolutions.index(res)
+        rho = next(r for r, k in self.columns if k == j)
+        return SweepPoint(a, res, *(int(self.counts[c][i, j]) for c in COUNTS), rho=rho)
 
 
 # --- the fast path: the op registry's factors, evaluated at many areas -------------------------
+#
+# Per α (one expansion, then dropped: memory does not grow with the number of α), the layers'
+# factors m, p₀, p₁ (mult-adds m·A, params p₀ + p₁·A); per structure — the α whose graphs
+# have equal kinds, kernels, strides and wiring, so equal map sizes — the area matrix
+# A[resolution, layer], inferred once by the engine. An α's row of the grid is then two
+# matrix-vector products, A·m and p₀ + A·p₁, in int64 when the largest possible sum fits,
+# in exact Python integers otherwise.
+
+_INT64 = 2**63 - 1
+
 
 def _spatial_key(graph: Graph) -> tuple:
     """Everything a layer's output H×W depends on besides the input size. Graphs of two α
@@ -239,34 +277,72 @@ def _context(exc: MbcostError, alpha: Fraction | None, res: Pair | None) -> Mbco
     return exc
 
 
-def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair],
-           conv: Convention) -> dict[tuple[Fraction, Pair], tuple[int, int]]:
-    graphs: dict[Fraction, Graph] = {}
-    for a in alphas:
+@dataclass
+class _Structure:
+    """The area matrix of one structure: A[r, l] = the H·W that layer l's factor scales with
+    (its input or output map, per its kind) at resolution r; int64, with its largest entry."""
+
+    areas: object  # numpy array, len(resolutions) × layers
+    largest: int
+
+
+def _structure(graph: Graph, alpha: Fraction, resolutions: list[Pair], conv: Convention,
+               factors) -> _Structure:
+    import numpy as np
+
+    rows = []
+    for res in resolutions:
+        try:  # the engine infers the shapes (and refuses maps that shrink below 1×1)
+            shapes = run_graph(_at(graph, res), conv)
+        except MbcostError as exc:
+            raise _context(exc, alpha, res)
+        rows.append([(s.input_shape if f.area == "in" else s.output_shape) for s, f in zip(shapes, factors)])
+    # H·W ≤ 65,536² < 2³³: int64 holds every area
+    areas = np.array([[h * w for h, w, _ in row] for row in rows], dtype=np.int64).reshape(
+        len(resolutions), len(factors))
+    return _Structure(areas, int(areas.max()) if areas.size else 0)
+
+
+def _row(st: _Structure, factor: list[int], offset: int = 0):
+    """offset + A·factor for one α (``factor`` empty: all zero): int64 when no sum can pass
+    2⁶³ − 1, else exact Python integers (dtype object) — never a silent wrap-around."""
+    import numpy as np
+
+    n = st.areas.shape[0]
+    largest = max(map(abs, factor), default=0)
+    if abs(offset) + largest * st.largest * len(factor) <= _INT64:
+        if not factor:
+            return np.full(n, offset, dtype=np.int64)
+        return st.areas @ np.array(factor, dtype=np.int64) + offset
+    if not factor:
+        return np.full(n, offset, dtype=object)
+    return st.areas.astype(object) @ np.array(factor, dtype=object) + offset
+
+
+def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair], conv: Convention,
+           progress: Callable[[int], None] | None = None) -> dict:
+    """{count: (α × resolution) array} for :data:`COUNTS`. ``progress(k)`` is told each α done."""
+    import numpy as np
+
+    out = {c: np.zeros((len(alphas), len(resolutions)), dtype=np.int64) for c in COUNTS}
+    structures: dict[tuple, _Structure] = {}
+    for i, a in enumerate(alphas):
         try:
-            graphs[a] = expand(spec, a, None, classes=conv.classes)
+            graph = expand(spec, a, None, classes=conv.classes)
         except MbcostError as exc:
             raise _context(exc, a, None)
-    groups: dict[tuple, list[Fraction]] = {}
-    for a, g in graphs.items():
-        groups.setdefault(_spatial_key(g), []).append(a)
-
-    out: dict[tuple[Fraction, Pair], tuple[int, int]] = {}
-    for group in groups.values():
-        rep = graphs[group[0]]
-        factors = {a: _factors(graphs[a], conv) for a in group}
-        for res in resolutions:
-            try:  # the engine infers the shapes (and refuses maps that shrink below 1×1)
-                shapes = run_graph(_at(rep, res), conv)
-            except MbcostError as exc:
-                raise _context(exc, group[0], res)
-            # which map's H·W each layer scales with depends on its kind only: same for the group
-            maps = [s.input_shape if f.area == "in" else s.output_shape
-                    for s, f in zip(shapes, factors[group[0]][3])]
-            areas = [h * w for h, w, _ in maps]
-            for a in group:
-                m, p0, p1, _ = factors[a]
-                out[a, res] = (sum(map(mul, m, areas)), p0 + (sum(map(mul, p1, areas)) if p1 else 0))
+        m, p0, p1, fs = _factors(graph, conv)
+        key = _spatial_key(graph)
+        if key not in structures:
+            structures[key] = _structure(graph, a, resolutions, conv, fs)
+        st = structures[key]
+        rows = {"madds": _row(st, m), "params": _row(st, p1, p0)}
+        for c in COUNTS:
+            if rows[c].dtype == object and out[c].dtype != object:
+                out[c] = out[c].astype(object)  # exact from here on; int64 values convert exactly
+            out[c][i] = rows[c]
+        if progress is not None:
+            progress(i + 1)
     return out
 
 
@@ -291,9 +367,11 @@ def _rho_resolution(spec: ArchSpec, rho: Fraction) -> Pair:
 
 
 def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
-         rhos: Values = None, convention: Convention = PAPER) -> Sweep:
+         rhos: Values = None, convention: Convention = PAPER,
+         progress: Callable[[int, int], None] | None = None) -> Sweep:
     """Exact mult-adds and parameters at every (α, resolution) — or (α, ρ) — of a grid
-    (:func:`mbcost.sweep_grid` documents the arguments)."""
+    (:func:`mbcost.sweep_grid` documents the arguments). ``progress(done, total)``, if given,
+    is called as the α are costed (the CLI draws a bar from it at a terminal)."""
     convention = require_convention(convention)
     spec = load(arch)
     a_list = _alphas(alphas)
@@ -310,8 +388,9 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
     else:
         columns = [(None, input_resolution(spec, resolution=r)) for r in r_list] or [(None, spec.resolution)]
     distinct = list(dict.fromkeys(res for _, res in columns))
-    costs = _costs(spec, a_list, distinct, convention)
-    points = tuple(SweepPoint(a, res, *costs[a, res], rho=p) for a in a_list for p, res in columns)
-    return Sweep(spec.name, spec.source, convention, tuple(a_list), tuple(distinct), points,
-                 by_rho=bool(rho_list),
+    index = {res: j for j, res in enumerate(distinct)}
+    told = (lambda k: progress(k, len(a_list))) if progress is not None else None
+    counts = _costs(spec, a_list, distinct, convention, told)
+    return Sweep(spec.name, spec.source, convention, tuple(a_list), tuple(distinct),
+                 tuple((p, index[res]) for p, res in columns), counts, by_rho=bool(rho_list),
                  classes=convention.classes if convention.classes is not None else spec.classes)

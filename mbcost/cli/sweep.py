@@ -48,9 +48,11 @@ def sweep(
     flops: Flops = False,
 ) -> None:
     """Mult-adds and parameters of ARCH at every (α, resolution) of a grid — the width × resolution tables of the MobileNet papers, for any file and counting convention."""
-    from ..api import sweep_grid
+    from ..analyses.sweep import grid as sweep_grid
+    from . import io
 
     conv = convention(profile, classes, bias, bn, flops)
     fmt = choose_format("sweep", fmt, output)
-    grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv)
+    with io.progress(f"sweep {arch}") as step:  # a bar at a terminal, for hundreds of α
+        grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv, progress=step)
     write("sweep", fmt, grid, output, pivot_on=pivot_on.value)
