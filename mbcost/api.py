@@ -42,7 +42,7 @@ def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: 
     """Exact mult-adds and parameters of ``arch`` at every (α, resolution) — or (α, ρ).
 
     Defaults: α = 1 and the file's own resolution. ``resolutions`` and ``rhos`` exclude
-    each other. Raises :class:`mbcost.MbcostError` on bad values or more than 100,000
+    each other. Raises :class:`mbcost.MbcostError` on bad values or more than 1,000,000
     configurations.
     """
     from .analyses.sweep import grid

@@ -219,9 +219,19 @@ def odd(tmp_path):
     return str(f)
 
 
+@pytest.fixture(params=["lists", "numpy"])
+def backend(request, monkeypatch):
+    """Both ways the sweep computes rows: Python lists for a small grid, numpy arrays for a
+    large one (from NUMPY_FROM configurations); forced here, so small grids test both."""
+    import mbcost.analyses.sweep as fast
+
+    monkeypatch.setattr(fast, "NUMPY_FROM", 10**9 if request.param == "lists" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("arch", builtin_names())
 @pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.name)
-def test_fast_path_equals_analyze_on_builtins(arch, convention):
+def test_fast_path_equals_analyze_on_builtins(arch, convention, backend):
     g = sweep_grid(arch, ALPHAS, [32, 97, 128, 224, 225, 320], convention=convention)
     assert len(g) == len(ALPHAS) * 6
     for p in g:
@@ -229,7 +239,7 @@ def test_fast_path_equals_analyze_on_builtins(arch, convention):
 
 
 @pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.name)
-def test_fast_path_equals_analyze_with_valid_padding_pools_and_flattening_fc(odd, convention):
+def test_fast_path_equals_analyze_with_valid_padding_pools_and_flattening_fc(odd, convention, backend):
     # non-square input and kernels, valid padding, a strided pool, grouped conv, a residual,
     # and an FC on a 2-D map (its weights grow with the resolution)
     g = sweep_grid(odd, ALPHAS, [70, 72, 97, 128], convention=convention)
@@ -324,7 +334,7 @@ def test_pandas_stays_out_of_import_and_the_csv_sweep():
 
 # --- scale (issue 17): arrays, exact past int64, a streamed CSV ---------------------------------
 
-def test_counts_past_int64_stay_exact(tmp_path):
+def test_counts_past_int64_stay_exact(tmp_path, backend):
     """One conv with the largest channels and kernel a file may have, on the largest input:
     k²·M·N = 1024²·2²⁰·2²⁰ = 2⁶⁰ mult-adds per output pixel, times 64·64 = 2¹² pixels
     (stride 1024 on 65,536²) = 2⁷², far past int64's 2⁶³ − 1; the sweep must switch to
@@ -338,7 +348,7 @@ def test_counts_past_int64_stay_exact(tmp_path):
     assert [(p.madds, p.params) for p in g] == [engine(str(f), p, mbcost.PAPER) for p in g]
 
 
-def test_the_streamed_csv_is_the_points(cli):
+def test_the_streamed_csv_is_the_points(cli, backend):
     """The CSV is written one α at a time from the count arrays; every row must be the point
     the API gives, α-major, with ρ columns in the order given (0.5 and 0.51 both give 112)."""
     g = sweep_grid("mobilenet_v2", "0.35:1.4:0.35", rhos="0.5,0.51,1")

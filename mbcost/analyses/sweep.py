@@ -21,6 +21,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 from functools import cached_property
+from operator import mul
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -196,10 +197,10 @@ class Sweep(Printable):
     ``resolutions`` are the distinct input sizes (a pivot's columns); ``columns`` are the
     configurations per α in the order given, as (ρ or None, index into ``resolutions``) — with
     ρ several ρ may round to the same size, and each keeps its column. ``counts`` holds, per
-    count of :data:`COUNTS`, an (α × distinct resolution) array of exact integers: numpy
-    int64, or Python integers (dtype object) when a count could pass 2⁶³. A million
-    configurations are two 8 MB arrays, not a million objects; :attr:`points` builds the
-    objects on demand.
+    count of :data:`COUNTS`, one row per α of exact integers per distinct resolution: a numpy
+    array (int64, or Python integers as dtype object when a count could pass 2⁶³) for a large
+    grid, a list for a small one (:func:`ints` reads either). A million configurations are
+    two 8 MB arrays, not a million objects; :attr:`points` builds the objects on demand.
     """
 
     architecture: str
@@ -225,7 +226,7 @@ class Sweep(Printable):
     def _points(self):
         counts = [self.counts[c] for c in COUNTS]
         for i, a in enumerate(self.alphas):
-            row = [c[i].tolist() for c in counts]  # numpy → Python ints, once per α
+            row = [ints(c[i]) for c in counts]  # numpy → Python ints, once per α
             for rho, j in self.columns:
                 yield SweepPoint(a, self.resolutions[j], *(r[j] for r in row), rho=rho)
 
@@ -235,7 +236,7 @@ class Sweep(Printable):
 
     def count(self, name: str) -> list[list[int]]:
         """One count (``madds``, ``params``) as exact Python integers, α rows × ``resolutions``."""
-        return self.counts[name].tolist()
+        return [ints(row) for row in self.counts[name]]
 
     def at(self, alpha, resolution: int | Pair) -> SweepPoint:
         """The point at α and a resolution (an int for a square input)."""
@@ -245,7 +246,7 @@ class Sweep(Printable):
             raise KeyError((alpha, resolution))
         i, j = self.alphas.index(a), self.resolutions.index(res)
         rho = next(r for r, k in self.columns if k == j)
-        return SweepPoint(a, res, *(int(self.counts[c][i, j]) for c in COUNTS), rho=rho)
+        return SweepPoint(a, res, *(int(self.counts[c][i][j]) for c in COUNTS), rho=rho)
 
 
 # --- the fast path: the op registry's factors, evaluated at many areas -------------------------
@@ -280,32 +281,43 @@ def _context(exc: MbcostError, alpha: Fraction | None, res: Pair | None) -> Mbco
 @dataclass
 class _Structure:
     """The area matrix of one structure: A[r, l] = the H·W that layer l's factor scales with
-    (its input or output map, per its kind) at resolution r; int64, with its largest entry."""
+    (its input or output map, per its kind) at resolution r, with its largest entry. A numpy
+    int64 array for a large grid, else lists of Python integers: numpy's import alone costs
+    about a report's whole run, more than a small grid's arithmetic."""
 
-    areas: object  # numpy array, len(resolutions) × layers
+    areas: object
     largest: int
 
 
-def _structure(graph: Graph, alpha: Fraction, resolutions: list[Pair], conv: Convention,
-               factors) -> _Structure:
-    import numpy as np
+# the configurations above which numpy pays for its import
+NUMPY_FROM = 20_000
 
+
+def _structure(graph: Graph, alpha: Fraction, resolutions: list[Pair], conv: Convention,
+               factors, vectorised: bool) -> _Structure:
     rows = []
     for res in resolutions:
         try:  # the engine infers the shapes (and refuses maps that shrink below 1×1)
             shapes = run_graph(_at(graph, res), conv)
         except MbcostError as exc:
             raise _context(exc, alpha, res)
-        rows.append([(s.input_shape if f.area == "in" else s.output_shape) for s, f in zip(shapes, factors)])
-    # H·W ≤ 65,536² < 2³³: int64 holds every area
-    areas = np.array([[h * w for h, w, _ in row] for row in rows], dtype=np.int64).reshape(
-        len(resolutions), len(factors))
-    return _Structure(areas, int(areas.max()) if areas.size else 0)
+        rows.append([h * w for h, w, _ in ((s.input_shape if f.area == "in" else s.output_shape)
+                                           for s, f in zip(shapes, factors))])
+    largest = max((max(r, default=0) for r in rows), default=0)
+    if vectorised:
+        import numpy as np
+
+        # H·W ≤ 65,536² < 2³³: int64 holds every area
+        return _Structure(np.array(rows, dtype=np.int64).reshape(len(resolutions), len(factors)), largest)
+    return _Structure(rows, largest)
 
 
 def _row(st: _Structure, factor: list[int], offset: int = 0):
-    """offset + A·factor for one α (``factor`` empty: all zero): int64 when no sum can pass
-    2⁶³ − 1, else exact Python integers (dtype object) — never a silent wrap-around."""
+    """offset + A·factor for one α (``factor`` empty: all zero), per resolution. With numpy:
+    int64 when no sum can pass 2⁶³ − 1, else exact Python integers (dtype object) — never a
+    silent wrap-around."""
+    if isinstance(st.areas, list):
+        return [offset + sum(map(mul, factor, ar)) for ar in st.areas] if factor else [offset] * len(st.areas)
     import numpy as np
 
     n = st.areas.shape[0]
@@ -321,12 +333,12 @@ def _row(st: _Structure, factor: list[int], offset: int = 0):
 
 def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair], conv: Convention,
            progress: Callable[[int], None] | None = None) -> dict:
-    """{count: (α × resolution) array} for :data:`COUNTS`. ``progress(k)`` is told each α done."""
-    import numpy as np
-
-    out = {c: np.zeros((len(alphas), len(resolutions)), dtype=np.int64) for c in COUNTS}
+    """{count: one row per α, one exact integer per resolution} for :data:`COUNTS` (a row is
+    a numpy array or a list). ``progress(k)`` is told each α done."""
+    vectorised = len(alphas) * len(resolutions) > NUMPY_FROM
+    out: dict[str, list] = {c: [] for c in COUNTS}
     structures: dict[tuple, _Structure] = {}
-    for i, a in enumerate(alphas):
+    for a in alphas:
         try:
             graph = expand(spec, a, None, classes=conv.classes)
         except MbcostError as exc:
@@ -334,16 +346,18 @@ def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair], conv
         m, p0, p1, fs = _factors(graph, conv)
         key = _spatial_key(graph)
         if key not in structures:
-            structures[key] = _structure(graph, a, resolutions, conv, fs)
+            structures[key] = _structure(graph, a, resolutions, conv, fs, vectorised)
         st = structures[key]
-        rows = {"madds": _row(st, m), "params": _row(st, p1, p0)}
-        for c in COUNTS:
-            if rows[c].dtype == object and out[c].dtype != object:
-                out[c] = out[c].astype(object)  # exact from here on; int64 values convert exactly
-            out[c][i] = rows[c]
+        out["madds"].append(_row(st, m))
+        out["params"].append(_row(st, p1, p0))
         if progress is not None:
-            progress(i + 1)
+            progress(len(out["madds"]))
     return out
+
+
+def ints(row) -> list[int]:
+    """A row of counts as exact Python integers (numpy's become ints, lists stay)."""
+    return row.tolist() if hasattr(row, "tolist") else row
 
 
 def _factors(graph: Graph, conv: Convention):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterator
 
-from ..analyses.sweep import Sweep
+from ..analyses.sweep import Sweep, ints
 from ..core.metrics import METRICS
 from ..core.multipliers import fmt_alpha
 from .text import latex_escape, latex_label, md_cell, res_text, text_table
@@ -58,7 +58,7 @@ def sweep_csv(sweep: Sweep, **_) -> Iterator[str]:
     counts = {m.base: sweep.counts[m.base] for m in metrics}
     for i, a in enumerate(sweep.alphas):
         head = f"{name},{line([number_text(a)])[:-1]},"
-        rows = {base: c[i].tolist() for base, c in counts.items()}  # exact Python integers
+        rows = {base: ints(c[i]) for base, c in counts.items()}  # exact Python integers
         values = [[v * m.times for v in rows[m.base]] if m.times != 1 else rows[m.base] for m in metrics]
         yield "".join(
             f"{head}{rho + ',' if rho is not None else ''}{r},{tag},{','.join(str(v[j]) for v in values)}\n"
