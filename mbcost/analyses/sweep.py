@@ -333,12 +333,17 @@ def _row(st: _Structure, factor: list[int], offset: int = 0):
 
 def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair], conv: Convention,
            progress: Callable[[int], None] | None = None) -> dict:
-    """{count: one row per α, one exact integer per resolution} for :data:`COUNTS` (a row is
-    a numpy array or a list). ``progress(k)`` is told each α done."""
+    """{count: one row per α, one exact integer per resolution} for :data:`COUNTS` (an
+    α × resolution numpy array, or a list of lists). ``progress(k)`` is told each α done."""
     vectorised = len(alphas) * len(resolutions) > NUMPY_FROM
-    out: dict[str, list] = {c: [] for c in COUNTS}
+    if vectorised:  # one (α × resolution) array per count, not one small array per α
+        import numpy as np
+
+        out = {c: np.zeros((len(alphas), len(resolutions)), dtype=np.int64) for c in COUNTS}
+    else:
+        out = {c: [None] * len(alphas) for c in COUNTS}
     structures: dict[tuple, _Structure] = {}
-    for a in alphas:
+    for i, a in enumerate(alphas):
         try:
             graph = expand(spec, a, None, classes=conv.classes)
         except MbcostError as exc:
@@ -348,10 +353,12 @@ def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair], conv
         if key not in structures:
             structures[key] = _structure(graph, a, resolutions, conv, fs, vectorised)
         st = structures[key]
-        out["madds"].append(_row(st, m))
-        out["params"].append(_row(st, p1, p0))
+        for c, row in (("madds", _row(st, m)), ("params", _row(st, p1, p0))):
+            if vectorised and row.dtype == object and out[c].dtype != object:
+                out[c] = out[c].astype(object)  # exact from here on; int64 values convert exactly
+            out[c][i] = row
         if progress is not None:
-            progress(len(out["madds"]))
+            progress(i + 1)
     return out
 
 
