@@ -48,6 +48,29 @@ def scale_files(folder: Path) -> tuple[Path, Path]:
     return net, budgets
 
 
+# issue 17: 1,751 α × 481 resolutions = 842,231 configurations, and the memory check's twin:
+# 10× the α (17,501) at 48 resolutions = 840,048 configurations — the same count, so the same
+# memory if nothing is held per α
+def sweep842k(mbcost: str, out: Path) -> list[str]:
+    return [mbcost, "sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.001", "--resolution", "32:512:1",
+            "--format", "csv", "-o", str(out)]
+
+
+def sweep840k_alpha(mbcost: str, out: Path) -> list[str]:
+    return [mbcost, "sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.0001", "--resolution", "32:79:1",
+            "--format", "csv", "-o", str(out)]
+
+
+def peak_rss(cmd: list[str]) -> int:
+    """The peak resident memory of ``cmd``, in bytes: run in a fresh child of a fresh Python,
+    whose RUSAGE_CHILDREN then holds that one process (ru_maxrss is in KiB on Linux)."""
+    code = ("import resource, subprocess, sys\n"
+            "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True, check=True)
+    return int(out.stdout) * (1 if sys.platform == "darwin" else 1024)
+
+
 def commands(mbcost: str, python: str, peers: str | None, scale: tuple[Path, Path] | None = None
              ) -> dict[str, list[str]]:
     cmds = {
@@ -65,6 +88,7 @@ def commands(mbcost: str, python: str, peers: str | None, scale: tuple[Path, Pat
         net, budgets = scale
         cmds["diff100k"] = [mbcost, "diff", str(net), "--alpha-b", "0.5", "--format", "json"]
         cmds["budgets10k"] = [mbcost, "check", "--budgets", str(budgets), "--format", "json"]
+        cmds["sweep842k"] = sweep842k(mbcost, net.parent / "big.csv")
     if peers:
         for counter in ("flopcounter", "ptflops", "fvcore"):
             cmds[f"{counter}:1"] = [peers, str(HERE / "peers.py"), "--counter", counter,
@@ -107,6 +131,12 @@ def main() -> int:
     cmds = commands(mbcost, sys.executable, a.peers, scale_files(Path(scratch.name)))
     cmds = {k: v for k, v in cmds.items() if available(v)}
     med = measure(cmds, a.repeats)
+    # memory, once each (not timed): the 842k sweep and its twin with 10× the α
+    rss = {}
+    if "sweep842k" in cmds:
+        rss["sweep842k"] = peak_rss(cmds["sweep842k"])
+        rss["sweep840k_alpha"] = peak_rss(sweep840k_alpha(mbcost, Path(scratch.name) / "big2.csv"))
+        rss["report"] = peak_rss(cmds["report"])
 
     targets = [
         Target("report cold start vs the stack's import floor", "report", "floor", 1.25, True),
@@ -122,6 +152,8 @@ def main() -> int:
         # without them, whose ratio to one report was 2.40× (RESULTS.md, 2026-11-28): 1.5 × 2.40
         Target("5,104-config sweep with memory columns (fp16, chunked) vs one report", "sweep5104mem",
                "report", 3.6, True),
+        # issue 17: 842,231 configurations to a CSV file within 40 reports
+        Target("842,231-config sweep to CSV vs one report", "sweep842k", "report", 40, True),
     ]
     peers = [k[:-2] for k in med if k.endswith(":1")]
     if peers:
@@ -148,6 +180,19 @@ def main() -> int:
         ok = r <= t.limit if t.at_most else r >= t.limit
         failed += not ok
         print(f"| {t.what} | {r:.2f}× | {'≤' if t.at_most else '≥'} {t.limit}× | {'ok' if ok else 'MISSED'} |")
+    if rss:
+        print("\n| peak memory (RSS) | MB | ratio | target | |\n|---|---:|---:|---:|---|")
+        for what, k, over, limit in (
+                ("842,231-config sweep (1,751 α × 481 R), vs 1 GB", "sweep842k", None, 1024),
+                ("840,048-config sweep (17,501 α × 48 R), vs the one above", "sweep840k_alpha", "sweep842k", 1.1),
+                ("one report", "report", None, None)):
+            mb = rss[k] / 2**20
+            r = rss[k] / rss[over] if over else None
+            ok = True if limit is None else (r <= limit if over else mb <= limit)
+            failed += not ok
+            print(f"| {what} | {mb:.0f} | {f'{r:.2f}×' if r is not None else ''} | "
+                  f"{'' if limit is None else (f'≤ {limit}×' if over else f'≤ {limit} MB')} | "
+                  f"{'' if limit is None else ('ok' if ok else 'MISSED')} |")
     return 1 if failed else 0
 
 

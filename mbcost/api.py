@@ -38,11 +38,12 @@ if TYPE_CHECKING:
 
 
 def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
-               rhos: Values = None, convention: Convention = PAPER, depths: Values = None, device=None) -> Sweep:
+               rhos: Values = None, convention: Convention = PAPER, depths: Values = None, device=None,
+               progress=None) -> Sweep:
     """Exact mult-adds and parameters of ``arch`` at every (α, resolution) — or (α, ρ).
 
     Defaults: α = 1 and the file's own resolution. ``resolutions`` and ``rhos`` exclude
-    each other. Raises :class:`mbcost.MbcostError` on bad values or more than 100,000
+    each other. Raises :class:`mbcost.MbcostError` on bad values or more than 1,000,000
     configurations.
     """
     from .analyses.sweep import grid
@@ -51,7 +52,7 @@ def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: 
         from .analyses.latency import load_device
 
         device = load_device(device, flag="device")
-    return grid(arch, alphas, resolutions, rhos, convention, depths, device=device)
+    return grid(arch, alphas, resolutions, rhos, convention, depths, device=device, progress=progress)
 
 
 def sweep(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,

@@ -867,3 +867,19 @@ def test_right_types_through_the_api_still_work():
 
     assert mbcost.analyze("mobilenet_v1", convention=mbcost.PROFILES["paper"]).madds == 568_740_352
     assert mbcost.analyze(pathlib.PurePath(ROOT / "configs" / "mobilenet_v1.yaml")).madds == 568_740_352
+
+
+# --- scale: the sweep's progress bar is for a person at a terminal only ---------------------------
+
+def test_a_long_sweep_shows_a_bar_at_a_terminal_only(cli, tmp_path):
+    """0.25:1.0:0.0025 is (1 − 0.25)/0.0025 + 1 = 301 α, above the bar's 300."""
+    out = tmp_path / "grid.csv"
+    args = ["sweep", "mobilenet_v1", "--alpha", "0.25:1.0:0.0025", "-o", str(out)]
+    shown = _in_a_terminal(args, {"NO_COLOR": "1"})
+    assert b"sweep mobilenet_v1" in shown and b"301/301" in shown
+    assert b"\x1b[3" not in shown  # no colour with NO_COLOR (the bar still moves the cursor)
+    run = cli(*args)  # stderr captured, not a terminal: nothing at all
+    assert run.code == 0 and run.err == "" and run.out == ""
+    assert len(out.read_text().splitlines()) == 1 + 301
+    small = _in_a_terminal(["sweep", "mobilenet_v1", "--alpha", "1,0.5", "-o", str(out)], {})
+    assert small == b""  # two α: no bar, and nothing else either

@@ -150,8 +150,9 @@ def test_dense_grid_through_the_cli(cli):
     (["--alpha", "abc"], "got 'abc'"),
     (["--alpha", "nan"], "got 'nan'"),
     (["--alpha", "1e999999999"], "sensible size"),
-    (["--alpha", "0.0001:64:0.0001"], "more than 100,000"),
-    (["--alpha", "0.01:30:0.001", "--resolution", "96:320:8"], "869,739 configurations"),
+    (["--alpha", "0.00001:64:0.00001"], "has 6,400,000 values, more than 1,000,000"),
+    # 29,991 α × 57 resolutions (96, 100, …, 320) = 1,709,487 configurations
+    (["--alpha", "0.01:30:0.001", "--resolution", "96:320:4"], "1,709,487 configurations, more than 1,000,000"),
     (["--resolution", "96:320:7.5"], "--resolution: expected whole pixels, got 103.5"),
     (["--resolution", "0"], "--resolution: expected a resolution from 1"),
     (["--resolution", "224", "--rho", "1"], "either --resolution or --rho"),
@@ -235,9 +236,19 @@ def odd(tmp_path):
     return str(f)
 
 
+@pytest.fixture(params=["lists", "numpy"])
+def backend(request, monkeypatch):
+    """Both ways the sweep computes rows: Python lists for a small grid, numpy arrays for a
+    large one (from NUMPY_FROM configurations); forced here, so small grids test both."""
+    import mbcost.analyses.sweep as fast
+
+    monkeypatch.setattr(fast, "NUMPY_FROM", 10**9 if request.param == "lists" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("arch", builtin_names())
 @pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.name)
-def test_fast_path_equals_analyze_on_builtins(arch, convention):
+def test_fast_path_equals_analyze_on_builtins(arch, convention, backend):
     # AlexNet's unpadded 11×11/4 conv and three 3×3/2 valid pools need R ≥ 67: 32 has no 1×1 left
     resolutions = [32, 97, 128, 224, 225, 320] if arch != "alexnet" else [67, 97, 128, 224, 225, 320]
     g = sweep_grid(arch, ALPHAS, resolutions, convention=convention)
@@ -247,7 +258,7 @@ def test_fast_path_equals_analyze_on_builtins(arch, convention):
 
 
 @pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.name)
-def test_fast_path_equals_analyze_with_valid_padding_pools_and_flattening_fc(odd, convention):
+def test_fast_path_equals_analyze_with_valid_padding_pools_and_flattening_fc(odd, convention, backend):
     # non-square input and kernels, valid padding, a strided pool, grouped conv, a residual,
     # and an FC on a 2-D map (its weights grow with the resolution)
     g = sweep_grid(odd, ALPHAS, [70, 72, 97, 128], convention=convention)
@@ -340,3 +351,46 @@ def test_pandas_stays_out_of_import_and_the_csv_sweep():
             "print('pandas' in sys.modules, file=sys.stderr)\n")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert p.stderr.strip() == "False" and "alpha,resolution" in p.stdout
+
+
+# --- scale (issue 17): arrays, exact past int64, a streamed CSV ---------------------------------
+
+def test_counts_past_int64_stay_exact(tmp_path, backend):
+    """One conv with the largest channels and kernel a file may have, on the largest input:
+    k²·M·N = 1024²·2²⁰·2²⁰ = 2⁶⁰ mult-adds per output pixel, times 64·64 = 2¹² pixels
+    (stride 1024 on 65,536²) = 2⁷², far past int64's 2⁶³ − 1; the sweep must switch to
+    Python integers, not wrap around."""
+    f = tmp_path / "huge.yaml"
+    f.write_text(f"input: {{resolution: 65536, channels: {2**20}}}\nlayers:\n"
+                 f"  - {{kind: conv, c: {2**20}, k: 1024, s: 1024}}\n")
+    g = sweep_grid(str(f), ["1"], [65536, 1024])
+    assert [p.madds for p in g] == [2**60 * 64 * 64, 2**60 * 1 * 1]
+    assert [p.params for p in g] == [2**60, 2**60]  # 1024²·2²⁰·2²⁰ weights
+    assert [counts(p) for p in g] == [engine(str(f), p, mbcost.PAPER) for p in g]
+
+
+def test_the_streamed_csv_is_the_points(cli, backend):
+    """The CSV is written one α at a time from the count arrays; every row must be the point
+    the API gives, α-major, with ρ columns in the order given (0.5 and 0.51 both give 112)."""
+    g = sweep_grid("mobilenet_v2", "0.35:1.4:0.35", rhos="0.5,0.51,1")
+    rows = read_csv(cli("sweep", "mobilenet_v2", "--alpha", "0.35:1.4:0.35", "--rho", "0.5,0.51,1",
+                        "--format", "csv").out)
+    assert len(rows) == len(g) == 4 * 3  # α 0.35, 0.7, 1.05, 1.4 × three ρ
+    for row, p in zip(rows, g):
+        assert (Fraction(row["alpha"]), Fraction(row["rho"]), row["resolution"]) == \
+            (p.alpha, p.rho, f"{p.resolution[0]}x{p.resolution[1]}")
+        assert (int(row["madds"]), int(row["flops"]), int(row["params"])) == (p.madds, 2 * p.madds, p.params)
+        assert counts(p) == engine("mobilenet_v2", p, mbcost.PAPER)
+    assert [r["resolution"] for r in rows[:3]] == ["112x112", "114x114", "224x224"]  # round(ρ·224)
+
+
+def test_a_name_that_needs_quoting_in_the_csv(cli, tmp_path):
+    f = tmp_path / "net.yaml"
+    f.write_text('name: "a, \\"quoted\\" net"\ninput: {resolution: 32}\nlayers:\n  - {kind: conv, c: 8}\n')
+    rows = read_csv(cli("sweep", f, "--alpha", "1,0.5", "--format", "csv").out)
+    # k defaults to 1: 1·1·3·8 = 24 mult-adds per pixel, 32² pixels; α = 0.5 keeps the minimum 8
+    assert [(r["architecture"], int(r["madds"])) for r in rows] == [('a, "quoted" net', 24 * 32 * 32)] * 2
+
+
+def test_a_million_configurations_are_allowed():
+    assert MAX_CONFIGS >= 10**6

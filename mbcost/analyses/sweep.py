@@ -20,9 +20,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
+from operator import mul
 from decimal import Decimal
 from fractions import Fraction
-from operator import mul
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Union
 
@@ -33,12 +34,14 @@ from ..core.ops import OPS
 from ..errors import MbcostError, UsageError
 from ..core.expand import expand
 from ..core.graph import NETWORK_INPUT, Graph, Layer, Pair
-from ..core.multipliers import (bounded, fmt_alpha, input_resolution, number_text, parse_alpha,
-                                parse_depth, parse_resolution, parse_rho)
+from ..core.multipliers import (bounded, fmt_alpha, input_resolution, number_text, parse_alpha, parse_depth,
+                                parse_resolution, parse_rho)
 from ..core.present import Printable
 from ..core.spec import ArchSpec
 
-MAX_CONFIGS = 100_000
+# α × resolution (× depth, when that axis comes) configurations in one sweep; a million is two
+# 8 MB arrays and a 90 MB CSV, written in seconds (benchmarks/bench.py)
+MAX_CONFIGS = 1_000_000
 
 Values = Union[str, int, float, Fraction, Iterable[Union[str, int, float, Fraction]], None]
 
@@ -183,17 +186,26 @@ class SweepPoint:
     params: int
     rho: Fraction | None = None
     depth: Fraction = Fraction(1)
-    latency_ms: float | None = None  # with a device: the roofline time (the engine's, layer by layer)
     peak_activation_bytes: int = 0  # the convention's activation dtype, file order
     weight_bytes: int = 0
+    latency_ms: float | None = None  # with a device: the roofline time (the engine's, layer by layer)
+
+
+# The counts a sweep computes per configuration: SweepPoint's fields after α and the resolution.
+COUNTS = ("madds", "params", "peak_activation_bytes", "weight_bytes")
 
 
 @dataclass(frozen=True, repr=False)
 class Sweep(Printable):
     """A grid of configurations, α-major in the order given.
 
-    ``resolutions`` are the distinct input sizes (a pivot's columns); with ρ several ρ may
-    round to the same size, and ``points`` keeps one per (α, ρ).
+    ``resolutions`` are the distinct input sizes (a pivot's columns); ``columns`` are the
+    configurations per α in the order given, as (ρ or None, index into ``resolutions``) — with
+    ρ several ρ may round to the same size, and each keeps its column. ``counts`` holds, per
+    count of :data:`COUNTS`, one row per α of exact integers per distinct resolution: a numpy
+    array (int64, or Python integers as dtype object when a count could pass 2⁶³) for a large
+    grid, a list for a small one (:func:`ints` reads either). A million configurations are
+    two 8 MB arrays, not a million objects; :attr:`points` builds the objects on demand.
     """
 
     architecture: str
@@ -201,38 +213,79 @@ class Sweep(Printable):
     convention: Convention
     alphas: tuple[Fraction, ...]
     resolutions: tuple[Pair, ...]
-    points: tuple[SweepPoint, ...]
+    columns: tuple[tuple[Fraction | None, int], ...]
+    counts: dict
     by_rho: bool = False
+    classes: int | None = None  # the class count the classifier was built with
     depths: tuple[Fraction, ...] = (Fraction(1),)  # the depth axis (compound scaling's d)
     by_depth: bool = False  # depths were asked for: outputs carry a depth column
-    classes: int | None = None  # the class count the classifier was built with
+
+    @property
+    def rows(self) -> list[tuple[Fraction, Fraction]]:
+        """(α, depth) of each row of ``counts``: depth-major, α in the order given."""
+        return [(a, d) for d in self.depths for a in self.alphas]
 
     def __repr__(self) -> str:
         return (f"<Sweep {self.architecture}: {len(self.alphas)} α × {len(self.resolutions)} resolutions, "
-                f"{len(self.points)} points, {self.convention.describe(self.classes)}>")
+                f"{len(self)} points, {self.convention.describe(self.classes)}>")
 
     def __len__(self) -> int:
-        return len(self.points)
+        return len(self.alphas) * len(self.depths) * len(self.columns)
 
     def __iter__(self):
-        return iter(self.points)
+        return iter(self.points) if "points" in self.__dict__ else self._points()
+
+    def _points(self):
+        counts = [self.counts[c] for c in COUNTS]
+        latency = self.counts.get("latency_ms")
+        for i, (a, d) in enumerate(self.rows):
+            row = [ints(c[i]) for c in counts]  # numpy → Python ints, once per α
+            for rho, j in self.columns:
+                yield self._point(a, d, j, rho, [r[j] for r in row], latency[i][j] if latency else None)
+
+    def _point(self, a, d, j, rho, values, latency) -> SweepPoint:
+        return SweepPoint(a, self.resolutions[j], *values[:2], rho=rho, depth=d, peak_activation_bytes=values[2],
+                          weight_bytes=values[3], latency_ms=latency)
+
+    @cached_property
+    def points(self) -> tuple[SweepPoint, ...]:
+        return tuple(self._points())
+
+    def count(self, name: str) -> list[list[int]]:
+        """One count (``madds``, ``params``) as exact Python integers, α rows × ``resolutions``."""
+        return [ints(row) for row in self.counts[name]]
 
     def at(self, alpha, resolution: int | Pair, depth=None) -> SweepPoint:
         """The point at α, a resolution (an int for a square input) and a depth (the first)."""
         a = parse_alpha(alpha)
         d = parse_depth(depth) if depth is not None else self.depths[0]
         res = (resolution, resolution) if isinstance(resolution, int) else tuple(resolution)
-        for p in self.points:
-            if p.alpha == a and p.resolution == res and p.depth == d:
-                return p
-        raise KeyError((alpha, resolution))
+        if (a, d) not in self.rows or res not in self.resolutions:
+            raise KeyError((alpha, resolution))
+        i, j = self.rows.index((a, d)), self.resolutions.index(res)
+        rho = next(r for r, k in self.columns if k == j)
+        latency = self.counts.get("latency_ms")
+        return self._point(a, d, j, rho, [int(self.counts[c][i][j]) for c in COUNTS],
+                           latency[i][j] if latency else None)
 
     def at_depth(self, depth: Fraction) -> "Sweep":
         """The α × resolution grid at one depth (what a pivot table shows)."""
-        return replace(self, points=tuple(p for p in self.points if p.depth == depth), depths=(depth,))
+        k = self.depths.index(depth) * len(self.alphas)
+        pick = slice(k, k + len(self.alphas))
+        return replace(self, counts={c: v[pick] for c, v in self.counts.items()}, depths=(depth,))
 
 
 # --- the fast path: the op registry's factors, evaluated at many areas -------------------------
+#
+# Per α (one expansion, then dropped: memory does not grow with the number of α), the layers'
+# factors m, p₀, p₁ (mult-adds m·A, params p₀ + p₁·A); per structure — the α whose graphs
+# have equal kinds, kernels, strides and wiring, so equal map sizes — the area matrix
+# A[resolution, layer], inferred once by the engine. An α's row of the grid is then two
+# matrix-vector products, A·m and p₀ + A·p₁, in int64 when the largest possible sum fits,
+# in exact Python integers otherwise.
+
+_INT64 = 2**63 - 1
+
 
 def _spatial_key(graph: Graph) -> tuple:
     """Everything a layer's output H×W depends on besides the input size. Graphs of two α
@@ -251,43 +304,103 @@ def _context(exc: MbcostError, alpha: Fraction | None, res: Pair | None) -> Mbco
     return exc
 
 
-def _costs(spec: ArchSpec, alphas: list[Fraction], resolutions: list[Pair],
-           conv: Convention, depth: Fraction = Fraction(1)) -> dict[tuple[Fraction, Pair], tuple[int, int, int, int]]:
-    """(mult-adds, params, peak activation bytes, weight bytes) at every (α, resolution)."""
-    graphs: dict[Fraction, Graph] = {}
-    for a in alphas:
+@dataclass
+class _Structure:
+    """The area matrix of one structure: A[r, l] = the H·W that layer l's factor scales with
+    (its input or output map, per its kind) at resolution r, with its largest entry. A numpy
+    int64 array for a large grid, else lists of Python integers: numpy's import alone costs
+    about a report's whole run, more than a small grid's arithmetic."""
+
+    areas: object
+    largest: int
+    plan: object = None  # the liveness steps of this structure (core/memory.py)
+    tensor_areas: list = None  # per resolution, each tensor's H·W (the peak is not bilinear)
+
+
+# the configurations above which numpy pays for its import
+NUMPY_FROM = 20_000
+
+
+def _structure(graph: Graph, alpha: Fraction, resolutions: list[Pair], conv: Convention,
+               factors, vectorised: bool) -> _Structure:
+    rows, tensor_areas = [], []
+    for res in resolutions:
+        try:  # the engine infers the shapes (and refuses maps that shrink below 1×1)
+            shapes, costed = infer(_at(graph, res), conv)
+        except MbcostError as exc:
+            raise _context(exc, alpha, res)
+        rows.append([h * w for h, w, _ in ((inputs[0] if f.area == "in" else cost.output_shape)
+                                           for (_, inputs, cost), f in zip(costed, factors))])
+        tensor_areas.append({n: h * w for n, (h, w, _) in shapes.items()})
+    largest = max((max(r, default=0) for r in rows), default=0)
+    pl = plan(graph, conv.chunks)
+    if vectorised:
+        import numpy as np
+
+        # H·W ≤ 65,536² < 2³³: int64 holds every area
+        return _Structure(np.array(rows, dtype=np.int64).reshape(len(resolutions), len(factors)), largest,
+                          pl, tensor_areas)
+    return _Structure(rows, largest, pl, tensor_areas)
+
+
+def _row(st: _Structure, factor: list[int], offset: int = 0):
+    """offset + A·factor for one α (``factor`` empty: all zero), per resolution. With numpy:
+    int64 when no sum can pass 2⁶³ − 1, else exact Python integers (dtype object) — never a
+    silent wrap-around."""
+    if isinstance(st.areas, list):
+        return [offset + sum(map(mul, factor, ar)) for ar in st.areas] if factor else [offset] * len(st.areas)
+    import numpy as np
+
+    n = st.areas.shape[0]
+    largest = max(map(abs, factor), default=0)
+    if abs(offset) + largest * st.largest * len(factor) <= _INT64:
+        if not factor:
+            return np.full(n, offset, dtype=np.int64)
+        return st.areas @ np.array(factor, dtype=np.int64) + offset
+    if not factor:
+        return np.full(n, offset, dtype=object)
+    return st.areas.astype(object) @ np.array(factor, dtype=object) + offset
+
+
+def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: list[Pair], conv: Convention,
+           progress: Callable[[int], None] | None = None) -> dict:
+    """{count: one row per (α, depth), one exact integer per resolution} for :data:`COUNTS` (a
+    rows × resolutions numpy array, or a list of lists). ``progress(k)`` is told each row done.
+    The peak activation memory is a max over execution steps of per-step sums, not bilinear:
+    core/memory.py's peak_grid evaluates it from the same shapes, per structure."""
+    vectorised = len(rows) * len(resolutions) > NUMPY_FROM
+    if vectorised:  # one (α × resolution) array per count, not one small array per α
+        import numpy as np
+
+        out = {c: np.zeros((len(rows), len(resolutions)), dtype=np.int64) for c in COUNTS}
+    else:
+        out = {c: [None] * len(rows) for c in COUNTS}
+    act, wbytes = DTYPES[conv.act_dtype], DTYPES[conv.weight_dtype]
+    structures: dict[tuple, _Structure] = {}
+    for i, (a, d) in enumerate(rows):
         try:
-            graphs[a] = expand(spec, a, None, classes=conv.classes, depth=depth)
+            graph = expand(spec, a, None, classes=conv.classes, depth=d)
         except MbcostError as exc:
             raise _context(exc, a, None)
-    groups: dict[tuple, list[Fraction]] = {}
-    for a, g in graphs.items():
-        groups.setdefault(_spatial_key(g), []).append(a)
+        m, p0, p1, fs = _factors(graph, conv)
+        key = _spatial_key(graph)
+        if key not in structures:
+            structures[key] = _structure(graph, a, resolutions, conv, fs, vectorised)
+        st = structures[key]
+        params = _row(st, p1, p0)
+        peak = [v * act for v in peak_grid(st.plan, st.tensor_areas, [_channels(graph)])[0]]
+        weights = params * wbytes if hasattr(params, "dtype") else [p * wbytes for p in params]
+        if vectorised:
+            import numpy as np
 
-    out: dict[tuple[Fraction, Pair], tuple[int, int, int, int]] = {}
-    act, wbytes = DTYPES[conv.act_dtype], DTYPES[conv.weight_dtype]
-    for group in groups.values():
-        rep = graphs[group[0]]
-        factors = {a: _factors(graphs[a], conv) for a in group}
-        walked = []
-        for res in resolutions:
-            try:  # the engine infers the shapes (and refuses maps that shrink below 1×1)
-                walked.append(infer(_at(rep, res), conv))
-            except MbcostError as exc:
-                raise _context(exc, group[0], res)
-        # the peak is a max over steps of per-step sums, not bilinear: core/memory.py evaluates
-        # it per configuration from the same shapes, pruning steps that can never be largest
-        tensor_areas = [{n: h * w for n, (h, w, _) in shapes.items()} for shapes, _ in walked]
-        peaks = peak_grid(plan(rep, conv.chunks), tensor_areas, [_channels(graphs[a]) for a in group])
-        for j, (res, (shapes, costed)) in enumerate(zip(resolutions, walked)):
-            # which map's H·W each layer scales with depends on its kind only: same for the group
-            maps = [inputs[0] if f.area == "in" else cost.output_shape
-                    for (_, inputs, cost), f in zip(costed, factors[group[0]][3])]
-            areas = [h * w for h, w, _ in maps]
-            for i, a in enumerate(group):
-                m, p0, p1, _ = factors[a]
-                params = p0 + (sum(map(mul, p1, areas)) if p1 else 0)
-                out[a, res] = (sum(map(mul, m, areas)), params, peaks[i][j] * act, params * wbytes)
+            peak = np.array(peak, dtype=np.int64 if max(peak, default=0) <= _INT64 else object)
+        for c, row in (("madds", _row(st, m)), ("params", params), ("peak_activation_bytes", peak),
+                       ("weight_bytes", weights)):
+            if vectorised and row.dtype == object and out[c].dtype != object:
+                out[c] = out[c].astype(object)  # exact from here on; int64 values convert exactly
+            out[c][i] = row
+        if progress is not None:
+            progress(i + 1)
     return out
 
 
@@ -295,6 +408,11 @@ def _channels(graph: Graph) -> dict[str, int]:
     """Each tensor's channel count at the graph's α ('input' the network input's)."""
     return {NETWORK_INPUT: graph.input_shape[2],
             **{t: c for L in graph.layers for t, c in [(L.name, L.c)] + L.outputs()}}
+
+
+def ints(row) -> list[int]:
+    """A row of counts as exact Python integers (numpy's become ints, lists stay)."""
+    return row.tolist() if hasattr(row, "tolist") else row
 
 
 def _factors(graph: Graph, conv: Convention):
@@ -318,9 +436,11 @@ def _rho_resolution(spec: ArchSpec, rho: Fraction) -> Pair:
 
 
 def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
-         rhos: Values = None, convention: Convention = PAPER, depths: Values = None, device=None) -> Sweep:
-    """Exact mult-adds and parameters at every (α, resolution[, depth]) — or (α, ρ) — of a grid
-    (:func:`mbcost.sweep_grid` documents the arguments)."""
+         rhos: Values = None, convention: Convention = PAPER, depths: Values = None, device=None,
+         progress: Callable[[int, int], None] | None = None) -> Sweep:
+    """Exact counts at every (α, resolution[, depth]) — or (α, ρ) — of a grid
+    (:func:`mbcost.sweep_grid` documents the arguments). ``progress(done, total)``, if given,
+    is called as the rows are costed (the CLI draws a bar from it at a terminal)."""
     convention = require_convention(convention)
     spec = load(arch)
     a_list = _checked(parse_list(alphas, "--alpha"), parse_alpha, "--alpha") or [spec.alpha or Fraction(1)]
@@ -339,21 +459,16 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
     else:
         columns = [(None, input_resolution(spec, resolution=r)) for r in r_list] or [(None, spec.resolution)]
     distinct = list(dict.fromkeys(res for _, res in columns))
-    points = []
-    for d in d_list:  # depth changes the layers themselves: the outer loop
-        try:
-            costs = _costs(spec, a_list, distinct, convention, d)
-        except MbcostError as exc:
-            if len(d_list) > 1:
-                exc.message = f"at depth {_show(d)}: {exc.message}"
-            raise
-        points += [SweepPoint(a, res, *costs[a, res][:2], rho=p, depth=d, peak_activation_bytes=costs[a, res][2],
-                              weight_bytes=costs[a, res][3]) for a in a_list for p, res in columns]
+    index = {res: j for j, res in enumerate(distinct)}
+    rows = [(a, d) for d in d_list for a in a_list]  # depth changes the layers themselves: the outer loop
+    told = (lambda k: progress(k, len(rows))) if progress is not None else None
+    counts = _costs(spec, rows, distinct, convention, told)
     if device is not None:  # latency needs each layer's shapes: the engine, per configuration
         from ..core.engine import analyze
 
-        points = [replace(p, latency_ms=analyze(spec, p.alpha, p.resolution[0], convention=convention,
-                                                device=device, depth=p.depth).latency_ms) for p in points]
-    return Sweep(spec.name, spec.source, convention, tuple(a_list), tuple(distinct), tuple(points),
-                 by_rho=bool(rho_list), depths=tuple(d_list), by_depth=depths is not None,
-                 classes=convention.classes if convention.classes is not None else spec.classes)
+        counts["latency_ms"] = [[analyze(spec, a, res[0], convention=convention, device=device, depth=d).latency_ms
+                                 for res in distinct] for a, d in rows]
+    return Sweep(spec.name, spec.source, convention, tuple(a_list), tuple(distinct),
+                 tuple((p, index[res]) for p, res in columns), counts, by_rho=bool(rho_list),
+                 classes=convention.classes if convention.classes is not None else spec.classes,
+                 depths=tuple(d_list), by_depth=depths is not None)

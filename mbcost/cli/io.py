@@ -23,7 +23,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterable
 
 from ..errors import MbcostError, UsageError
 
@@ -133,6 +135,48 @@ def error_line(line: str) -> None:
         pass
 
 
+@contextmanager
+def progress(what: str, *, large: int = 300):
+    """A progress bar on stderr for a long job. Yields ``step(done, total)`` for the job to
+    call as it goes; the bar appears at the first step whose ``total`` is at least ``large``
+    (sweep: α, about a millisecond each), and only when stderr is a terminal — never in a
+    pipe, a CI log or a test's captured output. Transient: it is erased when the job ends, so
+    stderr keeps only the one error line if there is one. Colour as :func:`styled` says for
+    stderr; ``what`` is the user's text (an architecture's name), never read as markup."""
+    state: dict = {}
+
+    def step(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = _bar(what, total) if total >= large else None
+        if state["bar"] is not None:
+            bar, task = state["bar"]
+            bar.update(task, completed=done)
+
+    try:
+        yield step
+    finally:
+        if state.get("bar") is not None:
+            state["bar"][0].stop()
+
+
+def _bar(what: str, total: int):
+    try:
+        if sys.stderr is None or not sys.stderr.isatty():
+            return None
+    except (OSError, ValueError):
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    console = Console(file=sys.stderr, no_color=not styled(sys.stderr), highlight=False)
+    bar = Progress(TextColumn("{task.fields[what]}"), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn(), console=console, transient=True)
+    task = bar.add_task("", total=total, what=Text(what))
+    bar.start()
+    return bar, task
+
+
 class _Stdout:
     """A file-like view of stdout for rich's Console: every write goes through :func:`write`;
     ``encoding`` is stdout's, so rich draws ASCII boxes where it must."""
@@ -175,9 +219,17 @@ def check_output_path(path: Path) -> None:
         raise UsageError(f"folder {parent} is not writable", field="--output")
 
 
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write a temporary file beside ``path`` and rename it over: all or nothing (bytes for
-    binary outputs such as an ONNX model)."""
+def chunks(text: str | bytes | Iterable[str]) -> Iterable:
+    """A renderer's output as chunks: one string (or bytes, a binary output such as an ONNX
+    model), or the chunks a streaming renderer yields (sweep's CSV, one per α), which are
+    written as they come and never joined."""
+    return (text,) if isinstance(text, (str, bytes)) else text
+
+
+def write_atomic(path: Path, text: str | bytes | Iterable[str]) -> None:
+    """Write a temporary file beside ``path`` and rename it over: all or nothing. ``text`` is
+    a string, bytes, or an iterable of chunks; a chunk that fails to render (an error raised by
+    the generator) leaves the old file as it was."""
     import tempfile
 
     binary = isinstance(text, bytes)
@@ -188,7 +240,7 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     if _special(path):
         try:
             with open(path, mode, encoding=encoding, newline=newline) as fh:
-                fh.write(text)
+                fh.writelines(chunks(text))
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}", field="--output") from None
         return
@@ -203,7 +255,7 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         os.umask(umask)
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask)
         with os.fdopen(fd, mode, encoding=encoding, newline=newline) as fh:
-            fh.write(text)
+            fh.writelines(chunks(text))
         os.replace(tmp, path)
     except BaseException as exc:
         try:

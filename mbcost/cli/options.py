@@ -119,12 +119,14 @@ def check_output(output: Path | None) -> None:
         check_output_path(output)
 
 
-def emit(text: str, output: Path | None) -> None:
-    """Print to stdout, or write the file all-or-nothing."""
+def emit(text, output: Path | None) -> None:
+    """Print to stdout, or write the file all-or-nothing; ``text`` is a string or the chunks of
+    a streaming renderer (:func:`mbcost.cli.io.chunks`)."""
     from .io import write_atomic
 
     if output is None:
-        io.write(text)
+        for chunk in io.chunks(text):
+            io.write(chunk)
     else:
         write_atomic(output, text)
 

@@ -60,10 +60,12 @@ def sweep(
     chunks: Chunks = None,
 ) -> None:
     """Mult-adds and parameters of ARCH at every (α, resolution) of a grid — the width × resolution tables of the MobileNet papers, for any file and counting convention."""
-    from ..api import sweep_grid
+    from ..analyses.sweep import grid as sweep_grid
+    from . import io
 
     conv = convention(profile, classes, bias, bn, flops, dtype, act_dtype, weight_dtype, chunks)
     fmt = choose_format("sweep", fmt, output)
-    grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv, depths=depth,
-                      device=device(device_name))
+    with io.progress(f"sweep {arch}") as step:  # a bar at a terminal, for hundreds of α
+        grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv, depths=depth,
+                          device=device(device_name), progress=step)
     write("sweep", fmt, grid, output, pivot_on=pivot_on.value)

@@ -10,10 +10,10 @@ import csv
 import io
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Iterator
 
-from ..analyses.sweep import Sweep
-from ..core.metrics import METRICS, present
+from ..analyses.sweep import Sweep, ints
+from ..core.metrics import METRICS
 from ..core.multipliers import fmt_alpha
 from .text import latex_escape, latex_label, md_cell, res_text, text_table
 
@@ -38,23 +38,38 @@ def _columns(sweep: Sweep) -> list[str]:
 
 
 def _metrics(sweep: Sweep):
-    return present(sweep.points[0]) if sweep.points else tuple(METRICS.values())
+    """The registry's metrics this sweep has: every count, and latency when it was timed."""
+    return tuple(m for m in METRICS.values() if m.base in sweep.counts)
 
 
-def sweep_csv(sweep: Sweep, **_) -> str:
+def sweep_csv(sweep: Sweep, **_) -> Iterator[str]:
     """One row per configuration, each carrying its architecture, α, input H×W and convention;
-    counts are exact integers. No pandas."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(_columns(sweep))
-    alpha = {a: number_text(a) for a in sweep.alphas}  # fmt_alpha is Fraction arithmetic: once per α
-    res = {r: f"{r[0]}x{r[1]}" for r in sweep.resolutions}
-    name, tag, by_rho = sweep.architecture, sweep.convention.tag(sweep.classes), sweep.by_rho
+    counts are exact integers. No pandas.
+
+    Streamed, one chunk per (α, depth) row, so a million-row CSV is never one string: the CLI
+    writes each chunk as it comes. The text that repeats (architecture, α, H×W, convention) is
+    quoted by the csv module once; the counts are numbers, which never need quoting, and are
+    formatted a whole row at a time (a per-row csv.writer call is most of the time at this scale)."""
+    def line(cells) -> str:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(cells)
+        return buf.getvalue()
+
+    yield line(_columns(sweep))
+    name = line([sweep.architecture])[:-1]
+    tag = line([sweep.convention.tag(sweep.classes)])[:-1]
+    res = [f"{r[0]}x{r[1]}" for r in sweep.resolutions]
+    cols = [(res[j], line([number_text(rho)])[:-1] if sweep.by_rho else None, j) for rho, j in sweep.columns]
     metrics = _metrics(sweep)
-    for p in sweep.points:
-        w.writerow([name, alpha[p.alpha]] + ([number_text(p.rho)] if by_rho else []) + [res[p.resolution]] +
-                   ([number_text(p.depth)] if sweep.by_depth else []) + [tag] + [m.of(p) for m in metrics])
-    return buf.getvalue()
+    counts = {m.base: sweep.counts[m.base] for m in metrics}
+    for i, (a, d) in enumerate(sweep.rows):
+        head = f"{name},{line([number_text(a)])[:-1]},"
+        depth = f"{number_text(d)}," if sweep.by_depth else ""
+        rows = {base: ints(c[i]) for base, c in counts.items()}  # exact Python integers
+        values = [[v * m.times for v in rows[m.base]] if m.times != 1 else rows[m.base] for m in metrics]
+        yield "".join(
+            f"{head}{rho + ',' if rho is not None else ''}{r},{depth}{tag},{','.join(str(v[j]) for v in values)}\n"
+            for r, rho, j in cols)
 
 
 def sweep_dict(sweep: Sweep) -> dict[str, Any]:
@@ -141,8 +156,8 @@ class Pivot:
         cols = "input resolution"
         if s.by_rho:
             first = {}  # the ρ that gave each column (several ρ may round to one size)
-            for p in s.points:
-                first.setdefault(p.resolution, p.rho)
+            for rho, j in s.columns:
+                first.setdefault(s.resolutions[j], rho)
             rhos = [first[r] for r in s.resolutions]
             cols = f"input resolution (ρ = {', '.join(number_text(r) for r in rhos)})"
         extra = f", and parameters ({self.scales()[1].unit or 'count'})" if self.params else ""
@@ -154,14 +169,12 @@ def pivot(sweep: Sweep, quantity: str = "madds") -> Pivot:
     """The pivot of ``madds`` (shown as FLOPs under a FLOPs convention) or ``params``."""
     if quantity not in ("madds", "params"):  # FLOPs are the mult-adds pivot under a FLOPs convention
         raise ValueError(f"quantity must be 'madds' or 'params', not {quantity!r}")
-    at = {(p.alpha, p.resolution): p for p in sweep.points}
     flops = quantity == "madds" and sweep.convention.flops
     metric = METRICS["flops" if flops else quantity]
-    cells = tuple(tuple(metric.of(at[a, r])
-                        for r in sweep.resolutions) for a in sweep.alphas)
+    cells = tuple(tuple(v * metric.times for v in row) for row in sweep.count(metric.base))
     params = None
     if quantity == "madds":
-        per_alpha = [{at[a, r].params for r in sweep.resolutions} for a in sweep.alphas]
+        per_alpha = [set(row) for row in sweep.count("params")]
         if all(len(s) == 1 for s in per_alpha):
             params = tuple(s.pop() for s in per_alpha)
     return Pivot(sweep, "flops" if flops else quantity, cells, params)
