@@ -363,3 +363,19 @@ def test_random_dags_match_an_independent_recount(case):
     # the sweep's fast path reads the same op registry: equal at another resolution and width
     g = mbcost.sweep_grid(spec_from_document(parse(text, "dag.yaml")), alphas=[1], resolutions=None)
     assert (g.points[0].madds, g.points[0].params) == (madds, params)
+
+
+def test_the_best_order_search_runs_through_a_split():
+    # split's parts count as one tensor (its input's memory): the input 8·8·8 = 512 and the
+    # split's 512 are alive at the split; both branch convs read a part (4·8·8 = 256 each), the
+    # concat 512: every order peaks at 2·512 (sp: 512 + 512; b: sp 512 + a 256 + 256; cat 1024)
+    _, _, r = costs("""
+        input: {resolution: 8, channels: 8}
+        layers:
+          - {kind: split, name: sp, sizes: [4, 4]}
+          - {kind: conv, name: a, c: 4, from: sp.0}
+          - {kind: conv, name: b, c: 4, from: sp.1}
+          - {kind: concat, from: [a, b]}
+    """)
+    best = r.best_order()
+    assert (best.peak, best.exact) == (2 * 8 * 8 * 8, True)
