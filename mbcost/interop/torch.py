@@ -156,16 +156,16 @@ class Split(nn.Module):
 
 class Shuffle(nn.Module):
     """ShuffleNet's channel shuffle: C = g·(C/g) channels viewed as g × C/g, transposed, flattened
-    back (torchvision's channel_shuffle)."""
+    back (torchvision's channel_shuffle). C, H, W are the build's, like its pads, so an export
+    writes constant shapes (Reshape → Transpose → Reshape, the pattern importers know)."""
 
-    def __init__(self, groups: int):
+    def __init__(self, groups: int, shape):
         super().__init__()
-        self.groups = groups
+        self.groups, (self.h, self.w, self.c) = groups, shape
 
     def forward(self, x):
-        n, c, h, w = x.shape
-        x = x.view(n, self.groups, c // self.groups, h, w).transpose(1, 2).contiguous()
-        return x.view(n, c, h, w)
+        g, c, h, w = self.groups, self.c, self.h, self.w
+        return x.view(-1, g, c // g, h, w).transpose(1, 2).contiguous().view(-1, c, h, w)
 
 
 def _upsample(layer: Layer, inputs) -> nn.Module:
@@ -191,7 +191,7 @@ BUILDERS: dict[str, Callable[[Layer, list], nn.Module]] = {
     "concat": lambda layer, inputs: Concat(),
     "mul": lambda layer, inputs: Mul(),
     "split": lambda layer, inputs: Split(layer.sizes),
-    "shuffle": lambda layer, inputs: Shuffle(layer.groups),
+    "shuffle": lambda layer, inputs: Shuffle(layer.groups, inputs[0]),
     "upsample": _upsample,
     "act": _plain,
     # mbcost keeps a flattened map's H×W×C for counting; the tensor is N×(H·W·C), as an fc reads it

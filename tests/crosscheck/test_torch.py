@@ -186,10 +186,10 @@ def rows(draw):
         elif kind == "branches":  # an Inception module: 1×1, 3×3 (dilated), pool → 1×1, concatenated
             x, b1, b2, b3 = (next(names) for _ in range(4))
             out.append({"kind": "act", "act": "relu", "name": x})
-            n1, n2 = draw(CH), draw(CH)
+            n1, n2, d = draw(CH), draw(CH), draw(st.sampled_from([1, 2]))
             out += [{"kind": "conv", "c": n1, "from": x, "name": b1},
-                    {"kind": "conv", "c": n2, "k": 3, "d": draw(st.sampled_from([1, 2])), "padding":
-                     draw(st.sampled_from(["same", 1])), "from": x, "name": b2}]
+                    {"kind": "conv", "c": n2, "k": 3, "d": d, "padding": draw(st.sampled_from(["same", d])),
+                     "from": x, "name": b2}]
             joined = [b1, b2]
             if draw(st.booleans()):
                 p = next(names)
