@@ -1,25 +1,33 @@
 """ONNX models read into mbcost's graph: ``mbcost report model.onnx`` and every other command.
 
 :func:`read` walks the model's nodes in their (topological) order and turns each into layers
-through ``IMPORTERS[op_type]``. Today's primitive kinds hold:
+through ``IMPORTERS[op_type]``:
 
-- ``Conv`` → conv (groups; a Conv with group = M = N is a dwconv), its pads mapped to the
-  'same' or 'valid' rule that gives the model's own output size (a ``Pad`` before it is
-  folded in); a bias input is the layer's bias — which is also what a BN folded into the
-  conv by an eval-mode export leaves behind;
+- ``Conv`` → conv (groups, dilations; a Conv with group = M and N a multiple of M is a dwconv
+  with N / M its multiplier), its pads mapped to the 'same' or 'valid' rule that gives the
+  model's own output size, else to the symmetric integer padding they are (a ``Pad`` before
+  it is folded in); a bias input is the layer's bias — which is also what a BN folded into
+  the conv by an eval-mode export leaves behind; ``ConvTranspose`` → deconv;
 - ``Gemm`` and ``MatMul`` (+ an ``Add`` of a constant: its bias) → fc;
-- ``BatchNormalization`` after a conv or fc → that layer's BN;
-- ``Relu``, ``Clip(0, 6)`` (and ``Clip(0, ∞)``) → the activation of the layer before;
-- ``Add``/``Sum`` of two tensors → add;
+- ``BatchNormalization`` after a conv, deconv or fc → that layer's BN;
+- ``Relu``, ``Clip(0, 6)`` (and ``Clip(0, ∞)``), ``HardSwish``, ``HardSigmoid``, ``Sigmoid``,
+  ``Tanh``, ``LeakyRelu``, ``Gelu`` → the activation of the layer before, or a standalone act
+  layer where it cannot fold (after a join, or on a tensor read elsewhere too);
+- ``Add``/``Sum`` → add; ``Mul`` of a map by a 1×1×C gate or a map of its shape → mul;
+  ``Concat`` along channels → concat; ``Split`` → split (outputs ``name.0``, ``name.1``…);
+  ``Resize``/``Upsample`` → upsample; ``Flatten`` (unless an fc reads it) → flatten;
+  ``Dropout`` → dropout;
+- patterns fused first (:func:`_fuse`): x·Sigmoid(x) → swish, x·½·(1 + erf(x/√2)) → gelu,
+  Reshape → Transpose → Reshape of a channel shuffle → shuffle;
 - ``GlobalAveragePool``, ``GlobalMaxPool``, ``ReduceMean`` over H, W, ``AveragePool``,
-  ``MaxPool`` → pool;
-- ``Reshape``, ``Flatten``, ``Squeeze``, ``Unsqueeze``, ``Identity``, ``Dropout`` and
-  ``Softmax`` are free and leave the tensor as it was; ``Constant``, ``Shape`` and anything
-  computed from constants only are not layers.
+  ``MaxPool`` (pads, ceil_mode) → pool;
+- ``Reshape``, ``Squeeze``, ``Unsqueeze``, ``Identity`` and ``Softmax`` are free and leave the
+  tensor as it was; ``Constant``, ``Shape`` and anything computed from constants only are
+  not layers.
 
-``NEEDS_KINDS`` lists the ops that need layer kinds mbcost does not have yet (ConvTranspose,
-Mul, Concat, Split, Resize, HardSwish, HardSigmoid, Sigmoid, …): like an op nobody knows,
-they make the import fail with exit 2, all listed — never a silent zero. With
+``NEEDS_KINDS`` lists the ops that need layer kinds mbcost does not have (the standalone
+normalisations): like an op nobody knows, they make the import fail with exit 2, all
+listed — never a silent zero. With
 ``allow_unknown`` (``--allow-unknown``) each becomes an 'opaque' layer of the model's
 output shape that counts nothing, and every output marks the result partial.
 
@@ -544,7 +552,11 @@ def read(path: str | Path, allow_unknown: bool | None = None) -> ArchSpec:
     except Exception as exc:
         raise SpecError(f"not a readable ONNX model ({type(exc).__name__}: {exc})",
                         where=Where(source)) from None
-    model = _fold_constants(model)
+    for _ in range(4):  # folding pads makes more shapes known, whose Shape nodes then fold
+        folded = _fold_constants(model)
+        if folded is model:
+            break
+        model = folded
     shapes = _shapes(model)
     model = _fuse(model, shapes)
     g = model.graph
@@ -707,8 +719,18 @@ def _fold_constants(model):
     weights = {i.name for i in model.graph.initializer}
     data = {i.name for i in model.graph.input if i.name not in weights}
     kept, folded = [], []
+    static = _shapes(model)  # a Shape of a map whose size inference knows is a constant too
     for node in model.graph.node:
         ins = [t for t in node.input if t]
+        dims = static.get(ins[0]) if node.op_type == "Shape" and ins else None
+        if dims and all(isinstance(d, int) and d > 0 for d in dims):
+            import numpy as np
+
+            a = _attrs(node)
+            value = np.array(dims, np.int64)[a.get("start", 0):a.get("end", len(dims))]
+            known[node.output[0]] = value
+            folded.append(numpy_helper.from_array(value, node.output[0]))
+            continue
         if node.op_type in ("Shape", "Size") or any(t in data or (t not in known and t in weights)
                                                     or (t not in known) for t in ins):
             if any(t in data for t in ins) or node.op_type in ("Shape", "Size"):
