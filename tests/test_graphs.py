@@ -433,3 +433,19 @@ def test_the_readme_architecture_example_runs_and_verifies(cli, tmp_path):
     assert d["layers"][0]["madds"] == 112 * 112 * 27 * 16
     assert d["layers"][[x["name"] for x in d["layers"]].index("block1.se.reduce")]["output_shape"] == [1, 1, 24]
     assert cli("verify", f, "--strict").code == 0
+
+
+def test_the_best_order_search_runs_through_a_split():
+    # split's parts count as one tensor (its input's memory): the input 8·8·8 = 512 and the
+    # split's 512 are alive at the split; both branch convs read a part (4·8·8 = 256 each), the
+    # concat 512: every order peaks at 2·512 (sp: 512 + 512; b: sp 512 + a 256 + 256; cat 1024)
+    _, _, r = costs("""
+        input: {resolution: 8, channels: 8}
+        layers:
+          - {kind: split, name: sp, sizes: [4, 4]}
+          - {kind: conv, name: a, c: 4, from: sp.0}
+          - {kind: conv, name: b, c: 4, from: sp.1}
+          - {kind: concat, from: [a, b]}
+    """)
+    best = r.best_order()
+    assert (best.peak, best.exact) == (2 * 8 * 8 * 8, True)

@@ -26,7 +26,7 @@ def export(
     arch: Arch,
     to: To = "onnx",
     output: Target = None,
-    alpha: Alpha = "1.0",
+    alpha: Alpha = None,  # a variant's own α, as report uses
     resolution: Resolution = None,
     rho: Rho = None,
     classes: Classes = None,

@@ -232,6 +232,9 @@ def best_order(graph: Graph, elements: dict[str, int], chunks: int = 0,
             for src in inputs[n]:
                 if src == NETWORK_INPUT or idx[src] != i:
                     readers[src] = readers.get(src, 0) | 1 << i
+    # the search tracks layers: a split's parts are alive as one (they are its input's memory)
+    elements = {NETWORK_INPUT: elements[NETWORK_INPUT],
+                **{L.name: sum(elements[t] for t, _ in L.outputs()) for L in graph.layers}}
     outs = [sum(elements[n] for n in u) for u in units]
     tensors = [NETWORK_INPUT] + [n for u in units for n in u]
     producer = {NETWORK_INPUT: -1, **idx}

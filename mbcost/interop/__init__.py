@@ -19,18 +19,23 @@ from __future__ import annotations
 from ..core.graph import Pair
 
 
-def same_pads(size: int, k: int, s: int) -> tuple[int, int]:
+def same_pads(size: int, k: int, s: int, d: int = 1) -> tuple[int, int]:
     """TensorFlow's 'same' padding along one axis: the output is ceil(size / s) and the total
-    padding max((out − 1)·s + k − size, 0) goes half before, the odd pixel after
-    (so a 3×3 /2 conv on an even map pads (0, 1), where torchvision's pads (1, 1))."""
+    padding max((out − 1)·s + k′ − size, 0), k′ = d·(k − 1) + 1 the dilated kernel, goes half
+    before, the odd pixel after (so a 3×3 /2 conv on an even map pads (0, 1), where
+    torchvision's pads (1, 1))."""
     out = -(-size // s)
-    total = max((out - 1) * s + k - size, 0)
+    total = max((out - 1) * s + d * (k - 1) + 1 - size, 0)
     return total // 2, total - total // 2
 
 
 def pads_of(layer, in_shape) -> tuple[Pair, Pair]:
-    """((top, bottom), (left, right)) for a conv or pool layer at its input H×W×M."""
+    """((top, bottom), (left, right)) for a conv or pool layer at its input H×W×M: TF's 'same'
+    pads, none for 'valid', an integer padding (PyTorch's) on both sides."""
     if layer.padding == "valid":
         return (0, 0), (0, 0)
-    return (same_pads(in_shape[0], layer.k[0], layer.s[0]),
-            same_pads(in_shape[1], layer.k[1], layer.s[1]))
+    if isinstance(layer.padding, tuple):
+        ph, pw = layer.padding
+        return (ph, ph), (pw, pw)
+    return (same_pads(in_shape[0], layer.k[0], layer.s[0], layer.d[0]),
+            same_pads(in_shape[1], layer.k[1], layer.s[1], layer.d[1]))

@@ -68,21 +68,49 @@ def _tail(b: _Builder, layer, x: str, n: int) -> str:
                 ("mean", np.zeros(n, np.float32)), ("var", np.ones(n, np.float32)))]
             x = b.node("BatchNormalization", [x] + p, out, f"{layer.name}/bn")
         else:
-            x = ACTIVATIONS[step](b, layer, x, out)
+            x = ACTIVATIONS[step](b, f"{layer.name}/{step}", x, out)
     return x
 
 
-def _relu6(b: _Builder, layer, x: str, out: str) -> str:
+def _scalar(b: _Builder, name: str, value: float) -> str:
     import numpy as np
 
-    lo = b.constant(f"{layer.name}/relu6.min", np.array(0, np.float32))
-    hi = b.constant(f"{layer.name}/relu6.max", np.array(6, np.float32))
-    return b.node("Clip", [x, lo, hi], out, f"{layer.name}/relu6")
+    return b.constant(name, np.array(value, np.float32))
 
 
+def _relu6(b: _Builder, node: str, x: str, out: str) -> str:
+    return b.node("Clip", [x, _scalar(b, f"{node}.min", 0), _scalar(b, f"{node}.max", 6)], out, node)
+
+
+def _swish(b: _Builder, node: str, x: str, out: str) -> str:
+    """x·σ(x), as torch.onnx.export writes SiLU (ONNX has no Swish op before opset 24)."""
+    s = b.node("Sigmoid", [x], f"{node}/sigmoid:0", f"{node}/sigmoid")
+    return b.node("Mul", [x, s], out, node)
+
+
+def _gelu(b: _Builder, node: str, x: str, out: str) -> str:
+    """x·½·(1 + erf(x/√2)), the exact GELU, decomposed as torch.onnx.export writes it below
+    opset 20 (which adds a Gelu op); the importer reads this pattern and the op."""
+    t = b.node("Div", [x, _scalar(b, f"{node}.sqrt2", 2 ** 0.5)], f"{node}/div:0", f"{node}/div")
+    t = b.node("Erf", [t], f"{node}/erf:0", f"{node}/erf")
+    t = b.node("Add", [t, _scalar(b, f"{node}.one", 1)], f"{node}/add:0", f"{node}/add")
+    t = b.node("Mul", [x, t], f"{node}/mul:0", f"{node}/mul")
+    return b.node("Mul", [t, _scalar(b, f"{node}.half", 0.5)], out, node)
+
+
+# activation → (builder, the name of its last node, input, output tensor) → output tensor:
+# each as PyTorch's module exports (HardSigmoid with PyTorch's slope 1/6, not ONNX's 0.2;
+# LeakyRelu with PyTorch's 0.01)
 ACTIVATIONS: dict[str, Callable] = {
-    "relu": lambda b, layer, x, out: b.node("Relu", [x], out, f"{layer.name}/relu"),
+    "relu": lambda b, node, x, out: b.node("Relu", [x], out, node),
     "relu6": _relu6,
+    "hswish": lambda b, node, x, out: b.node("HardSwish", [x], out, node),
+    "hsigmoid": lambda b, node, x, out: b.node("HardSigmoid", [x], out, node, alpha=1 / 6, beta=0.5),
+    "sigmoid": lambda b, node, x, out: b.node("Sigmoid", [x], out, node),
+    "swish": _swish,
+    "gelu": _gelu,
+    "tanh": lambda b, node, x, out: b.node("Tanh", [x], out, node),
+    "leaky_relu": lambda b, node, x, out: b.node("LeakyRelu", [x], out, node, alpha=0.01),
 }
 
 
@@ -96,29 +124,41 @@ def _pads(layer, shape) -> list[int]:
     return [t, l, bot, r]  # ONNX: begins of every axis, then ends
 
 
+def _bias(b: _Builder, layer) -> list[str]:
+    import numpy as np
+
+    return [b.constant(f"{layer.name}.bias", np.zeros(layer.c, np.float32))] if layer.bias else []
+
+
 def _conv(b: _Builder, r: LayerResult, x: list[str]) -> str:
     layer, m = r.layer, r.input_shape[2]
     kh, kw = layer.k
     inputs = [x[0], b.weight(f"{layer.name}.weight", (layer.c, m // layer.groups, kh, kw),
-                             kh * kw * m // layer.groups)]
-    if layer.bias:
-        import numpy as np
-
-        inputs.append(b.constant(f"{layer.name}.bias", np.zeros(layer.c, np.float32)))
+                             kh * kw * m // layer.groups)] + _bias(b, layer)
     y = b.node("Conv", inputs, _main_out(layer), layer.name, kernel_shape=list(layer.k),
-               strides=list(layer.s), pads=_pads(layer, r.input_shape), group=layer.groups)
+               strides=list(layer.s), dilations=list(layer.d), pads=_pads(layer, r.input_shape),
+               group=layer.groups)
+    return _tail(b, layer, y, layer.c)
+
+
+def _deconv(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """ConvTranspose: weight M × N/groups × k × k (ONNX's and PyTorch's layout), pads p each side."""
+    layer, m = r.layer, r.input_shape[2]
+    kh, kw = layer.k
+    ph, pw = layer.padding if isinstance(layer.padding, tuple) else (0, 0)
+    inputs = [x[0], b.weight(f"{layer.name}.weight", (m, layer.c // layer.groups, kh, kw),
+                             kh * kw * layer.c // layer.groups)] + _bias(b, layer)
+    y = b.node("ConvTranspose", inputs, _main_out(layer), layer.name, kernel_shape=list(layer.k),
+               strides=list(layer.s), dilations=list(layer.d), pads=[ph, pw, ph, pw],
+               output_padding=list(layer.output_padding), group=layer.groups)
     return _tail(b, layer, y, layer.c)
 
 
 def _fc(b: _Builder, r: LayerResult, x: list[str]) -> str:
-    import numpy as np
-
     layer = r.layer
     h, w, m = r.input_shape
     flat = b.node("Flatten", [x[0]], f"{layer.name}/flatten:0", f"{layer.name}/flatten", axis=1)
-    inputs = [flat, b.weight(f"{layer.name}.weight", (layer.c, h * w * m), h * w * m)]
-    if layer.bias:
-        inputs.append(b.constant(f"{layer.name}.bias", np.zeros(layer.c, np.float32)))
+    inputs = [flat, b.weight(f"{layer.name}.weight", (layer.c, h * w * m), h * w * m)] + _bias(b, layer)
     y = b.node("Gemm", inputs, _main_out(layer), layer.name, transB=1)
     return _tail(b, layer, y, layer.c)
 
@@ -128,9 +168,11 @@ def _pool(b: _Builder, r: LayerResult, x: list[str]) -> str:
     op = {"avg": "AveragePool", "max": "MaxPool"}[layer.op]
     if layer.global_:
         y = b.node(f"Global{op}", x[:1], _main_out(layer), layer.name)
-    else:  # ONNX's AveragePool leaves the pads out of each mean, as TensorFlow does
+    else:  # 'same' is TF's, which leaves the pads out of each mean; an integer padding PyTorch's,
+        # which counts them (count_include_pad), as nn.AvgPool2d does by default
+        kw = dict(count_include_pad=1) if layer.op == "avg" and isinstance(layer.padding, tuple) else {}
         y = b.node(op, x[:1], _main_out(layer), layer.name, kernel_shape=list(layer.k),
-                   strides=list(layer.s), pads=_pads(layer, r.input_shape))
+                   strides=list(layer.s), pads=_pads(layer, r.input_shape), ceil_mode=int(layer.ceil), **kw)
     return _tail(b, layer, y, layer.c)
 
 
@@ -140,15 +182,78 @@ def _add(b: _Builder, r: LayerResult, x: list[str]) -> str:
     return _tail(b, layer, y, layer.c)
 
 
+def _ints(b: _Builder, name: str, values) -> str:
+    import numpy as np
+
+    return b.constant(name, np.array(list(values), np.int64))
+
+
+def _split(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """Split along channels into the parts ``name.0``, ``name.1``, … (the layer's own tensor
+    is its input, as in the torch build)."""
+    layer = r.layer
+    parts = [t for t, _ in layer.outputs()]
+    b.nodes.append(b.onnx.helper.make_node("Split", [x[0], _ints(b, f"{layer.name}.split", layer.sizes)],
+                                           parts, name=layer.name, axis=1))
+    return x[0]
+
+
+def _shuffle(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """ShuffleNet's channel shuffle as every exporter writes it: Reshape to N×g×C/g×H×W,
+    Transpose the two channel axes, Reshape back."""
+    layer, (h, w, c) = r.layer, r.input_shape
+    g = layer.groups
+    t = b.node("Reshape", [x[0], _ints(b, f"{layer.name}.split_shape", (1, g, c // g, h, w))],
+               f"{layer.name}/reshape:0", f"{layer.name}/reshape")
+    t = b.node("Transpose", [t], f"{layer.name}/transpose:0", f"{layer.name}/transpose", perm=[0, 2, 1, 3, 4])
+    return b.node("Reshape", [t, _ints(b, f"{layer.name}.shape", (1, c, h, w))], layer.name, layer.name)
+
+
+def _upsample(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """Resize as nn.Upsample exports: nearest with PyTorch's floor of asymmetric coordinates,
+    bilinear as 'linear' with align_corners = False (pytorch_half_pixel)."""
+    import numpy as np
+
+    layer, (h, w, c) = r.layer, r.output_shape
+    if layer.mode == "bilinear":
+        kw = dict(mode="linear", coordinate_transformation_mode="pytorch_half_pixel")
+    else:
+        kw = dict(mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    if layer.size:
+        ins = [x[0], "", "", _ints(b, f"{layer.name}.sizes", (1, c, h, w))]
+    else:
+        ins = [x[0], "", b.constant(f"{layer.name}.scales", np.array([1, 1, layer.up, layer.up], np.float32))]
+    return b.node("Resize", ins, layer.name, layer.name, **kw)
+
+
+def _one(op: str, **attrs) -> Callable:
+    def export(b: _Builder, r: LayerResult, x: list[str]) -> str:
+        return b.node(op, x, r.layer.name, r.layer.name, **attrs)
+
+    return export
+
+
 # kind → (builder, the layer costed at its input shapes, its input tensors) → its output tensor.
 # One entry per primitive kind of core/ops.py.
 EXPORTERS: dict[str, Callable[[_Builder, LayerResult, list[str]], str]] = {
     "conv": _conv,
-    "dwconv": _conv,  # a Conv with group = M
+    "dwconv": _conv,  # a Conv with group = M (N = M·multiplier)
+    "deconv": _deconv,
     "fc": _fc,
     "pool": _pool,
     "add": _add,
+    "concat": _one("Concat", axis=1),
+    "mul": _one("Mul"),  # a 1×1×C gate broadcasts as N×C×1×1
+    "split": _split,
+    "shuffle": _shuffle,
+    "upsample": _upsample,
+    "act": lambda b, r, x: ACTIVATIONS[r.layer.act](b, r.layer.name, x[0], r.layer.name),
+    "flatten": _one("Flatten", axis=1),
+    "dropout": _one("Dropout"),  # the identity at inference
 }
+
+# kinds whose output is N×(H·W·C), not N×C×H×W; act and dropout keep their input's layout
+FLAT = {"fc", "flatten"}
 
 
 def _nchw(shape) -> list[int]:
@@ -164,18 +269,29 @@ def to_onnx(report: Report, seed: int = 0):
 
     b = _Builder(onnx, rng=np.random.default_rng(seed))
     tensor = {"input": "input"}
+    flat = {"input": False}
+    shape = {"input": report.graph.input_shape}
     for r in report.layers:
-        if r.layer.kind not in EXPORTERS:
-            raise UsageError(f"layer {r.layer.name}: mbcost cannot export a {r.layer.kind!r} layer "
+        layer = r.layer
+        if layer.kind not in EXPORTERS:
+            raise UsageError(f"layer {layer.name}: mbcost cannot export a {layer.kind!r} layer "
                              f"to ONNX yet (it exports {', '.join(EXPORTERS)})")
-        tensor[r.name] = EXPORTERS[r.layer.kind](b, r, [tensor[i] for i in r.layer.inputs])
-    last = report.layers[-1]
-    out_shape = [1, last.output_shape[2]] if last.layer.kind == "fc" else _nchw(last.output_shape)
+        tensor[r.name] = EXPORTERS[layer.kind](b, r, [tensor[i] for i in layer.inputs])
+        flat[r.name] = layer.kind in FLAT or layer.kind in ("act", "dropout") and flat[layer.inputs[0]]
+        shape[r.name] = r.output_shape
+        for part, c in layer.outputs()[1 if not layer.sizes else 0:]:
+            tensor[part], flat[part], shape[part] = part, False, (*r.output_shape[:2], c)
+
+    def value_info(name):
+        h, w, c = shape[name]
+        dims = [1, h * w * c] if flat[name] else _nchw(shape[name])
+        return helper.make_tensor_value_info(tensor[name], TensorProto.FLOAT, dims)
+
+    outputs = report.graph.outputs or (report.layers[-1].name,)
     graph = helper.make_graph(
         b.nodes, report.architecture,
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, _nchw(report.graph.input_shape))],
-        [helper.make_tensor_value_info(tensor[last.name], TensorProto.FLOAT, out_shape)],
-        initializer=b.inits)
+        [value_info(name) for name in outputs], initializer=b.inits)
     model = helper.make_model(graph, producer_name="mbcost",
                               opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8  # the IR of opset 17, so older runtimes open it too

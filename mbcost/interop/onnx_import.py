@@ -1,25 +1,33 @@
 """ONNX models read into mbcost's graph: ``mbcost report model.onnx`` and every other command.
 
 :func:`read` walks the model's nodes in their (topological) order and turns each into layers
-through ``IMPORTERS[op_type]``. Today's primitive kinds hold:
+through ``IMPORTERS[op_type]``:
 
-- ``Conv`` → conv (groups; a Conv with group = M = N is a dwconv), its pads mapped to the
-  'same' or 'valid' rule that gives the model's own output size (a ``Pad`` before it is
-  folded in); a bias input is the layer's bias — which is also what a BN folded into the
-  conv by an eval-mode export leaves behind;
+- ``Conv`` → conv (groups, dilations; a Conv with group = M and N a multiple of M is a dwconv
+  with N / M its multiplier), its pads mapped to the 'same' or 'valid' rule that gives the
+  model's own output size, else to the symmetric integer padding they are (a ``Pad`` before
+  it is folded in); a bias input is the layer's bias — which is also what a BN folded into
+  the conv by an eval-mode export leaves behind; ``ConvTranspose`` → deconv;
 - ``Gemm`` and ``MatMul`` (+ an ``Add`` of a constant: its bias) → fc;
-- ``BatchNormalization`` after a conv or fc → that layer's BN;
-- ``Relu``, ``Clip(0, 6)`` (and ``Clip(0, ∞)``) → the activation of the layer before;
-- ``Add``/``Sum`` of two tensors → add;
+- ``BatchNormalization`` after a conv, deconv or fc → that layer's BN;
+- ``Relu``, ``Clip(0, 6)`` (and ``Clip(0, ∞)``), ``HardSwish``, ``HardSigmoid``, ``Sigmoid``,
+  ``Tanh``, ``LeakyRelu``, ``Gelu`` → the activation of the layer before, or a standalone act
+  layer where it cannot fold (after a join, or on a tensor read elsewhere too);
+- ``Add``/``Sum`` → add; ``Mul`` of a map by a 1×1×C gate or a map of its shape → mul;
+  ``Concat`` along channels → concat; ``Split`` → split (outputs ``name.0``, ``name.1``…);
+  ``Resize``/``Upsample`` → upsample; ``Flatten`` (unless an fc reads it) → flatten;
+  ``Dropout`` → dropout;
+- patterns fused first (:func:`_fuse`): x·Sigmoid(x) → swish, x·½·(1 + erf(x/√2)) → gelu,
+  Reshape → Transpose → Reshape of a channel shuffle → shuffle;
 - ``GlobalAveragePool``, ``GlobalMaxPool``, ``ReduceMean`` over H, W, ``AveragePool``,
-  ``MaxPool`` → pool;
-- ``Reshape``, ``Flatten``, ``Squeeze``, ``Unsqueeze``, ``Identity``, ``Dropout`` and
-  ``Softmax`` are free and leave the tensor as it was; ``Constant``, ``Shape`` and anything
-  computed from constants only are not layers.
+  ``MaxPool`` (pads, ceil_mode) → pool;
+- ``Reshape``, ``Squeeze``, ``Unsqueeze``, ``Identity`` and ``Softmax`` are free and leave the
+  tensor as it was; ``Constant``, ``Shape`` and anything computed from constants only are
+  not layers.
 
-``NEEDS_KINDS`` lists the ops that need layer kinds mbcost does not have yet (ConvTranspose,
-Mul, Concat, Split, Resize, HardSwish, HardSigmoid, Sigmoid, …): like an op nobody knows,
-they make the import fail with exit 2, all listed — never a silent zero. With
+``NEEDS_KINDS`` lists the ops that need layer kinds mbcost does not have (the standalone
+normalisations): like an op nobody knows, they make the import fail with exit 2, all
+listed — never a silent zero. With
 ``allow_unknown`` (``--allow-unknown``) each becomes an 'opaque' layer of the model's
 output shape that counts nothing, and every output marks the result partial.
 
@@ -69,6 +77,7 @@ class _Reader:
     out_shape: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     aliases: dict[str, list[str]] = field(default_factory=dict)  # layer → its tensors
     uses: Counter = field(default_factory=Counter)
+    read_by: dict[str, set[str]] = field(default_factory=dict)  # tensor → the op types reading it
     passed: Counter = field(default_factory=Counter)
     weights_seen: set[str] = field(default_factory=set)
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (op, node, why)
@@ -145,10 +154,10 @@ class _Reader:
         layer = self.layers.get(v.layer)
         if layer is None or layer["kind"] not in kinds or any(v.pads):
             raise _Cannot(f"a {what} on {'the network input' if v.layer == NETWORK_INPUT else v.layer} "
-                          f"needs a standalone layer kind (issue 11)")
+                          f"needs a standalone layer kind")
         if self.readers(v.layer) != 1:
             raise _Cannot(f"a {what} on {v.layer}, whose output is also read elsewhere, needs a "
-                          "standalone layer kind (issue 11)")
+                          "standalone layer kind")
         return layer
 
 
@@ -162,45 +171,80 @@ def _text(v):
     return v.decode() if isinstance(v, bytes) else v
 
 
-def _padding(r: _Reader, node, x: _Val, k, s, pads, auto_pad: str) -> tuple[str, tuple, tuple]:
-    """'same' or 'valid', whichever rule gives the model's output size (the counts depend on
-    the output size only); otherwise the layer needs issue 11's integer padding."""
+def _padding(r: _Reader, node, x: _Val, k, s, pads, auto_pad: str, d=(1, 1),
+             ceil: bool = False) -> str | tuple[int, int]:
+    """The layer's padding: 'same' or 'valid' where that rule gives the model's output size (the
+    counts depend on the output size only), else the symmetric integer padding the pads are
+    (PyTorch's rule, ceil_mode included); pads no rule gives are refused."""
+    from ..core.ops import spatial
+
     h, w, _ = r.hwc(node.input[0], node)
     h, w = h - x.pads[0] - x.pads[2], w - x.pads[1] - x.pads[3]  # the map before a folded Pad
     oh, ow, _ = r.hwc(node.output[0], node)
-    same = (-(-h // s[0]), -(-w // s[1]))
-    valid = ((h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1)
-    total = [p + q for p, q in zip(pads, x.pads)]
-    if _text(auto_pad) in ("SAME_UPPER", "SAME_LOWER") or (oh, ow) == same and any(total):
-        mode = "same"
-    elif not any(total) and (oh, ow) == valid:
-        mode = "valid"
-    elif (oh, ow) == same:
-        mode = "same"
-    else:
-        raise _Cannot(f"pads {list(total)} give a {oh}×{ow} output from {h}×{w}, which neither "
-                      "'same' nor 'valid' padding does: needs integer padding (issue 11)")
-    return mode, (h, w), (oh, ow)
+    total = [p + q for p, q in zip(pads, x.pads)]  # top, left, bottom, right
+
+    def gives(padding) -> bool:
+        probe = Layer(name=node.name or node.op_type, kind="conv", c=1, inputs=(), k=tuple(k), s=tuple(s),
+                      d=tuple(d), padding=padding, ceil=ceil)
+        try:
+            return spatial(probe, (h, w, 1)) == (oh, ow)
+        except Exception:  # a map that would shrink below 1×1
+            return False
+
+    if _text(auto_pad) in ("SAME_UPPER", "SAME_LOWER") or any(total) and gives("same"):
+        if gives("same"):
+            return "same"
+    if not any(total) and gives("valid"):
+        return "valid"
+    if gives("same"):
+        return "same"
+    if total[0] == total[2] and total[1] == total[3] and gives((total[0], total[1])):
+        return (total[0], total[1])
+    raise _Cannot(f"pads {list(total)} give a {oh}×{ow} output from {h}×{w}, which neither 'same', "
+                  "'valid' nor a symmetric integer padding does")
 
 
 def _conv(r: _Reader, node) -> None:
     a = _attrs(node)
     x = r.data(node.input[0])
     n, mg, kh, kw = r.dims(node.input[1], node, "weight")
-    if any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise _Cannot(f"dilation {list(a['dilations'])} needs the conv option d (issue 11)")
+    d = tuple(a.get("dilations", [1, 1]))
     k, s, g = (kh, kw), tuple(a.get("strides", [1, 1])), a.get("group", 1)
     pads = a.get("pads", [0, 0, 0, 0])
-    mode, _, _ = _padding(r, node, x, k, s, (pads[0], pads[1], pads[2], pads[3]), a.get("auto_pad", "NOTSET"))
+    mode = _padding(r, node, x, k, s, (pads[0], pads[1], pads[2], pads[3]), a.get("auto_pad", "NOTSET"), d)
     m = r.hwc(node.input[0], node)[2]
     if mg * g != m:
         raise _Cannot(f"weight {node.input[1]!r} expects {mg * g} input channels, the input has {m}")
     shared = node.input[1] in r.weights_seen
     r.weights_seen.add(node.input[1])
-    kind = "dwconv" if g == m == n and g > 1 else "conv"
+    # a Conv with group = M and N a multiple of M is depthwise (N = M·multiplier)
+    kind = "dwconv" if g == m and g > 1 and n % m == 0 else "conv"
+    extra = dict(multiplier=n // m) if kind == "dwconv" else {}
     bias = len(node.input) > 2 and bool(node.input[2])
-    r.emit(node, kind, n, (x.layer,), r.hwc(node.output[0], node), k=k, s=s, groups=g,
-           padding=mode, bias=bias, shared=shared, shared_bias=bias and r.seen(node.input[2]))
+    r.emit(node, kind, n, (x.layer,), r.hwc(node.output[0], node), k=k, s=s, d=d, groups=g,
+           padding=mode, bias=bias, shared=shared, shared_bias=bias and r.seen(node.input[2]), **extra)
+
+
+def _deconv(r: _Reader, node) -> None:
+    """ConvTranspose → deconv (weight M × N/groups × k × k; symmetric pads p, output_padding)."""
+    a = _attrs(node)
+    x = r.data(node.input[0])
+    if any(x.pads):
+        raise _Cannot("a Pad before a transposed conv")
+    m, ng, kh, kw = r.dims(node.input[1], node, "weight")
+    g = a.get("group", 1)
+    pads = list(a.get("pads", [0, 0, 0, 0]))
+    if _text(a.get("auto_pad", "NOTSET")) not in ("NOTSET", "VALID") or pads[:2] != pads[2:]:
+        raise _Cannot(f"pads {pads} are not the same before and after (PyTorch's ConvTranspose2d rule)")
+    if r.hwc(node.input[0], node)[2] != m:
+        raise _Cannot(f"weight {node.input[1]!r} expects {m} input channels")
+    shared = node.input[1] in r.weights_seen
+    r.weights_seen.add(node.input[1])
+    bias = len(node.input) > 2 and bool(node.input[2])
+    r.emit(node, "deconv", ng * g, (x.layer,), r.hwc(node.output[0], node), k=(kh, kw),
+           s=tuple(a.get("strides", [1, 1])), d=tuple(a.get("dilations", [1, 1])), groups=g,
+           padding=(pads[0], pads[1]), output_padding=tuple(a.get("output_padding", [0, 0])),
+           bias=bias, shared=shared, shared_bias=bias and r.seen(node.input[2]))
 
 
 def _fc(r: _Reader, node) -> None:
@@ -223,11 +267,16 @@ def _fc(r: _Reader, node) -> None:
 
 
 def _bn(r: _Reader, node) -> None:
-    layer = r.producer(node.input[0], node, ("conv", "dwconv", "fc"), "BatchNormalization")
+    layer = r.producer(node.input[0], node, ("conv", "dwconv", "deconv", "fc"), "BatchNormalization")
     if layer["bn"] if "bn" in layer else False:
-        raise _Cannot(f"a second BatchNormalization on {layer['name']} needs a standalone kind (issue 11)")
+        raise _Cannot(f"a second BatchNormalization on {layer['name']} needs a standalone normalisation kind")
     layer["bn"] = True
     r.through(node.output[0], r.data(node.input[0]))
+
+
+# the kinds an activation folds into (their builders and exporters apply layer.act); after any
+# other layer, or a layer whose output is read elsewhere too, it is a standalone act layer
+FOLDS = ("conv", "dwconv", "deconv", "fc", "pool", "add")
 
 
 def _act(name: str) -> Callable:
@@ -248,13 +297,89 @@ def _act(name: str) -> Callable:
                 act = "relu"
             else:
                 raise _Cannot(f"Clip({lo}, {hi}) is neither relu nor relu6")
-        layer = r.producer(node.input[0], node, ("conv", "dwconv", "fc", "pool", "add"), node.op_type)
-        if layer.get("act", "linear") != "linear":
-            raise _Cannot(f"a second activation on {layer['name']} needs a standalone act kind (issue 11)")
+        x = r.data(node.input[0])
+        try:
+            layer = r.producer(node.input[0], node, FOLDS, node.op_type)
+            if layer.get("act", "linear") != "linear":
+                raise _Cannot("a second activation")
+        except _Cannot:
+            if any(x.pads):
+                raise _Cannot("an activation after a Pad") from None
+            r.emit(node, "act", r.hwc(node.input[0], node)[2], (x.layer,), r.hwc(node.input[0], node), act=act)
+            return
         layer["act"] = act
-        r.through(node.output[0], r.data(node.input[0]))
+        r.through(node.output[0], x)
 
     return fold
+
+
+def _mul(r: _Reader, node) -> None:
+    """x · gate: a squeeze-excite gate (N×C×1×1) or a map of x's shape; either operand order."""
+    if len(node.input) != 2 or not all(t in r.vals for t in node.input):
+        raise _Cannot("a Mul by a constant is not a gate (a scale folds into the conv before it)")
+    vals = [r.data(t) for t in node.input]
+    shapes = [r.hwc(t, node) for t in node.input]
+    if any(any(v.pads) for v in vals):
+        raise _Cannot("a Pad before a Mul")
+    order = (1, 0) if shapes[0][:2] == (1, 1) and shapes[1][:2] != (1, 1) else (0, 1)
+    x, gate = (shapes[i] for i in order)
+    if gate != x and gate != (1, 1, x[2]):
+        raise _Cannot(f"multiplying maps of shapes {shapes} is not a gate")
+    r.emit(node, "mul", x[2], tuple(vals[i].layer for i in order), x)
+
+
+def _axis(node, rank: int = 4) -> int:
+    return int(_attrs(node).get("axis", 0 if node.op_type != "Concat" else 1)) % rank
+
+
+def _concat(r: _Reader, node) -> None:
+    if not all(t in r.vals for t in node.input) or _axis(node) != 1:
+        raise _Cannot("a Concat of constants, or not along channels")
+    vals = [r.data(t) for t in node.input]
+    shapes = [r.hwc(t, node) for t in node.input]
+    if len({s[:2] for s in shapes}) != 1 or any(any(v.pads) for v in vals):
+        raise _Cannot(f"concatenating maps of shapes {shapes}")
+    r.emit(node, "concat", sum(s[2] for s in shapes), tuple(v.layer for v in vals),
+           r.hwc(node.output[0], node))
+
+
+def _split(r: _Reader, node) -> None:
+    """Split along channels → split; the i-th output is the part ``name.i``."""
+    x = r.data(node.input[0])
+    shape = r.hwc(node.input[0], node)
+    if _axis(node) != 1 or any(x.pads):
+        raise _Cannot("a Split not along channels")
+    a = _attrs(node)
+    if len(node.input) > 1 and node.input[1]:
+        sizes = [int(v) for v in r.value(node.input[1], node, "split")]
+    elif "split" in a:
+        sizes = [int(v) for v in a["split"]]
+    else:
+        sizes = [r.hwc(t, node)[2] for t in node.output]
+    if sum(sizes) != shape[2] or len(sizes) != len(node.output):
+        raise _Cannot(f"split sizes {sizes} of {shape[2]} channels")
+    name = r.emit(node, "split", shape[2], (x.layer,), shape, sizes=tuple(sizes))
+    for i, out in enumerate(node.output):
+        r.alias(out, _Val(f"{name}.{i}"))
+
+
+def _shuffle(r: _Reader, node) -> None:
+    """The channel shuffle, fused by :func:`_fuse` from Reshape → Transpose → Reshape."""
+    x = r.data(node.input[0])
+    shape = r.hwc(node.input[0], node)
+    r.emit(node, "shuffle", shape[2], (x.layer,), shape, groups=int(_attrs(node)["groups"]))
+
+
+def _resize(r: _Reader, node) -> None:
+    """Resize / Upsample → upsample: an integer factor where both axes scale by it, else the size."""
+    x = r.data(node.input[0])
+    h, w, c = r.hwc(node.input[0], node)
+    oh, ow, oc = r.hwc(node.output[0], node)
+    mode = _text(_attrs(node).get("mode", "nearest"))
+    if mode not in ("nearest", "linear", "bilinear") or any(x.pads) or oc != c:
+        raise _Cannot(f"a {mode} resize is not nearest or bilinear upsampling")
+    kw = dict(up=oh // h) if oh % h == 0 and oh // h == ow // w and ow % w == 0 and oh > h else dict(size=(oh, ow))
+    r.emit(node, "upsample", c, (x.layer,), (oh, ow, c), mode="nearest" if mode == "nearest" else "bilinear", **kw)
 
 
 def _add(r: _Reader, node) -> None:
@@ -296,13 +421,14 @@ def _pool(op: str, glob: bool) -> Callable:
             r.emit(node, "pool", c, (x.layer,), (1, 1, c), op=op, global_=True)
             return
         if any(d != 1 for d in a.get("dilations", [1, 1])):
-            raise _Cannot("a dilated pool needs issue 11")
+            raise _Cannot("a dilated pool (mbcost's pools take no dilation)")
         k = tuple(a["kernel_shape"])
         s = tuple(a.get("strides", [1, 1]))
         pads = a.get("pads", [0, 0, 0, 0])
-        mode, _, _ = _padding(r, node, x, k, s, tuple(pads), a.get("auto_pad", "NOTSET"))
+        ceil = bool(a.get("ceil_mode", 0))
+        mode = _padding(r, node, x, k, s, tuple(pads), a.get("auto_pad", "NOTSET"), ceil=ceil)
         r.emit(node, "pool", c, (x.layer,), r.hwc(node.output[0], node), k=k, s=s, op=op,
-               padding=mode)
+               padding=mode, ceil=ceil and mode != "same")
 
     return pool
 
@@ -312,6 +438,24 @@ def _view(r: _Reader, node) -> None:
     x = r.data(node.input[0])
     for out in node.output[:1]:
         r.through(out, x)
+
+
+def _kept(kind: str) -> Callable:
+    """Flatten → flatten, Dropout → dropout: free layers of their input's H×W×C (mbcost keeps
+    a flattened map's shape for counting, as the fc after it reads it)."""
+    def keep(r: _Reader, node) -> None:
+        if kind == "flatten" and r.read_by.get(node.output[0], set()) <= {"Gemm", "MatMul"}:
+            return _view(r, node)  # the flatten every fc does (mbcost's fc reads the map flattened)
+        x = r.data(node.input[0])
+        if any(x.pads):
+            raise _Cannot(f"a Pad before a {node.op_type}")
+        shape = r.out_shape.get(x.layer) or r.hwc(node.input[0], node)
+        r.emit(node, kind, shape[2], (x.layer,), shape)
+        for extra in node.output[1:]:  # Dropout's mask
+            if extra:
+                r.alias(extra, r.vals[node.output[0]])
+
+    return keep
 
 
 def _pad(r: _Reader, node) -> None:
@@ -330,36 +474,51 @@ def _pad(r: _Reader, node) -> None:
 
 def _needs(what: str) -> Callable:
     def fail(r: _Reader, node) -> None:
-        raise _Cannot(f"needs {what} (issue 11)")
+        raise _Cannot(f"needs {what}")
 
     return fail
 
 
 IMPORTERS: dict[str, Callable[[_Reader, object], None]] = {
     "Conv": _conv,
+    "ConvTranspose": _deconv,
     "Gemm": _fc,
     "MatMul": _fc,
     "BatchNormalization": _bn,
     "Relu": _act("relu"),
     "Clip": _act("relu6"),
+    "HardSwish": _act("hswish"),
+    "HardSigmoid": _act("hsigmoid"),  # any slope: activations are free, so the counts agree
+    "Sigmoid": _act("sigmoid"),
+    "Swish": _act("swish"),  # fused by _fuse from x·Sigmoid(x) (and opset 24's own op)
+    "Gelu": _act("gelu"),  # opset 20's op, or fused by _fuse from x·½·(1 + erf(x/√2))
+    "Tanh": _act("tanh"),
+    "LeakyRelu": _act("leaky_relu"),
     "Add": _add,
     "Sum": _add,
+    "Mul": _mul,
+    "Concat": _concat,
+    "Split": _split,
+    "ChannelShuffle": _shuffle,  # fused by _fuse from Reshape → Transpose → Reshape
+    "Resize": _resize,
+    "Upsample": _resize,
     "GlobalAveragePool": _pool("avg", True),
     "GlobalMaxPool": _pool("max", True),
     "ReduceMean": _pool("avg", True),
     "AveragePool": _pool("avg", False),
     "MaxPool": _pool("max", False),
     "Pad": _pad,
-    **{op: _view for op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
-                            "Softmax")},
+    "Flatten": _kept("flatten"),
+    "Dropout": _kept("dropout"),
+    **{op: _view for op in ("Reshape", "Squeeze", "Unsqueeze", "Identity", "Softmax")},
 }
 
-# ops that need issue 11's layer kinds: refused with what they need (or opaque with --allow-unknown)
+# ops that need layer kinds mbcost does not have: refused with what they need (or opaque with
+# --allow-unknown), never costed as zero in silence
 NEEDS_KINDS: dict[str, str] = {
-    "ConvTranspose": "the deconv kind", "Mul": "the mul kind", "Concat": "the concat kind",
-    "Split": "the split kind", "Resize": "the upsample kind", "Upsample": "the upsample kind",
-    "HardSwish": "act: hswish", "HardSigmoid": "act: hsigmoid", "Sigmoid": "act: sigmoid",
-    "Tanh": "act: tanh", "LeakyRelu": "act: leaky_relu", "Gelu": "act: gelu",
+    "LayerNormalization": "a standalone normalisation kind",
+    "InstanceNormalization": "a standalone normalisation kind",
+    "GroupNormalization": "a standalone normalisation kind",
 }
 IMPORTERS.update({op: _needs(what) for op, what in NEEDS_KINDS.items()})
 
@@ -393,9 +552,15 @@ def read(path: str | Path, allow_unknown: bool | None = None) -> ArchSpec:
     except Exception as exc:
         raise SpecError(f"not a readable ONNX model ({type(exc).__name__}: {exc})",
                         where=Where(source)) from None
-    model = _fold_constants(model)
+    for _ in range(4):  # folding pads makes more shapes known, whose Shape nodes then fold
+        folded = _fold_constants(model)
+        if folded is model:
+            break
+        model = folded
+    shapes = _shapes(model)
+    model = _fuse(model, shapes)
     g = model.graph
-    r = _Reader(onnx, model, source, shapes=_shapes(model))
+    r = _Reader(onnx, model, source, shapes=shapes)
     for init in g.initializer:
         r.init_dims[init.name] = tuple(init.dims)
         r.consts[init.name] = numpy_helper.to_array(init) if _small(init.dims) else None
@@ -412,6 +577,8 @@ def read(path: str | Path, allow_unknown: bool | None = None) -> ArchSpec:
     r.out_shape[NETWORK_INPUT] = (h0, w0, c0)
     for node in g.node:
         r.uses.update(t for t in node.input if t)
+        for t in node.input:
+            r.read_by.setdefault(t, set()).add(node.op_type)
     for r.index, node in enumerate(g.node):
         if not any(t in r.vals for t in node.input):  # Constant, Shape arithmetic on constants
             for out in node.output:
@@ -467,6 +634,79 @@ def read(path: str | Path, allow_unknown: bool | None = None) -> ArchSpec:
     return spec
 
 
+def _fuse(model, shapes):
+    """Rewrite the multi-node patterns exporters write for one mbcost layer into one node each:
+    x·Sigmoid(x) → Swish (SiLU), x·½·(1 + Erf(x/√2)) → Gelu, and Reshape to N×g×C/g×H×W →
+    Transpose(0, 2, 1, 3, 4) → Reshape back → ChannelShuffle(groups = g). The inner tensors must
+    be read inside the pattern only; the fused node keeps the last node's name and output."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    nodes = list(model.graph.node)
+    made = {o: n for n in nodes for o in n.output}
+    reads = Counter(t for n in nodes for t in n.input if t)
+    consts = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer if _small(i.dims)}
+
+    def src(t, op):
+        n = made.get(t)
+        return n if n is not None and n.op_type == op and reads[t] == 1 else None
+
+    def near(t, value):
+        v = consts.get(t)
+        return v is not None and v.size == 1 and abs(float(v.reshape(())) - value) < 1e-4
+
+    drop, fused = set(), {}
+    for n in nodes:
+        if n.op_type != "Mul" or len(n.input) != 2:
+            continue
+        a, b = n.input
+        for x, s in ((a, b), (b, a)):  # swish: Mul(x, Sigmoid(x))
+            sig = src(s, "Sigmoid")
+            if sig is not None and sig.input[0] == x:
+                drop.add(id(sig))
+                fused[id(n)] = helper.make_node("Swish", [x], list(n.output), name=n.name)
+                break
+        else:  # gelu: Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), ½)
+            for t, half in ((a, b), (b, a)):
+                inner = src(t, "Mul")
+                if inner is None or not near(half, 0.5):
+                    continue
+                for x, u in (inner.input, inner.input[::-1]):
+                    add = src(u, "Add")
+                    if add is None:
+                        continue
+                    e, one = add.input if src(add.input[0], "Erf") else add.input[::-1]
+                    erf = src(e, "Erf")
+                    div = erf is not None and src(erf.input[0], "Div")
+                    if near(one, 1) and div and div.input[0] == x and near(div.input[1], 2 ** 0.5):
+                        drop.update(id(m) for m in (inner, add, erf, div))
+                        fused[id(n)] = helper.make_node("Gelu", [x], list(n.output), name=n.name)
+                        break
+                if id(n) in fused:
+                    break
+    for n in nodes:  # shuffle: Reshape(Transpose(Reshape(x, N×g×C/g×H×W), 0 2 1 3 4), N×C×H×W)
+        if n.op_type != "Reshape":
+            continue
+        t = src(n.input[0], "Transpose")
+        first = t is not None and src(t.input[0], "Reshape")
+        if not first or list(_attrs(t).get("perm", [])) != [0, 2, 1, 3, 4]:
+            continue
+        five, four = shapes.get(first.output[0]), shapes.get(n.output[0])
+        if five is None or four is None or len(five) != 5 or four != shapes.get(first.input[0]):
+            continue
+        drop.update((id(t), id(first)))
+        fused[id(n)] = helper.make_node("ChannelShuffle", [first.input[0]], list(n.output), name=n.name,
+                                        groups=int(five[1]))
+    if not fused:
+        return model
+    del np
+    out = [fused.get(id(n), n) for n in nodes if id(n) not in drop]
+    model = type(model).FromString(model.SerializeToString())
+    del model.graph.node[:]
+    model.graph.node.extend(out)
+    return model
+
+
 def _fold_constants(model):
     """Evaluate the nodes computed from constants only (an exporter's pad and shape arithmetic:
     Constant → Concat → Reshape → Cast …) with onnx's reference evaluator, and keep their
@@ -479,8 +719,18 @@ def _fold_constants(model):
     weights = {i.name for i in model.graph.initializer}
     data = {i.name for i in model.graph.input if i.name not in weights}
     kept, folded = [], []
+    static = _shapes(model)  # a Shape of a map whose size inference knows is a constant too
     for node in model.graph.node:
         ins = [t for t in node.input if t]
+        dims = static.get(ins[0]) if node.op_type == "Shape" and ins else None
+        if dims and all(isinstance(d, int) and d > 0 for d in dims):
+            import numpy as np
+
+            a = _attrs(node)
+            value = np.array(dims, np.int64)[a.get("start", 0):a.get("end", len(dims))]
+            known[node.output[0]] = value
+            folded.append(numpy_helper.from_array(value, node.output[0]))
+            continue
         if node.op_type in ("Shape", "Size") or any(t in data or (t not in known and t in weights)
                                                     or (t not in known) for t in ins):
             if any(t in data for t in ins) or node.op_type in ("Shape", "Size"):

@@ -29,12 +29,18 @@ from ..core.conventions import PAPER
 from ..core.engine import LayerResult, load, run_graph
 from ..core.expand import expand
 from ..core.graph import Graph, Layer
-from ..core.multipliers import input_resolution, parse_alpha
+from ..core.multipliers import input_resolution, parse_alpha, parse_depth
 from ..core.spec import ArchSpec
 from ..errors import GraphError
 from . import pads_of
 
-ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "relu6": nn.ReLU6}
+# the file's activation → its torch.nn module ('linear' is none); swish is SiLU, x·σ(x), and
+# hsigmoid PyTorch's relu6(x + 3) / 6, as MobileNetV3 and EfficientNet use them
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU, "relu6": nn.ReLU6, "hswish": nn.Hardswish, "hsigmoid": nn.Hardsigmoid,
+    "sigmoid": nn.Sigmoid, "swish": nn.SiLU, "gelu": nn.GELU, "tanh": nn.Tanh,
+    "leaky_relu": nn.LeakyReLU,  # the slope is PyTorch's default, 0.01 (a free op either way)
+}
 
 
 def _tail(layer: Layer, n: int, bn: Callable[[int], nn.Module]) -> list[nn.Module]:
@@ -46,8 +52,9 @@ def _tail(layer: Layer, n: int, bn: Callable[[int], nn.Module]) -> list[nn.Modul
 
 
 def _padded(layer: Layer, shape, core: nn.Module, value: float = 0.0) -> list[nn.Module]:
-    """The layer's module behind its 'same' padding: symmetric pads go into the module's own
-    ``padding``, asymmetric ones into a pad module before it."""
+    """The layer's module behind its padding: symmetric pads (an integer padding, or 'same'
+    where TF's pads are equal) go into the module's own ``padding``, asymmetric ones into a
+    pad module before it."""
     (t, b), (l, r) = pads_of(layer, shape)
     if (t, l) == (b, r):
         if t or l:
@@ -58,8 +65,16 @@ def _padded(layer: Layer, shape, core: nn.Module, value: float = 0.0) -> list[nn
 
 def _conv(layer: Layer, inputs) -> nn.Module:
     m = inputs[0][2]
-    conv = nn.Conv2d(m, layer.c, layer.k, layer.s, groups=layer.groups, bias=layer.bias)
+    conv = nn.Conv2d(m, layer.c, layer.k, layer.s, groups=layer.groups, bias=layer.bias, dilation=layer.d)
     return nn.Sequential(*_padded(layer, inputs[0], conv), *_tail(layer, layer.c, nn.BatchNorm2d))
+
+
+def _deconv(layer: Layer, inputs) -> nn.Module:
+    """ConvTranspose2d, whose output rule core/ops.py states; 'same'/'valid' mean padding 0."""
+    pad = layer.padding if isinstance(layer.padding, tuple) else (0, 0)
+    conv = nn.ConvTranspose2d(inputs[0][2], layer.c, layer.k, layer.s, pad, layer.output_padding,
+                              groups=layer.groups, bias=layer.bias, dilation=layer.d)
+    return nn.Sequential(conv, *_tail(layer, layer.c, nn.BatchNorm2d))
 
 
 def _fc(layer: Layer, inputs) -> nn.Module:
@@ -85,7 +100,11 @@ def _pool(layer: Layer, inputs) -> nn.Module:
     glob = {"avg": nn.AdaptiveAvgPool2d, "max": nn.AdaptiveMaxPool2d}
     if layer.global_:
         return nn.Sequential(glob[layer.op](1), *_tail(layer, layer.c, nn.BatchNorm2d))
-    if layer.op == "max":
+    if isinstance(layer.padding, tuple) or layer.ceil and layer.padding == "valid":  # PyTorch's own pools, as torchvision's
+        pad = layer.padding if isinstance(layer.padding, tuple) else (0, 0)
+        cls = nn.MaxPool2d if layer.op == "max" else nn.AvgPool2d
+        core = [cls(layer.k, layer.s, pad, ceil_mode=layer.ceil)]
+    elif layer.op == "max":
         core = _padded(layer, inputs[0], nn.MaxPool2d(layer.k, layer.s), value=float("-inf"))
     else:
         (t, b), (l, r) = pads_of(layer, inputs[0])
@@ -109,13 +128,76 @@ class Add(nn.Module):
         return self.tail(out)
 
 
+class Concat(nn.Module):
+    """The inputs side by side along channels (Inception's branches, a U-Net's skip)."""
+
+    def forward(self, *xs):
+        return torch.cat(xs, 1)
+
+
+class Mul(nn.Module):
+    """x · gate, element-wise; a N×C×1×1 gate (squeeze-excite) broadcasts over H×W."""
+
+    def forward(self, x, gate):
+        return x * gate
+
+
+class Split(nn.Module):
+    """The input's channels in parts of ``sizes`` (ShuffleNetV2's channel split): a tuple, whose
+    i-th part is the tensor ``name.i``."""
+
+    def __init__(self, sizes):
+        super().__init__()
+        self.sizes = list(sizes)
+
+    def forward(self, x):
+        return torch.split(x, self.sizes, 1)
+
+
+class Shuffle(nn.Module):
+    """ShuffleNet's channel shuffle: C = g·(C/g) channels viewed as g × C/g, transposed, flattened
+    back (torchvision's channel_shuffle). C, H, W are the build's, like its pads, so an export
+    writes constant shapes (Reshape → Transpose → Reshape, the pattern importers know)."""
+
+    def __init__(self, groups: int, shape):
+        super().__init__()
+        self.groups, (self.h, self.w, self.c) = groups, shape
+
+    def forward(self, x):
+        g, c, h, w = self.groups, self.c, self.h, self.w
+        return x.view(-1, g, c // g, h, w).transpose(1, 2).contiguous().view(-1, c, h, w)
+
+
+def _upsample(layer: Layer, inputs) -> nn.Module:
+    mode = {"nearest": "nearest", "bilinear": "bilinear"}[layer.mode or "nearest"]
+    if layer.size:
+        return nn.Upsample(size=tuple(layer.size), mode=mode)
+    return nn.Upsample(scale_factor=layer.up, mode=mode)
+
+
+def _plain(layer: Layer, inputs) -> nn.Module:
+    """A standalone activation (with its BN, if the file gives one)."""
+    return nn.Sequential(*_tail(layer, layer.c, nn.BatchNorm2d))
+
+
 # kind → (layer, its input shapes H×W×C) → module. One entry per primitive kind of core/ops.py.
 BUILDERS: dict[str, Callable[[Layer, list], nn.Module]] = {
     "conv": _conv,
-    "dwconv": _conv,  # a conv with groups = M
+    "dwconv": _conv,  # a conv with groups = M (N = M·multiplier)
+    "deconv": _deconv,
     "fc": _fc,
     "pool": _pool,
     "add": lambda layer, inputs: Add(_tail(layer, layer.c, nn.BatchNorm2d)),
+    "concat": lambda layer, inputs: Concat(),
+    "mul": lambda layer, inputs: Mul(),
+    "split": lambda layer, inputs: Split(layer.sizes),
+    "shuffle": lambda layer, inputs: Shuffle(layer.groups, inputs[0]),
+    "upsample": _upsample,
+    "act": _plain,
+    # mbcost keeps a flattened map's H×W×C for counting; the tensor is N×(H·W·C), as an fc reads it
+    "flatten": lambda layer, inputs: nn.Flatten(),
+    # the file's p is not part of the layer graph, and dropout is the identity in eval mode
+    "dropout": lambda layer, inputs: nn.Dropout(),
 }
 
 
@@ -132,7 +214,9 @@ class Net(nn.Module):
     """The network of one expanded :class:`~mbcost.core.graph.Graph`, in execution order.
 
     ``layers[key]`` is the module of one mbcost layer (``key_of[name]`` finds it);
-    ``forward`` returns the last layer's output, :meth:`outputs` every layer's, by name.
+    ``forward`` returns the network's output (the graph's ``outputs:``, a tuple if several,
+    else the last layer's), :meth:`outputs` every tensor, by name — a split's parts as
+    ``name.0``, ``name.1``, … and the split itself as its input.
     """
 
     def __init__(self, graph: Graph, results: tuple[LayerResult, ...]):
@@ -151,24 +235,34 @@ class Net(nn.Module):
                                  f"layer in PyTorch yet (it builds {', '.join(BUILDERS)})")
             key = self.key_of[layer.name] = _key(layer.name, taken)
             self.layers[key] = BUILDERS[layer.kind](layer, list(r.input_shapes))
-            self.plan.append((layer.name, key, layer.inputs))
+            self.plan.append((layer.name, key, layer.inputs, len(layer.sizes)))
+        self.results = tuple(graph.outputs) or (self.plan[-1][0],)
 
     def outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         values = {"input": x}
-        for name, key, inputs in self.plan:
-            values[name] = self.layers[key](*(values[i] for i in inputs))
+        for name, key, inputs, parts in self.plan:
+            y = self.layers[key](*(values[i] for i in inputs))
+            if parts:  # a split: its parts are the tensors later layers read
+                values.update((f"{name}.{i}", t) for i, t in enumerate(y))
+                y = values[inputs[0]]
+            values[name] = y
         return values
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.outputs(x)[self.plan[-1][0]]
+    def forward(self, x: torch.Tensor):
+        values = self.outputs(x)
+        out = tuple(values[name] for name in self.results)
+        return out[0] if len(out) == 1 else out
 
 
-def build(arch: str | Path | ArchSpec, alpha: float | str | Fraction = 1,
+def build(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = None,
           resolution: int | str | None = None, rho: float | str | Fraction | None = None,
-          classes: int | None = None) -> Net:
-    """The ``torch.nn.Module`` of ``arch`` at width α and an input resolution (or ρ), built
-    from the same expanded graph ``mbcost report`` costs; ``classes`` overrides the file's."""
+          classes: int | None = None, depth: float | str | Fraction | None = None) -> Net:
+    """The ``torch.nn.Module`` of ``arch`` at width α, depth multiplier d and an input
+    resolution (or ρ), built from the same expanded graph ``mbcost report`` costs; α, d and
+    the resolution default to the file's (a variant's) own, ``classes`` overrides the file's."""
     spec = load(arch)
+    a = parse_alpha(alpha) if alpha is not None else (spec.alpha or Fraction(1))
+    d = parse_depth(depth) if depth is not None else (spec.depth or Fraction(1))
     res = input_resolution(spec, resolution, rho)
-    graph = expand(spec, parse_alpha(alpha), res, classes=classes)
+    graph = expand(spec, a, res, classes=classes, depth=d)
     return Net(graph, run_graph(graph, PAPER))

@@ -6,9 +6,14 @@ A training-mode export keeps BatchNormalization, so an import counts exactly as 
 under every profile. An eval-mode export folds each BN into its conv: the conv gains a bias
 of N numbers and the BN's γ, β (2N under torchvision) are gone, so under the paper's
 convention (weights only) the counts are the twin's exactly, and under torchvision they are
-Σ of the file's initializers — the twin's minus one number per BN channel, and minus the
-biases the exporter stored once for several convs (equal tensors are deduplicated; a shared
-initializer counts once).
+the twin's minus one number per BN channel — one folded bias per conv, the network's
+definition. That is not the file's storage: torch's exporter deduplicates initializers of
+equal value in eval mode (an untrained net's folded biases are all β − γ·μ/σ = 0, so every
+conv of N channels has the same one) and writes each later copy as an Identity node of the
+first. The importer reads a copy as the conv's own bias (a copy is not a tied weight: a
+tensor read by two layers directly is, and counts once), so the imported count is the file's
+distinct initializers plus those Identity copies — the unexplained gap of the first pass,
+asserted exactly below.
 """
 from __future__ import annotations
 
@@ -17,25 +22,36 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from torch import nn
 
 import mbcost
-from mbcost.core.spec import builtin_names
+from mbcost.core.spec import _variants_of, builtin_variants
 
-from _models import TORCHVISION, assert_one_line_error, export, imported
-from test_torch import GRAPHS, spec_of
+from _models import TORCHVISION, assert_one_line_error, export, imported, initializer_numel
+from test_torch import FAMILY_DIR, GRAPHS, _id, buildable, settings_of, spec_of
 
-SETTINGS = [(1, 224), (0.75, 97)]
-CONFIGS = [(name, a, r) for name in builtin_names() for a, r in SETTINGS]
+SETTINGS = [(None, None), (0.75, 97)]
+CONFIGS = [(name, a, r) for name in builtin_variants() for a, r in settings_of(name, SETTINGS)]
+# one variant of each family file (its others differ in widths only), at its own size or a small one
+FAMILY_ONE = [f"{p}@{_variants_of(p)[0]}" if _variants_of(p) else str(p) for p in sorted(FAMILY_DIR.glob("*.yaml"))]
+FAMILY_CONFIGS = [(arch, a, r) for arch in FAMILY_ONE for a, r in settings_of(arch, [(None, None)])]
 
 
 def bn_channels(report) -> int:
     return sum(r.layer.c for r in report.layers if r.layer.bn)
 
 
-@pytest.mark.parametrize("arch, alpha, resolution", CONFIGS)
-def test_torch_onnx_export_imports_with_the_twins_counts(arch, alpha, resolution, tmp_path):
+def identity_copies(model: onnx.ModelProto) -> int:
+    """Σ size of the Identity nodes that copy an initializer for a Conv to read: how torch's
+    exporter writes the later ones of several equal initializers."""
+    sizes = {i.name: int(np.prod(i.dims)) for i in model.graph.initializer}
+    read = {t for n in model.graph.node if n.op_type in ("Conv", "Gemm") for t in n.input[1:]}
+    return sum(sizes[n.input[0]] for n in model.graph.node
+               if n.op_type == "Identity" and n.input[0] in sizes and n.output[0] in read)
+
+
+def assert_round_trip(arch, alpha, resolution, tmp_path):
     net = mbcost.torch.build(arch, alpha=alpha, resolution=resolution)
     paper = mbcost.analyze(arch, alpha=alpha, resolution=resolution)
     tv = mbcost.analyze(arch, alpha=alpha, resolution=resolution, convention=TORCHVISION)
@@ -44,48 +60,72 @@ def test_torch_onnx_export_imports_with_the_twins_counts(arch, alpha, resolution
     got = imported(tmp_path / "eval.onnx")
     assert (got.madds, got.params) == (paper.madds, paper.params)
     got_tv = imported(tmp_path / "eval.onnx", TORCHVISION)
-    # at most the twin's minus one number per BN channel (γ, β became one bias)
-    # TODO: equality with initializer_numel(folded) holds for MobileNetV2 but not yet for the
-    # V1 family (a few thousand numbers apart): to be explained before it is asserted
-    assert got_tv.params <= tv.params - bn_channels(tv)
-    assert folded.graph.node
+    # one folded bias of N per BN of N channels (γ, β: 2N), so one number per BN channel fewer;
+    # the file stores the distinct values once and the equal ones as Identity copies
+    assert got_tv.params == tv.params - bn_channels(tv) == initializer_numel(folded) + identity_copies(folded)
 
     export(net, net.input_size, tmp_path / "train.onnx", train=True)
     got_tv = imported(tmp_path / "train.onnx", TORCHVISION)
     assert (got_tv.madds, got_tv.params) == (tv.madds, tv.params)
+    assert got_tv.layers[-1].output_shape == tv.layers[-1].output_shape
 
 
-@pytest.mark.parametrize("arch", builtin_names())
-def test_mbcost_export_is_valid_runs_and_reads_back(arch, cli, tmp_path):
-    out = tmp_path / f"{arch}.onnx"
-    run = cli("export", arch, "--to", "onnx", "-o", out, "--resolution", 160)
+@pytest.mark.parametrize("arch, alpha, resolution", CONFIGS)
+def test_torch_onnx_export_imports_with_the_twins_counts(arch, alpha, resolution, tmp_path):
+    assert_round_trip(arch, alpha, resolution, tmp_path)
+
+
+@pytest.mark.parametrize("arch, alpha, resolution", FAMILY_CONFIGS, ids=[f"{_id(a)}-{r}" for a, _, r in FAMILY_CONFIGS])
+def test_family_networks_round_trip_through_torch_onnx_export(arch, alpha, resolution, tmp_path):
+    assert_round_trip(arch, alpha, resolution, tmp_path)
+
+
+EXPORTS = [(name, 160) for name in builtin_variants()] + \
+    [(arch, r or 160) for arch, _, r in FAMILY_CONFIGS]
+
+
+@pytest.mark.parametrize("arch, resolution", EXPORTS, ids=[f"{_id(a)}-{r}" for a, r in EXPORTS])
+def test_mbcost_export_is_valid_runs_and_reads_back(arch, resolution, cli, tmp_path):
+    out = tmp_path / "net.onnx"
+    run = cli("export", arch, "--to", "onnx", "-o", out, "--resolution", resolution)
     assert run.code == 0, run.err
     model = onnx.load(str(out))
     onnx.checker.check_model(model, full_check=True)
-    report = mbcost.analyze(arch, resolution=160, convention=TORCHVISION)
-    # node names are mbcost's layer names (BN and activations follow as <layer>/bn, /relu…)
+    report = mbcost.analyze(arch, resolution=resolution, convention=TORCHVISION)
+    # node names are mbcost's layer names (BN, activations and a pattern's inner nodes follow
+    # as <layer>/bn, <layer>/relu, <layer>/reshape…)
     assert [r.name for r in report.layers] == [n.name for n in model.graph.node if "/" not in n.name]
-    y = ort.InferenceSession(str(out)).run(None, {"input": np.zeros((1, 3, 160, 160), np.float32)})[0]
-    assert y.shape == (1, 1000)
+    ys = ort.InferenceSession(str(out)).run(None, {"input": np.zeros((1, 3, resolution, resolution), np.float32)})
+    by_name = {r.name: r for r in report.layers}
+    outputs = report.graph.outputs or (report.layers[-1].name,)
+    for y, name in zip(ys, outputs, strict=True):  # N×C, or N×C×H×W where no fc comes last
+        h, w, c = by_name[name].output_shape
+        assert y.shape == ((1, c) if by_name[name].layer.kind == "fc" else (1, c, h, w)), name
     back = cli("report", out, "--profile", "torchvision", "-f", "json").json()
     assert (back["totals"]["madds"], back["totals"]["params"], back["partial"]) == \
         (report.madds, report.params, False)
     assert [L["name"] for L in back["layers"]] == [r.name for r in report.layers]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(GRAPHS)
 def test_generated_graphs_round_trip_through_torch_onnx_export(tmp_path_factory, graph):
     # a non-global avg pool with TF's asymmetric 'same' window is built as pad → pool ÷ pool of
     # ones, which exports as Pad/AveragePool/Div: the importer reads ONNX's AveragePool (pads
     # excluded from the mean), not that pattern — known limitation, left out here
-    if any(r["kind"] == "pool" and r.get("op") == "avg" and not r.get("global") for r in graph[0]):
+    if any(r["kind"] == "pool" and r.get("op") == "avg" and r.get("padding", "same") == "same"
+           and not r.get("global") for r in graph[0]):
+        event("TF-style avg pool: skipped")
         return
     spec = spec_of(graph)
-    try:
-        tv = mbcost.analyze(spec, convention=TORCHVISION)
-    except mbcost.MbcostError:
+    if not buildable(spec):
         return
+    tv = mbcost.analyze(spec, convention=TORCHVISION)
+    # a training-mode BN needs more than one value per channel: not on a 1×1 map at batch 1
+    if any(r.layer.bn and r.output_shape[:2] == (1, 1) for r in tv.layers):
+        event("BN on a 1×1 map: skipped")
+        return
+    event("round-tripped")
     net = mbcost.torch.build(spec)
     path = tmp_path_factory.mktemp("g") / "g.onnx"
     export(net, net.input_size, path, train=True)
@@ -213,7 +253,7 @@ def test_a_resnet18_imports_with_its_counts_by_formula(tmp_path):
 # --- what the importer refuses, and --allow-unknown ------------------------------------------
 
 def _swish_model(path):
-    """conv → x·sigmoid(x) (swish: issue 11's mul and sigmoid) → an op nobody knows → global pool."""
+    """conv → x·sigmoid(x) (swish, read as the conv's activation) → an op nobody knows → global pool."""
     from onnx import TensorProto, helper, numpy_helper
 
     w = numpy_helper.from_array(np.zeros((8, 3, 3, 3), np.float32), "w")
@@ -231,8 +271,7 @@ def _swish_model(path):
 
 def test_ops_mbcost_cannot_cost_are_all_listed_with_exit_2(cli, tmp_path):
     _swish_model(tmp_path / "s.onnx")
-    line = assert_one_line_error(cli("report", tmp_path / "s.onnx"), "3 nodes mbcost cannot cost",
-                                 "Sigmoid (needs act: sigmoid (issue 11)", "Mul (needs the mul kind (issue 11)",
+    line = assert_one_line_error(cli("report", tmp_path / "s.onnx"), "1 node mbcost cannot cost",
                                  "Frobnicate (unknown op", "--allow-unknown")
     assert line.startswith(f"error: {tmp_path / 's.onnx'}: ")
 
@@ -246,9 +285,10 @@ def test_allow_unknown_costs_the_rest_and_says_partial(cli, tmp_path, argv):
     d = run.json()
     # only the conv counts: 3·3·3·8 weights, at 8×8 outputs
     assert (d["totals"]["madds"], d["totals"]["params"]) == (3 * 3 * 3 * 8 * 8 * 8, 3 * 3 * 3 * 8)
-    assert (d["partial"], d["not_costed"]) == (True, ["Frobnicate", "Mul", "Sigmoid"])
+    assert (d["partial"], d["not_costed"]) == (True, ["Frobnicate"])
+    assert [(L["name"], L["activation"]) for L in d["layers"]][:1] == [("c1", "swish")]
     table = cli("report", tmp_path / "s.onnx", "--allow-unknown")
-    assert "PARTIAL, not costed: Frobnicate, Mul, Sigmoid" in table.out.splitlines()[0]
+    assert "PARTIAL, not costed: Frobnicate" in table.out.splitlines()[0]
     # the flag lasts one invocation
     assert cli("report", tmp_path / "s.onnx").code == 2
 
