@@ -38,8 +38,11 @@ FAMILY_ONE = [f"{p}@{_variants_of(p)[0]}" if _variants_of(p) else str(p) for p i
 FAMILY_CONFIGS = [(arch, a, r) for arch in FAMILY_ONE for a, r in settings_of(arch, [(None, None)])]
 
 
-def bn_channels(report) -> int:
-    return sum(r.layer.c for r in report.layers if r.layer.bn)
+def folding_loss(report) -> int:
+    """What eval-mode folding removes from a torchvision-convention count: a BN of N channels
+    (γ, β: 2N) becomes the conv's bias (N), and a conv that had a bias of its own (VGG-16-BN's)
+    loses that one too: N per BN channel, plus N where the conv was biased."""
+    return sum(r.layer.c * (2 if r.layer.bias else 1) for r in report.layers if r.layer.bn)
 
 
 def identity_copies(model: onnx.ModelProto) -> int:
@@ -60,9 +63,10 @@ def assert_round_trip(arch, alpha, resolution, tmp_path):
     got = imported(tmp_path / "eval.onnx")
     assert (got.madds, got.params) == (paper.madds, paper.params)
     got_tv = imported(tmp_path / "eval.onnx", TORCHVISION)
-    # one folded bias of N per BN of N channels (γ, β: 2N), so one number per BN channel fewer;
-    # the file stores the distinct values once and the equal ones as Identity copies
-    assert got_tv.params == tv.params - bn_channels(tv) == initializer_numel(folded) + identity_copies(folded)
+    # one folded bias of N per BN of N channels (γ, β: 2N, and any bias the conv had), so one
+    # number per BN channel fewer, two where the conv had a bias; the file stores the distinct
+    # values once and the equal ones as Identity copies
+    assert got_tv.params == tv.params - folding_loss(tv) == initializer_numel(folded) + identity_copies(folded)
 
     export(net, net.input_size, tmp_path / "train.onnx", train=True)
     got_tv = imported(tmp_path / "train.onnx", TORCHVISION)
