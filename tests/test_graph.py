@@ -10,7 +10,7 @@ import pytest
 import mbcost
 from mbcost.errors import SpecError
 from mbcost.core.expand import expand
-from mbcost.core.spec import load_spec
+from mbcost.core.spec import WidthRule, load_spec
 
 
 def arch(tmp_path, body, head="input: {resolution: 16, channels: 8}\nbatch_norm: true\n"):
@@ -69,6 +69,28 @@ def test_width_rule_floor_minimum():
     g = expand(load_spec("mobilenet_v1"), Fraction(1, 10))
     # ⌊32·0.1⌋ = 3 → minimum 8; ⌊1024·0.1⌋ = 102
     assert g.layers[0].c == 8 and g.layers[-3].c == 102
+
+
+@pytest.mark.parametrize("rule, c, alpha, expected", [
+    # floor: max(⌊c·α⌋, min)
+    (WidthRule("floor", 8), 1024, "0.25", 256),
+    (WidthRule("floor", 8), 1024, "0.2501", 256),  # 256.1024 → 256
+    (WidthRule("floor", 8), 1024, "0.2509", 256),  # 256.9216 → 256
+    (WidthRule("floor", 8), 1024, "0.251", 257),  # 257.024 → 257
+    (WidthRule("floor", 8), 32, "0.2", 8),  # ⌊6.4⌋ = 6 → the minimum 8
+    # make_divisible by 8: ⌊c·α + 4⌋ down to a multiple of 8, at least 8, + 8 if below 0.9·c·α
+    (WidthRule("make_divisible", 8, 8), 96, "0.7083", 64),  # 67.9968: ⌊71.9968⌋ = 71 → 64
+    (WidthRule("make_divisible", 8, 8), 96, "0.7084", 72),  # 68.0064: ⌊72.0064⌋ = 72
+    (WidthRule("make_divisible", 8, 8), 32, "0.35", 16),  # 11.2 → 8, but 8 < 10.08, so 16
+    (WidthRule("make_divisible", 8, 8), 40, "0.225", 16),  # 9 → 8, and 8 < 8.1: + 8
+    (WidthRule("make_divisible", 8, 8), 40, "0.2", 8),  # 8 → 8, not below 7.2
+    (WidthRule("make_divisible", 8, 8), 1280, "1.4", 1792),  # exactly 1792
+    (WidthRule("make_divisible", 16, 4), 100, "0.3", 32),  # 30: ⌊38⌋ = 38 → 32, not below 27
+    (WidthRule("make_divisible", 8, 8), 100, "1", 100),  # α = 1: the file's own count
+])
+def test_width_rule_at_its_boundaries(rule, c, alpha, expected):
+    # the rule works in integers (α = p/q); these are the boundaries where an off-by-one shows
+    assert rule.apply(c, Fraction(alpha)) == expected
 
 
 def test_unknown_key_is_refused_with_suggestion(tmp_path):

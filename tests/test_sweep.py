@@ -296,6 +296,42 @@ def test_graphs_whose_structure_changes_with_alpha_are_grouped_correctly():
         assert counts(p) == engine("mobilenet_v2", p, mbcost.PAPER)
 
 
+@pytest.mark.parametrize("arch", ["mobilenet_v2", "efficientnet_b0", "mobilenet_v3_large"])
+def test_neighbouring_alphas_that_round_alike_are_expanded_once_and_still_exact(arch, backend, monkeypatch):
+    # 0.700:0.760:0.002 is 31 α; with channels rounded to multiples of 8 (not V1, which floors) most
+    # neighbours give every layer the same width, so the sweep expands only the distinct networks
+    # and copies the counts — which must still equal the engine's at every α.
+    import mbcost.analyses.sweep as fast
+
+    expanded = []
+    real = fast.expand_traced
+    monkeypatch.setattr(fast, "expand_traced", lambda *a, **k: expanded.append(a[1]) or real(*a, **k))
+    g = sweep_grid(arch, "0.700:0.760:0.002", [160, 224])
+    assert len(g) == 31 * 2
+    assert 1 < len(expanded) < 31
+    for p in g:
+        assert counts(p) == engine(arch, p, mbcost.PAPER)
+    # and every α it skipped has the widths of the last one it expanded before it
+    alphas = sorted({p.alpha for p in g})
+    assert expanded[0] == alphas[0] and set(expanded) <= set(alphas)
+
+
+def test_same_widths_sees_a_single_channel_that_rounds_differently(tmp_path):
+    from mbcost.core.engine import load
+    from mbcost.core.expand import expand_traced, same_widths
+
+    f = tmp_path / "w.yaml"
+    f.write_text("input: {resolution: 32, channels: 3}\nwidth: {rule: make_divisible, divisor: 8, min: 8}\n"
+                 "layers:\n  - {kind: conv, c: 32, k: 3, s: 2}\n  - {kind: conv, c: 100, k: 1}\n")
+    spec = load(str(f))
+    _, widths = expand_traced(spec, Fraction("0.5"))
+    # nearest multiple of 8: α·32 = 16, 15.68, 16.64, 17.6 all give 16, but α·100 = 50 and
+    # 49 give 48 where 52 and 55 give 56 — one layer's width is enough to tell them apart
+    assert same_widths(spec, widths, Fraction("0.49"))
+    assert not same_widths(spec, widths, Fraction("0.52"))
+    assert not same_widths(spec, widths, Fraction("0.55"))
+
+
 # --- the Python API --------------------------------------------------------------------------------
 
 def test_python_api_returns_a_dataframe_with_exact_integers():

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Union
 
 from ..core.engine import infer, load
-from ..core.memory import DTYPES, peak_grid, plan
+from ..core.memory import DTYPES, area_classes, peak_grid, plan
 from ..core.conventions import PAPER, Convention, require_convention
 from ..core.ops import OPS
 from ..errors import MbcostError, UsageError
-from ..core.expand import expand
+from ..core.expand import expand_traced, same_widths
 from ..core.graph import NETWORK_INPUT, Graph, Layer, Pair
 from ..core.multipliers import (bounded, fmt_alpha, input_resolution, number_text, parse_alpha, parse_depth,
                                 parse_resolution, parse_rho)
@@ -314,7 +314,7 @@ class _Structure:
     areas: object
     largest: int
     plan: object = None  # the liveness steps of this structure (core/memory.py)
-    tensor_areas: list = None  # per resolution, each tensor's H·W (the peak is not bilinear)
+    classes: object = None  # its tensors by map area across the resolutions (the peak is not bilinear)
 
 
 # the configurations above which numpy pays for its import
@@ -334,13 +334,14 @@ def _structure(graph: Graph, alpha: Fraction, resolutions: list[Pair], conv: Con
         tensor_areas.append({n: h * w for n, (h, w, _) in shapes.items()})
     largest = max((max(r, default=0) for r in rows), default=0)
     pl = plan(graph, conv.chunks)
+    classes = area_classes(pl, tensor_areas, vectorised)
     if vectorised:
         import numpy as np
 
         # H·W ≤ 65,536² < 2³³: int64 holds every area
         return _Structure(np.array(rows, dtype=np.int64).reshape(len(resolutions), len(factors)), largest,
-                          pl, tensor_areas)
-    return _Structure(rows, largest, pl, tensor_areas)
+                          pl, classes)
+    return _Structure(rows, largest, pl, classes)
 
 
 def _row(st: _Structure, factor: list[int], offset: int = 0):
@@ -377,23 +378,32 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
         out = {c: [None] * len(rows) for c in COUNTS}
     act, wbytes = DTYPES[conv.act_dtype], DTYPES[conv.weight_dtype]
     structures: dict[tuple, _Structure] = {}
+    previous = None  # (depth, widths, row index) of the last network costed
     for i, (a, d) in enumerate(rows):
+        if previous is not None and previous[0] == d and same_widths(spec, previous[1], a):
+            for c in COUNTS:  # the same layers as the row before: the same counts
+                out[c][i] = out[c][previous[2]] if vectorised else list(out[c][previous[2]])
+            if progress is not None:
+                progress(i + 1)
+            continue
         try:
-            graph = expand(spec, a, None, classes=conv.classes, depth=d)
+            graph, widths = expand_traced(spec, a, None, classes=conv.classes, depth=d)
         except MbcostError as exc:
             raise _context(exc, a, None)
+        previous = (d, widths, i)
         m, p0, p1, fs = _factors(graph, conv)
         key = _spatial_key(graph)
         if key not in structures:
             structures[key] = _structure(graph, a, resolutions, conv, fs, vectorised)
         st = structures[key]
         params = _row(st, p1, p0)
-        peak = [v * act for v in peak_grid(st.plan, st.tensor_areas, [_channels(graph)])[0]]
+        peak = peak_grid(st.plan, st.classes, _channels(graph))
+        if hasattr(peak, "dtype"):  # bytes = elements × dtype size, exact past int64 as well
+            peak = (peak if peak.dtype == object or int(peak.max(initial=0)) <= _INT64 // act
+                    else peak.astype(object)) * act
+        else:
+            peak = [v * act for v in peak]
         weights = params * wbytes if hasattr(params, "dtype") else [p * wbytes for p in params]
-        if vectorised:
-            import numpy as np
-
-            peak = np.array(peak, dtype=np.int64 if max(peak, default=0) <= _INT64 else object)
         for c, row in (("madds", _row(st, m)), ("params", params), ("peak_activation_bytes", peak),
                        ("weight_bytes", weights)):
             if vectorised and row.dtype == object and out[c].dtype != object:

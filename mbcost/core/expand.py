@@ -34,6 +34,7 @@ def scale_channels(spec: ArchSpec, c: int, alpha: Fraction, scale: str) -> int:
 class _Expander:
     def __init__(self, spec: ArchSpec, alpha: Fraction, classes: int | None):
         self.spec, self.alpha = spec, alpha
+        self.widths: dict[tuple[int, str], int] = {}  # every width rule applied: (c, how) → α·c rounded
         self.classes = classes if classes is not None else spec.classes
         self.layers: list[Layer] = []
         self.channels: dict[str, int] = {}  # tensor → channels
@@ -46,7 +47,9 @@ class _Expander:
         self.row: Row | None = None
 
     def scale(self, c: int, how: str) -> int:
-        return scale_channels(self.spec, c, self.alpha, how)
+        out = scale_channels(self.spec, c, self.alpha, how)
+        self.widths[c, how] = out
+        return out
 
     @property
     def cur(self) -> int:
@@ -74,11 +77,12 @@ class _Expander:
             self.fail(f"architecture expands to more than {MAX_LAYERS} layers", "n")
         layer = Layer(name=name, kind=kind, c=c, inputs=inputs or (self.last,), row=row.index, **kw)
         self.layers.append(layer)
-        for tensor, channels in layer.outputs():
+        outs = layer.outputs()
+        for tensor, channels in outs:
             self.channels[tensor] = channels
             self.names[tensor] = tensor
-        self.names.setdefault(name, layer.outputs()[-1][0])
-        self.last = layer.outputs()[-1][0]  # after a split: its last part
+        self.names.setdefault(name, outs[-1][0])
+        self.last = outs[-1][0]  # after a split: its last part
         return name
 
     def repeat_names(self, row: Row, prefix: str) -> list[str]:
@@ -322,8 +326,18 @@ def expand(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pair | Non
            classes: int | None = None, depth: Fraction = Fraction(1)) -> Graph:
     """Decode the rows into explicit layers at width α, depth multiplier d and the given input
     resolution."""
+    return expand_traced(spec, alpha, resolution, classes, depth)[0]
+
+
+Widths = tuple[tuple[int, str, int], ...]
+
+
+def expand_traced(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pair | None = None,
+                  classes: int | None = None, depth: Fraction = Fraction(1)) -> tuple[Graph, Widths | None]:
+    """:func:`expand`, and the width rule's distinct applications — (c, how, its result) — or
+    None for an imported model (its layers are not expanded here). See :func:`same_widths`."""
     if spec.prebuilt is not None:  # an imported model: its layers are already explicit
-        return spec.prebuilt(alpha, resolution, classes)
+        return spec.prebuilt(alpha, resolution, classes), None
     ex = _Expander(spec, alpha, classes)
     rows = instantiate(spec, depth)
     for row in rows:
@@ -334,4 +348,13 @@ def expand(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pair | Non
                  input_shape=(res[0], res[1], ex.channels[NETWORK_INPUT]), layers=tuple(ex.layers),
                  classes=ex.classes, outputs=outputs,
                  row_where=tuple(_where(spec, row, None) for row in rows),
-                 row_label=tuple(row.label for row in rows))
+                 row_label=tuple(row.label for row in rows)), tuple((c, how, out) for (c, how), out in ex.widths.items())
+
+
+def same_widths(spec: ArchSpec, widths: Widths | None, alpha: Fraction) -> bool:
+    """True when expanding at ``alpha`` gives exactly the layers of the expansion that applied
+    ``widths``: α reaches the expander only through the width rule, and the expander is
+    deterministic, so if every recorded application gives the same result at ``alpha`` the
+    expansion takes the same path and builds the same layers. (At step 0.001, most α of a
+    sweep round to a neighbour's channels: the sweep costs each distinct network once.)"""
+    return widths is not None and all(scale_channels(spec, c, alpha, how) == out for c, how, out in widths)

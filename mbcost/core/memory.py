@@ -279,43 +279,79 @@ def _greedy(units, preds, outs, live, visited) -> BestOrder:
 
 # --- many configurations at once (the sweep) -----------------------------------------------------
 
-def peak_grid(plan_: Plan, areas: Sequence[dict[str, int]], channels: Sequence[dict[str, int]]
-              ) -> list[list[int]]:
-    """Peak live elements at every (channel counts, map areas) pair: ``[i][j]`` for
-    ``channels[i]`` (one α) and ``areas[j]`` (one resolution), exactly what :func:`evaluate`
-    gives for each, without visiting every step at every configuration.
+@dataclass(frozen=True)
+class AreaClasses:
+    """The tensors of a plan grouped by their map areas across a grid of resolutions: tensors
+    whose H·W agree at every resolution form one class k, with ``areas[k][j]`` its area at
+    resolution j. Fixed by the structure and the resolutions, so a sweep builds it once and
+    evaluates every α against it."""
 
-    Tensors whose areas agree at every given resolution form one area class k, so a step's
-    live elements are Σ_k c_k·A_k with c_k its alive channels in class k (α only) and A_k
-    the class's area (resolution only). A step whose coefficients another step's match or
-    exceed in every class can never be the larger one, so per α only the undominated steps
-    are evaluated at each resolution (a few per stride stage, not every layer)."""
+    of: dict[str, int]  # tensor name → its class
+    areas: tuple[tuple[int, ...], ...]  # class → area at each resolution
+    matrix: object = None  # numpy int64, resolutions × classes (the large-grid path), else None
+
+
+def area_classes(plan_: Plan, areas: Sequence[dict[str, int]], vectorised: bool = False) -> AreaClasses:
+    """:class:`AreaClasses` of ``plan_``'s tensors at ``areas`` (one {tensor: H·W} per resolution).
+    ``vectorised``: also hold them as a numpy matrix (H·W ≤ 65,536² < 2³³ fits int64)."""
     tensors = list(dict.fromkeys(t for s in plan_.steps for t in s.alive))
+    columns = [tuple(a[t] for a in areas) for t in tensors] if areas else [() for _ in tensors]
     classes: dict[tuple, int] = {}
-    tclass = {t: classes.setdefault(tuple(a[t] for a in areas), len(classes)) for t in tensors}
-    class_areas = list(classes)
-    out = []
-    for ch in channels:
-        eff = effective(ch, plan_)
-        by_support: dict[tuple, list[tuple]] = {}
-        for s in plan_.steps:
-            coef: dict[int, int] = {}
-            for t in s.alive:
-                k = tclass[t]
-                coef[k] = coef.get(k, 0) + eff[t]
-            support = tuple(sorted(coef))
-            by_support.setdefault(support, []).append(tuple(coef[k] for k in support))
-        columns = []
-        for support, vectors in by_support.items():
-            for v in _undominated(vectors):
-                if len(support) == 1:
-                    c, A = v[0], class_areas[support[0]]
-                    columns.append([c * a for a in A])
-                else:
-                    cols = [class_areas[k] for k in support]
-                    columns.append([sum(c * a for c, a in zip(v, col)) for col in zip(*cols)])
-        out.append(list(map(max, *columns)) if len(columns) > 1 else columns[0])
-    return out
+    of = {t: classes.setdefault(col, len(classes)) for t, col in zip(tensors, columns)}
+    table = tuple(classes)
+    matrix = None
+    if vectorised and table:
+        import numpy as np
+
+        matrix = np.array(table, dtype=np.int64).reshape(len(table), len(areas)).T.copy()
+    return AreaClasses(of, table, matrix)
+
+
+_INT64 = 2**63 - 1
+
+
+def peak_grid(plan_: Plan, classes: AreaClasses, channels: dict[str, int]):
+    """Peak live elements at one α (``channels``: each tensor's channel count) at every
+    resolution of ``classes``, exactly what :func:`evaluate` gives for each, without visiting
+    every step at every resolution: a list of ints, or a numpy array when ``classes`` holds a
+    matrix (int64, or exact Python integers past 2⁶³ − 1).
+
+    A step's live elements are Σ_k c_k·A_k with c_k its alive channels in area class k (α
+    only) and A_k the class's area (resolution only). A step whose coefficients another step's
+    match or exceed in every class can never be the larger one, so only the undominated steps
+    are evaluated (a few per stride stage, not every layer)."""
+    eff = effective(channels, plan_)
+    of = classes.of
+    by_support: dict[tuple, list[tuple]] = {}
+    for s in plan_.steps:
+        coef: dict[int, int] = {}
+        for t in s.alive:
+            k = of[t]
+            coef[k] = coef.get(k, 0) + eff[t]
+        support = tuple(sorted(coef))
+        by_support.setdefault(support, []).append(tuple(coef[k] for k in support))
+    vectors = [(support, v) for support, vs in by_support.items() for v in _undominated(vs)]
+    if classes.matrix is not None:
+        import numpy as np
+
+        weights = np.zeros((len(classes.areas), len(vectors)), dtype=object)
+        for j, (support, v) in enumerate(vectors):
+            weights[list(support), j] = v
+        A = classes.matrix
+        # the largest live sum bounds every entry: int64 when it fits, exact integers if not
+        bound = int(A.max(initial=0)) * max((sum(v) for _, v in vectors), default=0)
+        if bound <= _INT64:
+            return (A @ weights.astype(np.int64)).max(axis=1)
+        return (A.astype(object) @ weights).max(axis=1)
+    columns = []
+    for support, v in vectors:
+        if len(support) == 1:
+            c, A = v[0], classes.areas[support[0]]
+            columns.append([c * a for a in A])
+        else:
+            cols = [classes.areas[k] for k in support]
+            columns.append([sum(c * a for c, a in zip(v, col)) for col in zip(*cols)])
+    return list(map(max, *columns)) if len(columns) > 1 else columns[0]
 
 
 def _undominated(vectors: list[tuple]) -> list[tuple]:

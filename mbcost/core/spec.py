@@ -42,12 +42,14 @@ class WidthRule:
     def apply(self, c: int, alpha: Fraction) -> int:
         if alpha == 1:  # the file's own channel counts, even ones below min or off the divisor
             return c
-        v = c * alpha  # exact: α is the decimal the user typed, not its binary float
+        # exact: α = p/q is the decimal the user typed, not its binary float; v = c·p/q, in
+        # integers (a sweep applies this for every α, and Fraction arithmetic was most of it)
+        p, q = alpha.numerator, alpha.denominator
         if self.rule == "floor":
-            return max(math.floor(v), self.min)
+            return max(c * p // q, self.min)
         d = self.divisor
-        n = max(self.min, math.floor(v + Fraction(d, 2)) // d * d)
-        if n < Fraction(9, 10) * v:
+        n = max(self.min, (2 * c * p + d * q) // (2 * q) // d * d)  # ⌊v + d/2⌋, down to a multiple of d
+        if 10 * n * q < 9 * c * p:  # n < 0.9·v: rounding lost more than 10%
             n += d
         return n
 

@@ -62,14 +62,19 @@ def sweep_csv(sweep: Sweep, **_) -> Iterator[str]:
     cols = [(res[j], line([number_text(rho)])[:-1] if sweep.by_rho else None, j) for rho, j in sweep.columns]
     metrics = _metrics(sweep)
     counts = {m.base: sweep.counts[m.base] for m in metrics}
+    # the text between α and the counts, per column: [ρ,]H×W,[depth,]convention,
+    middles = [(f"{rho}," if rho is not None else "") + f"{r}," for r, rho, _ in cols]
+    order = [j for _, _, j in cols]
+    identity = order == list(range(len(order)))
     for i, (a, d) in enumerate(sweep.rows):
         head = f"{name},{line([number_text(a)])[:-1]},"
-        depth = f"{number_text(d)}," if sweep.by_depth else ""
-        rows = {base: ints(c[i]) for base, c in counts.items()}  # exact Python integers
-        values = [[v * m.times for v in rows[m.base]] if m.times != 1 else rows[m.base] for m in metrics]
-        yield "".join(
-            f"{head}{rho + ',' if rho is not None else ''}{r},{depth}{tag},{','.join(str(v[j]) for v in values)}\n"
-            for r, rho, j in cols)
+        tail = (f"{number_text(d)}," if sweep.by_depth else "") + f"{tag},"
+        texts = []  # each metric's values as text, one per distinct resolution (exact integers)
+        for m in metrics:
+            row = ints(counts[m.base][i])
+            text = list(map(str, row if m.times == 1 else [v * m.times for v in row]))
+            texts.append(text if identity else [text[j] for j in order])
+        yield "".join(f"{head}{mid}{tail}{values}\n" for mid, values in zip(middles, map(",".join, zip(*texts))))
 
 
 def sweep_dict(sweep: Sweep) -> dict[str, Any]:
@@ -86,10 +91,10 @@ def sweep_dict(sweep: Sweep) -> dict[str, Any]:
     return {**setting(sweep), "rows": rows}
 
 
-def sweep_json(sweep: Sweep, **_) -> str:
-    from .formats import json_text
+def sweep_json(sweep: Sweep, **_) -> Iterator[str]:
+    from .formats import json_chunks
 
-    return json_text("sweep", sweep_dict(sweep))
+    return json_chunks("sweep", sweep_dict(sweep))
 
 
 # --- the pivot ----------------------------------------------------------------------------------
