@@ -167,6 +167,16 @@ SECRET_FILES = {
     "list": f"- {SECRET}\n- two\n",
     "pem": f"-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn{SECRET}NzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----\n",
     "number": "4111111111111111\n",
+    # strangers whose values used to fail while being read, before the file was known to be one:
+    # each error quoted what it read (issue 17's follow-up)
+    "duplicate-key": f"TOKEN: {SECRET}\nTOKEN: {SECRET}2\n",
+    "tagged-value": f"TOKEN: !!int {SECRET}\n",
+    "bool-tag": f"password: !!bool {SECRET}\n",
+    "custom-tag": f"API_KEY: !vault {SECRET}\n",
+    "tag-directive": f"%TAG !s! tag:{SECRET}:\n---\nUSER: !s!x 1\n",
+    "verbatim-tag": f"USER: !<tag:{SECRET}> 1\n",
+    "octal": "password: 0411111111\n",
+    "list-key": f"? [{SECRET}]\n: 1\n",
 }
 
 
@@ -186,6 +196,18 @@ def test_budgets_pointing_at_a_secret(cli, tmp_path, kind, key):
     for leak in (SECRET, "4111", "API_KEY", "password", "BEGIN", "USER"):
         assert leak not in line
     assert run.out == ""
+
+
+@pytest.mark.parametrize("kind", sorted(SECRET_FILES))
+def test_a_secret_passed_as_a_budgets_file_or_a_device_profile(cli, tmp_path, kind):
+    s = _write(tmp_path, "secret.env", SECRET_FILES[kind])
+    runs = [(cli("check", "--budgets", s), "not a budgets file: expected a YAML mapping with 'budgets'"),
+            (cli("report", "mobilenet_v2", "--device", s), "not a device profile: expected a mapping with "
+                                                         "'name' and 'constants'")]
+    for run, expected in runs:
+        line = assert_one_line_error(run, f"error: {s}: {expected}", "the file's contents are not shown")
+        for leak in (SECRET, "4111", "API_KEY", "password", "BEGIN", "USER", "TOKEN", "vault"):
+            assert leak not in line
 
 
 def test_an_architecture_with_a_typo_still_gets_its_hint(cli, tmp_path):

@@ -34,7 +34,8 @@ from ..core.conventions import PAPER, PROFILES, Convention
 from .diff import ArchDiff, LayerDelta, diff_reports
 from ..errors import MbcostError, SpecError, UsageError, Where
 from ..core.multipliers import fmt_alpha, input_resolution, parse_alpha, parse_depth, parse_resolution, parse_rho
-from ..core.spec import TOP_KEYS, ArchSpec, _Fields, did_you_mean, load_spec, spec_from_document
+from ..core.spec import (TOP_KEYS, ArchSpec, _Fields, did_you_mean, load_spec, recognise_architecture,
+                         recognise_file, spec_from_document)
 from ..core.yamlio import describe, digits, parse, read_text
 
 METRICS = tuple(REGISTRY)  # every metric of the registry can be limited: max_madds, max_params…
@@ -323,7 +324,7 @@ def _load_arch(ref: str | Path, specs: dict) -> ArchSpec:
     key = str(ref)
     if key not in specs:
         if isinstance(ref, Path):
-            specs[key] = spec_from_document(parse(read_text(ref), key))  # refuses a stranger unquoted
+            specs[key] = spec_from_document(parse(read_text(ref), key, recognise_architecture))
         else:
             specs[key] = load_spec(ref)
     return specs[key]
@@ -388,10 +389,13 @@ def _budget(doc, i: int, base: Path, specs: dict | None = None) -> Budget:
                   where=doc.where(path), device=dev)
 
 
+_recognise_budgets = recognise_file("a budgets file", "a YAML mapping with 'budgets' (docs/ci.md)", ("budgets",))
+
+
 def load_budgets(path: str | Path) -> list[Budget]:
     """Read and validate a budgets file; every error names file:line:column and the field."""
     path = Path(path)
-    doc = parse(read_text(path), str(path))
+    doc = parse(read_text(path), str(path), _recognise_budgets)
     top = _Fields(doc, (), "", ("budgets",))
     entries = doc.data.get("budgets")
     if not isinstance(entries, list) or not entries:

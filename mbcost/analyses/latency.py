@@ -27,6 +27,7 @@ from ..core.conventions import PAPER
 from ..core.engine import analyze, load
 from ..core.latency import Device, is_depthwise, moved_bytes
 from ..core.multipliers import fmt_alpha, parse_alpha, parse_resolution
+from ..core.spec import recognise_file
 from ..core.yamlio import parse, read_text
 from ..errors import MbcostError, SpecError, UsageError, Where
 
@@ -48,6 +49,11 @@ def builtin_devices() -> list[str]:
                   if p.name.endswith(".yaml"))
 
 
+# a profile is a mapping with 'constants'; anything else is refused before a value of it is quoted
+_recognise_device = recognise_file("a device profile", "a mapping with 'name' and 'constants' (rate_conv, "
+                                   "rate_dw, bandwidth, overhead)", ("constants",))
+
+
 def load_device(name: str | Path, flag: str = "--device") -> Device:
     """A built-in profile by name (``pixel1``) or a profile YAML by path."""
     text_name = str(name)
@@ -59,7 +65,7 @@ def load_device(name: str | Path, flag: str = "--device") -> Device:
     else:
         raise UsageError(f"unknown device {text_name!r}; expected one of {', '.join(builtin_devices())} "
                          "or a profile .yaml (mbcost latency fit --save)", field=flag)
-    doc = parse(text, source)
+    doc = parse(text, source, _recognise_device)
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("constants"), dict):
         raise SpecError("expected a device profile: a mapping with 'name' and 'constants' "

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import SpecError, Where
-from .yamlio import Document, describe, field_path, parse, read_text
+from .yamlio import Document, Outline, describe, field_path, parse, read_text
 
 Pair = tuple[int, int]  # (height, width) of a kernel, stride or map
 
@@ -613,23 +613,28 @@ def _variant_params(doc: Document, name, params: dict) -> dict[str, Fraction]:
     return extra
 
 
-def looks_like_architecture(data) -> bool:
-    """A mapping with an architecture's keys (or a near miss of one, such as 'Layers')."""
-    if not isinstance(data, dict):
-        return False
-    return any(k in TOP_KEYS or (isinstance(k, str) and did_you_mean(k, TOP_KEYS)) for k in data)
+def recognise_file(what: str, expected: str, keys: tuple[str, ...]) -> Callable[[Outline, str], None]:
+    """A :func:`~mbcost.core.yamlio.parse` recogniser: the file must be a mapping with one of
+    ``keys`` (or a near miss of one, such as 'Layers'), else it is named, never quoted — not
+    its text, not its keys (issue 17)."""
+    def recognise(outline: Outline, source: str) -> None:
+        if outline.kind == "a mapping" and any(k in keys or did_you_mean(k, keys) for k in outline.keys):
+            return
+        got = "a mapping with none of those keys" if outline.kind == "a mapping" else outline.kind
+        raise SpecError(f"not {what}: expected {expected}, got {got}; the file's contents are not shown",
+                        where=Where(source))  # the whole file: no line to point at
+    return recognise
+
+
+# Any path can be given as ARCH, to diff, --baseline or a budgets entry, and a message may end
+# up in a public CI log: a file that is not an architecture at all (secret.env, a key file) is
+# refused from its outline, before a value, a tag or a key of it could be quoted.
+recognise_architecture = recognise_file(
+    "an architecture", "a YAML mapping with 'input' and 'layers' (docs/format.md)", TOP_KEYS)
 
 
 def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
-    # Any path can be given as ARCH, to diff, --baseline or a budgets entry, and the message
-    # may end up in a public CI log: a file that is not an architecture at all (secret.env, a
-    # key file) is named, never quoted — not its text, not its keys (issue 17).
-    if not looks_like_architecture(doc.data):
-        got = {dict: "a mapping with none of those keys", list: "a list", str: "text"}.get(
-            type(doc.data), "a single value")
-        raise SpecError(f"not an architecture: expected a YAML mapping with 'input' and 'layers' "
-                        f"(docs/format.md), got {got}; the file's contents are not shown",
-                        where=Where(doc.source))  # the whole file: no line to point at
+    recognise_architecture(Outline.of(doc.data), doc.source)
     top = _Fields(doc, (), "", TOP_KEYS)
     if not top.has("input"):
         top.fail((), "missing 'input' (e.g. input: {resolution: 224, channels: 3})")
@@ -715,7 +720,8 @@ def load_spec(arch: str | Path, variant: str | None = None) -> ArchSpec:
     source = str(arch) if not isinstance(arch, Path) else str(path)
     if named is not None:
         source = str(arch).rsplit("@", 1)[0] if "@" in str(arch) else source
-    return spec_from_document(parse(read_text(path), source), variant if variant is not None else named)
+    return spec_from_document(parse(read_text(path), source, recognise_architecture),
+                              variant if variant is not None else named)
 
 
 def builtin_dir() -> Path:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -92,8 +92,39 @@ def read_text(path: Path) -> str:
         ) from None
 
 
-def parse(text: str, source: str) -> Document:
-    """Parse YAML text into a Document; raise SpecError with a position on any problem."""
+@dataclass(frozen=True)
+class Outline:
+    """What a file is before any of its values are read: the root's kind and its top-level
+    keys. A reader decides from this alone whether the file is one of its own, so that a
+    stranger (``secret.env`` given as an architecture) is refused before any message could
+    quote one of its values, tags or keys — such messages may end up in a public CI log."""
+
+    kind: str  # "a mapping", "a list", "text" or "a single value"
+    keys: tuple[str, ...] = ()  # a mapping's plain top-level keys
+
+    @classmethod
+    def of(cls, data: Any) -> "Outline":
+        """The outline of values already built."""
+        if isinstance(data, dict):
+            return cls("a mapping", tuple(k for k in data if isinstance(k, str)))
+        return cls({list: "a list", str: "text"}.get(type(data), "a single value"))
+
+
+def _outline(node: yaml.Node) -> Outline:
+    if isinstance(node, yaml.MappingNode):
+        return Outline("a mapping", tuple(k.value for k, _ in node.value
+                                          if isinstance(k, yaml.ScalarNode) and k.tag in _PLAIN_TAGS))
+    if isinstance(node, yaml.SequenceNode):
+        return Outline("a list")
+    return Outline("text" if node.tag == "tag:yaml.org,2002:str" else "a single value")
+
+
+def parse(text: str, source: str, recognise: Callable[[Outline, str], None] | None = None) -> Document:
+    """Parse YAML text into a Document; raise SpecError with a position on any problem.
+
+    ``recognise(outline, source)``, if given, sees the file's :class:`Outline` before any
+    value is built and raises if the file is not what the reader expects. The composer's own
+    messages (libyaml's) name the problem, never the text."""
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
@@ -117,6 +148,8 @@ def parse(text: str, source: str) -> Document:
         loader.dispose()
     if root is None:
         raise SpecError("file is empty, expected a YAML mapping", where=Where(source, 1, 1))
+    if recognise is not None:
+        recognise(_outline(root), source)
     doc = Document(source, None)
     budget = [MAX_NODES]
     doc.data = _build(root, (), doc, budget)
