@@ -200,7 +200,22 @@ def _root(
 def main(argv: list[str] | None = None) -> int:
     """Entry point. With ``argv`` (from Python) it returns the exit code; without (the
     console script) it exits with it."""
+    if argv is None:
+        _short_lived_collector()
     code = typer.main.get_command(app).main(args=argv, prog_name="mbcost", standalone_mode=False)
     if argv is None:
         sys.exit(code)
     return code
+
+
+def _short_lived_collector() -> None:
+    """Tune the cyclic garbage collector for one command's process. A 100,000-layer file is
+    a few hundred thousand small objects, nearly all acyclic and alive until the process ends;
+    at the default thresholds (a collection every 700 allocations) the collector re-scans them
+    again and again, a third of a 100,000-layer diff's time. Collections every 50,000, and the
+    imported modules moved out of its way, keep cycles collected at a fraction of the cost.
+    Only the console script: a program calling :func:`main` keeps its own settings."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)

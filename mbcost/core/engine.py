@@ -27,7 +27,7 @@ from .present import Printable
 from .spec import ArchSpec, load_spec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 100,000-layer file holds 200,000 of these
 class LayerResult:
     layer: Layer
     input_shapes: tuple[Shape, ...]  # one per layer.inputs, in order

@@ -6,7 +6,7 @@ the Markdown unless asked for; the JSON always lists every aligned position.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from ..analyses.diff import STATUSES, ArchDiff, LayerDelta
 from ..core.engine import Report
@@ -116,10 +116,10 @@ def diff_dict(d: ArchDiff) -> dict[str, Any]:
     }
 
 
-def diff_json(d: ArchDiff, **_) -> str:
-    from .formats import json_text
+def diff_json(d: ArchDiff, **_) -> Iterator[str]:
+    from .formats import json_chunks
 
-    return json_text("diff", diff_dict(d))
+    return json_chunks("diff", diff_dict(d))
 
 
 def diff_text(d: ArchDiff, styled: bool = False, width: int | None = None, all_layers: bool = False, **_) -> str:

@@ -6,7 +6,7 @@ saved output says what was counted: α, the input as H×W, the full convention.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from ..core.elements import COUNTS, elements
 from ..core.engine import Report
@@ -102,10 +102,10 @@ def memory_dict(report: Report) -> dict[str, Any]:
                            "order": list(best.order)}}
 
 
-def report_json(report: Report, **_) -> str:
-    from .formats import json_text
+def report_json(report: Report, **_) -> Iterator[str]:
+    from .formats import json_chunks
 
-    return json_text("report", report_dict(report))
+    return json_chunks("report", report_dict(report))
 
 
 # the per-layer element counts of mbcost.core.elements (its macs are the madds column)
