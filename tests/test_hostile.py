@@ -905,3 +905,16 @@ def test_a_long_sweep_shows_a_bar_at_a_terminal_only(cli, tmp_path):
     assert len(out.read_text().splitlines()) == 1 + 301
     small = _in_a_terminal(["sweep", "mobilenet_v1", "--alpha", "1,0.5", "-o", str(out)], {})
     assert small == b""  # two α: no bar, and nothing else either
+
+
+def test_a_long_budgets_file_shows_a_bar_at_a_terminal_only(cli, tmp_path):
+    """301 entries, above the bar's 300; the bar is erased, the verdicts stay."""
+    entries = "".join(f"  - {{arch: mobilenet_v1, name: n{i}, max_madds: 600M}}\n" for i in range(301))
+    f = _write(tmp_path, "budgets.yaml", "budgets:\n" + entries)
+    shown = _in_a_terminal(["check", "--budgets", str(f)], {"NO_COLOR": "1"})
+    assert b"check " in shown and b"301/301" in shown  # (a long path is cut to the terminal's width)
+    assert shown.count("(α 1.0, 224×224)".encode()) == 301  # every verdict, after the bar
+    run = cli("check", "--budgets", f)  # stderr captured, not a terminal: no bar
+    assert run.code == 0 and run.err == "" and run.out.count("(α 1.0, 224×224)") == 301
+    few = _write(tmp_path, "few.yaml", "budgets:\n" + entries.splitlines(keepends=True)[0])
+    assert b"1/1" not in _in_a_terminal(["check", "--budgets", str(few)], {})

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..core.engine import Report, analyze
 from ..core.latency import Device
@@ -279,10 +279,17 @@ def check_budget(budget: Budget, cache: dict | None = None) -> BudgetResult:
     return BudgetResult(budget, report, outcomes, delta)
 
 
-def check(budgets: list[Budget] | tuple[Budget, ...], source: str | None = None) -> CheckRun:
-    """Check every budget; bad input raises (exit 2) before anything is reported."""
+def check(budgets: list[Budget] | tuple[Budget, ...], source: str | None = None,
+          progress: Callable[[int, int], None] | None = None) -> CheckRun:
+    """Check every budget; bad input raises (exit 2) before anything is reported.
+    ``progress(done, total)``, if given, is told each budget checked (the CLI's bar)."""
     cache: dict = {}
-    return CheckRun(tuple(check_budget(b, cache) for b in budgets), source)
+    results = []
+    for i, b in enumerate(budgets):
+        results.append(check_budget(b, cache))
+        if progress is not None:
+            progress(i + 1, len(budgets))
+    return CheckRun(tuple(results), source)
 
 
 # --- the budgets file -------------------------------------------------------------------------

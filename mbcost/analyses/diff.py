@@ -77,13 +77,21 @@ class LayerDelta:
         if self.a is None or self.b is None:
             return ()
         A, B = self.a.layer, self.b.layer
-        out_a, out_b = _shape(self.a.output_shape), _shape(self.b.output_shape)
-        in_a, in_b = _shape(self.a.input_shape), _shape(self.b.input_shape)
-        pairs = (("k", _pair(A.k), _pair(B.k)), ("s", _pair(A.s), _pair(B.s)),
-                 ("groups", A.groups if A.kind != "dwconv" else "", B.groups if B.kind != "dwconv" else ""),
-                 ("act", A.act, B.act), ("out", out_a, out_b),
-                 ("in", in_a if out_a == out_b else "", in_b if out_a == out_b else ""))
-        return tuple(f"{what} {x} → {y}" for what, x, y in pairs if x != y)
+        out = []  # values compared as they are, written out only when they differ (a long diff)
+        if A.k != B.k:
+            out.append(f"k {_pair(A.k)} → {_pair(B.k)}")
+        if A.s != B.s:
+            out.append(f"s {_pair(A.s)} → {_pair(B.s)}")
+        ga, gb = (A.groups if A.kind != "dwconv" else ""), (B.groups if B.kind != "dwconv" else "")
+        if ga != gb:
+            out.append(f"groups {ga} → {gb}")
+        if A.act != B.act:
+            out.append(f"act {A.act} → {B.act}")
+        if self.a.output_shape != self.b.output_shape:
+            out.append(f"out {_shape(self.a.output_shape)} → {_shape(self.b.output_shape)}")
+        elif self.a.input_shape != self.b.input_shape:
+            out.append(f"in {_shape(self.a.input_shape)} → {_shape(self.b.input_shape)}")
+        return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,8 @@ def check(
                        resolution=resolution, rho=rho, convention=conv, baseline=baseline,
                        device=device(device_name))]
         source = None
-    run = run_check(plan, source)
+    with io.progress(f"check {Path(source).name}" if source else "check") as step:  # a long budgets file
+        run = run_check(plan, source, progress=step)
 
     if output is not None:
         emit(render("check", fmt, run), output)

@@ -40,7 +40,7 @@ def dtype_bytes(name: str) -> int:
     return DTYPES[name]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step of an execution order: the layers it runs (one, or a fused bottleneck), the
     tensors alive while it runs, and which of those exist only as a chunk."""
@@ -138,7 +138,8 @@ def plan(graph: Graph, chunks: int = 0, order: Sequence[str] | None = None) -> P
     for i, u in enumerate(units):
         active.update(dict.fromkeys(starts.get(i, ())))
         alive = tuple(active)
-        steps.append(Step(u, alive, tuple(t for t in alive if t in chunked_names and produced_at[t] == i)))
+        steps.append(Step(u, alive, tuple(t for t in alive if t in chunked_names and produced_at[t] == i)
+                          if chunked_names else ()))
         for t in ends.get(i, ()):
             active.pop(t, None)
     return Plan(tuple(steps), chunks)

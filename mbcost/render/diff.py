@@ -108,12 +108,25 @@ def diff_dict(d: ArchDiff) -> dict[str, Any]:
         "summary": d.counts(),
         "removed_blocks": d.whole_blocks("removed"),
         "added_blocks": d.whole_blocks("added"),
-        "layers": [
-            {"status": x.status, "a": x.a.name if x.a else None, "b": x.b.name if x.b else None,
-             "kind": x.kind, **costs(x.cost), "changes": list(x.changes)}
-            for x in d.layers
-        ],
+        "layers": _records(d.layers),
     }
+
+
+def _records(layers) -> list[dict[str, Any]]:
+    """One record per aligned position: the same fields as ``costs`` gives the totals, read
+    straight from the two layer results (100,000 of these in a long diff)."""
+    fields = [(m.field, m.base, m.times) for m in METRICS.values()]
+    out = []
+    for x in layers:
+        a, b = x.a, x.b
+        record = {"status": x.status, "a": a.name if a else None, "b": b.name if b else None, "kind": x.kind}
+        for name, base, times in fields:
+            va = times * getattr(a, base) if a is not None else 0
+            vb = times * getattr(b, base) if b is not None else 0
+            record[name] = {"a": va, "b": vb, "delta": vb - va}
+        record["changes"] = list(x.changes)
+        out.append(record)
+    return out
 
 
 def diff_json(d: ArchDiff, **_) -> Iterator[str]:
