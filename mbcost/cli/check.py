@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import typing
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,8 +12,8 @@ from ..errors import UsageError
 from . import io
 from .app import app
 from ..core.metrics import METRICS
-from .options import (BN, ActDtype, Bias, Chunks, Classes, Device, Dtype, Profile, Resolution, Rho, WeightDtype,
-                      choose_format, convention, device, emit, output_format, render, styled)
+from .options import (COUNTING, MEMORY, ConventionFlags, Device, Resolution, Rho, choose_format, convention_options,
+                      device, emit, output_format, render, replace_parameter, styled)
 
 
 _LIMITS = "Limits (inclusive; 300M, 3.5M, 1.2G, 750K, 300e6, 300_000_000; bytes 5MB, 2MiB, 400KB)"
@@ -45,24 +44,12 @@ def _append_step_summary(markdown: str) -> None:
 def with_limits(command):
     """Give a command one ``--max-<metric>`` option per metric of the registry; their values
     reach it as ``limits``: {metric name: text or None}."""
-    sig = inspect.signature(command)
     extra = [inspect.Parameter(
         f"max_{m.name}", inspect.Parameter.KEYWORD_ONLY, default=None,
         annotation=Annotated[Size, typer.Option(m.flag, metavar="SIZE", rich_help_panel=_LIMITS,
                                                 show_default=False, help=f"Most {m.noun} allowed.")])
         for m in METRICS.values()]
-    hints = typing.get_type_hints(command, include_extras=True)  # typer reads evaluated annotations
-    params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
-
-    def wrapper(**kw):
-        limits = {m: kw.pop(f"max_{m}") for m in METRICS}
-        return command(limits=limits, **kw)
-
-    wrapper.__signature__ = sig.replace(parameters=[p for p in params if p.name != "limits"] + extra,
-                                        return_annotation=hints.get("return", sig.return_annotation))
-    wrapper.__annotations__ = {p.name: p.annotation for p in wrapper.__signature__.parameters.values()}
-    wrapper.__name__, wrapper.__doc__ = command.__name__, command.__doc__
-    return wrapper
+    return replace_parameter(command, "limits", extra, lambda v: {m: v[f"max_{m}"] for m in METRICS})
 
 
 @app.command(epilog="Examples:\n\n"
@@ -75,6 +62,9 @@ def with_limits(command):
              "With --output the report goes to FILE and the plain summary to stdout. "
              "When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to it. See docs/ci.md.")
 @with_limits
+@convention_options(*COUNTING, *MEMORY, profile=None,
+                    flops_help="Count compute in FLOPs (2 × mult-adds): limit it with --max-flops; --max-madds "
+                               "is then refused as ambiguous.")
 def check(
     arch: Annotated[Optional[str], typer.Argument(
         metavar="[ARCH]", show_default=False,
@@ -95,18 +85,7 @@ def check(
         help="Write the --format report to FILE (atomically), even when over budget; "
              "the plain summary still goes to stdout.")] = None,
     device_name: Device = None,
-    profile: Profile = None,
-    classes: Classes = None,
-    bias: Bias = None,
-    bn: BN = None,
-    flops: Annotated[bool, typer.Option(
-        "--flops", rich_help_panel="Counting convention",
-        help="Count compute in FLOPs (2 × mult-adds): limit it with --max-flops; --max-madds is then refused "
-             "as ambiguous.")] = False,
-    dtype: Dtype = None,
-    act_dtype: ActDtype = None,
-    weight_dtype: WeightDtype = None,
-    chunks: Chunks = None,
+    counting: ConventionFlags = None,
     limits: dict | None = None,
 ) -> int:
     """Check ARCH (or every entry of a budgets file) against mult-add, FLOP, parameter and memory limits: exit 1 if any is over."""
@@ -117,11 +96,8 @@ def check(
     given_limits = {m: v for m, v in limits.items() if v is not None}
     if budgets is not None:
         given = [flag for flag, v in (("ARCH", arch), ("--alpha", alpha), ("--resolution", resolution),
-                                      ("--rho", rho), ("--baseline", baseline),
-                                      ("--profile", profile), ("--classes", classes), ("--bias/--no-bias", bias),
-                                      ("--bn", bn), ("--flops", flops or None), ("--device", device_name),
-                                      ("--dtype", dtype), ("--act-dtype", act_dtype), ("--weight-dtype", weight_dtype),
-                                      ("--bottleneck-chunks", chunks)) if v is not None]
+                                      ("--rho", rho), ("--baseline", baseline), ("--device", device_name))
+                 if v is not None] + counting.given()
         given[1:1] = [METRICS[m].flag for m in given_limits]
         if given:
             raise UsageError(f"the budgets file sets architecture, α, resolution, convention, limits and "
@@ -132,7 +108,7 @@ def check(
         flags = " or ".join(m.flag for m in METRICS.values())
         if arch is None:
             raise UsageError(f"give an architecture (ARCH) with {flags}, or --budgets FILE")
-        conv = convention(profile or "paper", classes, bias, bn, flops, dtype, act_dtype, weight_dtype, chunks)
+        conv = counting.convention()
         parsed = parse_limits(given_limits, conv, field=lambda m: METRICS[m].flag)
         if not parsed:
             raise UsageError(f"nothing to check: give {flags}", field=arch)

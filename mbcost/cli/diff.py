@@ -7,8 +7,8 @@ import typer
 
 from ..errors import UsageError
 from .app import app
-from .options import (ActDtype, Alpha, BN, Bias, Chunks, Classes, Depth, Dtype, Flops, Output, Profile,
-                      Resolution, Rho, WeightDtype, choose_format, convention, output_format, write)
+from .options import (Alpha, COUNTING, ConventionFlags, Depth, MEMORY, Output, Resolution, Rho,
+                      choose_format, convention_options, output_format, write)
 
 
 _B = "Side B (default: the same as A)"
@@ -21,6 +21,7 @@ _B = "Side B (default: the same as A)"
              "  mbcost diff mobilenet_v2 --resolution 224 --resolution-b 160\n\n"
              "--alpha, --resolution and --rho set both sides; --alpha-b, --resolution-b and --rho-b "
              "override them for B. Both sides use the same counting convention. Deltas are B − A.")
+@convention_options(*COUNTING, *MEMORY)
 def diff(
     a: Annotated[str, typer.Argument(metavar="A", show_default=False,
                                      help="Side A ('before'): a built-in name or an architecture YAML file.")],
@@ -40,15 +41,7 @@ def diff(
     fmt: output_format("diff") = None,
     all_layers: Annotated[bool, typer.Option("--all", help="List unchanged layers too (table and md).")] = False,
     output: Output = None,
-    profile: Profile = "paper",
-    classes: Classes = None,
-    bias: Bias = None,
-    bn: BN = None,
-    flops: Flops = False,
-    dtype: Dtype = None,
-    act_dtype: ActDtype = None,
-    weight_dtype: WeightDtype = None,
-    chunks: Chunks = None,
+    counting: ConventionFlags = None,
 ) -> None:
     """Per-layer and total change in mult-adds and parameters from A to B: layers removed, added and changed."""
     # imported here so that other commands' start-up does not pay for them
@@ -61,7 +54,7 @@ def diff(
                          "or --rho-b to compare A with itself")
     if resolution_b is not None and rho_b is not None:
         raise UsageError("give either --resolution-b or --rho-b, not both", field="--rho-b")
-    conv = convention(profile, classes, bias, bn, flops, dtype, act_dtype, weight_dtype, chunks)
+    conv = counting.convention()
     # B inherits A's settings unless overridden; a B-side resolution replaces A's ρ and vice versa
     a_alpha = parse_alpha(alpha) if alpha is not None else None
     b_alpha = parse_alpha(alpha_b, "--alpha-b") if alpha_b is not None else a_alpha

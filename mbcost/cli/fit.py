@@ -9,8 +9,8 @@ from ..core.metrics import METRICS
 from ..errors import UsageError
 from .app import app
 from .check import with_limits
-from .options import (BN, Arch, Bias, Classes, Device, Flops, Output, Profile, choose_format, convention, device,
-                      output_format, write)
+from .options import (Arch, COUNTING, ConventionFlags, Device, Output, choose_format, convention_options,
+                      device, output_format, write)
 
 
 @app.command(epilog="Examples:\n\n"
@@ -23,6 +23,7 @@ from .options import (BN, Arch, Bias, Classes, Device, Flops, Output, Profile, c
              "no other listed configuration beats on every limited metric and expected top-1. Expected top-1: "
              "published where TF-slim released the checkpoint, else interpolated (docs/fit.md).")
 @with_limits
+@convention_options(*COUNTING)
 def fit(
     arch: Arch,
     alpha: Annotated[Optional[str], typer.Option(
@@ -34,18 +35,14 @@ def fit(
     fmt: output_format("fit") = None,
     output: Output = None,
     device_name: Device = None,
-    profile: Profile = "paper",
-    classes: Classes = None,
-    bias: Bias = None,
-    bn: BN = None,
-    flops: Flops = False,
+    counting: ConventionFlags = None,
     limits: dict | None = None,
 ) -> None:
     """The Pareto set of (α, resolution) of ARCH within every limit: ranked by expected ImageNet top-1 where the family's accuracies are published, else by the largest cost under budget."""
     from ..analyses.budget import parse_limits
     from ..analyses.fit import fit as run_fit
 
-    conv = convention(profile, classes, bias, bn, flops)
+    conv = counting.convention()
     fmt = choose_format("fit", fmt, output)
     given = {m: v for m, v in limits.items() if v is not None}
     parsed = parse_limits(given, conv, field=lambda m: METRICS[m].flag)

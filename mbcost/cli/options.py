@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import enum
+import inspect
+import typing
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 
@@ -92,6 +95,78 @@ def convention(profile: str = "paper", classes: int | None = None, bias: bool | 
 
 FLAGS = {"bn": "--bn", "classes": "--classes", "bias": "--bias/--no-bias", "flops": "--flops",
          "act_dtype": "--act-dtype", "weight_dtype": "--weight-dtype", "chunks": "--bottleneck-chunks"}
+
+
+# --- the convention flags, declared once for every command ---------------------------------------
+
+COUNTING = ("profile", "classes", "bias", "bn", "flops")  # the counting convention's flags
+MEMORY = ("dtype", "act_dtype", "weight_dtype", "chunks")  # the memory flags (docs/memory.md)
+_OPTIONS = {"profile": Profile, "classes": Classes, "bias": Bias, "bn": BN, "flops": Flops, "dtype": Dtype,
+            "act_dtype": ActDtype, "weight_dtype": WeightDtype, "chunks": Chunks}
+
+
+@dataclass(frozen=True)
+class ConventionFlags:
+    """The convention flags of one command line, as typed (None: not given)."""
+
+    profile: str | None = None
+    classes: int | None = None
+    bias: bool | None = None
+    bn: int | None = None
+    flops: bool = False
+    dtype: str | None = None
+    act_dtype: str | None = None
+    weight_dtype: str | None = None
+    chunks: int | None = None
+
+    def convention(self, profile: str = "paper") -> Convention:
+        """The convention they describe; ``profile`` when --profile was not given."""
+        return convention(self.profile or profile, self.classes, self.bias, self.bn, self.flops, self.dtype,
+                          self.act_dtype, self.weight_dtype, self.chunks)
+
+    def given(self) -> list[str]:
+        """The flags typed on the line, as the user wrote them (--profile, --bias/--no-bias, …)."""
+        return [FLAGS.get(name, f"--{name}") for name in _OPTIONS
+                if getattr(self, name) not in (None, False)]
+
+
+def replace_parameter(command: Callable, name: str, extra: list[inspect.Parameter],
+                      build: Callable[[dict], object]) -> Callable:
+    """``command`` with the ``extra`` parameters in its signature where parameter ``name`` was
+    (or at the end if it has none of that name), for typer to declare as options; called, the
+    wrapper gathers their values into ``build(values)`` and passes that as ``name``. How one
+    decorator declares a group of flags for every command that takes them."""
+    sig = inspect.signature(command)
+    hints = typing.get_type_hints(command, include_extras=True)  # typer reads evaluated annotations
+    params: list[inspect.Parameter] = []
+    for p in sig.parameters.values():
+        params.extend(extra if p.name == name else [p.replace(annotation=hints.get(p.name, p.annotation))])
+    names = [p.name for p in extra]
+
+    def wrapper(**kw):
+        values = {n: kw.pop(n) for n in names}
+        return command(**kw, **{name: build(values)})
+
+    wrapper.__signature__ = sig.replace(parameters=params, return_annotation=hints.get("return", sig.return_annotation))
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    wrapper.__name__, wrapper.__doc__ = command.__name__, command.__doc__
+    return wrapper
+
+
+def convention_options(*names: str, profile: str | None = "paper", flops_help: str | None = None):
+    """Give a command the convention flags ``names`` (of :data:`COUNTING` and :data:`MEMORY`),
+    declared here once; their values reach it as one :class:`ConventionFlags` in its
+    ``counting`` parameter. ``profile``: --profile's default (None: not given unless typed).
+    ``flops_help``: the command's own words for --flops."""
+    def annotation(n: str):
+        if n == "flops" and flops_help:
+            return Annotated[bool, typer.Option("--flops", help=flops_help, rich_help_panel=_CONV)]
+        return _OPTIONS[n]
+
+    defaults = {"profile": profile, "flops": False}
+    extra = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=defaults.get(n),
+                               annotation=annotation(n)) for n in names]
+    return lambda command: replace_parameter(command, "counting", extra, lambda v: ConventionFlags(**v))
 
 
 def output_format(command: str):

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import UsageError
 from .app import app
-from .options import BN, Bias, Classes, Device, Profile, check_output, convention, device
+from .options import ConventionFlags, Device, check_output, convention_options, device
 
 
 class Kind(str, enum.Enum):
@@ -38,6 +38,7 @@ class By(str, enum.Enum):
              "The format follows --output's extension: .png (300 dpi), .svg or .pdf. sweep defaults to the "
              "family's published α × 96:224:32 and plots expected top-1 (published TF-slim points circled). "
              "Needs matplotlib: pip install 'mbcost[plot]'.")
+@convention_options("profile", "classes", "bias", "bn")
 def plot(
     kind: Annotated[Kind, typer.Argument(help="sweep (curves), layers (bars per layer) or diff (waterfall A → B).")],
     arch: Annotated[str, typer.Argument(help="A built-in name (mobilenet_v2) or an architecture YAML file.",
@@ -56,10 +57,7 @@ def plot(
     by: Annotated[By, typer.Option("--by", help="sweep: one curve per α or per resolution.")] = By.alpha,
     metric: Annotated[Quantity, typer.Option("--metric", help="layers and diff: the quantity per layer.")] = Quantity.madds,
     device_name: Device = None,
-    profile: Profile = "paper",
-    classes: Classes = None,
-    bias: Bias = None,
-    bn: BN = None,
+    counting: ConventionFlags = None,
 ) -> None:
     """Draw a paper-ready figure of ARCH: a sweep's curves, its per-layer bars by layer type, or the per-layer waterfall from ARCH to B."""
     from ..render import plot as figures
@@ -69,7 +67,7 @@ def plot(
     check_output(output)  # the folder and the file; the extension once the architecture is read
     if arch_b is not None and kind is not Kind.diff:
         raise UsageError(f"a second architecture is only for 'plot diff', got {arch_b!r}", field="B")
-    conv = convention(profile, classes, bias, bn)
+    conv = counting.convention()
     dev = device(device_name)
     if Quantity.latency in ((x, y, metric) if kind is Kind.sweep else (metric,)) and dev is None:
         raise UsageError("latency needs a device profile: give --device NAME (e.g. pixel1)", field="--device")

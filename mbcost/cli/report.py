@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from ..core.engine import analyze
 from .app import app
-from .options import (ActDtype, Alpha, Arch, BN, Bias, Chunks, Classes, Depth, Device, Dtype, Flops, Output,
-                      Profile, Resolution, Rho, WeightDtype, choose_format, convention, device,
-                      output_format, write)
+from .options import (Alpha, Arch, COUNTING, ConventionFlags, Depth, Device, MEMORY, Output, Resolution, Rho,
+                      choose_format, convention_options, device, output_format, write)
 
 
 @app.command(epilog="Examples:\n\n"
@@ -13,6 +12,7 @@ from .options import (ActDtype, Alpha, Arch, BN, Bias, Chunks, Classes, Depth, D
              "  mbcost report mobilenet_v1 --rho 0.714 --format json | jq .totals\n\n"
              "  mbcost report configs/my_net.yaml --profile torchvision --format csv -o costs.csv\n\n"
              "  mbcost report mobilenet_v2 --device pixel1    # roofline latency per layer, memory- or compute-bound")
+@convention_options(*COUNTING, *MEMORY)
 def report(
     arch: Arch,
     alpha: Alpha = None,
@@ -22,18 +22,10 @@ def report(
     fmt: output_format("report") = None,
     output: Output = None,
     device_name: Device = None,
-    profile: Profile = "paper",
-    classes: Classes = None,
-    bias: Bias = None,
-    bn: BN = None,
-    flops: Flops = False,
-    dtype: Dtype = None,
-    act_dtype: ActDtype = None,
-    weight_dtype: WeightDtype = None,
-    chunks: Chunks = None,
+    counting: ConventionFlags = None,
 ) -> None:
     """Cost every layer of ARCH at width α and a resolution: one row per layer, totals, and the share of each layer type (as in the MobileNetV1 paper's Table 2)."""
-    conv = convention(profile, classes, bias, bn, flops, dtype, act_dtype, weight_dtype, chunks)
+    conv = counting.convention()
     fmt = choose_format("report", fmt, output)
     dev = device(device_name)
     write("report", fmt, analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv, device=dev,

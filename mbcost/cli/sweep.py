@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app
-from .options import (ActDtype, Arch, BN, Bias, Chunks, Classes, Device, Dtype, Flops, Output, Profile,
-                      WeightDtype, choose_format, convention, device, output_format, write)
+from .options import (Arch, COUNTING, ConventionFlags, Device, MEMORY, Output, choose_format,
+                      convention_options, device, output_format, write)
 
 
 class PivotOn(str, enum.Enum):
@@ -37,6 +37,7 @@ Rhos = Annotated[Optional[str], typer.Option(
              "  mbcost sweep mobilenet_v2 -a 0.35,0.5,0.75,1 -r 96:224:32 --device pixel1 -f csv   # + latency_ms\n\n"
              "table, md and latex show α rows × resolution columns (rounded, unit in the header); "
              "csv and json have one row per configuration with exact integers.")
+@convention_options(*COUNTING, *MEMORY)
 def sweep(
     arch: Arch,
     alpha: Alphas = None,
@@ -49,21 +50,13 @@ def sweep(
                                               "table, md and latex (mult-adds also get a params column when "
                                               "parameters do not depend on the resolution).")] = PivotOn.madds,
     device_name: Device = None,
-    profile: Profile = "paper",
-    classes: Classes = None,
-    bias: Bias = None,
-    bn: BN = None,
-    flops: Flops = False,
-    dtype: Dtype = None,
-    act_dtype: ActDtype = None,
-    weight_dtype: WeightDtype = None,
-    chunks: Chunks = None,
+    counting: ConventionFlags = None,
 ) -> None:
     """Mult-adds and parameters of ARCH at every (α, resolution) of a grid — the width × resolution tables of the MobileNet papers, for any file and counting convention."""
     from ..analyses.sweep import grid as sweep_grid
     from . import io
 
-    conv = convention(profile, classes, bias, bn, flops, dtype, act_dtype, weight_dtype, chunks)
+    conv = counting.convention()
     fmt = choose_format("sweep", fmt, output)
     with io.progress(f"sweep {arch}") as step:  # a bar at a terminal, for hundreds of α
         grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv, depths=depth,

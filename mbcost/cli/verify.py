@@ -9,14 +9,15 @@ from ..analyses.verify import verify_report
 from ..core.engine import Report, analyze
 from . import io
 from .app import app
-from .options import (Depth, BN, Alpha, Arch, Bias, Classes, Output, Profile, Resolution, Rho, choose_format,
-                      convention, output_format, write)
+from .options import (Alpha, Arch, ConventionFlags, Depth, Output, Resolution, Rho, choose_format,
+                      convention_options, output_format, write)
 
 @app.command(epilog="Examples:\n\n"
              "  mbcost verify mobilenet_v1\n\n"
              "  mbcost verify mobilenet_v2 --alpha 0.75 --format json | jq .network\n\n"
              "  mbcost verify examples/mobilenet_v1_table3.yaml --alpha 0.75 --rho 0.714\n\n"
              "Exit codes: 0 every identity holds, 1 one fails (the layer is named), 2 bad input.")
+@convention_options("profile", "classes", "bias", "bn")
 def verify(
     arch: Arch,
     alpha: Alpha = None,
@@ -25,16 +26,13 @@ def verify(
     rho: Rho = None,
     fmt: output_format("verify") = None,
     output: Output = None,
-    profile: Profile = "paper",
-    classes: Classes = None,
-    bias: Bias = None,
-    bn: BN = None,
+    counting: ConventionFlags = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1 when there is nothing to check (no separable pair or bottleneck): for CI, "
         "so a network that loses its structure does not pass silently.")] = False,
 ) -> int:
     """Check that every depthwise separable pair costs exactly 1/N + 1/D_K² of the standard convolution it replaces, and every MobileNetV2 bottleneck h·w·d′·t·(d′ + k² + d″), using the engine's own per-layer counts."""
-    conv = convention(profile, classes, bias, bn)
+    conv = counting.convention()
     fmt = choose_format("verify", fmt, output)
     return run(analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv, depth=depth), fmt,
                output, strict)
