@@ -322,6 +322,13 @@ def test_budgets_excludes_single_arch_flags(cli, tmp_path):
     f = _budgets(tmp_path, TWO)
     assert_one_line_error(cli("check", "--budgets", f, "--alpha", "0.5", "--max-madds", "1M"),
                           "drop --alpha, --max-madds")
+    # every convention and memory flag typed is named, as typed, in the order of --help
+    run = cli("check", "--budgets", f, "--device", "pixel1", "--bottleneck-chunks", "4", "--no-bias",
+              "--profile", "keras", "--flops", "--dtype", "fp16")
+    assert_one_line_error(run, "drop --device, --profile, --bias/--no-bias, --flops, --dtype, --bottleneck-chunks")
+    assert_one_line_error(cli("check", "--budgets", f, "--classes", "10", "--bn", "0", "--act-dtype", "int8",
+                              "--weight-dtype", "fp16"),
+                          "drop --classes, --bn, --act-dtype, --weight-dtype")
 
 
 def test_library_check_returns_dataclasses(tmp_path):

@@ -126,8 +126,9 @@ class ConventionFlags:
 
     def given(self) -> list[str]:
         """The flags typed on the line, as the user wrote them (--profile, --bias/--no-bias, …)."""
+        unset = {"flops": False}  # --flops is a switch; --no-bias (False) was typed
         return [FLAGS.get(name, f"--{name}") for name in _OPTIONS
-                if getattr(self, name) not in (None, False)]
+                if getattr(self, name) is not None and getattr(self, name) != unset.get(name)]
 
 
 def replace_parameter(command: Callable, name: str, extra: list[inspect.Parameter],
