@@ -332,6 +332,22 @@ def test_same_widths_sees_a_single_channel_that_rounds_differently(tmp_path):
     assert not same_widths(spec, widths, Fraction("0.55"))
 
 
+@pytest.mark.parametrize("arch", ["mobilenet_v2", "mobilenet_v3_small", "resnet18", "odd"])
+def test_sweep_latency_is_the_engines_to_the_last_bit(arch, odd, backend):
+    # The sweep times each distinct network with the engine's own layer results, summed in
+    # layer order as Report.latency_ms does, so the floats are equal, not merely close; also
+    # across α that round alike (copied rows) and on odd's non-square input (ρ keeps its aspect).
+    from mbcost.analyses.latency import load_device
+
+    pixel1 = load_device("pixel1")
+    arch = odd if arch == "odd" else arch
+    g = sweep_grid(arch, "0.70:0.76:0.02", rhos=["1", "0.75"], device=pixel1)
+    assert len(g) == 4 * 2
+    for p in g:
+        want = mbcost.analyze(arch, alpha=p.alpha, rho=p.rho, device=pixel1).latency_ms
+        assert p.latency_ms == want and p.latency_ms > 0
+
+
 # --- the Python API --------------------------------------------------------------------------------
 
 def test_python_api_returns_a_dataframe_with_exact_integers():

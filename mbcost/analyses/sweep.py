@@ -27,7 +27,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Union
 
-from ..core.engine import infer, load
+from ..core.engine import LayerResult, infer, load
 from ..core.memory import DTYPES, area_classes, peak_grid, plan
 from ..core.conventions import PAPER, Convention, require_convention
 from ..core.ops import OPS
@@ -364,11 +364,13 @@ def _row(st: _Structure, factor: list[int], offset: int = 0):
 
 
 def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: list[Pair], conv: Convention,
-           progress: Callable[[int], None] | None = None) -> dict:
+           progress: Callable[[int], None] | None = None, device=None) -> dict:
     """{count: one row per (α, depth), one exact integer per resolution} for :data:`COUNTS` (a
     rows × resolutions numpy array, or a list of lists). ``progress(k)`` is told each row done.
     The peak activation memory is a max over execution steps of per-step sums, not bilinear:
-    core/memory.py's peak_grid evaluates it from the same shapes, per structure."""
+    core/memory.py's peak_grid evaluates it from the same shapes, per structure. With a
+    ``device``, also "latency_ms": the engine's roofline time of each configuration (a float
+    per resolution, one list per row)."""
     vectorised = len(rows) * len(resolutions) > NUMPY_FROM
     if vectorised:  # one (α × resolution) array per count, not one small array per α
         import numpy as np
@@ -376,13 +378,15 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
         out = {c: np.zeros((len(rows), len(resolutions)), dtype=np.int64) for c in COUNTS}
     else:
         out = {c: [None] * len(rows) for c in COUNTS}
+    if device is not None:
+        out["latency_ms"] = [None] * len(rows)
     act, wbytes = DTYPES[conv.act_dtype], DTYPES[conv.weight_dtype]
     structures: dict[tuple, _Structure] = {}
     previous = None  # (depth, widths, row index) of the last network costed
     for i, (a, d) in enumerate(rows):
         if previous is not None and previous[0] == d and same_widths(spec, previous[1], a):
-            for c in COUNTS:  # the same layers as the row before: the same counts
-                out[c][i] = out[c][previous[2]] if vectorised else list(out[c][previous[2]])
+            for c in out:  # the same layers as the row before: the same counts
+                out[c][i] = out[c][previous[2]] if hasattr(out[c], "dtype") else list(out[c][previous[2]])
             if progress is not None:
                 progress(i + 1)
             continue
@@ -409,9 +413,23 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
             if vectorised and row.dtype == object and out[c].dtype != object:
                 out[c] = out[c].astype(object)  # exact from here on; int64 values convert exactly
             out[c][i] = row
+        if device is not None:
+            out["latency_ms"][i] = [_latency(graph, res, conv, device, a) for res in resolutions]
         if progress is not None:
             progress(i + 1)
     return out
+
+
+def _latency(graph: Graph, res: Pair, conv: Convention, device, alpha: Fraction) -> float:
+    """The roofline latency of ``graph`` at ``res`` on ``device``, exactly as ``analyze`` gives
+    it: the engine's per-layer results, each layer's time, summed in layer order. Per distinct
+    network, not per α, and without the memory bookkeeping latency does not read."""
+    try:
+        _, costed = infer(_at(graph, res), conv)
+    except MbcostError as exc:
+        raise _context(exc, alpha, res)
+    return sum(device.layer_ms(LayerResult(layer, inputs, cost.output_shape, cost.madds, cost.params))
+               for layer, inputs, cost in costed)
 
 
 def _channels(graph: Graph) -> dict[str, int]:
@@ -472,12 +490,7 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
     index = {res: j for j, res in enumerate(distinct)}
     rows = [(a, d) for d in d_list for a in a_list]  # depth changes the layers themselves: the outer loop
     told = (lambda k: progress(k, len(rows))) if progress is not None else None
-    counts = _costs(spec, rows, distinct, convention, told)
-    if device is not None:  # latency needs each layer's shapes: the engine, per configuration
-        from ..core.engine import analyze
-
-        counts["latency_ms"] = [[analyze(spec, a, res[0], convention=convention, device=device, depth=d).latency_ms
-                                 for res in distinct] for a, d in rows]
+    counts = _costs(spec, rows, distinct, convention, told, device)
     return Sweep(spec.name, spec.source, convention, tuple(a_list), tuple(distinct),
                  tuple((p, index[res]) for p, res in columns), counts, by_rho=bool(rho_list),
                  classes=convention.classes if convention.classes is not None else spec.classes,
