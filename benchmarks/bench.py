@@ -83,6 +83,8 @@ def commands(mbcost: str, python: str, peers: str | None, scale: tuple[Path, Pat
                          "--format", "csv"],
         "grid30": [mbcost, "sweep", "mobilenet_v2", "--alpha", GRID30[0], "--resolution", GRID30[1],
                    "--format", "csv"],
+        "sweep5104dev": [mbcost, "sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.01",
+                         "--resolution", "96:320:8", "--device", "pixel1", "--format", "csv"],
     }
     if scale:
         net, budgets = scale
@@ -154,6 +156,9 @@ def main() -> int:
                "report", 3.6, True),
         # issue 17: 842,231 configurations to a CSV file within 40 reports
         Target("842,231-config sweep to CSV vs one report", "sweep842k", "report", 40, True),
+        # latency is not bilinear: the engine times each distinct network at each resolution
+        # (74× when it ran a whole analyze per configuration, 2026-12-02)
+        Target("5,104-config sweep with --device latency vs one report", "sweep5104dev", "report", 30, True),
     ]
     peers = [k[:-2] for k in med if k.endswith(":1")]
     if peers:
