@@ -27,11 +27,7 @@ from .present import Printable
 from .spec import ArchSpec, load_spec
 
 
-# Immutable by convention, not frozen=True: a frozen dataclass sets each field through
-# object.__setattr__, 6× slower to build (a 100,000-layer diff builds 200,000 of these, 1 s
-# of its time); nothing assigns to one after construction (dataclasses.replace makes a new
-# one), and unsafe_hash keeps the by-value hash the frozen class had. slots: half the memory.
-@dataclass(slots=True, unsafe_hash=True)
+@dataclass(slots=True, unsafe_hash=True)  # immutable by convention, as Layer is (core/graph.py says why)
 class LayerResult:
     layer: Layer
     input_shapes: tuple[Shape, ...]  # one per layer.inputs, in order

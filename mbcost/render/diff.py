@@ -121,9 +121,8 @@ def _records(layers) -> list[dict[str, Any]]:
         a, b = x.a, x.b
         record = {"status": x.status, "a": a.name if a else None, "b": b.name if b else None, "kind": x.kind}
         for name, base, times in fields:
-            va = times * getattr(a, base) if a is not None else 0
-            vb = times * getattr(b, base) if b is not None else 0
-            record[name] = {"a": va, "b": vb, "delta": vb - va}
+            record[name] = _abd(times * getattr(a, base) if a is not None else 0,
+                                times * getattr(b, base) if b is not None else 0)
         record["changes"] = list(x.changes)
         out.append(record)
     return out

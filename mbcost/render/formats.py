@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Callable
+from typing import Any, Callable, Iterator
 
 from .._version import __version__
 from ..errors import UsageError
@@ -140,18 +140,16 @@ def json_chunks(command: str, body: dict[str, Any]) -> Iterator[str]:
         yield json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         return
     record = json.JSONEncoder(ensure_ascii=False).encode  # the separators json.dumps uses
-    opening = "{\n"
+    yield "{\n"
     for n, (key, value) in enumerate(doc.items()):
-        sep = ",\n" if n else ""
+        yield (",\n" if n else "") + f"  {json.dumps(key)}: "
         if isinstance(value, list) and len(value) > LONG_LIST:
-            yield f"{opening}{sep}  {json.dumps(key)}: [\n"
+            yield "[\n"
             for i in range(0, len(value), 1000):
-                lead = ",\n" if i else ""
-                yield lead + ",\n".join("    " + record(v) for v in value[i:i + 1000])
+                yield (",\n" if i else "") + ",\n".join("    " + record(v) for v in value[i:i + 1000])
             yield "\n  ]"
         else:
-            yield opening + sep + f"  {json.dumps(key)}: " + json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        opening = ""
+            yield json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
     yield "\n}\n"
 
 
