@@ -459,6 +459,12 @@ STDOUT_COMMANDS = [
     (["reproduce", "--source", "keras"], 0, "4,253,864"),
 ]
 STDOUT_IDS = [" ".join(a[:3]) for a, _, _ in STDOUT_COMMANDS]
+# --help and --version go through the same stdout path, so every stdout test runs them too
+HELP_RUNS = [(["--help"], 0, "Examples"), (["report", "--help"], 0, "Examples"),
+             (["sweep", "--help"], 0, "--resolution"), (["check", "--help"], 0, "--max-madds"),
+             (["--version"], 0, "mbcost ")]
+HELP_IDS = [" ".join(a) for a, _, _ in HELP_RUNS]
+STDOUT_RUNS, RUN_IDS = STDOUT_COMMANDS + HELP_RUNS, STDOUT_IDS + HELP_IDS
 
 
 def _mbcost(args, env=None, **kw):
@@ -476,7 +482,7 @@ def _one_error_line(r) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("args, code, shows", STDOUT_COMMANDS, ids=STDOUT_IDS)
+@pytest.mark.parametrize("args, code, shows", STDOUT_RUNS, ids=RUN_IDS)
 def test_closed_stdout(args, code, shows):
     """`>&-`: Python starts with no sys.stdout; the output cannot go anywhere, so exit 2."""
     r = _mbcost(args, preexec_fn=lambda: os.close(1))
@@ -494,7 +500,7 @@ def test_closed_stdout_is_fine_with_output(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("args, code, shows", STDOUT_COMMANDS, ids=STDOUT_IDS)
+@pytest.mark.parametrize("args, code, shows", STDOUT_RUNS, ids=RUN_IDS)
 def test_full_stdout(args, code, shows):
     with open("/dev/full", "wb") as full:
         r = _mbcost(args, stdout=full)
@@ -502,7 +508,7 @@ def test_full_stdout(args, code, shows):
     assert _one_error_line(r) == "error: stdout: cannot write: No space left on device"
 
 
-@pytest.mark.parametrize("args, code, shows", STDOUT_COMMANDS, ids=STDOUT_IDS)
+@pytest.mark.parametrize("args, code, shows", STDOUT_RUNS, ids=RUN_IDS)
 def test_broken_pipe(args, code, shows):
     """The reader has gone before the first write: exit 141 (as a program killed by SIGPIPE),
     nothing on stderr — never 1 ('over budget') and never 0 (nobody read the output)."""
@@ -531,7 +537,7 @@ def test_broken_pipe_midway():
 
 
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1", "latin-1:strict", "cp1252", "ascii:strict"])
-@pytest.mark.parametrize("args, code, shows", STDOUT_COMMANDS, ids=STDOUT_IDS)
+@pytest.mark.parametrize("args, code, shows", STDOUT_RUNS, ids=RUN_IDS)
 def test_stdout_that_cannot_encode_alpha(encoding, args, code, shows):
     r = _mbcost(args, env={"PYTHONIOENCODING": encoding}, stdout=subprocess.PIPE)
     assert r.returncode == code, r.stderr
@@ -805,47 +811,7 @@ def test_no_color_at_a_terminal(args):
     assert b"\x1b[" not in plain and len(plain) > 100, plain[:200]
 
 
-# --- --help and --version through the one stdout path ---------------------------------------------
-
-HELP_RUNS = [(["--help"], 0, "Examples"), (["report", "--help"], 0, "Examples"),
-             (["sweep", "--help"], 0, "--resolution"), (["check", "--help"], 0, "--max-madds"),
-             (["--version"], 0, "mbcost ")]
-HELP_IDS = [" ".join(a) for a, _, _ in HELP_RUNS]
-
-
-@pytest.mark.parametrize("args, code, shows", HELP_RUNS, ids=HELP_IDS)
-def test_help_into_a_closed_stdout(args, code, shows):
-    r = _mbcost(args, preexec_fn=lambda: os.close(1))
-    assert r.returncode == 2, r.stderr
-    assert _one_error_line(r).startswith("error: stdout: closed, so the output cannot be written")
-
-
-@pytest.mark.parametrize("args, code, shows", HELP_RUNS, ids=HELP_IDS)
-def test_help_into_a_broken_pipe(args, code, shows):
-    p = subprocess.Popen([sys.executable, "-m", "mbcost", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
-    p.stdout.close()  # the reader has gone before anything was written
-    err = p.stderr.read()
-    assert p.wait() == 141 and err == b"", err
-
-
-@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "ascii:strict"])
-@pytest.mark.parametrize("args, code, shows", HELP_RUNS, ids=HELP_IDS)
-def test_help_into_a_stdout_that_cannot_encode_alpha(encoding, args, code, shows):
-    r = _mbcost(args, env={"PYTHONIOENCODING": encoding}, stdout=subprocess.PIPE)
-    assert r.returncode == code and r.stderr == b"", r.stderr
-    out = r.stdout.decode("ascii" if "ascii" in encoding else "latin-1")
-    assert shows in out
-
-
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("args, code, shows", HELP_RUNS, ids=HELP_IDS)
-def test_help_into_a_full_stdout(args, code, shows):
-    with open("/dev/full", "w") as full:
-        r = _mbcost(args, stdout=full)
-    assert r.returncode == 2
-    assert _one_error_line(r) == "error: stdout: cannot write: No space left on device"
-
+# --- no command: the help on stdout, and one error line ----------------------------------------------
 
 def test_no_command_is_help_and_one_line(cli):
     r = _mbcost([], stdout=subprocess.PIPE)
