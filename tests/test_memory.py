@@ -150,3 +150,21 @@ def test_diff_reports_memory_deltas(cli):
     assert d["totals"]["peak_activation_bytes"] == {"a": 96 * 112**2 * FP32, "b": 96 * (112**2 + 56**2) * FP32,
                                                     "delta": 96 * 56**2 * FP32}
     assert d["totals"]["weight_bytes"]["delta"] == (3_469_760 - 4_209_088) * FP32
+
+
+@pytest.mark.parametrize("vectorised", [False, True])
+def test_peak_grid_in_bytes_is_exact_past_int64(vectorised):
+    # The sweep's peak in bytes, with sizes no file can reach: 2⁴⁰ channels on 2³⁰-pixel maps
+    # are 2⁷⁰ elements per tensor, × 4 bytes — past 2⁶³ − 1, so the matrix product must switch
+    # to Python integers and still equal evaluate() at every resolution (and ×4 exactly).
+    from mbcost.core.expand import expand
+    from mbcost.core.memory import area_classes, evaluate, peak_grid, plan
+    from mbcost.core.spec import load_spec
+
+    pl = plan(expand(load_spec("mobilenet_v2")))
+    tensors = {t for s in pl.steps for t in s.alive}
+    areas = [{t: 2**30 for t in tensors}, {t: 2**10 + len(t) for t in tensors}]  # two area classes at R₂
+    channels = {t: 2**40 + i for i, t in enumerate(sorted(tensors))}
+    got = peak_grid(pl, area_classes(pl, areas, vectorised), channels, times=4)
+    want = [4 * evaluate(pl, {t: a[t] * channels[t] for t in tensors}).elements for a in areas]
+    assert [int(v) for v in got] == want and want[0] > 2**63

@@ -401,12 +401,7 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
             structures[key] = _structure(graph, a, resolutions, conv, fs, vectorised)
         st = structures[key]
         params = _row(st, p1, p0)
-        peak = peak_grid(st.plan, st.classes, _channels(graph))
-        if hasattr(peak, "dtype"):  # bytes = elements × dtype size, exact past int64 as well
-            peak = (peak if peak.dtype == object or int(peak.max(initial=0)) <= _INT64 // act
-                    else peak.astype(object)) * act
-        else:
-            peak = [v * act for v in peak]
+        peak = peak_grid(st.plan, st.classes, _channels(graph), times=act)  # in bytes
         weights = params * wbytes if hasattr(params, "dtype") else [p * wbytes for p in params]
         for c, row in (("madds", _row(st, m)), ("params", params), ("peak_activation_bytes", peak),
                        ("weight_bytes", weights)):

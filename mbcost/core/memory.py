@@ -311,11 +311,12 @@ def area_classes(plan_: Plan, areas: Sequence[dict[str, int]], vectorised: bool 
 _INT64 = 2**63 - 1
 
 
-def peak_grid(plan_: Plan, classes: AreaClasses, channels: dict[str, int]):
-    """Peak live elements at one α (``channels``: each tensor's channel count) at every
-    resolution of ``classes``, exactly what :func:`evaluate` gives for each, without visiting
-    every step at every resolution: a list of ints, or a numpy array when ``classes`` holds a
-    matrix (int64, or exact Python integers past 2⁶³ − 1).
+def peak_grid(plan_: Plan, classes: AreaClasses, channels: dict[str, int], times: int = 1):
+    """Peak live elements × ``times`` (the activation dtype's bytes, for the peak in bytes) at
+    one α (``channels``: each tensor's channel count) at every resolution of ``classes``,
+    exactly what :func:`evaluate` gives for each, without visiting every step at every
+    resolution: a list of ints, or a numpy array when ``classes`` holds a matrix (int64, or
+    exact Python integers when a value could pass 2⁶³ − 1).
 
     A step's live elements are Σ_k c_k·A_k with c_k its alive channels in area class k (α
     only) and A_k the class's area (resolution only). A step whose coefficients another step's
@@ -331,7 +332,9 @@ def peak_grid(plan_: Plan, classes: AreaClasses, channels: dict[str, int]):
             coef[k] = coef.get(k, 0) + eff[t]
         support = tuple(sorted(coef))
         by_support.setdefault(support, []).append(tuple(coef[k] for k in support))
-    vectors = [(support, v) for support, vs in by_support.items() for v in _undominated(vs)]
+    # × times before the max: max(times·x) = times·max(x), and the bound below then covers it
+    vectors = [(support, tuple(times * c for c in v)) for support, vs in by_support.items()
+               for v in _undominated(vs)]
     if classes.matrix is not None:
         import numpy as np
 
@@ -344,14 +347,8 @@ def peak_grid(plan_: Plan, classes: AreaClasses, channels: dict[str, int]):
         if bound <= _INT64:
             return (A @ weights.astype(np.int64)).max(axis=1)
         return (A.astype(object) @ weights).max(axis=1)
-    columns = []
-    for support, v in vectors:
-        if len(support) == 1:
-            c, A = v[0], classes.areas[support[0]]
-            columns.append([c * a for a in A])
-        else:
-            cols = [classes.areas[k] for k in support]
-            columns.append([sum(c * a for c, a in zip(v, col)) for col in zip(*cols)])
+    columns = [[sum(c * a for c, a in zip(v, col)) for col in zip(*(classes.areas[k] for k in support))]
+               for support, v in vectors]
     return list(map(max, *columns)) if len(columns) > 1 else columns[0]
 
 
