@@ -55,19 +55,20 @@ def sweep_csv(sweep: Sweep, **_) -> Iterator[str]:
         csv.writer(buf, lineterminator="\n").writerow(cells)
         return buf.getvalue()
 
+    def cell(text) -> str:  # one value, quoted if it must be
+        return line([text])[:-1]
+
     yield line(_columns(sweep))
-    name = line([sweep.architecture])[:-1]
-    tag = line([sweep.convention.tag(sweep.classes)])[:-1]
-    res = [f"{r[0]}x{r[1]}" for r in sweep.resolutions]
-    cols = [(res[j], line([number_text(rho)])[:-1] if sweep.by_rho else None, j) for rho, j in sweep.columns]
+    name, tag = cell(sweep.architecture), cell(sweep.convention.tag(sweep.classes))
     metrics = _metrics(sweep)
     counts = {m.base: sweep.counts[m.base] for m in metrics}
-    # the text between α and the counts, per column: [ρ,]H×W,[depth,]convention,
-    middles = [(f"{rho}," if rho is not None else "") + f"{r}," for r, rho, _ in cols]
-    order = [j for _, _, j in cols]
+    res = [f"{h}x{w}" for h, w in sweep.resolutions]
+    # per configuration column: the text between α and the counts ([ρ,]H×W,), and its resolution
+    middles = [(f"{cell(number_text(rho))}," if sweep.by_rho else "") + f"{res[j]}," for rho, j in sweep.columns]
+    order = [j for _, j in sweep.columns]
     identity = order == list(range(len(order)))
     for i, (a, d) in enumerate(sweep.rows):
-        head = f"{name},{line([number_text(a)])[:-1]},"
+        head = f"{name},{cell(number_text(a))},"
         tail = (f"{number_text(d)}," if sweep.by_depth else "") + f"{tag},"
         texts = []  # each metric's values as text, one per distinct resolution (exact integers)
         for m in metrics:
