@@ -21,7 +21,6 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-import typer
 
 from conftest import ROOT, all_commands, assert_one_line_error
 from mbcost.errors import GraphError, SpecError
@@ -117,10 +116,14 @@ def _check_corpus_message(run, rel: str, expect: dict[str, str]) -> None:
 
 # --- which stage refuses a file -------------------------------------------------------------------
 
-# The module that raises, as the pipeline runs it: reading the YAML, checking the document,
-# expanding the rows into a graph, costing the layers. Each stage raises its own error class.
-STAGES = {"mbcost.core.yamlio": "yamlio", "mbcost.core.spec": "spec",
-          "mbcost.core.expand": "expand", "mbcost.core.ops": "costs"}
+# The stage that raises, as the pipeline runs it: reading the YAML, checking the document,
+# expanding the rows into a graph, costing the layers — named by the innermost of these
+# functions on the stack (a kind's module holds its row reader, its expansion and its shape
+# rule, so the module alone cannot tell). Each stage raises its own error class.
+STAGES = {("mbcost.core.yamlio", "read_text"): "yamlio", ("mbcost.core.yamlio", "parse"): "yamlio",
+          ("mbcost.core.spec", "spec_from_document"): "spec",
+          ("mbcost.core.rows", "read_row"): "spec", ("mbcost.core.expand", "expand_traced"): "expand",
+          ("mbcost.core.cost", "layer_cost"): "costs"}
 STAGE_ERROR = {"yamlio": SpecError, "spec": SpecError, "expand": GraphError, "costs": GraphError}
 # Stages that run before any command-specific code: one file each goes through every command
 # (a python-tag file, so "a tag never runs" is checked through every command too).
@@ -129,7 +132,7 @@ EARLY = {"yamlio": "python_object_apply", "spec": "c_nan"}
 
 def failing_stage(path: Path) -> tuple[str, Exception | None]:
     """(stage, error) for the first error ``load_spec`` then ``analyze`` raise on ``path``: the
-    stage is named after the module whose code raised it (the innermost frame), whatever
+    stage is the innermost pipeline step of :data:`STAGES` the raising frame was in, whatever
     catches or rewrites it on the way out. ("accepted", None) if nothing is raised."""
     from mbcost import analyze
     from mbcost.core.spec import load_spec
@@ -138,11 +141,12 @@ def failing_stage(path: Path) -> tuple[str, Exception | None]:
     try:
         analyze(load_spec(path))
     except MbcostError as exc:
-        tb = exc.__traceback__
-        while tb.tb_next is not None:
+        tb, stage = exc.__traceback__, None
+        while tb is not None:
+            frame = tb.tb_frame
+            stage = STAGES.get((frame.f_globals["__name__"], frame.f_code.co_name), stage)
             tb = tb.tb_next
-        module = tb.tb_frame.f_globals["__name__"]
-        return STAGES.get(module, module), exc
+        return stage, exc
     return "accepted", None
 
 

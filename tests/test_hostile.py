@@ -9,7 +9,6 @@ that is closed, piped into a reader that quits, or unable to encode α.
 """
 from __future__ import annotations
 
-import math
 import re
 from fractions import Fraction
 from pathlib import Path

@@ -14,8 +14,8 @@ from mbcost.core.conventions import PROFILES, Convention
 from mbcost.errors import MbcostError, UsageError
 from mbcost.analyses.sweep import MAX_CONFIGS, parse_list
 from mbcost.core.metrics import METRICS
-from mbcost.core.ops import OPS
-from mbcost.core.spec import builtin_names
+from mbcost.core.kinds import KINDS
+from mbcost.core.locate import builtin_names
 from mbcost import sweep_grid
 
 from conftest import assert_one_line_error
@@ -270,16 +270,16 @@ def test_fast_path_equals_analyze_with_valid_padding_pools_and_flattening_fc(odd
 
 
 def test_engine_and_sweep_read_one_op_definition(odd, monkeypatch):
-    # Change the depthwise formula in the registry: the engine and the sweep's fast path both
-    # follow, because neither has a copy of it. (×3 mult-adds, +7 params per depthwise layer.)
+    # Change the depthwise formula in the kind registry: the engine and the sweep's fast path
+    # both follow, because neither has a copy of it. (×3 mult-adds, +7 params per depthwise layer.)
     before = sweep_grid(odd, ["0.5", "1"], [72, 97])
-    real = OPS["dwconv"]
+    real = KINDS["dwconv"]
 
     def tampered(layer, m, conv):
         f = real.factor(layer, m, conv)
         return dataclasses.replace(f, m=3 * f.m, p0=f.p0 + 7)
 
-    monkeypatch.setitem(OPS, "dwconv", dataclasses.replace(real, factor=tampered))
+    monkeypatch.setitem(KINDS, "dwconv", dataclasses.replace(real, factor=tampered))
     after = sweep_grid(odd, ["0.5", "1"], [72, 97])
     for p, q in zip(before, after):
         assert counts(q) == engine(odd, q, mbcost.PAPER)

@@ -26,7 +26,7 @@ from ..core.engine import Report, analyze
 from ..core.conventions import PROFILES, Convention
 from ..errors import MbcostError, UsageError, Where
 from ..core.multipliers import fmt_alpha, parse_alpha, parse_resolution, parse_rho
-from ..core.spec import builtin_variants
+from ..core.locate import builtin_variants
 from ..core.yamlio import Document, describe, field_path, parse, read_text
 
 QUANTITIES = ("madds", "params", "madds_share", "params_share", "channels", "memory")

@@ -60,14 +60,12 @@ class MbcostGroup(TyperGroup):
         debug = "--debug" in argv
         if debug:  # accepted anywhere on the line, not only before the command
             argv = ["--debug"] + [a for a in argv if a != "--debug"]
-        # --allow-unknown, for every command that reads a model: an imported ONNX model's ops
-        # that mbcost cannot cost become zero-cost layers and the result is marked partial
-        allow = "--allow-unknown" in argv
-        if allow:
+        # --allow-unknown, for every command that reads a model (an imported ONNX model's ops
+        # that mbcost cannot cost become zero-cost layers, the result marked partial), is the
+        # root's option: moved before the command wherever it was typed, and read from the
+        # parsed line where a model is loaded (options.model)
+        if "--allow-unknown" in argv:
             argv = ["--allow-unknown"] + [a for a in argv if a != "--allow-unknown"]
-        from ..interop import onnx_import
-
-        onnx_import.allow_unknown_default = allow
         if "--help" in argv or argv in ([], ["--debug"]):  # help only: report must not import rich
             _help_through_stdout()
         code = 0
@@ -117,8 +115,6 @@ class MbcostGroup(TyperGroup):
                           f"{type(exc).__name__}: {_one_line(str(exc))[:200]}; rerun with --debug "
                           "for the traceback")
             code = 3
-        finally:
-            onnx_import.allow_unknown_default = False
         if standalone_mode:
             sys.exit(code)
         return code

@@ -1,7 +1,6 @@
 """Flags shared by several commands, and the helpers that turn them into library calls."""
 from __future__ import annotations
 
-import enum
 import inspect
 import typing
 from dataclasses import dataclass
@@ -33,6 +32,25 @@ Device = Annotated[Optional[str], typer.Option(
     "--device", metavar="NAME", show_default=False,
     help="Time every layer on a device's roofline latency profile: a built-in (pixel1) or a profile .yaml "
          "(mbcost latency fit --save). Adds latency (ms) and each layer's bound (memory or compute).")]
+
+
+def allow_unknown() -> bool:
+    """--allow-unknown, a root option (accepted anywhere on the line): read from the command
+    line being run, and passed down to every model load — never a module-level switch."""
+    try:  # typer ≥ 0.2x vendors its own copy of click
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - older typer depends on click proper
+        from click import get_current_context
+
+    ctx = get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().params.get("allow_unknown"))
+
+
+def model(arch):
+    """ARCH loaded as the command line asks (:func:`mbcost.core.engine.load`, with --allow-unknown)."""
+    from ..core.engine import load
+
+    return load(arch, allow_unknown=allow_unknown())
 
 
 def device(name: str | None):

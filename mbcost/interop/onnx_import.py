@@ -45,12 +45,10 @@ from pathlib import Path
 from typing import Callable
 
 from ..core.graph import NETWORK_INPUT, Graph, Layer
-from ..core.spec import ArchSpec, WidthRule
+from ..core.spec import ArchSpec
+from ..core.width import WidthRule
 from ..errors import SpecError, UsageError, Where
 from .onnx_export import require_onnx
-
-allow_unknown_default = False  # the CLI's --allow-unknown sets it for one invocation
-
 
 @dataclass
 class _Val:
@@ -176,7 +174,7 @@ def _padding(r: _Reader, node, x: _Val, k, s, pads, auto_pad: str, d=(1, 1),
     """The layer's padding: 'same' or 'valid' where that rule gives the model's output size (the
     counts depend on the output size only), else the symmetric integer padding the pads are
     (PyTorch's rule, ceil_mode included); pads no rule gives are refused."""
-    from ..core.ops import spatial
+    from ..core.spatial import spatial
 
     h, w, _ = r.hwc(node.input[0], node)
     h, w = h - x.pads[0] - x.pads[2], w - x.pads[1] - x.pads[3]  # the map before a folded Pad
@@ -538,12 +536,14 @@ def _shapes(model) -> dict[str, list]:
     return out
 
 
-def read(path: str | Path, allow_unknown: bool | None = None) -> ArchSpec:
-    """An ONNX model as an architecture every command reads (its layers fixed: α must be 1)."""
+def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
+    """An ONNX model as an architecture every command reads (its layers fixed: α must be 1).
+    ``allow_unknown``: keep the ops mbcost cannot cost as 'opaque' layers that count nothing
+    (the result is partial) instead of refusing the model."""
     onnx = require_onnx()
     from onnx import numpy_helper
 
-    allow = allow_unknown_default if allow_unknown is None else allow_unknown
+    allow = allow_unknown
     source = str(path)
     try:
         model = onnx.load(str(path))
