@@ -93,7 +93,7 @@ class Counting:
     work: str = ""
 
 
-ROW_FACETS = ("read", "expand")
+ROW_FACETS = ("read", "expand", "example")
 LAYER_FACETS = ("shape", "factor", "elements", "label", "latency", "peers", "counting")
 INTEROP_FACETS = ("torch", "onnx_export", "onnx_import")
 
@@ -107,6 +107,7 @@ class Kind:
     read: Callable[["RowFields"], Any] | None = None
     expand: Callable[["Expander", "Row"], None] | None = None
     joins: bool = False  # it reads several tensors through ``from`` (add, concat, mul)
+    example: Mapping[str, Any] | None = None  # a row of it that fits a 16×16×8 input (docs, tests)
     # the layer
     shape: ShapeRule | None = None
     factor: FactorRule | None = None

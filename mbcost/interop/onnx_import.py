@@ -511,6 +511,18 @@ IMPORTERS: dict[str, Callable[[_Reader, object], None]] = {
     **{op: _view for op in ("Reshape", "Squeeze", "Unsqueeze", "Identity", "Softmax")},
 }
 
+# which mbcost kinds the importers above make, and from which ONNX ops (tests/test_kinds.py
+# checks that every primitive kind is here or says why not; the cross-check tier round-trips
+# each through an export)
+KINDS_READ: dict[str, tuple[str, ...]] = {
+    "conv": ("Conv",), "dwconv": ("Conv",), "deconv": ("ConvTranspose",), "fc": ("Gemm", "MatMul"),
+    "pool": ("GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "AveragePool", "MaxPool"),
+    "add": ("Add", "Sum"), "mul": ("Mul",), "concat": ("Concat",), "split": ("Split",),
+    "shuffle": ("Reshape → Transpose → Reshape",), "upsample": ("Resize", "Upsample"),
+    "act": ("Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "LeakyRelu", "Gelu"),
+    "flatten": ("Flatten",), "dropout": ("Dropout",), "opaque": ("any op it cannot cost, with --allow-unknown",),
+}
+
 # ops that need layer kinds mbcost does not have: refused with what they need (or opaque with
 # --allow-unknown), never costed as zero in silence
 NEEDS_KINDS: dict[str, str] = {

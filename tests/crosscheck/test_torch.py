@@ -273,3 +273,13 @@ def test_generated_graphs_count_as_pytorch_does(graph):
         return
     event("built and compared")
     assert_agrees(spec)
+
+
+def test_every_primitive_kind_has_a_pytorch_builder_or_says_why_not():
+    # the main tier checks every other facet (tests/test_kinds.py); the builders import torch
+    from mbcost.core.kinds import KINDS, primitives
+    from mbcost.interop.torch import BUILDERS
+
+    assert set(BUILDERS) <= set(primitives())
+    missing = [k for k in primitives() if k not in BUILDERS and "torch" not in KINDS[k].unsupported]
+    assert missing == []

@@ -92,7 +92,7 @@ def peers(count: str) -> dict:
 
 KIND = Kind(
     "add", "element-wise sum of two or more tensors (a residual join)",
-    keys=("act",), read=read, expand=expand, joins=True,
+    keys=("act",), read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=factor, elements=elements, counts=("add",),
     label=lambda layer: "Add", shows_act=False, latency="memory", peers=peers("add"),
     counting=Counting(work="one addition per output element for each input past the first"),

@@ -62,4 +62,4 @@ def expand(ex, row) -> None:
 
 
 KIND = Kind("bottleneck", "MobileNetV2's inverted residual (t, c, n, s): expand, depthwise, linear project",
-            keys=("n", "act", "t", "c", "k", "s", "bn", "scale"), read=read, expand=expand)
+            keys=("n", "act", "t", "c", "k", "s", "bn", "scale"), read=read, expand=expand, example={"t": 6, "c": 8})

@@ -28,7 +28,7 @@ def shape(layer: Layer, inputs: list[Shape]) -> Shape:
 
 KIND = Kind(
     "concat", "tensors side by side along channels",
-    read=read, expand=expand, joins=True,
+    read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Concat", latency="memory",
     counting=Counting(work="moves data only"),

@@ -108,7 +108,7 @@ def latency(r) -> str:
 
 KIND = Kind(
     "conv", "a standard (optionally grouped) convolution",
-    keys=KEYS, read=read, expand=expand,
+    keys=KEYS, read=read, expand=expand, example={"c": 16, "k": 3, "s": 2},
     shape=shape, factor=factor, elements=bias_elements, counts=("bias",),
     label=label, kernel=window, latency=latency,
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),

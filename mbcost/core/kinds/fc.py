@@ -59,7 +59,7 @@ def elements(r) -> dict:
 
 KIND = Kind(
     "fc", "a fully connected layer on the flattened input",
-    keys=("n", "act", "c", "bias", "bn"), read=read, expand=expand,
+    keys=("n", "act", "c", "bias", "bn"), read=read, expand=expand, example={"c": 10},
     shape=shape, factor=factor, elements=elements, counts=("bias",),
     label=lambda layer: "Fully Connected", latency="fc",
     counting=Counting(bn="folds", bias=True, work="a bias at each output unit"),

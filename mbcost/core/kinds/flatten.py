@@ -17,7 +17,7 @@ def read(f) -> None:
 
 KIND = Kind(
     "flatten", "the map as one vector",
-    read=read, expand=passthrough,
+    read=read, expand=passthrough, example={},
     shape=same_shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Flatten", latency="memory",
     counting=Counting(work="views its input"),

@@ -64,4 +64,4 @@ def expand(ex, row) -> None:
 
 
 KIND = Kind("mbconv", "MobileNetV3's bneck / EfficientNet's MBConv: expand, depthwise, [SE], project",
-            keys=("n", "act", "t", "exp", "c", "k", "s", "bn", "scale") + SE_KEYS, read=read, expand=expand)
+            keys=("n", "act", "t", "exp", "c", "k", "s", "bn", "scale") + SE_KEYS, read=read, expand=expand, example={"exp": 32, "c": 8, "se": 0.25})

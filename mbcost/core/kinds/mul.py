@@ -48,7 +48,7 @@ def elements(r) -> dict:
 
 KIND = Kind(
     "mul", "x · gate, element-wise (a 1×1×C gate broadcast over H×W)",
-    read=read, expand=expand, joins=True,
+    read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=factor, elements=elements, counts=("mul",),
     label=lambda layer: "Multiply", latency="memory", peers=peers("mul"),
     counting=Counting(work="one product per output element"),

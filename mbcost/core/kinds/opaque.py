@@ -30,6 +30,5 @@ KIND = Kind(
     counting=Counting(work="unknown: not costed"),
     unsupported={"read": "it is what --allow-unknown keeps of an imported op; no file writes it",
                  "expand": "it is never written in a file",
-                 "torch": NOT_A_MODEL_OP, "onnx_export": NOT_A_MODEL_OP,
-                 "onnx_import": "the importer makes it of any op it cannot cost"},
+                 "torch": NOT_A_MODEL_OP, "onnx_export": NOT_A_MODEL_OP},
 )

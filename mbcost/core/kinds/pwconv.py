@@ -33,4 +33,4 @@ def expand(ex, row) -> None:
 
 
 KIND = Kind("pwconv", "a 1×1 pointwise convolution (a conv with k = 1)",
-            keys=("n", "act", "c", "bn", "bias", "scale"), read=read, expand=expand)
+            keys=("n", "act", "c", "bn", "bias", "scale"), read=read, expand=expand, example={"c": 16})

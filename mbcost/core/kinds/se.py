@@ -65,4 +65,4 @@ def expand(ex, row) -> None:
 
 
 KIND = Kind("se", "squeeze-and-excite: global pool, reduce, expand, gate the input",
-            keys=("n", "act", "se", "se_divisor", "se_gate"), read=read, expand=expand)
+            keys=("n", "act", "se", "se_divisor", "se_gate"), read=read, expand=expand, example={"se": 0.25})

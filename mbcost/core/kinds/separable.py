@@ -44,4 +44,4 @@ def expand(ex, row) -> None:
 
 
 KIND = Kind("separable", "MobileNetV1's depthwise separable conv: k×k depthwise, then 1×1 pointwise",
-            keys=("n", "act", "c", "k", "s", "padding", "bn", "scale"), read=read, expand=expand)
+            keys=("n", "act", "c", "k", "s", "padding", "bn", "scale"), read=read, expand=expand, example={"c": 16})

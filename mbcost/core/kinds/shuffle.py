@@ -39,7 +39,7 @@ def shape(layer: Layer, inputs: list[Shape]) -> Shape:
 
 KIND = Kind(
     "shuffle", "ShuffleNet's channel shuffle",
-    keys=("groups",), read=read, expand=expand,
+    keys=("groups",), read=read, expand=expand, example={"groups": 2},
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Shuffle", latency="memory",
     counting=Counting(work="moves data only"),

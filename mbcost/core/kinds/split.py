@@ -45,7 +45,7 @@ def shape(layer: Layer, inputs: list[Shape]) -> Shape:
 
 KIND = Kind(
     "split", "the input's channels in parts (tensors NAME.0, NAME.1, …)",
-    keys=("sizes",), read=read, expand=expand,
+    keys=("sizes",), read=read, expand=expand, example={"sizes": [4, 4]},
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Split", latency="memory",
     counting=Counting(work="views its input"),
