@@ -11,7 +11,7 @@ import typer
 
 from ..core.conventions import PROFILES, Convention
 from ..errors import UsageError
-from ..render.formats import choose, formats_of, render
+from ..render.formats import FORMATS, choose, formats_of, render
 from . import io
 
 Arch = Annotated[str, typer.Argument(help="A built-in name (mobilenet_v2) or a path to an architecture YAML file.",
@@ -192,9 +192,10 @@ def output_format(command: str):
     """The shared --format option of a command, listing the formats it writes (sqlite-utils
     keeps one output-options decorator for every command the same way)."""
     names = ", ".join(formats_of(command))
+    extensions = " ".join(e for f in formats_of(command) for e in FORMATS[f].extensions)
     return Annotated[Optional[str], typer.Option(
         "--format", "-f", metavar="FORMAT", show_default=False,
-        help=f"One of {names}. Default: from --output's extension (.json .csv .md .tex .xml .txt), else table.")]
+        help=f"One of {names}. Default: from --output's extension ({extensions}), else table.")]
 
 
 def choose_format(command: str, fmt: str | None, output: Path | None) -> str:
