@@ -11,7 +11,7 @@ import pytest
 
 import mbcost
 from mbcost.core.conventions import PROFILES, Convention
-from mbcost.errors import MbcostError, UsageError
+from mbcost.errors import UsageError
 from mbcost.analyses.sweep import MAX_CONFIGS, parse_list
 from mbcost.core.metrics import METRICS
 from mbcost.core.kinds import KINDS
