@@ -82,7 +82,8 @@ class Counting:
     """What a kind's counts include, beyond its weights' mult-adds.
 
     bn:     'folds' — a BN after it has its own 2·C (or 3, 4) numbers that the papers' bn=0
-            folds into its weights; 'none' — it takes no BN
+            folds into its weights; 'own' — a normalisation whose affine γ, β cannot be folded:
+            parameters under every convention, ``bn`` does not apply; 'none' — it takes no BN
     bias:   the layer can have a bias, which the ``bias`` convention counts
     work:   its per-element work (what a counter of more than weight products could charge),
             '' for none
