@@ -116,6 +116,16 @@ TYPED = {
     "se_act": st.sampled_from(["relu", "hswish"]),
     "se_gate": st.sampled_from(["sigmoid", "hsigmoid"]),
     "p": st.sampled_from([0.0, 0.2, 0.5]),
+    "if": st.sampled_from([True, False, "1 == 1", "c > 3", "2 < 1 or not 1 == 2", "s =="]),
+    "heads": st.integers(min_value=1, max_value=8),
+    "key_dim": st.integers(min_value=1, max_value=32), "value_dim": st.integers(min_value=1, max_value=32),
+    "multi_query": st.booleans(), "fused": st.booleans(), "qkv_bias": st.booleans(), "proj": st.booleans(),
+    "proj_bias": st.booleans(), "offsets": st.integers(min_value=1, max_value=64),
+    "kv_stride": st.integers(min_value=1, max_value=3), "kv_down": st.sampled_from(["dwconv", "conv", "pool"]),
+    "kv_k": st.integers(min_value=1, max_value=5), "ratio": st.sampled_from([1, 2, 4, 2.5]),
+    "hidden": st.integers(min_value=1, max_value=64), "affine": st.booleans(),
+    "patch": st.integers(min_value=1, max_value=4) | PAIR, "like": NAMES,
+    "tokens": st.integers(min_value=1, max_value=3),
 }
 JUNK = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
                     | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)

@@ -68,11 +68,14 @@ def test_the_interop_tables_name_only_registered_primitives():
     assert set(KINDS_READ) <= set(primitives())
 
 
-def network(kind: str, row: dict | None = None) -> str:
-    """A 16×16×8 input, one row of ``kind`` (its example), a global pool and a classifier."""
-    row = {"kind": kind, "name": "x", **(KINDS[kind].example if row is None else row)}
+def network(kind: str) -> str:
+    """A 16×16×8 input, the kind's example (one row of it, named x, or its rows), a global pool
+    and a classifier."""
+    example = KINDS[kind].example
+    rows = [dict(r) for r in example] if isinstance(example, list) else [{"kind": kind, "name": "x", **example}]
+    assert kind in {r["kind"] for r in rows}
     tail = [{"kind": "pool", "global": True, "from": "x.1" if kind == "split" else "x"}, {"kind": "fc", "c": 10}]
-    return yaml.safe_dump({"input": {"resolution": 16, "channels": 8}, "layers": [row] + tail}, sort_keys=False)
+    return yaml.safe_dump({"input": {"resolution": 16, "channels": 8}, "layers": rows + tail}, sort_keys=False)
 
 
 @pytest.mark.parametrize("name", writable())

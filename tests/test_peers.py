@@ -76,7 +76,7 @@ def test_the_terms_at_1_0_224():
     t = el.total(mbcost.analyze("mobilenet_v2"))
     assert t.counts == {"macs": 299_494_272 + 1280 * 1000, "bias": 1000, "bn": 6_678_112, "bn_channels": 17_056,
                         "act_elements": 6_105_792, "pool_in": 1280 * 7 * 7, "pool_out": 1280, "add": 216_384,
-                        "mul": 0}
+                        "mul": 0, "norm": 0, "norm_channels": 0, "softmax": 0}
     # so ptflops = W + bias + 2·BN + ReLU6 + pool in = 300,774,272 + 1,000 + 13,356,224 + 6,105,792 + 62,720
     assert count(PEERS["ptflops"], mbcost.analyze("mobilenet_v2")).total == 320_300_008
 

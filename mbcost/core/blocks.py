@@ -43,58 +43,100 @@ def read_blocks(doc: Document) -> dict[str, BlockDef]:
         if not isinstance(rows, list) or not rows:
             f.fail(("blocks", name), "expected 'rows', a non-empty list of layer rows")
         out[name] = BlockDef(name, tuple(params), tuple(("blocks", name, "rows", j) for j in range(len(rows))))
+    _refuse_cycles(doc, out)
     return out
+
+
+def _refuse_cycles(doc: Document, blocks: dict[str, BlockDef]) -> None:
+    """A block may use other blocks, never itself through them: the first use that closes a
+    cycle is refused, naming the cycle."""
+    calls = {name: [(p, value_at(doc.data, p).get("kind")) for p in b.rows if isinstance(value_at(doc.data, p), dict)]
+             for name, b in blocks.items()}
+
+    def visit(name: str, stack: tuple) -> None:
+        for path, kind in calls[name]:
+            if kind in stack:
+                raise SpecError(f"block {kind!r} uses itself: {' → '.join(stack[stack.index(kind):] + (kind,))}",
+                                field=f"blocks.{name}.rows[{path[-1]}].kind", where=doc.where(path + ("kind",)))
+            if kind in blocks:
+                visit(kind, stack + (kind,))
+
+    for name in blocks:
+        visit(name, (name,))
 
 
 def instantiate(spec, depth: Fraction = Fraction(1)) -> list[Row]:
     """The rows of an :class:`~mbcost.core.spec.ArchSpec` with every block call replaced by its
-    template rows, names scoped to the instance (``fire2.squeeze``) and repeats scaled by the
-    depth multiplier (⌈n·d⌉ for rows that state n, as EfficientNet's compound scaling does)."""
+    template rows — blocks may call blocks — names scoped to the instance (``fire2.squeeze``,
+    ``stage1.uib2.dw``), rows whose ``if:`` is false left out, and repeats scaled by the depth
+    multiplier (⌈n·d⌉ for rows that state n, as EfficientNet's compound scaling does). The row
+    cap holds as the rows are made, so no file can ask for more work than it."""
     out: list[Row] = []
-    counters: dict[str, int] = {}
+    counters: dict[tuple, int] = {}
     for row in spec.rows:
         if isinstance(row, Row):
             out.append(replace(row, n=repeats(row, depth), index=len(out)))
-            continue
-        n = repeats(row, depth)
-        for j in range(n):
-            if row.name:
-                inst = row.name if n == 1 else f"{row.name}.{j + 1}"
-            else:
-                counters[row.kind] = counters.get(row.kind, 0) + 1
-                inst = f"{row.kind}{counters[row.kind]}"
-            source = row.inputs if j == 0 else None  # later repeats read the previous instance
-            _instance(spec, row, inst, source, depth, out)
-            exits = (inst,) + ((row.name,) if row.name and j == n - 1 and n > 1 else ())
-            out[-1] = replace(out[-1], exit=out[-1].exit + exits)
-        if len(out) > MAX_ROWS:
-            raise SpecError(f"blocks expand to more than {MAX_ROWS} rows", field=f"{row.label}.n",
-                            where=spec.document.where(row.path + ("n",)))
+            _cap(spec, row, out)
+        else:
+            _call(spec, row, depth, out, counters, None, ())
     return out
 
 
-def _instance(spec, call: BlockCall, inst: str, source, depth, out: list[Row]) -> None:
+def _cap(spec, row, out: list) -> None:
+    if len(out) > MAX_ROWS or sum(r.n for r in out[-1:]) > MAX_ROWS:
+        raise SpecError(f"blocks expand to more than {MAX_ROWS} rows", field=f"{row.label}.n",
+                        where=spec.document.where(row.path + ("n",)))
+
+
+def _call(spec, call: BlockCall, depth, out: list[Row], counters: dict, scope: str | None, stack: tuple) -> None:
+    """The rows of each repeat of one block call, inside the instance ``scope`` (None: the top)."""
+    if call.kind in stack:
+        raise SpecError(f"block {call.kind!r} uses itself: {' → '.join(stack + (call.kind,))}",
+                        field=f"{call.label}.kind", where=spec.document.where(call.path + ("kind",)))
+    n = repeats(call, depth)
+    alias = (f"{scope}.{call.name}" if scope else call.name) if call.name else None
+    for j in range(n):
+        if alias:
+            inst = alias if n == 1 else f"{alias}.{j + 1}"
+        else:
+            counters[scope, call.kind] = counters.get((scope, call.kind), 0) + 1
+            inst = f"{scope + '.' if scope else ''}{call.kind}{counters[scope, call.kind]}"
+        source = call.inputs if j == 0 else None  # later repeats read the previous instance
+        start = len(out)
+        _instance(spec, call, inst, depth, out, counters, stack + (call.kind,))
+        if len(out) == start:
+            raise SpecError(f"block {call.kind!r} has no row whose 'if' holds here", field=call.label,
+                            where=spec.document.where(call.path))
+        # the instance's first row binds its `in` (an enclosing instance's binding comes first)
+        out[start] = replace(out[start], enter=((f"{inst}.in", source),) + out[start].enter)
+        exits = (inst,) + ((alias,) if alias and j == n - 1 and n > 1 else ())
+        out[-1] = replace(out[-1], exit=out[-1].exit + exits)
+
+
+def _instance(spec, call: BlockCall, inst: str, depth, out: list[Row], counters: dict, stack: tuple) -> None:
     block = spec.blocks[call.kind]
     env = {**spec.params, **call.args}
     data = spec.document.data
     inner = {value_at(data, p).get("name") for p in block.rows if isinstance(value_at(data, p), dict)}
+
+    def scoped(name: str) -> str:
+        if name == "in":
+            return f"{inst}.in"
+        base = name.split(".")[0]
+        return f"{inst}.{name}" if base in inner else name
+
     for j, path in enumerate(block.rows):
         label = f"blocks.{block.name}.rows[{j}] (in {call.label})"
-        row = read_row(spec.document, path, label, len(out), env, {})
-        if isinstance(row, BlockCall):  # read_row was given no blocks, so this cannot happen
-            raise AssertionError(row)
-
-        def scoped(name: str) -> str:
-            if name == "in":
-                return f"{inst}.in"
-            base = name.split(".")[0]
-            return f"{inst}.{name}" if base in inner else name
-
-        row = replace(row, name=f"{inst}.{row.name}" if row.name else None,
-                      inputs=tuple(scoped(x) for x in row.inputs) if row.inputs else None,
-                      n=repeats(row, depth), index=len(out), scope=inst,
-                      enter=(f"{inst}.in", source) if j == 0 else None)
-        out.append(row)
+        row = read_row(spec.document, path, label, len(out), env, spec.blocks)
+        if row is None:  # its `if` is false for this instance
+            continue
+        inputs = tuple(scoped(x) for x in row.inputs) if row.inputs else None
+        if isinstance(row, BlockCall):
+            _call(spec, replace(row, inputs=inputs, label=label), depth, out, counters, inst, stack)
+            continue
+        out.append(replace(row, name=f"{inst}.{row.name}" if row.name else None, inputs=inputs,
+                           n=repeats(row, depth), index=len(out), scope=inst))
+        _cap(spec, row, out)
 
 
 def repeats(row, depth: Fraction) -> int:

@@ -56,7 +56,11 @@ class Elements:
     pool:         '' or the pooling: avg, max, global_avg, global_max
     pool_in, pool_out: the pool's input and output elements
     add:          element-wise additions of an add: output × (inputs − 1)
-    mul:          element-wise products of a mul: output × (inputs − 1), after broadcasting
+    mul:          element-wise products of a mul: output × (inputs − 1), after broadcasting; a
+                  layer scale's γ·x: one per element
+    norm:         elements a layer norm or group norm normalises (mean, variance, scale, shift)
+    norm_channels: its channels C (its γ and β are 2·C parameters)
+    softmax:      elements a softmax exponentiates and normalises
     kind:         the layer's kind, whose peer terms apply to its own counts (not an output field)
     """
 
@@ -71,6 +75,9 @@ class Elements:
     pool_out: int = 0
     add: int = 0
     mul: int = 0
+    norm: int = 0
+    norm_channels: int = 0
+    softmax: int = 0
     kind: str = field(default="", metadata={"output": False})
 
     def to_dict(self) -> dict:

@@ -18,7 +18,7 @@ from .conventions import PAPER, Convention, require_convention
 from .cost import layer_cost
 from ..errors import GraphError, UsageError
 from .expand import expand
-from .graph import NETWORK_INPUT, Graph, Layer, Shape
+from .graph import NETWORK_INPUT, Graph, Layer, Shape, with_channels
 from .kinds import type_label
 from .latency import Device
 from .memory import DTYPES, effective, plan
@@ -196,10 +196,10 @@ def infer(graph: Graph, convention: Convention = PAPER) -> tuple[dict[str, Shape
             if not str(exc.where):
                 exc.where = graph.where(layer)
             raise
-        h, w, _ = cost.output_shape
         shapes[layer.name] = cost.output_shape
-        for tensor, c in layer.outputs():  # a split's parts are tensors of their own
-            shapes[tensor] = (h, w, c)
+        if layer.sizes:  # a split's parts are tensors of their own, in its layout
+            for tensor, c in layer.outputs():
+                shapes[tensor] = with_channels(cost.output_shape, c)
         out.append((layer, tuple(inputs), cost))
     return shapes, out
 

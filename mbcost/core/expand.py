@@ -51,6 +51,10 @@ class Expander:
         self.names[NETWORK_INPUT] = NETWORK_INPUT
         self.counters: Counter[str] = Counter()
         self.row: Row | None = None
+        # the tensors that are attention scores (Q·Kᵀ, then what an element-wise op made of them):
+        # a matmul reads them as A in A·V, whose cost and width differ from Q·Kᵀ's
+        # (each: whether its Q·Kᵀ read one K/V head shared by all, multi-query attention)
+        self.scores: dict[str, bool] = {}
 
     def scale(self, c: int, how: str) -> int:
         out = scale_channels(self.spec, c, self.alpha, how)
@@ -89,6 +93,8 @@ class Expander:
             self.names[tensor] = tensor
         self.names.setdefault(name, outs[-1][0])
         self.last = outs[-1][0]  # after a split: its last part
+        if layer.inputs[0] in self.scores and KINDS[kind].elementwise:
+            self.scores[name] = self.scores[layer.inputs[0]]
         return name
 
     def repeat_names(self, row: Row, prefix: str) -> list[str]:
@@ -117,8 +123,7 @@ class Expander:
 
     def run(self, row: Row):
         self.row = row
-        if row.enter is not None:  # a block instance starts: bind its `in`
-            bind, source = row.enter
+        for bind, source in row.enter:  # block instances start here: bind each one's `in`
             self.last = self.resolve(source[0]) if source else self.last
             self.names[bind] = self.last
         kind = KINDS[row.kind]

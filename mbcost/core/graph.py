@@ -17,6 +17,58 @@ Shape = tuple[int, int, int]  # (H, W, C), as the papers print "112×112×32"
 NETWORK_INPUT = "input"
 
 
+class Tokens(tuple):
+    """A sequence of N tokens of C channels, as the shape (N, S, C): S independent sequences of N
+    tokens (S = 1, except for MobileViT's unfolded patches: one sequence per pixel of a patch).
+    Every count reads it like a map: N·S positions of C channels. Channels-last or -first is an
+    implementation detail, not a cost, so a map and its tokens hold the same elements."""
+
+    __slots__ = ()
+
+    def __new__(cls, n: int, c: int, seqs: int = 1):
+        return super().__new__(cls, (n, seqs, c))
+
+    def __repr__(self) -> str:
+        return f"Tokens{tuple(self)}"
+
+
+def with_channels(shape: Shape, c: int) -> Shape:
+    """``shape`` with ``c`` channels, in its layout (a map stays a map, tokens stay tokens)."""
+    if isinstance(shape, Tokens):
+        return Tokens(shape[0], c, shape[1])
+    return (shape[0], shape[1], c)
+
+
+def layout(shape: Shape) -> str:
+    """'map', 'tokens' or 'scores', for messages and checks."""
+    return "tokens" if isinstance(shape, Tokens) else "scores" if isinstance(shape, Scores) else "map"
+
+
+def fmt_positions(shape: Shape) -> str:
+    """'196 tokens', '14×14 positions': a tensor's positions as a message names them."""
+    if isinstance(shape, Tokens):
+        return f"{shape[0]} tokens" + (f" in {shape[1]} sequences" if shape[1] > 1 else "")
+    return f"{shape[0]}×{shape[1]} positions"
+
+
+def positions(shape: Shape) -> int:
+    """The positions a per-position op (a linear, a norm) runs at: H·W of a map, N·S of tokens."""
+    return shape[0] * shape[1]
+
+
+class Scores(tuple):
+    """Attention scores Q·Kᵀ: (N_q, N_kv, heads·S), one N_q × N_kv matrix per head and sequence.
+    ``query`` is the query tensor's shape, which A·V's output takes (a map stays a map)."""
+
+    def __new__(cls, nq: int, nkv: int, planes: int, query: Shape):
+        self = super().__new__(cls, (nq, nkv, planes))
+        self.query = query
+        return self
+
+    def __repr__(self) -> str:
+        return f"Scores{tuple(self)}"
+
+
 # Immutable by convention, not frozen=True: a frozen dataclass sets each field through
 # object.__setattr__, 6× slower to build (a 100,000-layer diff builds 200,000 of these, 1 s
 # of its time); nothing assigns to one after construction (dataclasses.replace makes a new
@@ -52,6 +104,9 @@ class Layer:
     bias: bool = False
     op: str = ""  # pool: avg | max
     global_: bool = False
+    heads: int = 1  # matmul, attention scores: the heads the channels split into
+    extra: int = 0  # cls_token: tokens it prepends; attn_bias: the table's entries per head
+    affine: bool = True  # a normalisation's learned γ, β
     block: str | None = None  # the separable / bottleneck block this layer belongs to
     role: str | None = None  # its part in that block: dw, pw, expand, project, add
     row: int = 0  # index of the architecture row it came from, for messages

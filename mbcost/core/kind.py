@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .conventions import Convention
-from .graph import Layer, Shape
+from .graph import Layer, Shape, Tokens
 
 if TYPE_CHECKING:
     from .engine import LayerResult
@@ -108,7 +108,12 @@ class Kind:
     read: Callable[["RowFields"], Any] | None = None
     expand: Callable[["Expander", "Row"], None] | None = None
     joins: bool = False  # it reads several tensors through ``from`` (add, concat, mul)
-    example: Mapping[str, Any] | None = None  # a row of it that fits a 16×16×8 input (docs, tests)
+    # its output has its first input's layout and meaning (an element-wise op: an act, a norm, a
+    # softmax, an add): attention scores stay scores through it
+    elementwise: bool = False
+    # a row of it that fits a 16×16×8 input — or the rows, ``kind`` and ``name`` given, of a
+    # small network that uses it (the last row's output is read next) — for the docs and tests
+    example: Mapping[str, Any] | list | None = None
     # the layer
     shape: ShapeRule | None = None
     factor: FactorRule | None = None
@@ -157,6 +162,9 @@ def same_shape(layer: Layer, inputs: list[Shape]) -> Shape:
 
 
 def fmt_shape(shape: Shape) -> str:
+    """A shape as messages print it: 112×112×32, tokens 197×768 (N×C)."""
+    if isinstance(shape, Tokens) and shape[1] == 1:
+        return f"{shape[0]}×{shape[2]}"
     return "×".join(map(str, shape))
 
 

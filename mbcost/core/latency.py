@@ -72,7 +72,10 @@ class Device:
 
 # latency class → the constant its mult-adds run at. Dense convs and the classifier run at the
 # conv rate, depthwise convs at their own; 'memory' kinds have no mult-adds (only bytes move).
-RATES = {"conv": "rate_conv", "fc": "rate_conv", "depthwise": "rate_dw", "memory": "rate_conv"}
+# An activation-activation matmul (attention's Q·Kᵀ and A·V) is a dense product: timed at the
+# conv rate, which no published mobile latency has yet separated from it.
+RATES = {"conv": "rate_conv", "fc": "rate_conv", "depthwise": "rate_dw", "matmul": "rate_conv",
+         "memory": "rate_conv"}
 
 
 def latency_class(result) -> str:

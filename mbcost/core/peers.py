@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Mapping
 
 from ..errors import UsageError
-from .elements import Elements, elements
+from .elements import GENERIC, Elements, elements
 from .kinds import KINDS
 
 if TYPE_CHECKING:
@@ -130,11 +130,11 @@ class Profile:
     def kind_rule(self, kind: str):
         """What this counter charges for a layer kind's own element counts."""
         k = KINDS.get(kind)
-        if not self.kinds or k is None or k.peers is None:  # no counts of its own (or elements from elsewhere)
+        if not self.kinds or k is None or not set(k.counts) - set(GENERIC):  # nothing of its own to price
             return _nothing
-        if self.name not in k.peers:
-            raise UsageError(f"what {self.name} counts for a {kind} layer is not known "
-                             f"(mbcost.core.kinds.{kind} has no rule for it)", field="--profile")
+        if k.peers is None or self.name not in k.peers:
+            why = k.unsupported.get("peers", f"mbcost.core.kinds.{kind} has no rule for it")
+            raise UsageError(f"what {self.name} counts for a {kind} layer is not known ({why})", field="--profile")
         return k.peers[self.name]
 
     def act_coefficient(self, act: str) -> int:

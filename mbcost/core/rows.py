@@ -22,7 +22,7 @@ from .yamlio import Document, describe
 if TYPE_CHECKING:
     from .blocks import BlockDef
 
-COMMON = ("kind", "name", "from")
+COMMON = ("kind", "name", "from", "if")
 RESERVED = ("input", "in")  # the network's (or a block's) input
 
 
@@ -40,7 +40,7 @@ class Row:
     stage: bool = False  # the row states n: --depth scales its repeats
     path: tuple = ()  # where the row is in the document
     label: str = ""  # how messages name it: layers[3], or blocks.fire.rows[1] (in layers[3])
-    enter: tuple | None = None  # (name of a block instance's input, its from) — bound first
+    enter: tuple = ()  # ((name of a block instance's input, its from), …) — bound first, outermost first
     exit: tuple[str, ...] = ()  # names that refer to this row's output once it is done
     scope: str | None = None  # the block instance a row belongs to: its auto names are scoped
 
@@ -135,12 +135,14 @@ class BlockCall:
 
 
 def read_call(doc: Document, path: tuple, label: str, index: int, env: dict, block: "BlockDef") -> BlockCall:
-    f = Fields(doc, path, label, ("kind", "name", "from", "n") + block.params, env)
+    f = Fields(doc, path, label, ("kind", "name", "from", "if", "n") + block.params, env)
+    if not holds(f):
+        return None
     args = {}
     for p in block.params:
         if not f.has(p):
             f.fail(path, f"missing {p!r} (block {block.name} takes {', '.join(block.params)})")
-        args[p] = f.number(p, hi=MAX_CHANNELS)
+        args[p] = f.number(p, hi=MAX_CHANNELS, zero=True)  # 0 is a setting too (no start dwconv)
     name = f.text("name")
     if name in RESERVED:
         f.fail(path + ("name",), f"{name!r} is reserved for the network's (or a block's) input")
@@ -151,10 +153,28 @@ def read_call(doc: Document, path: tuple, label: str, index: int, env: dict, blo
                      path, label)
 
 
+def holds(f: Fields) -> bool:
+    """A row's ``if:`` — a condition over the params (``"s == 1"``, ``"k > 0 and t != 1"``) —
+    or true when it has none."""
+    if not f.has("if"):
+        return True
+    from .expr import ExprError, condition
+
+    value = f.data["if"]
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        f.fail_key("if", f"expected a condition such as \"s == 1\", got {describe(value)}")
+    try:
+        return condition(value, f.env or {})
+    except ExprError as exc:
+        f.fail_key("if", f"expected a condition, got {describe(value)} ({exc})")
+
+
 def read_row(doc: Document, path: tuple, label: str, index: int, env: dict,
-             blocks: dict) -> Row | BlockCall:
+             blocks: dict) -> Row | BlockCall | None:
     """The row at ``path``: a kind's row, read by its kind's own reader, or a call of one of the
-    file's ``blocks``."""
+    file's ``blocks``; None when its ``if:`` is false."""
     item = value_at(doc.data, path)
     if not isinstance(item, dict):
         raise SpecError(f"expected a mapping like {{kind: conv, c: 32, k: 3, s: 2}}, got {describe(item)}",
@@ -172,6 +192,8 @@ def read_row(doc: Document, path: tuple, label: str, index: int, env: dict,
         return read_call(doc, path, label, index, env, blocks[kind])
     k = KINDS[kind]
     f = RowFields(doc, path, label, kind, COMMON + k.keys, env)
+    if not holds(f):
+        return None
     name = f.text("name")
     n = f.integer("n", 1, hi=MAX_REPEAT)
     f.inputs = f.names("from")

@@ -4,7 +4,7 @@ by the ONNX importer (which matches a model's pads to the rule that gives its ou
 from __future__ import annotations
 
 from ..errors import GraphError
-from .graph import Layer, Shape
+from .graph import Layer, Shape, Tokens, Scores, layout
 from .kind import fmt_shape
 
 
@@ -30,16 +30,24 @@ def out_size(layer: Layer, size: int, k: int, s: int, d: int = 1, pad: int | Non
 
 def spatial(layer: Layer, shape: Shape) -> tuple[int, int]:
     """The output H×W of a layer's window over an input map."""
+    if not is_map(shape):
+        raise GraphError(f"a {layer.kind} slides a window over a map, but its input is {layout(shape)} "
+                         f"({fmt_shape(shape)}): give it a map (a 'map' row turns tokens back into one)",
+                         field=layer.name)
     (kh, kw), (sh, sw), (dh, dw) = layer.k, layer.s, layer.d
     ph, pw = layer.padding if isinstance(layer.padding, tuple) else (None, None)
     return out_size(layer, shape[0], kh, sh, dh, ph), out_size(layer, shape[1], kw, sw, dw, pw)
+
+
+def is_map(shape: Shape) -> bool:
+    return not isinstance(shape, (Tokens, Scores))
 
 
 def same_map(layer: Layer, inputs: list[Shape], what: str) -> tuple[int, int]:
     """The inputs' common H×W (a concat's or a join's), or an error naming the odd one out."""
     hw = inputs[0][:2]
     for name, s in zip(layer.inputs[1:], inputs[1:]):
-        if s[:2] != hw:
+        if s[:2] != hw or layout(s) != layout(inputs[0]):
             raise GraphError(f"cannot {what} {name} ({fmt_shape(s)}) with {layer.inputs[0]} "
                              f"({fmt_shape(inputs[0])}): the feature maps differ in size", field=layer.name)
     return hw

@@ -144,7 +144,8 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         return getter(chosen, key) if chosen is not top and chosen.has(key) else getter(top, key)
 
     blocks = read_blocks(doc)
-    rows = tuple(read_row(doc, ("layers", i), f"layers[{i}]", i, params, blocks) for i in range(len(layers)))
+    rows = tuple(row for row in (read_row(doc, ("layers", i), f"layers[{i}]", i, params, blocks)
+                                 for i in range(len(layers))) if row is not None)
     outputs = doc.data.get("outputs")
     if outputs is not None:
         if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):

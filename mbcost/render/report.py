@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 from ..core.elements import COUNTS, elements
 from ..core.engine import Report
+from ..core.graph import layout
 from ..core.kinds import kernel_text, kind_of, type_label
 from ..core.metrics import METRICS, present, shown
 from ..core.multipliers import fmt_alpha
@@ -58,6 +59,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "input_shapes": [list(s) for s in r.input_shapes],
                 "input_shape": list(r.input_shape),
                 "output_shape": list(r.output_shape),
+                "layout": layout(r.output_shape),  # map (H, W, C), tokens (N, S, C), scores (N_q·S, N_kv, heads)
                 **{m.field: m.of(r) for m in present(report)},
                 **({"bound": "memory" if r.memory_bound else "compute"} if report.device else {}),
                 # what a counter other than the papers' may multiply (docs/peers.md)

@@ -1,4 +1,4 @@
-"""Text helpers every renderer shares; they know nothing of mbcost's types.
+"""Text helpers every renderer shares; of mbcost's types they know only a tensor's layout.
 
 Exact integers are printed with thousands separators (300,774,272); only tables for people
 abbreviate (300.8M). Markdown and LaTeX cells are escaped here, once.
@@ -6,6 +6,8 @@ abbreviate (300.8M). Markdown and LaTeX cells are escaped here, once.
 from __future__ import annotations
 
 from fractions import Fraction
+
+from ..core.graph import Tokens
 
 Pair = tuple[int, int]
 
@@ -19,6 +21,11 @@ def human(n: int | float, digits: int = 1) -> str:
 
 
 def shape_text(shape, sep: str = "×") -> str:
+    """112×112×32 for a map; 197×768 for a sequence of tokens (4·64×96: 4 sequences of 64);
+    the attention scores N_q×N_kv×heads."""
+    if isinstance(shape, Tokens):
+        n, s, c = shape
+        return sep.join(map(str, (n, c))) if s == 1 else f"{s}·{n}{sep}{c}"
     return sep.join(map(str, shape))
 
 

@@ -32,6 +32,7 @@ def expand(ex, row) -> None:
 
 KIND = Kind(
     "act", "a standalone activation",
+    elementwise=True,
     keys=("act",), read=read, expand=expand, example={"act": "relu"},
     shape=same_shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Activation", latency="memory",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import GraphError
-from ..graph import Layer, Shape
+from ..graph import Layer, Shape, layout
 from ..kind import Counting, Factor, Kind, fmt_shape
 
 
@@ -49,7 +49,7 @@ def expand(ex, row) -> None:
 def shape(layer: Layer, inputs: list[Shape]) -> Shape:
     a = inputs[0]
     for name, b in zip(layer.inputs[1:], inputs[1:]):
-        if b != a:
+        if b != a or layout(b) != layout(a):
             raise GraphError(f"cannot add {name} ({fmt_shape(b)}) to {layer.inputs[0]} ({fmt_shape(a)}): "
                              "the shapes differ", field=layer.name)
     return a
@@ -92,6 +92,7 @@ def peers(count: str) -> dict:
 
 KIND = Kind(
     "add", "element-wise sum of two or more tensors (a residual join)",
+    elementwise=True,
     keys=("act",), read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=factor, elements=elements, counts=("add",),
     label=lambda layer: "Add", shows_act=False, latency="memory", peers=peers("add"),

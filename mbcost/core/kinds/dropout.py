@@ -20,6 +20,7 @@ def read(f) -> None:
 
 KIND = Kind(
     "dropout", "the identity at inference",
+    elementwise=True,
     keys=("p",), read=read, expand=passthrough, example={"p": 0.2},
     shape=same_shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Dropout", latency="memory",

@@ -48,6 +48,7 @@ def elements(r) -> dict:
 
 KIND = Kind(
     "mul", "x · gate, element-wise (a 1×1×C gate broadcast over H×W)",
+    elementwise=True,
     read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=factor, elements=elements, counts=("mul",),
     label=lambda layer: "Multiply", latency="memory", peers=peers("mul"),

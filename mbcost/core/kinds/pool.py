@@ -1,4 +1,6 @@
-"""``pool``: average or max pooling over a k×k window, or over the whole map (``global: true``).
+"""``pool``: average or max pooling over a k×k window, or over the whole map (``global: true``);
+over a sequence of tokens, ``global`` pooling averages the tokens (or takes their maximum), and
+``op: token`` takes the first — ViT's class token — as the classifier's input.
 
 Cost: no weights, so no mult-adds and no parameters in the papers' count. Its per-element work
 — a sum or a max over each window — is what some FLOP counters charge, and how they charge it
@@ -7,14 +9,15 @@ depends on how the implementation calls the pool (an ``nn.AdaptiveAvgPool2d`` mo
 rules below were read from each counter's source (docs/peers.md cites the lines) and checked
 against measured totals. Takes no BN or bias; timed by the bytes it moves.
 
-Row keys: op (avg | max), k (window), s (k), global, padding (same), ceil (PyTorch's
+Row keys: op (avg | max | token), k (window), s (k), global, padding (same), ceil (PyTorch's
 ceil_mode), n.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..graph import Layer, Pair, Shape
+from ...errors import GraphError
+from ..graph import Layer, Pair, Scores, Shape, Tokens, layout
 from ..kind import Counting, Factor, Kind, window
 from ..spatial import spatial
 
@@ -33,10 +36,12 @@ def read(f) -> PoolArgs:
     padding = f.padding()
     k = f.kernel()
     s = f.stride(k)
-    args = PoolArgs(op=f.choice("op", ("avg", "max"), "avg"), k=k, s=s, global_=f.boolean("global", False),
-                    padding=padding, ceil=bool(f.boolean("ceil", False)))
+    args = PoolArgs(op=f.choice("op", ("avg", "max", "token"), "avg"), k=k, s=s,
+                    global_=f.boolean("global", False), padding=padding, ceil=bool(f.boolean("ceil", False)))
     if not args.global_ and not f.has("k"):
         f.missing("a pool needs 'k' (window) or 'global: true'")
+    if args.op == "token" and not args.global_:
+        f.fail_key("op", "'op: token' takes the first token of a sequence: give 'global: true'")
     return args
 
 
@@ -47,8 +52,12 @@ def expand(ex, row) -> None:
 
 
 def shape(layer: Layer, inputs: list[Shape]) -> Shape:
-    h, w, c = inputs[0]
-    return (1, 1, c) if layer.global_ else (*spatial(layer, inputs[0]), c)
+    x = inputs[0]
+    h, w, c = x
+    if isinstance(x, Scores) or layer.op == "token" and not isinstance(x, Tokens):
+        raise GraphError(f"a {layer.op} pool of {layout(x)}: 'op: token' takes the first of a sequence of "
+                         "tokens; avg and max pool a map or a sequence", field=layer.name)
+    return (1, 1, c) if layer.global_ else (*spatial(layer, x), c)
 
 
 def factor(layer: Layer, m: list[int], conv) -> Factor:
@@ -57,10 +66,14 @@ def factor(layer: Layer, m: list[int], conv) -> Factor:
 
 
 def elements(r) -> dict:
-    """The pool's type (avg, max, global_avg, global_max) and its input and output elements."""
+    """The pool's type (avg, max, global_avg, global_max; tokens_avg, tokens_max over a sequence)
+    and its input and output elements. Taking the class token is a view: no elements."""
     op = r.layer.op or "avg"
+    if op == "token":
+        return {}
     (hi, wi, ci), (ho, wo, co) = r.input_shape, r.output_shape
-    return {"pool": f"global_{op}" if r.layer.global_ else op, "pool_in": hi * wi * ci, "pool_out": ho * wo * co}
+    kind = f"tokens_{op}" if isinstance(r.input_shape, Tokens) else f"global_{op}" if r.layer.global_ else op
+    return {"pool": kind, "pool_in": hi * wi * ci, "pool_out": ho * wo * co}
 
 
 POOLS = ("avg", "max", "global_avg", "global_max")
