@@ -37,16 +37,17 @@ bench: $(STAMP) $(if $(PEERS),$(PEERS_VENV)/.installed)
 	$(BIN)/python benchmarks/bench.py $(if $(PEERS),--peers $(PEERS_VENV)/bin/python)
 
 # The cross-check tier (tests/crosscheck): mbcost's counts against PyTorch's FlopCounterMode and
-# parameters, torch.onnx.export and onnxruntime, in a venv of its own (torch is large). In CI
-# (CI=true) a missing package fails the run instead of skipping it.
+# parameters, torch.onnx.export and onnxruntime, and the built-in families against timm's and
+# torchvision's modules, in a venv of its own (torch 2.14.1 with torchvision 0.29.1 is large:
+# ~5.7 GB). In CI (CI=true) a missing package fails the run instead of skipping it.
 XC_VENV := .venv-crosscheck
 $(XC_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(XC_VENV)
-	@echo "installing torch, onnx and onnxruntime into $(XC_VENV) (log: $(XC_VENV)/install.log)"
-	@{ $(XC_VENV)/bin/pip install --upgrade pip && $(XC_VENV)/bin/pip install torch==2.13.0 onnx onnxruntime \
+	@echo "installing torch, torchvision, timm, onnx and onnxruntime into $(XC_VENV) (log: $(XC_VENV)/install.log)"
+	@{ $(XC_VENV)/bin/pip install --upgrade pip && $(XC_VENV)/bin/pip install torch==2.14.1 torchvision==0.29.1 timm onnx onnxruntime \
 		&& $(XC_VENV)/bin/pip install -e '.[test]'; } > $(XC_VENV)/install.log 2>&1 \
 		|| { cat $(XC_VENV)/install.log; exit 1; }
 	touch $@
 
 crosscheck: $(XC_VENV)/.installed
-	$(XC_VENV)/bin/python -m pytest -o addopts="-q" tests/crosscheck
+	$(XC_VENV)/bin/python -m pytest -o addopts="-q" -n auto tests/crosscheck

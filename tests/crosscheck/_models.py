@@ -65,3 +65,25 @@ def initializer_numel(model: onnx.ModelProto, kinds=("Conv", "Gemm", "BatchNorma
     # an exporter may store some (folded biases) as Constant nodes instead of initializers
     tensors += [n.attribute[0].t for n in model.graph.node if n.op_type == "Constant" and n.output[0] in names]
     return sum(int(np.prod(t.dims)) if t.dims else 1 for t in tensors)
+
+
+def reference(source: str, name: str, size: tuple[int, int]) -> tuple[int, int]:
+    """(FlopCounterMode's total / 2, Σ p.numel()) of a timm or torchvision model built with random
+    weights at an H×W input: the counts an mbcost config of it must give under --profile
+    torchvision. Grad stays enabled and attention runs on the math backend: FlopCounterMode
+    counts neither the fused attention kernels nor MultiheadAttention's no-grad fast path (a ViT-B/16
+    reads 11.27G instead of 17.56G without them)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    if source == "timm":
+        import timm
+
+        net = timm.create_model(name, pretrained=False)
+    else:
+        import torchvision
+
+        net = torchvision.models.get_model(name, weights=None)
+    net.eval()
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as fc:
+        net(torch.zeros(1, 3, *size))
+    return fc.get_total_flops() // 2, sum(p.numel() for p in net.parameters())
