@@ -44,7 +44,7 @@ XC_VENV := .venv-crosscheck
 $(XC_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(XC_VENV)
 	@echo "installing torch, torchvision, timm, onnx and onnxruntime into $(XC_VENV) (log: $(XC_VENV)/install.log)"
-	@{ $(XC_VENV)/bin/pip install --upgrade pip && $(XC_VENV)/bin/pip install torch==2.14.1 torchvision==0.29.1 timm onnx onnxruntime \
+	@{ $(XC_VENV)/bin/pip install --upgrade pip && $(XC_VENV)/bin/pip install torch==2.14.1 torchvision==0.29.1 timm==1.0.31 onnx onnxruntime \
 		&& $(XC_VENV)/bin/pip install -e '.[test]'; } > $(XC_VENV)/install.log 2>&1 \
 		|| { cat $(XC_VENV)/install.log; exit 1; }
 	touch $@
