@@ -24,7 +24,7 @@ RUNS = {
     "compare": ["compare", "mobilenet_v2"],
     "list": ["list"],
 }
-EXTENSION = {"json": "json", "csv": "csv", "md": "md", "latex": "tex", "junit": "xml", "table": "txt"}
+EXTENSION = {"json": "json", "csv": "csv", "md": "md", "latex": "tex", "junit": "xml", "table": "txt", "html": "html"}
 PAPER = {"profile": "paper", "modified": False, "bn": 0, "bias": False, "classes": 1000, "compute": "madds", **FP32}
 
 
