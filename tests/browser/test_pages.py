@@ -197,7 +197,8 @@ def test_report_table_is_the_jsons_numbers(browser, pages):
                           ("weights B", "weight_bytes"), ("output B", "output_bytes")):
         assert column(browser, "layers", header) == [x[field] for x in layers], header
     # what a cell shows is the exact integer, with separators
-    shown = browser.js("return [...document.querySelectorAll('#layers tbody tr')].map(r => r.cells[12].textContent)")
+    shown = browser.js("const i = [...document.querySelectorAll('#layers thead th')].findIndex(h => h.textContent === 'mult-adds');"
+                       "return [...document.querySelectorAll('#layers tbody tr')].map(r => r.cells[i].textContent)")
     assert shown == [f"{x['madds']:,}" for x in layers]
     # the by-type chart draws the JSON's shares
     chart = browser.js("return mbcost.charts.types.data.datasets.map(d => d.data)")

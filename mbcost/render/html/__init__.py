@@ -68,14 +68,14 @@ def layer_table(report, records: list[dict], id: str = "layers") -> Table:
     total = c.of(report) or 1
     columns = [Column("#", "index"), Column("layer", "name"), Column("kind", "kind"), Column("type", "type"),
                Column("block", "block"), Column("k", "kernel"), Column("s", "stride"), Column("groups", "groups"),
-               Column("act", "activation"), Column("inputs", "inputs"), Column("input", "input_shape"),
-               Column("output", "output_shape")]
+               Column("act", "activation"), Column("input", "input_shape"), Column("output", "output_shape")]
     columns += [Column(m.label, m.field, m.description) for m in shown(report.convention)]
     columns.append(Column(OUTPUT_BYTES[1], OUTPUT_BYTES[0], OUTPUT_BYTES[2]))
     if report.device is not None:
         columns += [Column("latency (ms)", LATENCY.field, LATENCY.description),
                     Column("bound", "bound", "which roofline term is larger")]
     columns.append(Column(f"% {c.label}", "share", f"the layer's share of the network's {c.noun}"))
+    columns.append(Column("inputs", "inputs", "the layers it reads (from:)"))  # last: the longest text
     rows = [{**r, "index": i + 1, "share": round(100 * r[c.field] / total, 2)} for i, r in enumerate(records)]
     return Table.of(id, columns, rows, attrs=lambda r: {"layer": r["name"], "name": r["name"], "kind": r["kind"]},
                     filters=[("kind", "kind")])
