@@ -115,7 +115,11 @@ def test_names_paths_and_budget_names_are_text(cli, tmp_path):
                  f"  - {{kind: conv, c: 8, k: 3}}\n{rows}  - {{kind: fc, c: 10}}\n", encoding="utf-8")
     budgets = tmp_path / "budgets.yaml"
     budgets.write_text(f"budgets:\n  - {{arch: {json.dumps(str(f))}, name: {json.dumps(HOSTILE[1])}, max_madds: 1}}\n")
-    pages = {"report": ["report", f], "check": ["check", "--budgets", budgets], "diff": ["diff", f, "mobilenet_v1"],
+    device = tmp_path / "device.yaml"  # pixel1's profile under a hostile name
+    device.write_text((ROOT / "mbcost" / "analyses" / "devices" / "pixel1.yaml").read_text()
+                      .replace("name: pixel1", f"name: {json.dumps(HOSTILE[2])}"))
+    pages = {"report": ["report", f, "--device", device], "check": ["check", "--budgets", budgets],
+             "diff": ["diff", f, "mobilenet_v1"],
              "verify": ["verify", f], "compare": ["compare", f], "sweep": ["sweep", f, "-a", "1,0.5"]}
     for name, argv in pages.items():
         page = tmp_path / f"{name}.html"
@@ -131,6 +135,7 @@ def test_names_paths_and_budget_names_are_text(cli, tmp_path):
     text = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;.dw" in text and "&#34;&gt;&lt;img src=x" in text
     assert "&lt;i&gt;x&amp;amp;&#34;/&lt;b&gt;net.yaml" in text
+    assert "Latency on &lt;/script&gt;&lt;script&gt;alert(3)&lt;/script&gt;" in text
 
 
 def test_bad_input_through_html_leaves_no_page(cli, tmp_path, monkeypatch):
