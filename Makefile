@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/mbcost report mobilenet_v2 --alpha 0.75
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -16,11 +16,19 @@ import pytest
 
 import mbcost
 from conftest import ROOT, assert_one_line_error
-from test_formats import RUNS
 
 from mbcost.render.formats import RENDERERS
 
 HTML_COMMANDS = sorted(c for c, formats in RENDERERS.items() if "html" in formats)
+RUNS = {  # one run per command that writes a page, exit 0 on a built-in (as test_formats.py's)
+    "report": ["report", "mobilenet_v2"],
+    "sweep": ["sweep", "mobilenet_v1", "-a", "1,0.5", "-r", "224,160"],
+    "verify": ["verify", "mobilenet_v1"],
+    "check": ["check", "mobilenet_v2", "--max-madds", "301M"],
+    "diff": ["diff", "mobilenet_v1", "mobilenet_v1_shallow"],
+    "reproduce": ["reproduce", "--source", "v1-paper"],
+    "compare": ["compare", "mobilenet_v2"],
+}
 SCRIPT = re.compile(r"<script( type=\"application/json\" id=\"(\w+)\")?>(.*?)</script>", re.S)
 MB = 1024 * 1024
 

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import UsageError
 from .app import app
-from .options import Output, check_output, choose_format, emit, output_format, write
+from .options import Output, check_output, choose_format, output_format, write
 
 
 class Action(str, enum.Enum):

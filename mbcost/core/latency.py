@@ -22,6 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import UsageError
+from .kinds import kind_of
+
 
 @dataclass(frozen=True)
 class Device:
@@ -47,7 +50,12 @@ class Device:
             raise ValueError(f"overhead must be a finite number ≥ 0, got {self.overhead!r}")
 
     def rate(self, result) -> float:
-        return self.rate_dw if is_depthwise(result) else self.rate_conv
+        """The rate of the layer's latency class (its kind's ``latency`` facet)."""
+        rate = RATES.get(latency_class(result))
+        if rate is None:
+            raise UsageError(f"layer {result.layer.name}: the {self.name} profile has no rate for its "
+                             f"latency class {latency_class(result)!r}", field="--device")
+        return getattr(self, rate)
 
     def compute_ms(self, result) -> float:
         return result.madds / (self.rate(result) * 1e6)  # GMAC/s = 10⁶ MAC/ms
@@ -62,12 +70,19 @@ class Device:
         return self.memory_ms(result) > self.compute_ms(result)
 
 
+# latency class → the constant its mult-adds run at. Dense convs and the classifier run at the
+# conv rate, depthwise convs at their own; 'memory' kinds have no mult-adds (only bytes move).
+RATES = {"conv": "rate_conv", "fc": "rate_conv", "depthwise": "rate_dw", "memory": "rate_conv"}
+
+
+def latency_class(result) -> str:
+    """The layer's latency class, as its kind declares it (:mod:`mbcost.core.kinds`)."""
+    return kind_of(result.layer).latency_class(result)
+
+
 def is_depthwise(result) -> bool:
     """A depthwise conv: kind dwconv, or a conv with one group per input channel."""
-    L = result.layer
-    if L.kind == "dwconv":
-        return True
-    return L.kind == "conv" and L.groups > 1 and L.groups == result.input_shapes[0][2]
+    return latency_class(result) == "depthwise"
 
 
 def _elements(shape) -> int:

@@ -7,7 +7,7 @@ the command's result and keyword options (``styled``, ``width`` and command-spec
 declares) and returns the text to print or write.
 
 Choosing a format (:func:`choose`): ``--format`` if given; otherwise the ``--output`` file's
-extension (.json, .csv, .md, .tex, .xml, .html, .txt); otherwise the terminal table. A format that
+extension (each format's ``extensions`` in :data:`FORMATS`); otherwise the terminal table. A format that
 contradicts the extension, or one the command does not write, is bad input (exit 2).
 
 Every JSON output goes through :func:`json_text`, which puts ``schema_version``, the mbcost
