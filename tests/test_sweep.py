@@ -159,7 +159,7 @@ def test_dense_grid_through_the_cli(cli):
     (["--resolution", "0"], "--resolution: expected a resolution from 1"),
     (["--resolution", "224", "--rho", "1"], "either --resolution or --rho"),
     (["--rho", "0,1"], "--rho: expected a resolution multiplier ρ > 0"),
-    (["--format", "xls"], "expected one of table, json, csv, md, latex, got 'xls'"),
+    (["--format", "xls"], "expected one of table, json, csv, md, latex, html, got 'xls'"),
     (["--pivot", "flops"], "'flops' is not one of"),
 ])
 def test_bad_input_is_one_line_and_exit_2(cli, args, message):
