@@ -125,8 +125,12 @@ TYPED = {
     "kv_k": st.integers(min_value=1, max_value=5), "ratio": st.sampled_from([1, 2, 4, 2.5]),
     "hidden": st.integers(min_value=1, max_value=64), "affine": st.booleans(),
     "patch": st.integers(min_value=1, max_value=4) | PAIR, "like": NAMES,
-    "tokens": st.integers(min_value=1, max_value=3),
+    "tokens": st.integers(min_value=1, max_value=3), "norm": st.booleans(),
+    "head_dim": st.integers(min_value=1, max_value=32),
 }
+# every key a kind takes has a strategy (a new key without one fails here, not in a fuzz run)
+assert {k for keys in ROW_KEYS.values() for k in keys} - {"kind"} <= set(TYPED), \
+    sorted({k for keys in ROW_KEYS.values() for k in keys} - {"kind"} - set(TYPED))
 JUNK = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
                     | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
 ROW_FIELDS = sorted({k for keys in ROW_KEYS.values() for k in keys} | {"kernel", "stride", "c_out"})
@@ -165,10 +169,8 @@ def well_typed_documents(draw):
             row = {"kind": kind}
             for key in draw(st.lists(st.sampled_from(ROW_KEYS[kind][1:]), max_size=4)):
                 row[key] = draw(TYPED[key])
-            for key in {"conv": ["c"], "pwconv": ["c"], "separable": ["c"], "bottleneck": ["t", "c"],
-                        "add": ["from"], "pool": ["global"], "mbconv": ["exp", "c"], "concat": ["from"],
-                        "mul": ["from"], "split": ["sizes"], "act": ["act"], "se": ["se"],
-                        "upsample": ["size"], "deconv": ["c"]}.get(kind, []):
+            example = REGISTRY[kind].example  # the keys a row of the kind needs, from its own example
+            for key in (example if isinstance(example, dict) else {}):
                 row.setdefault(key, draw(TYPED[key]))
             rows.insert(draw(st.integers(min_value=0, max_value=len(rows))), row)
         else:

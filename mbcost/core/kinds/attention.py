@@ -28,9 +28,11 @@ K and V projections), ``conv`` (a k×k conv of stride s, PVT's spatial reduction
 
 Widths: ``key_dim`` and ``value_dim`` are per head; without them d_k = C/h of the α-scaled input,
 so α scales the head dimension and keeps the heads (a given ``key_dim`` is α-scaled by the file's
-width rule like any channel count).
+width rule like any channel count). With ``head_dim`` instead of ``heads`` the heads are
+C / head_dim, so α scales the heads and keeps their width — DeiT's Ti/S/B (192/384/768 wide,
+3/6/12 heads of 64) are one network at α = 1/4, 1/2, 1 of B.
 
-Row keys: heads (required), key_dim, value_dim, multi_query, fused, qkv_bias (true), proj
+Row keys: heads or head_dim (one is required), key_dim, value_dim, multi_query, fused, qkv_bias (true), proj
 (true), proj_bias (true), c (the input's), offsets (an attention bias table), act (on A·V),
 kv_stride, kv_down, kv_k (3), scale, n.
 """
@@ -44,7 +46,8 @@ from ..kind import Kind
 
 @dataclass(frozen=True)
 class AttentionArgs:
-    heads: int
+    heads: int | None
+    head_dim: int | None = None
     key_dim: int | None = None
     value_dim: int | None = None
     multi_query: bool = False
@@ -63,12 +66,13 @@ class AttentionArgs:
 
 def read(f) -> AttentionArgs:
     act, scale = f.act(), f.scale()
-    heads = f.integer("heads")
-    if heads is None:
-        f.missing("missing 'heads' (the attention heads, e.g. 8)")
+    heads, head_dim = f.integer("heads"), f.integer("head_dim")
+    if (heads is None) == (head_dim is None):
+        f.missing("give the attention 'heads' (e.g. 8) or 'head_dim' (the width of each, e.g. 64: the heads are "
+                  "C / head_dim, so they follow α), not " + ("both" if heads else "neither"))
     c, _ = f.channels(required=False)
     args = AttentionArgs(
-        heads=heads, key_dim=f.integer("key_dim"), value_dim=f.integer("value_dim"),
+        heads=heads, head_dim=head_dim, key_dim=f.integer("key_dim"), value_dim=f.integer("value_dim"),
         multi_query=bool(f.boolean("multi_query", False)), fused=f.boolean("fused"),
         qkv_bias=bool(f.boolean("qkv_bias", True)), proj=bool(f.boolean("proj", True)),
         proj_bias=bool(f.boolean("proj_bias", True)), c=c, offsets=f.integer("offsets"), act=act,
@@ -90,7 +94,12 @@ def expand(ex, row) -> None:
 
 def _one(ex, name: str, a: AttentionArgs) -> None:
     x, c = ex.last, ex.cur
-    h = a.heads
+    if a.heads is None:  # as many heads of head_dim as the (α-scaled) width holds
+        if c % a.head_dim:
+            ex.fail(f"head_dim {a.head_dim} does not divide the {c} channels of {x}", "head_dim")
+        h = c // a.head_dim
+    else:
+        h = a.heads
     dk = ex.scale(a.key_dim, a.scale) if a.key_dim is not None else None
     if dk is None:
         if c % h:
@@ -141,6 +150,6 @@ def _kv(ex, name: str, which: str, x: str, width: int, a: AttentionArgs) -> str:
 
 
 KIND = Kind("attention", "multi-head self-attention: projections, Q·Kᵀ, softmax, A·V, output projection",
-            keys=("n", "act", "heads", "key_dim", "value_dim", "multi_query", "fused", "qkv_bias", "proj",
+            keys=("n", "act", "heads", "head_dim", "key_dim", "value_dim", "multi_query", "fused", "qkv_bias", "proj",
                   "proj_bias", "c", "offsets", "kv_stride", "kv_down", "kv_k", "scale"),
             read=read, expand=expand, example={"heads": 2})
