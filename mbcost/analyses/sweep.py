@@ -380,6 +380,7 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
         out = {c: [None] * len(rows) for c in COUNTS}
     if device is not None:
         out["latency_ms"] = [None] * len(rows)
+        device = device.at(conv)  # its profile in the convention's dtype, or a usage error
     act, wbytes = DTYPES[conv.act_dtype], DTYPES[conv.weight_dtype]
     structures: dict[tuple, _Structure] = {}
     previous = None  # (depth, widths, row index) of the last network costed
@@ -423,7 +424,9 @@ def _latency(graph: Graph, res: Pair, conv: Convention, device, alpha: Fraction)
         _, costed = infer(_at(graph, res), conv)
     except MbcostError as exc:
         raise _context(exc, alpha, res)
-    return sum(device.layer_ms(LayerResult(layer, inputs, cost.output_shape, cost.madds, cost.params))
+    a, w = DTYPES[conv.act_dtype], DTYPES[conv.weight_dtype]  # the bytes analyze's layers carry
+    return sum(device.layer_ms(LayerResult(layer, inputs, cost.output_shape, cost.madds, cost.params, act_bytes=a,
+                                           weight_bytes=cost.params * w))
                for layer, inputs, cost in costed)
 
 

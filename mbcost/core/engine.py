@@ -245,6 +245,7 @@ def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = 
     graph = expand(spec, a, res, classes=convention.classes, depth=d)
     layers = run_graph(graph, convention)
     if device is not None:
+        device = device.at(convention)  # its profile in the convention's dtype, or a usage error
         layers = timed(layers, device)
     return Report(spec.name, spec.source, a, res, convention, graph, layers, depth=d, device=device)
 

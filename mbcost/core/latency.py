@@ -1,65 +1,95 @@
-"""A per-layer roofline latency model, and the device profiles it is calibrated with.
+"""A per-op-class latency model, and the device profiles it is calibrated with.
 
-Each layer L takes
+Each layer L is put in an *op class* (:func:`op_class`) and, for its activation, an
+*activation class* (:func:`act_class`); it then takes
 
-    t_L = max(madds_L / rate(kind_L), bytes_L / bandwidth) + overhead
+    t_L = c[op class] · work_L  +  c[act class] · output elements_L
+          + c_memory · bytes_L  +  c_overhead
 
-and the network Σ t_L (batch 1, layers run one after another). Four constants at most:
-``rate_conv`` (GMAC/s, standard and pointwise convs and the classifier), ``rate_dw`` (GMAC/s,
-depthwise convs, which run far below a device's peak), ``bandwidth`` (GB/s) and ``overhead``
-(µs per layer). A layer is *memory-bound* when its bytes term is the larger.
+and the network Σ_L t_L (batch 1, layers one after another). The ten constants
+(:data:`CONSTANTS`), each a cost per unit in nanoseconds and each with one meaning:
 
-``bytes_L = dtype_bytes · (input elements + output elements + weights)``: every input map is
-read once (an add reads both operands), the output written once, each weight read once;
-weights are the layer's parameters under the report's convention. This is the one place mbcost
-computes moved bytes; it belongs with the memory metrics (activation and weight bytes) when
-those land, and should then read them.
+- ``conv``, ``dwconv``, ``fc``: per mult-add of a dense conv, a depthwise conv, a fully
+  connected layer (a rate: 1 / cost GMAC/s);
+- ``relu``, ``hswish``, ``sigmoid``: per output element of a ReLU-like, a hard (h-swish,
+  h-sigmoid) and an exp-based (sigmoid, swish, tanh, GELU) activation;
+- ``add``, ``mul``: per output element of an elementwise add and mul (SE's scale);
+- ``memory``: per byte read or written — every input map, the output map, the weights (the
+  report's memory metrics, in the convention's dtypes: ``input_bytes + output_bytes +
+  weight_bytes``); 1 / cost is a bandwidth in GB/s;
+- ``overhead``: per timed layer (op dispatch).
+
+The model is linear in its constants, so a fit is a non-negative least-squares problem
+(:mod:`mbcost.analyses.latency`): fast, with one answer, and synthetic latencies made from known
+constants give those constants back. A constant the data cannot separate from another fits to
+0: its class then costs only its memory traffic and overhead (the profile says so).
+
+A layer is *memory-bound* when its memory term is larger than its compute and activation terms.
+
+**Classes a profile never saw.** A profile records the classes its fit data contained
+(:attr:`Device.fitted`). A network with a class outside them (a future ``attention`` kind, a
+swish network on a profile fitted on ReLU and h-swish networks) gets a warning that names the
+class (:meth:`Device.warnings`); such layers are timed by their memory traffic and overhead
+only, a lower bound, never by a guessed rate.
 
 Profiles are data (``mbcost/analyses/devices/*.yaml``, :mod:`mbcost.analyses.latency` loads
-them); ``pixel1`` is fitted to TF-slim's 22 published MobileNetV2 latencies.
+them); one device has a profile per dtype it was measured in (:meth:`Device.at`).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+from ..errors import UsageError
 
 
 @dataclass(frozen=True)
-class Device:
-    """A calibrated device: the four roofline constants (rates in GMAC/s, bandwidth in GB/s,
-    overhead in µs per layer) and the bytes per activation/weight element."""
+class Constant:
+    """One constant of the model: its name (the class it prices), its unit and meaning."""
 
     name: str
-    rate_conv: float
-    rate_dw: float
-    bandwidth: float
-    overhead: float = 0.0
-    dtype_bytes: int = 4
-    description: str = ""
-    source: str = ""  # where the profile came from (the YAML file)
-    quality: dict = field(default_factory=dict, compare=False)
+    unit: str  # ns per unit of work
+    meaning: str
+    rate: str = ""  # the unit of 1 / cost, when it reads better as a rate (GMAC/s, GB/s)
 
-    def __post_init__(self):
-        for k in ("rate_conv", "rate_dw", "bandwidth"):
-            v = getattr(self, k)
-            if not (isinstance(v, (int, float)) and v > 0 and v < float("inf")):
-                raise ValueError(f"{k} must be a finite number > 0, got {v!r}")
-        if not (isinstance(self.overhead, (int, float)) and 0 <= self.overhead < float("inf")):
-            raise ValueError(f"overhead must be a finite number ≥ 0, got {self.overhead!r}")
 
-    def rate(self, result) -> float:
-        return self.rate_dw if is_depthwise(result) else self.rate_conv
+CONSTANTS: tuple[Constant, ...] = (
+    Constant("conv", "ns/MAC", "dense convolutions (standard, grouped, pointwise, transposed), per mult-add",
+             "GMAC/s"),
+    Constant("dwconv", "ns/MAC", "depthwise convolutions, per mult-add", "GMAC/s"),
+    Constant("fc", "ns/MAC", "fully connected layers and 1×1 convs on a 1×1 map (matrix-vector at batch 1: "
+             "classifiers, SE's squeeze and excite), per mult-add", "GMAC/s"),
+    Constant("relu", "ns/element", "ReLU-like activations (relu, relu6, leaky_relu), per output element"),
+    Constant("hswish", "ns/element", "hard activations (hswish, hsigmoid), per output element"),
+    Constant("sigmoid", "ns/element", "exp-based activations (sigmoid, swish, tanh, gelu), per output element"),
+    Constant("add", "ns/element", "elementwise add, per output element; a pool, per element of its windows"),
+    Constant("mul", "ns/element", "elementwise mul (SE's scale), per output element"),
+    Constant("memory", "ns/byte", "every byte read or written: input maps, output map, weights", "GB/s"),
+    Constant("overhead", "ns/layer", "per timed layer (op dispatch)"),
+)
+NAMES: tuple[str, ...] = tuple(c.name for c in CONSTANTS)
+INDEX = {n: i for i, n in enumerate(NAMES)}
+COMPUTE = ("conv", "dwconv", "fc")  # the classes priced per mult-add
+#: the largest cost a profile may give (ns per unit): finite times for any network the row cap
+#: allows, and 1 / cost a finite rate
+MAX_COST = 1e9
+MIN_COST = 1e-9  # a positive cost below this is not representable as a rate worth printing
 
-    def compute_ms(self, result) -> float:
-        return result.madds / (self.rate(result) * 1e6)  # GMAC/s = 10⁶ MAC/ms
+# the activation classes: which constant prices an activation, per output element
+ACT_CLASSES = {"relu": "relu", "relu6": "relu", "leaky_relu": "relu",
+               "hswish": "hswish", "hsigmoid": "hswish",
+               "sigmoid": "sigmoid", "swish": "sigmoid", "tanh": "sigmoid", "gelu": "sigmoid"}
+# op classes with no constant of their own: data movement (memory + overhead), and layers
+# that vanish at inference (no time at all)
+COPY_KINDS = ("concat", "split", "shuffle", "upsample")
+FREE_KINDS = ("flatten", "dropout")
 
-    def memory_ms(self, result) -> float:
-        return moved_bytes(result, self.dtype_bytes) / (self.bandwidth * 1e6)  # GB/s = 10⁶ B/ms
 
-    def layer_ms(self, result) -> float:
-        return max(self.compute_ms(result), self.memory_ms(result)) + self.overhead / 1000
-
-    def memory_bound(self, result) -> bool:
-        return self.memory_ms(result) > self.compute_ms(result)
+def _elements(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def is_depthwise(result) -> bool:
@@ -70,14 +100,216 @@ def is_depthwise(result) -> bool:
     return L.kind == "conv" and L.groups > 1 and L.groups == result.input_shapes[0][2]
 
 
-def _elements(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+def _matrix_vector(result) -> bool:
+    """A 1×1 map in and out: at batch 1 a matrix-vector product, whatever the kind says."""
+    (h, w, _), (oh, ow, _) = result.input_shapes[0], result.output_shape
+    return h * w == 1 and oh * ow == 1
 
 
-def moved_bytes(result, dtype_bytes: int = 4) -> int:
-    """Bytes a layer reads and writes: every input map, the output map, and its weights."""
-    return dtype_bytes * (sum(_elements(s) for s in result.input_shapes) + _elements(result.output_shape)
-                          + result.params)
+def op_class(result) -> str:
+    """The class of a costed layer (a :class:`~mbcost.core.engine.LayerResult`), from its
+    kind, groups and shapes — the one place the model reads a layer's kind:
+
+    - ``conv``: conv (standard, grouped, pointwise) and deconv; ``dwconv``: dwconv, or a conv
+      with one group per input channel; ``fc``: fc, or a conv on a 1×1 map (SE's squeeze and
+      excite, MobileNetV3's head), which at batch 1 is a matrix-vector product;
+    - ``add``: add, and pool (one add or max per element of each window); ``mul``: mul;
+    - ``act``: a standalone activation (priced by :func:`act_class` alone);
+    - ``copy``: concat, split, shuffle, upsample — data movement, memory and overhead only;
+    - ``free``: flatten, dropout — nothing at inference;
+    - any other kind is its own class, which no profile has a constant for (``opaque``, a
+      future ``attention``): :meth:`Device.warnings` names it.
+
+    When kinds move into one module each (issue 21) the per-kind part of this mapping
+    becomes each kind's declared latency class; the shape rules (depthwise, matrix-vector)
+    stay here."""
+    k = result.layer.kind
+    if k in ("conv", "deconv", "dwconv"):
+        if is_depthwise(result):
+            return "dwconv"
+        return "fc" if _matrix_vector(result) else "conv"
+    if k == "fc":
+        return "fc"
+    if k in ("add", "pool"):
+        return "add"
+    if k == "mul":
+        return "mul"
+    if k == "act":
+        return "act"
+    if k in COPY_KINDS:
+        return "copy"
+    if k in FREE_KINDS:
+        return "free"
+    return k
+
+
+def act_class(result) -> str | None:
+    """The activation class of a layer's ``act`` (:data:`ACT_CLASSES`), or None when it costs
+    nothing apart: linear, a pool or add's act field, or an activation on a matrix-vector
+    layer's 1×1 output (an SE gate, V3's head), which is part of that layer's cost. An
+    activation the model does not know is its own class (and gets a warning)."""
+    a = result.layer.act
+    if a in ("linear", "", None) or op_class(result) in ("fc", "add", "mul", "copy", "free"):
+        return None
+    return ACT_CLASSES.get(a, a)
+
+
+def _work(result, cls: str) -> int:
+    """The units a class's constant is per: mult-adds, or elements."""
+    if cls in COMPUTE:
+        return result.madds
+    if cls == "add" and result.layer.kind == "pool":  # the elements of every window
+        L = result.layer
+        if L.global_:
+            return _elements(result.input_shapes[0])
+        return _elements(result.output_shape) * L.k[0] * L.k[1]
+    return _elements(result.output_shape)
+
+
+def moved_bytes(result) -> int:
+    """Bytes a layer reads and writes: every input map, the output map and its weights, in the
+    report's dtypes (the memory metrics' ``input_bytes``, ``output_bytes``, ``weight_bytes``)."""
+    return result.input_bytes + result.output_bytes + result.weight_bytes
+
+
+def amounts(result) -> dict[str, int]:
+    """What a layer does, per constant it pays: {constant: units}. Classes with no constant
+    (copy, an unknown kind or activation) pay memory and overhead only; free layers nothing."""
+    cls = op_class(result)
+    if cls == "free":
+        return {}
+    out = {"memory": moved_bytes(result), "overhead": 1}
+    if cls in INDEX:
+        out[cls] = _work(result, cls)
+    a = act_class(result)
+    if a is not None and a in INDEX:
+        out[a] = out.get(a, 0) + _elements(result.output_shape)
+    return out
+
+
+def classes(result) -> tuple[str, ...]:
+    """The classes a layer belongs to: its op class (but ``act``, which is priced by its
+    activation alone, and ``free``) and its activation class, if any."""
+    a, op = act_class(result), op_class(result)
+    return tuple(c for c in (op, a) if c is not None and c not in ("act", "free"))
+
+
+@dataclass(frozen=True)
+class Device:
+    """One calibrated profile: a device measured in one dtype with one software build.
+
+    ``costs`` are the :data:`CONSTANTS` in order (ns per unit, ≥ 0). ``fitted`` names the
+    classes the fit data contained. ``interval`` is the profile's error on families not fitted
+    (the mean absolute leave-one-family-out error, in %), the ± every prediction carries
+    (``interval_basis`` says what was left out). Predictions are for ``build``; ``builds``
+    gives the factor of each other build its data came from (the same network measured with
+    an older TensorFlow Lite was slower). ``siblings`` are the device's profiles in other dtypes.
+    """
+
+    name: str
+    costs: tuple[float, ...]
+    dtype: str = "fp32"
+    fitted: frozenset = frozenset()
+    interval: float | None = None
+    interval_basis: str = "families not fitted"
+    build: str = ""
+    builds: tuple[tuple[str, float], ...] = ()
+    variant: str = "per-class"
+    base: str = ""  # the profile a scaled variant scales ('pixel1 fp32')
+    description: str = ""
+    source: str = ""  # where the profile came from (the YAML file)
+    unpublished: str = ""  # why the device has no profile in other dtypes
+    quality: dict = field(default_factory=dict, compare=False)
+    siblings: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __post_init__(self):
+        if len(self.costs) != len(CONSTANTS):
+            raise ValueError(f"expected {len(CONSTANTS)} costs ({', '.join(NAMES)}), got {len(self.costs)}")
+        for c, v in zip(CONSTANTS, self.costs):
+            check_cost(c.name, v)
+
+    def cost(self, name: str) -> float:
+        return self.costs[INDEX[name]]
+
+    def rate(self, name: str) -> float | None:
+        """1 / cost in the constant's rate unit (GMAC/s, GB/s), or None when it costs nothing."""
+        v = self.cost(name)
+        return 1 / v if v > 0 else None
+
+    # --- timing --------------------------------------------------------------------------------
+
+    def terms_ms(self, result) -> tuple[float, float, float]:
+        """(compute + activation, memory, overhead) of one layer, in ms."""
+        work = memory = overhead = 0.0
+        for name, units in amounts(result).items():
+            t = self.costs[INDEX[name]] * units
+            if name == "memory":
+                memory = t
+            elif name == "overhead":
+                overhead = t
+            else:
+                work += t
+        return work / 1e6, memory / 1e6, overhead / 1e6  # ns → ms
+
+    def layer_ms(self, result) -> float:
+        work, memory, overhead = self.terms_ms(result)
+        return work + memory + overhead
+
+    def memory_bound(self, result) -> bool:
+        work, memory, _ = self.terms_ms(result)
+        return memory > work
+
+    def build_factor(self, build: str | None) -> float:
+        """How much longer a network takes with ``build`` than with the profile's own."""
+        if not build or build == self.build:
+            return 1.0
+        for b, f in self.builds:
+            if b == build:
+                return f
+        raise UsageError(f"{self.name} {self.dtype} has no build {build!r}; it has "
+                         f"{', '.join([self.build] + [b for b, _ in self.builds if b != self.build])}",
+                         field="build")
+
+    # --- what it can say -----------------------------------------------------------------------
+
+    def at(self, convention) -> Device:
+        """The device's profile for the convention's dtypes (activations and weights alike), or
+        a usage error saying there is none — never a float profile quietly used for int8."""
+        act, weights = convention.act_dtype, convention.weight_dtype
+        if act == weights == self.dtype:
+            return self
+        if act == weights and act in self.siblings:
+            return self.siblings[act]
+        have = ", ".join(sorted({self.dtype, *self.siblings}))
+        what = act if act == weights else f"activations {act} with weights {weights}"
+        why = f": {self.unpublished}" if self.unpublished else ""
+        raise UsageError(f"{self.name} has no latency profile for {what}{why} (its profiles: {have})", field="--dtype")
+
+    def warnings(self, layers) -> list[str]:
+        """One line per class in ``layers`` the profile's fit never saw, naming it."""
+        seen: dict[str, list[str]] = {}
+        for r in layers:
+            for c in classes(r):
+                if c not in self.fitted:
+                    seen.setdefault(c, []).append(r.name)
+        out = []
+        for c, names in seen.items():
+            priced = "its cost was never measured" if c in INDEX else "the model has no constant for it"
+            out.append(f"{self.name} {self.dtype} was fitted on networks without {c} layers ({len(names)} here, "
+                       f"e.g. {names[0]}): {priced}; they are timed by memory traffic and overhead only, "
+                       f"so the latency is a lower bound")
+        return out
+
+    @property
+    def interval_text(self) -> str:
+        """'±6.0% on families not fitted', or '' without an interval."""
+        return "" if self.interval is None else f"±{self.interval:.1f}% on {self.interval_basis}"
+
+
+def check_cost(name: str, value) -> float:
+    """A constant as a profile may give it: a finite number, 0 or between MIN_COST and MAX_COST."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or \
+            value < 0 or value > MAX_COST or 0 < value < MIN_COST:
+        raise ValueError(f"{name} must be 0 or a number from {MIN_COST:g} to {MAX_COST:g} ns per unit, "
+                         f"got {value!r}")
+    return float(value)
