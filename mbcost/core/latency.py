@@ -70,6 +70,7 @@ CONSTANTS: tuple[Constant, ...] = (
 NAMES: tuple[str, ...] = tuple(c.name for c in CONSTANTS)
 INDEX = {n: i for i, n in enumerate(NAMES)}
 COMPUTE = ("conv", "dwconv", "fc")  # the classes priced per mult-add
+_MEMORY, _OVERHEAD = INDEX["memory"], INDEX["overhead"]
 #: the largest cost a profile may give (ns per unit): finite times for any network the row cap
 #: allows, and 1 / cost a finite rate
 MAX_COST = 1e9
@@ -143,13 +144,14 @@ def op_class(result) -> str:
     return k
 
 
-def act_class(result) -> str | None:
+def act_class(result, op: str | None = None) -> str | None:
     """The activation class of a layer's ``act`` (:data:`ACT_CLASSES`), or None when it costs
     nothing apart: linear, a pool or add's act field, or an activation on a matrix-vector
     layer's 1×1 output (an SE gate, V3's head), which is part of that layer's cost. An
-    activation the model does not know is its own class (and gets a warning)."""
+    activation the model does not know is its own class (and gets a warning). ``op``: the
+    layer's op class, when already known."""
     a = result.layer.act
-    if a in ("linear", "", None) or op_class(result) in ("fc", "add", "mul", "copy", "free"):
+    if a in ("linear", "", None) or (op or op_class(result)) in ("fc", "add", "mul", "copy", "free"):
         return None
     return ACT_CLASSES.get(a, a)
 
@@ -181,7 +183,7 @@ def amounts(result) -> dict[str, int]:
     out = {"memory": moved_bytes(result), "overhead": 1}
     if cls in INDEX:
         out[cls] = _work(result, cls)
-    a = act_class(result)
+    a = act_class(result, cls)
     if a is not None and a in INDEX:
         out[a] = out.get(a, 0) + _elements(result.output_shape)
     return out
@@ -239,17 +241,19 @@ class Device:
     # --- timing --------------------------------------------------------------------------------
 
     def terms_ms(self, result) -> tuple[float, float, float]:
-        """(compute + activation, memory, overhead) of one layer, in ms."""
-        work = memory = overhead = 0.0
-        for name, units in amounts(result).items():
-            t = self.costs[INDEX[name]] * units
-            if name == "memory":
-                memory = t
-            elif name == "overhead":
-                overhead = t
-            else:
-                work += t
-        return work / 1e6, memory / 1e6, overhead / 1e6  # ns → ms
+        """(compute + activation, memory, overhead) of one layer, in ms: :func:`amounts` priced,
+        written out because a sweep with --device calls it for every layer of every network."""
+        cls = op_class(result)
+        if cls == "free":
+            return 0.0, 0.0, 0.0
+        c = self.costs
+        i = INDEX.get(cls)
+        work = c[i] * _work(result, cls) if i is not None else 0.0
+        a = act_class(result, cls)
+        j = INDEX.get(a) if a is not None else None
+        if j is not None:
+            work += c[j] * _elements(result.output_shape)
+        return work / 1e6, c[_MEMORY] * moved_bytes(result) / 1e6, c[_OVERHEAD] / 1e6  # ns → ms
 
     def layer_ms(self, result) -> float:
         work, memory, overhead = self.terms_ms(result)
