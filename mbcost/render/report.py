@@ -153,7 +153,7 @@ def _layer_rows(report: Report, exact: bool) -> tuple[list[str], list[list[str]]
             [f"{100 * compute.of(r) / total:.2f}"] for r in report.layers]
     rows.append(["total", "", "", "", "", ""] +
                 [fmt(m.of(report), 2 if m.name == "params" else 1) for m in metrics] + ["100.00"])
-    if report.device is not None:  # the roofline: each layer's time and which term bounds it
+    if report.device is not None:  # each layer's time and which term bounds it
         headers += ["latency (ms)", "bound"]
         for row, r in zip(rows, report.layers):
             row += [f"{r.latency_ms:.3f}", "memory" if r.memory_bound else "compute"]
