@@ -204,20 +204,31 @@ def test_a_conv_with_one_group_per_channel_is_depthwise():
 
 def test_a_class_the_profile_never_saw_is_named_and_timed_by_memory_only(cli):
     r = mbcost.analyze("efficientnet_b0", device=PIXEL1)  # swish: exp-based, no published latency
-    (w,) = PIXEL1.warnings(r.layers)
+    w, mix = PIXEL1.warnings(r.layers)
     assert "without sigmoid layers" in w and "lower bound" in w
+    assert mix.startswith("mul takes 18%")  # and its SE blocks weigh more than in any fitted network
     # a future kind (attention, layernorm…) is its own class: warned about, memory + overhead only
     L = r.layers[5]
     future = type(L)(type(L.layer)(L.layer.name, "attention", L.layer.c, L.layer.inputs), L.input_shapes,
                      L.output_shape, L.madds, L.params, act_bytes=4, weight_bytes=L.weight_bytes)
     assert op_class(future) == "attention"
     assert set(amounts(future)) == {"memory", "overhead"}
-    (w,) = PIXEL1.warnings([future])
+    w = PIXEL1.warnings([future])[0]
     assert "without attention layers" in w and "no constant" in w
     text = cli("report", "shufflenet_v2", "--device", "pixel1").out
     assert "warning  pixel1 fp32 was fitted on networks without copy layers" in text
     j = cli("report", "efficientnet_b0", "--device", "pixel1", "-f", "json").json()
-    assert len(j["device"]["warnings"]) == 1 and "sigmoid" in j["device"]["warnings"][0]
+    assert len(j["device"]["warnings"]) == 2 and "sigmoid" in j["device"]["warnings"][0]
+
+
+def test_a_network_beyond_the_fitted_mix_is_an_extrapolation(cli):
+    # ResNet-18 spends 94% of its time in dense convs; no fitted network spent more than 83%
+    assert PIXEL1.cost("conv") > 0 and 0.7 < PIXEL1.shares[INDEX["conv"]] < 0.9
+    (w,) = PIXEL1.warnings(mbcost.analyze("resnet18").layers)
+    assert w.startswith("conv takes 94% of this network's time on pixel1 fp32") and "does not cover" in w
+    for m in published("pixel1", "fp32"):  # a fitted network never warns
+        assert PIXEL1.warnings(mbcost.analyze(DATA / m.arch if m.arch.endswith(".yaml") else m.arch, alpha=m.alpha,
+                                              resolution=m.resolution).layers) == [], m
 
 
 def test_every_prediction_carries_its_interval(cli):
@@ -388,6 +399,7 @@ GOOD = _good()
     ("unit: ns/MAC", "unit: GMAC/s", ["constants.conv.unit", "expected ns/MAC"]),
     ("      tflite-2019: 1.0\n", "      tflite-2019: 1.0\n      old: 0\n", ["builds.old", "a factor from 0.001"]),
     ("interval_percent: 4.2", "interval_percent: -3", ["interval_percent", "a percentage"]),
+    ("    fitted_shares:\n", "    fitted_shares:\n      sigmoid: 2\n", ["fitted_shares.sigmoid", "a share from 0 to 1"]),
     ("  fp32:\n", "  fp32:\n    speed: 3\n", ["profiles.fp32.speed", "unknown key 'speed'"]),
     ("  fp32:\n", "  fp64:\n", ["profiles.fp64", "unknown key 'fp64'"]),
     ("name: pixel3", "name: 3", ["name", "expected the device's name"]),

@@ -316,6 +316,7 @@ class LatencyFit:
             "constants": {c.name: {"value": _sig(d.cost(c.name)), "unit": c.unit} for c in CONSTANTS},
             "builds": {b: _sig(f) for b, f in d.builds},
             "fitted": sorted(d.fitted),
+            "fitted_shares": {c.name: x for c, x in zip(CONSTANTS, d.shares) if x > 0},
             "interval_percent": _round(d.interval, 1),
             "interval_basis": d.interval_basis,
             "source": self.source,
@@ -349,6 +350,7 @@ class _Design:
     X: object
     ms: object
     classes: frozenset
+    units: object  # each measurement's network: its units of every constant (rows × 10)
 
 
 def _design(measured: list[Measured], dtype: str, columns, source: str) -> _Design:
@@ -361,7 +363,7 @@ def _design(measured: list[Measured], dtype: str, columns, source: str) -> _Desi
     specs: dict[str, object] = {}
     cache: dict[tuple, object] = {}
     seen: set[str] = set()
-    rows = []
+    rows, raw = [], []
     for m in measured:
         key = (m.arch, m.alpha, m.resolution)
         if key not in cache:
@@ -378,9 +380,11 @@ def _design(measured: list[Measured], dtype: str, columns, source: str) -> _Desi
                 for name, units in amounts(r).items():
                     x[INDEX[name]] += units
                 seen.update(classes(r))
-            cache[key] = x @ columns
-        rows.append(cache[key])
-    return _Design(np.array(rows, float), np.array([m.ms for m in measured], float), frozenset(seen))
+            cache[key] = x
+        raw.append(cache[key])
+        rows.append(cache[key] @ columns)
+    return _Design(np.array(rows, float), np.array([m.ms for m in measured], float), frozenset(seen),
+                   np.array(raw, float))
 
 
 def _columns(variant: str, base: Device | None):
@@ -473,12 +477,24 @@ def fit_profile(measured: list[Measured], variant: str = "per-class", *, name: s
                              "measurements disagree beyond what one factor can say", field="build")
     lofo_mape = _mape(p.lofo_error for p in points)
     device = Device(name, tuple(costs), dtype=dtype, fitted=frozenset(c for c in fitted),
+                    shares=_shares(design.units, costs, base.shares if VARIANTS[variant] is not None else ()),
                     interval=None if lofo_mape is None else round(lofo_mape, 1), interval_basis=by_leave_out,
                     build=ref, builds=tuple(sorted(factors.items(), key=lambda kv: (kv[0] != ref, kv[0]))),
                     variant=variant, base=f"{base.name} {base.dtype}" if VARIANTS[variant] is not None else "",
                     description=description, source=source)
     return LatencyFit(device, variant, source, points,
                       base=f"{base.name} {base.dtype}" if VARIANTS[variant] is not None else "", factors=scale)
+
+
+def _shares(units, costs, base: tuple[float, ...] = ()) -> tuple[float, ...]:
+    """The largest share of a network's time each constant took among the fitted networks (and
+    the base profile's, whose networks a scaled profile's constants come from)."""
+    import numpy as np
+
+    t = units * np.array(costs)
+    total = t.sum(axis=1, keepdims=True)
+    own = (t / np.where(total > 0, total, 1)).max(axis=0)
+    return tuple(round(max(float(x), base[i] if base else 0.0), 3) for i, x in enumerate(own))
 
 
 def _representable(c, v: float) -> float:
@@ -520,7 +536,7 @@ _EXPECTED = ("a mapping with 'name' and 'constants' for each dtype under 'profil
 # a profile is refused from its outline before any value of it is quoted
 _recognise_device = recognise_file("a device profile", _EXPECTED, ("profiles", "constants"))
 _TOP = ("name", "description", "model", "unpublished", "profiles")
-_PROFILE = ("variant", "base", "factors", "build", "constants", "builds", "fitted", "interval_percent",
+_PROFILE = ("variant", "base", "factors", "build", "constants", "builds", "fitted", "fitted_shares", "interval_percent",
             "interval_basis", "source", "quality", "points")
 
 
@@ -627,6 +643,10 @@ class _Reader:
         fitted = p.get("fitted", [])
         if not isinstance(fitted, list) or not all(isinstance(x, str) for x in fitted):
             self.fail(path + ("fitted",), f"expected a list of class names, got {describe(fitted)}")
+        shares_value = p.get("fitted_shares") or {}
+        self.mapping(path + ("fitted_shares",), shares_value, NAMES)
+        shares = tuple(self.number(path + ("fitted_shares", n), shares_value[n], 0, 1, "a share from 0 to 1")
+                       if n in shares_value else 0.0 for n in NAMES)
         interval = p.get("interval_percent")
         if interval is not None:
             interval = self.number(path + ("interval_percent",), interval, 0, MAX_INTERVAL,
@@ -635,7 +655,7 @@ class _Reader:
         variant = self.text(path + ("variant",), p.get("variant"), "per-class")
         base = self.text(path + ("base",), p.get("base"))
         quality = p.get("quality") if isinstance(p.get("quality"), dict) else {}
-        return Device(name, tuple(costs), dtype=dtype, fitted=frozenset(fitted), interval=interval,
+        return Device(name, tuple(costs), dtype=dtype, fitted=frozenset(fitted), shares=shares, interval=interval,
                       interval_basis=basis, build=build, builds=tuple(builds), variant=variant, base=base,
                       description=description, source=self.doc.source, unpublished=unpublished,
                       quality=quality, siblings=self._siblings)

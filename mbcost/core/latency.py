@@ -75,6 +75,7 @@ _MEMORY, _OVERHEAD = INDEX["memory"], INDEX["overhead"]
 #: allows, and 1 / cost a finite rate
 MAX_COST = 1e9
 MIN_COST = 1e-9  # a positive cost below this is not representable as a rate worth printing
+MIX_MARGIN = 0.05  # a class's share of a network's time beyond the fitted networks' by this warns
 
 # the activation classes: which constant prices an activation, per output element
 ACT_CLASSES = {"relu": "relu", "relu6": "relu", "leaky_relu": "relu",
@@ -212,6 +213,7 @@ class Device:
     costs: tuple[float, ...]
     dtype: str = "fp32"
     fitted: frozenset = frozenset()
+    shares: tuple[float, ...] = ()  # per constant: the largest share of a fitted network's time it took
     interval: float | None = None
     interval_basis: str = "families not fitted"
     build: str = ""
@@ -302,6 +304,25 @@ class Device:
             out.append(f"{self.name} {self.dtype} was fitted on networks without {c} layers ({len(names)} here, "
                        f"e.g. {names[0]}): {priced}; they are timed by memory traffic and overhead only, "
                        f"so the latency is a lower bound")
+        return out + self._mix(layers)
+
+    def _mix(self, layers) -> list[str]:
+        """A warning per constant that takes a larger share of this network's time than of any
+        network the profile was fitted on (by more than MIX_MARGIN): an extrapolation the
+        interval does not cover (ResNet's and VGG's dense convs on a profile of mobile networks)."""
+        if not self.shares:
+            return []
+        t = [0.0] * len(CONSTANTS)
+        for r in layers:
+            for name, units in amounts(r).items():
+                t[INDEX[name]] += self.costs[INDEX[name]] * units
+        total = sum(t)
+        out = []
+        for c, x, seen in zip(CONSTANTS, t, self.shares):
+            if total > 0 and seen > 0 and x / total > seen + MIX_MARGIN:
+                out.append(f"{c.name} takes {x / total:.0%} of this network's time on {self.name} {self.dtype}, more "
+                           f"than in any network it was fitted on ({seen:.0%}): an extrapolation that "
+                           f"{self.interval_text or 'its error'} does not cover")
         return out
 
     @property

@@ -107,6 +107,7 @@ def device_dict(d: Device) -> dict[str, Any]:
                                    **({"rate": None if d.cost(c.name) == 0 else 1 / d.cost(c.name),
                                        "rate_unit": c.rate} if c.rate else {})} for c in CONSTANTS},
             "builds": dict(d.builds), "fitted_classes": sorted(d.fitted),
+            "fitted_shares": {c.name: x for c, x in zip(CONSTANTS, d.shares) if x > 0},
             "interval_percent": d.interval, "interval_basis": d.interval_basis}
 
 
