@@ -354,6 +354,8 @@ def test_latency_fit_is_linear_in_rows():
      ["measured.csv:3", "ms", "milliseconds > 0"]),
     ("arch,alpha,resolution,ms\nmobilenet_v2,1,224,70\nmobilenet_v2,1,192,1e300\nmobilenet_v2,1,160,40\n",
      ["measured.csv:3", "ms", "milliseconds"]),
+    ("arch,alpha,resolution,ms\nmobilenet_v2,1,224,1e-300\nmobilenet_v2,1,192,1\nmobilenet_v2,1,160,1\n",
+     ["measured.csv:2", "ms", "from 1e-06 (a nanosecond)"]),  # 1/ms would overflow the normal equations
     ("arch,alpha,resolution,ms\nmobilenet_v2,zero,224,70\nmobilenet_v2,1,192,55\nmobilenet_v2,1,160,40\n",
      ["measured.csv:2", "alpha"]),
     ("arch,alpha,resolution,ms\nmobilenet_v2,1,224,70\n", ["at least 3"]),

@@ -57,6 +57,7 @@ PUBLISHED = "latency.csv"  # every published latency the built-in profiles are f
 MAX_MEASUREMENTS = 100_000  # rows of a measurements CSV (its file is also capped at 1 MiB)
 MAX_FACTOR = 1e3  # a build or scale factor outside [1/MAX_FACTOR, MAX_FACTOR] is refused
 MAX_INTERVAL = 1e4  # percent
+MIN_MS, MAX_MS = 1e-6, 1e12  # a measured latency: a nanosecond to 30 years
 
 # variant → the groups of constants that share one fitted factor (None: every constant free)
 VARIANTS: dict[str, tuple[tuple[str, ...], ...] | None] = {
@@ -104,8 +105,9 @@ def _measured_row(row: dict, where: Where, base: Path | None) -> Measured:
             ms = float(row["ms"])
         except ValueError:
             raise UsageError(f"expected milliseconds > 0, got {row['ms']!r}", field="ms") from None
-        if not (math.isfinite(ms) and 0 < ms < 1e12):
-            raise UsageError(f"expected milliseconds > 0 (and below 10¹²), got {row['ms']!r}", field="ms")
+        if not (math.isfinite(ms) and MIN_MS <= ms <= MAX_MS):
+            raise UsageError(f"expected milliseconds > 0, from {MIN_MS:g} (a nanosecond) to {MAX_MS:g}, "
+                             f"got {row['ms']!r}", field="ms")
     except MbcostError as exc:
         field_ = exc.field if exc.field in need else next((c for c in need if c in exc.message), exc.field)
         raise SpecError(exc.message, field=field_ or "row", where=where) from None
@@ -471,6 +473,9 @@ def fit_profile(measured: list[Measured], variant: str = "per-class", *, name: s
                 costs[INDEX[n]] = base.cost(n) * scale[j]
         fitted = base.fitted
     costs = [_representable(c, v) for c, v in zip(CONSTANTS, costs)]
+    if not any(costs):
+        raise UsageError(f"every constant fits below {MIN_COST:g} ns per unit (no time at all): are the "
+                         "milliseconds in ms?", field="ms")
     for b, f in factors.items():
         if not (math.isfinite(f) and 1 / MAX_FACTOR <= f <= MAX_FACTOR):
             raise UsageError(f"the fit makes build {b!r} {f:.3g}× the reference build {ref!r}: the builds' "
