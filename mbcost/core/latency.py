@@ -288,7 +288,8 @@ class Device:
             return self.siblings[act]
         have = ", ".join(sorted({self.dtype, *self.siblings}))
         what = act if act == weights else f"activations {act} with weights {weights}"
-        why = f": {self.unpublished}" if self.unpublished else ""
+        why = (f": {self.unpublished}" if self.unpublished else
+               f"; measure in {act} and fit one with mbcost latency fit --dtype {act}" if act == weights else "")
         raise UsageError(f"{self.name} has no latency profile for {what}{why} (its profiles: {have})", field="--dtype")
 
     def warnings(self, layers) -> list[str]:

@@ -25,7 +25,7 @@ def cost_text(d: Device, name: str) -> str:
 
 def device_line(d: Device) -> str:
     """'pixel1 fp32, build tflite-2019 (per-class model)'."""
-    base = f" scaled from {d.base}" if d.base else ""
+    base = f" from {d.base}" if d.base else ""
     return f"{d.name} {d.dtype}" + (f", build {d.build}" if d.build else "") + f" ({d.variant} model{base})"
 
 
