@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test crosscheck bench clean
+.PHONY: run test crosscheck bench clean browser screenshot
 
 # pip's and setuptools' chatter goes to a log, shown only if the install fails
 $(STAMP): pyproject.toml
@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/mbcost report mobilenet_v2 --alpha 0.75
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
@@ -50,3 +50,22 @@ $(XC_VENV)/.installed: pyproject.toml
 
 crosscheck: $(XC_VENV)/.installed
 	$(XC_VENV)/bin/python -m pytest -o addopts="-q" tests/crosscheck
+
+# The browser tier (tests/browser): every command's HTML page opened in headless Chromium through
+# Selenium. Chromium and its driver come from the distribution's packages (installed here when
+# missing, which needs root, as on CI); selenium goes into the test venv. In CI (CI=true) a
+# missing browser fails the run instead of skipping it.
+BROWSER_STAMP := $(VENV)/.browser-installed
+$(BROWSER_STAMP): $(STAMP)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ echo "installing chromium and chromium-driver (apt-get)"; \
+		  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	$(BIN)/pip install --quiet 'selenium>=4.20'
+	touch $@
+
+browser: $(BROWSER_STAMP)
+	$(BIN)/python -m pytest -o addopts="-q" tests/browser
+
+# docs/report-page.png, the README's screenshot: the browser tier's own screenshot of the report page
+screenshot: $(BROWSER_STAMP)
+	MBCOST_SCREENSHOT=docs/report-page.png $(BIN)/python -m pytest -o addopts="-q" tests/browser -k "report_page_loads"

@@ -1,2 +1,2 @@
 """The one place the version is written (pyproject reads it from here)."""
-__version__ = "0.2.0.dev0"
+__version__ = "0.3.0.dev0"

@@ -27,7 +27,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .core import present, spec
 from .core.conventions import PAPER, Convention
 
 if TYPE_CHECKING:
@@ -72,21 +71,3 @@ def to_frame(result) -> pandas.DataFrame:
     from .render.frames import to_frame as frame
 
     return frame(result)
-
-
-def _text(result) -> str:
-    from .render.formats import text_of
-
-    return text_of(result)
-
-
-present.PRESENTER[:] = [_text]  # print(report) shows the table, as `mbcost report` would
-
-
-def _read_onnx(path: Path):
-    from .interop.onnx_import import read
-
-    return read(path)
-
-
-spec.READERS[".onnx"] = _read_onnx  # `mbcost report model.onnx`: onnx is imported only then

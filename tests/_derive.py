@@ -193,7 +193,7 @@ def tv_resnet_layers(blocks: tuple[int, ...], bottleneck: bool, classes: int = 1
 
     h = conv(3, 64, 7, 2, 224, p=3)
     h_pool = _conv_out(h, 3, 2, 1)
-    layers.append(dict(pool="max", pool_in=64 * h * h, pool_out=64 * h_pool * h_pool))
+    layers.append(dict(kind="pool", pool="max", pool_in=64 * h * h, pool_out=64 * h_pool * h_pool))
     h, c = h_pool, 64
     expansion = 4 if bottleneck else 1
     for stage, (n, planes) in enumerate(zip(blocks, (64, 128, 256, 512))):
@@ -210,9 +210,9 @@ def tv_resnet_layers(blocks: tuple[int, ...], bottleneck: bool, classes: int = 1
             if s != 1 or c != out:
                 conv(c, out, 1, s, h, act=False, p=0)
             el = out * h1 * h1
-            layers.append(dict(add=el, act="relu", act_elements=el))
+            layers.append(dict(kind="add", add=el, act="relu", act_elements=el))
             h, c = h1, out
-    layers.append(dict(pool="global_avg", pool_in=c * h * h, pool_out=c))
+    layers.append(dict(kind="pool", pool="global_avg", pool_in=c * h * h, pool_out=c))
     layers.append(dict(macs=c * classes, bias=classes))
     return layers
 
@@ -252,15 +252,15 @@ def tv_mobilenet_v3_large_layers(classes: int = 1000) -> list[dict]:
         h = conv(exp, exp, k, s, h, act, groups=exp)
         if se:
             squeeze = make_divisible(exp // 4)
-            layers.append(dict(pool="global_avg", pool_in=exp * h * h, pool_out=exp))
+            layers.append(dict(kind="pool", pool="global_avg", pool_in=exp * h * h, pool_out=exp))
             conv(exp, squeeze, 1, 1, 1, "relu", bn=False, bias=True)
             conv(squeeze, exp, 1, 1, 1, "hsigmoid", bn=False, bias=True)
-            layers.append(dict(mul=exp * h * h))
+            layers.append(dict(kind="mul", mul=exp * h * h))
         h = conv(exp, c_out, 1, 1, h, None)
         if s == 1 and c_in == c_out and h == h_in:
-            layers.append(dict(add=c_out * h * h))
+            layers.append(dict(kind="add", add=c_out * h * h))
     h = conv(160, 960, 1, 1, h, "hswish")
-    layers.append(dict(pool="global_avg", pool_in=960 * h * h, pool_out=960))
+    layers.append(dict(kind="pool", pool="global_avg", pool_in=960 * h * h, pool_out=960))
     layers.append(dict(macs=960 * 1280, bias=1280, act="hswish", act_elements=1280))
     layers.append(dict(macs=1280 * classes, bias=classes))
     return layers

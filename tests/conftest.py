@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from mbcost.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
+BUILTIN = "mobilenet_v1"
 
 
 class Run:
@@ -61,3 +62,41 @@ def cli():
         return Run(runner.invoke(app, [str(a) for a in args], input=input, env=env))
 
     return invoke
+
+
+# How a command that reads an architecture is given one ("{arch}" is the file under test).
+# A command not listed gets the file in each of its arguments in turn, a built-in in the others.
+RECIPES = {
+    "check": [["check", "{arch}", "--max-madds", "1000000000000"],
+              ["check", BUILTIN, "--max-madds", "1000000000000", "--baseline", "{arch}"]],
+    "diff": [["diff", "{arch}", BUILTIN], ["diff", BUILTIN, "{arch}"]],
+    "fit": [["fit", "{arch}", "--max-madds", "1000000000000", "--alpha", "1"]],
+    "plot": [["plot", "layers", "{arch}", "-o", "never-written.png"],
+             ["plot", "diff", BUILTIN, "{arch}", "-o", "never-written.png"]],
+    "latency": [],  # reads a CSV of measurements, not an architecture (tests/test_latency.py)
+}
+
+
+def has_option(name: str, flag: str) -> bool:
+    """Whether command ``name`` takes ``flag``."""
+    return any(flag in getattr(p, "opts", ()) for p in all_commands()[name].params)
+
+
+def arch_invocations() -> list[tuple[str, list[str]]]:
+    """(command, recipe) for every way a command is given an architecture, found on the app."""
+    out = []
+    for name, cmd in sorted(all_commands().items()):
+        arguments = [p for p in cmd.params if p.param_type_name == "argument"]
+        if not arguments:
+            continue
+        recipes = RECIPES[name] if name in RECIPES else [
+            [name] + ["{arch}" if j == i else BUILTIN for j in range(len(arguments))]
+            for i in range(len(arguments))
+        ]
+        out += [(name, recipe) for recipe in recipes]
+    return out
+
+
+def fill(recipe: list[str], arch: str) -> list[str]:
+    """A recipe with the architecture under test in its ``{arch}`` place."""
+    return [arch if a == "{arch}" else a for a in recipe]

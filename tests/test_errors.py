@@ -21,56 +21,15 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-import typer
 
-from conftest import ROOT, all_commands, assert_one_line_error
+from conftest import BUILTIN, ROOT, arch_invocations, assert_one_line_error, fill, has_option
 from mbcost.errors import GraphError, SpecError
 
 BAD = ROOT / "tests" / "bad"
-BUILTIN = "mobilenet_v1"
 PWNED = Path("/tmp/mbcost-pwned")  # what the python-tag files in tests/bad/ try to create
-
-# How a command that reads an architecture is given one ("{arch}" is the file under test).
-# A command not listed gets the file in each of its arguments in turn, a built-in in the others.
-RECIPES = {
-    "check": [["check", "{arch}", "--max-madds", "1000000000000"],
-              ["check", BUILTIN, "--max-madds", "1000000000000", "--baseline", "{arch}"]],
-    "diff": [["diff", "{arch}", BUILTIN], ["diff", BUILTIN, "{arch}"]],
-    "fit": [["fit", "{arch}", "--max-madds", "1000000000000", "--alpha", "1"]],
-    "plot": [["plot", "layers", "{arch}", "-o", "never-written.png"],
-             ["plot", "diff", BUILTIN, "{arch}", "-o", "never-written.png"]],
-    "latency": [],  # reads a CSV of measurements, not an architecture (tests/test_latency.py)
-}
-
-
-def _commands():
-    return all_commands()
-
-
-def _has_option(name: str, flag: str) -> bool:
-    return any(flag in getattr(p, "opts", ()) for p in _commands()[name].params)
-
-
-def arch_invocations() -> list[tuple[str, list[str]]]:
-    out = []
-    for name, cmd in sorted(_commands().items()):
-        arguments = [p for p in cmd.params if p.param_type_name == "argument"]
-        if not arguments:
-            continue
-        recipes = RECIPES[name] if name in RECIPES else [
-            [name] + ["{arch}" if j == i else BUILTIN for j in range(len(arguments))]
-            for i in range(len(arguments))
-        ]
-        out += [(name, recipe) for recipe in recipes]
-    return out
-
 
 INVOCATIONS = arch_invocations()
 INVOCATION_IDS = [" ".join(r).replace("{arch}", "FILE") for _, r in INVOCATIONS]
-
-
-def _fill(recipe: list[str], arch: str) -> list[str]:
-    return [arch if a == "{arch}" else a for a in recipe]
 
 
 # --- the corpus ---------------------------------------------------------------------------------
@@ -117,10 +76,14 @@ def _check_corpus_message(run, rel: str, expect: dict[str, str]) -> None:
 
 # --- which stage refuses a file -------------------------------------------------------------------
 
-# The module that raises, as the pipeline runs it: reading the YAML, checking the document,
-# expanding the rows into a graph, costing the layers. Each stage raises its own error class.
-STAGES = {"mbcost.core.yamlio": "yamlio", "mbcost.core.spec": "spec",
-          "mbcost.core.expand": "expand", "mbcost.core.ops": "costs"}
+# The stage that raises, as the pipeline runs it: reading the YAML, checking the document,
+# expanding the rows into a graph, costing the layers — named by the innermost of these
+# functions on the stack (a kind's module holds its row reader, its expansion and its shape
+# rule, so the module alone cannot tell). Each stage raises its own error class.
+STAGES = {("mbcost.core.yamlio", "read_text"): "yamlio", ("mbcost.core.yamlio", "parse"): "yamlio",
+          ("mbcost.core.spec", "spec_from_document"): "spec",
+          ("mbcost.core.rows", "read_row"): "spec", ("mbcost.core.expand", "expand_traced"): "expand",
+          ("mbcost.core.cost", "layer_cost"): "costs"}
 STAGE_ERROR = {"yamlio": SpecError, "spec": SpecError, "expand": GraphError, "costs": GraphError}
 # Stages that run before any command-specific code: one file each goes through every command
 # (a python-tag file, so "a tag never runs" is checked through every command too).
@@ -129,7 +92,7 @@ EARLY = {"yamlio": "python_object_apply", "spec": "c_nan"}
 
 def failing_stage(path: Path) -> tuple[str, Exception | None]:
     """(stage, error) for the first error ``load_spec`` then ``analyze`` raise on ``path``: the
-    stage is named after the module whose code raised it (the innermost frame), whatever
+    stage is the innermost pipeline step of :data:`STAGES` the raising frame was in, whatever
     catches or rewrites it on the way out. ("accepted", None) if nothing is raised."""
     from mbcost import analyze
     from mbcost.core.spec import load_spec
@@ -138,11 +101,12 @@ def failing_stage(path: Path) -> tuple[str, Exception | None]:
     try:
         analyze(load_spec(path))
     except MbcostError as exc:
-        tb = exc.__traceback__
-        while tb.tb_next is not None:
+        tb, stage = exc.__traceback__, None
+        while tb is not None:
+            frame = tb.tb_frame
+            stage = STAGES.get((frame.f_globals["__name__"], frame.f_code.co_name), stage)
             tb = tb.tb_next
-        module = tb.tb_frame.f_globals["__name__"]
-        return STAGES.get(module, module), exc
+        return stage, exc
     return "accepted", None
 
 
@@ -199,21 +163,21 @@ def test_corpus(cli, in_root, tmp_path, bad, invocation):
     expect = expectations(bad)
     PWNED.unlink(missing_ok=True)
 
-    run = cli(*_fill(recipe, rel))
+    run = cli(*fill(recipe, rel))
     _check_corpus_message(run, rel, expect)
     assert run.out == "", "nothing on stdout when the input is bad"
 
-    if _has_option(name, "--output"):
+    if has_option(name, "--output"):
         absent = tmp_path / "out" / "result.txt"
         absent.parent.mkdir()
-        run = cli(*_fill(recipe, rel), "--output", absent)
+        run = cli(*fill(recipe, rel), "--output", absent)
         _check_corpus_message(run, rel, expect)
         assert list(absent.parent.iterdir()) == [], "no output file (or temporary) appears"
 
         existing = tmp_path / "existing.txt"
         existing.write_bytes(b"precious \x00 bytes\n")
         before = existing.stat()
-        run = cli(*_fill(recipe, rel), "--output", existing)
+        run = cli(*fill(recipe, rel), "--output", existing)
         _check_corpus_message(run, rel, expect)
         assert existing.read_bytes() == b"precious \x00 bytes\n"
         assert existing.stat().st_mtime_ns == before.st_mtime_ns
@@ -228,7 +192,7 @@ def test_corpus(cli, in_root, tmp_path, bad, invocation):
 def test_empty_file(cli, tmp_path, invocation):
     f = tmp_path / "empty.yaml"
     f.write_bytes(b"")
-    assert_one_line_error(cli(*_fill(invocation[1], str(f))),
+    assert_one_line_error(cli(*fill(invocation[1], str(f))),
                           f"error: {f}:1:1: file is empty, expected a YAML mapping")
 
 
@@ -240,19 +204,19 @@ def test_file_over_one_mebibyte(cli, tmp_path):
 
 @pytest.mark.parametrize("invocation", INVOCATIONS, ids=INVOCATION_IDS)
 def test_directory(cli, tmp_path, invocation):
-    assert_one_line_error(cli(*_fill(invocation[1], str(tmp_path))),
+    assert_one_line_error(cli(*fill(invocation[1], str(tmp_path))),
                           f"error: {tmp_path}: is a directory, expected a YAML file")
 
 
 @pytest.mark.parametrize("invocation", INVOCATIONS, ids=INVOCATION_IDS)
 def test_missing_path(cli, tmp_path, invocation):
     f = tmp_path / "nets" / "my_net.yaml"
-    assert_one_line_error(cli(*_fill(invocation[1], str(f))), f"error: {f}: no such file")
+    assert_one_line_error(cli(*fill(invocation[1], str(f))), f"error: {f}: no such file")
 
 
 @pytest.mark.parametrize("invocation", INVOCATIONS, ids=INVOCATION_IDS)
 def test_unknown_name_suggests_a_builtin(cli, invocation):
-    assert_one_line_error(cli(*_fill(invocation[1], "mobilenet_v3")),
+    assert_one_line_error(cli(*fill(invocation[1], "mobilenet_v3")),
                           "unknown architecture 'mobilenet_v3'", "did you mean 'mobilenet_v2'?")
 
 
@@ -269,7 +233,7 @@ def test_unreadable_path_simulated(cli, tmp_path, monkeypatch, invocation):
         return real_open(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", denied)
-    assert_one_line_error(cli(*_fill(invocation[1], str(f))), f"error: {f}: permission denied")
+    assert_one_line_error(cli(*fill(invocation[1], str(f))), f"error: {f}: permission denied")
 
 
 def test_python_tags_never_run(cli, in_root):
@@ -323,8 +287,8 @@ def _flag_runs():
     for flags, flag, report_says in FLAG_CASES:
         shown = flags[1] if len(flags) == 2 else ""
         for name, recipe in INVOCATIONS:
-            if all(_has_option(name, f) for f in flags[::2]):
-                yield pytest.param(name, _fill(recipe, BUILTIN), flags, flag, shown,
+            if all(has_option(name, f) for f in flags[::2]):
+                yield pytest.param(name, fill(recipe, BUILTIN), flags, flag, shown,
                                    report_says if name == "report" else "",
                                    id=f"{' '.join(flags)}-{' '.join(recipe[:1])}")
 
@@ -334,27 +298,27 @@ def test_flag_errors(cli, tmp_path, name, argv, flags, flag, shown, says):
     run = cli(*argv, *flags)
     assert_one_line_error(run, f"error: {flag}: ", shown, says)
     assert run.out == ""
-    if _has_option(name, "--output"):
+    if has_option(name, "--output"):
         out = tmp_path / "out.json"
         assert_one_line_error(cli(*argv, *flags, "--output", out), f"error: {flag}: ")
         assert not out.exists()
 
 
 def _output_commands():
-    return [pytest.param(r, id=" ".join(r)) for name, r in INVOCATIONS if _has_option(name, "--output")]
+    return [pytest.param(r, id=" ".join(r)) for name, r in INVOCATIONS if has_option(name, "--output")]
 
 
 @pytest.mark.parametrize("recipe", _output_commands())
 def test_output_in_a_missing_folder(cli, tmp_path, recipe):
     out = tmp_path / "no" / "such" / "folder" / "x.json"
-    assert_one_line_error(cli(*_fill(recipe, BUILTIN), "--output", out),
+    assert_one_line_error(cli(*fill(recipe, BUILTIN), "--output", out),
                           f"error: --output: folder {out.parent} does not exist")
     assert not (tmp_path / "no").exists()
 
 
 @pytest.mark.parametrize("recipe", _output_commands())
 def test_output_is_a_directory(cli, tmp_path, recipe):
-    assert_one_line_error(cli(*_fill(recipe, BUILTIN), "--output", tmp_path),
+    assert_one_line_error(cli(*fill(recipe, BUILTIN), "--output", tmp_path),
                           "error: --output: ", "is a directory")
     assert list(tmp_path.iterdir()) == []
 

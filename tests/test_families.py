@@ -1,14 +1,13 @@
 """The efficient-network families as built-ins (docs/families.md): torchvision's exact parameter
 counts and GFLOPS under --profile torchvision, three of them derived here from the papers'
 tables, and every built-in name through report, verify and list."""
-import json
 
 import pytest
 
 import mbcost
 from mbcost.analyses.reproduce import printed_match
 from mbcost.core.conventions import PROFILES
-from mbcost.core.spec import builtin_variants
+from mbcost.core.locate import builtin_variants
 from fractions import Fraction
 
 TV = PROFILES["torchvision"]

@@ -7,9 +7,10 @@ import json
 import pytest
 
 import mbcost
-from mbcost.render.formats import RENDERERS, SCHEMA_VERSION
+from mbcost.render.formats import FORMATS, RENDERERS, SCHEMA_VERSION
 
 from _derive import FP32
+from conftest import assert_one_line_error
 
 # one invocation per command that succeeds (exit 0) on a built-in
 RUNS = {
@@ -24,7 +25,6 @@ RUNS = {
     "compare": ["compare", "mobilenet_v2"],
     "list": ["list"],
 }
-EXTENSION = {"json": "json", "csv": "csv", "md": "md", "latex": "tex", "junit": "xml", "table": "txt"}
 PAPER = {"profile": "paper", "modified": False, "bn": 0, "bias": False, "classes": 1000, "compute": "madds", **FP32}
 
 
@@ -55,7 +55,7 @@ def test_json_says_what_was_counted(cli, command):
 
 @pytest.mark.parametrize("command,fmt", [(c, f) for c in sorted(RENDERERS) for f in RENDERERS[c]])
 def test_output_extension_picks_the_format(cli, tmp_path, command, fmt):
-    out = tmp_path / f"result.{EXTENSION[fmt]}"
+    out = tmp_path / f"result{FORMATS[fmt].extensions[0]}"  # each format's own (first) extension
     r = cli(*RUNS[command], "-o", out)
     assert r.code == 0, r.err
     text = out.read_text()
@@ -75,8 +75,6 @@ def test_output_extension_picks_the_format(cli, tmp_path, command, fmt):
 
 @pytest.mark.parametrize("command", sorted(RENDERERS))
 def test_a_format_that_contradicts_the_extension_is_exit_2_and_writes_nothing(cli, tmp_path, command):
-    from test_errors import assert_one_line_error
-
     out = tmp_path / "r.json"
     r = cli(*RUNS[command], "--format", "md", "-o", out)
     assert_one_line_error(r, "--format", "contradicts the output file 'r.json'")
@@ -84,8 +82,6 @@ def test_a_format_that_contradicts_the_extension_is_exit_2_and_writes_nothing(cl
 
 
 def test_a_format_the_command_does_not_write_is_exit_2(cli, tmp_path):
-    from test_errors import assert_one_line_error
-
     assert_one_line_error(cli("verify", "mobilenet_v1", "-o", tmp_path / "v.tex"), "verify does not write latex")
     assert_one_line_error(cli("report", "mobilenet_v1", "--format", "junit"), "expected one of table, json")
     assert not (tmp_path / "v.tex").exists()

@@ -28,7 +28,11 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, all_commands
 from mbcost.cli import app
-from mbcost.core.spec import KINDS, ROW_KEYS
+from mbcost.core.kinds import KINDS as REGISTRY, writable
+from mbcost.core.rows import COMMON
+
+KINDS = writable()
+ROW_KEYS = {name: COMMON + REGISTRY[name].keys for name in KINDS}  # each kind's keys, 'kind' first
 
 COMMANDS = all_commands()
 BUILTIN = "mobilenet_v1"

@@ -10,7 +10,8 @@ import pytest
 import mbcost
 from mbcost.errors import SpecError
 from mbcost.core.expand import expand
-from mbcost.core.spec import WidthRule, load_spec
+from mbcost.core.spec import load_spec
+from mbcost.core.width import WidthRule
 
 
 def arch(tmp_path, body, head="input: {resolution: 16, channels: 8}\nbatch_norm: true\n"):

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mbcost
+from mbcost.core.elements import elements
 from conftest import assert_one_line_error
 from mbcost.core.spec import spec_from_document
 from mbcost.core.yamlio import parse
@@ -360,6 +361,9 @@ def test_random_dags_match_an_independent_recount(case):
     text, madds, params = case
     r = mbcost.analyze(spec_from_document(parse(text, "dag.yaml")))
     assert (r.madds, r.params) == (madds, params), text
+    # every layer's element counts carry its own mult-adds (one formula per kind, never restated)
+    assert sum(elements(x).macs for x in r.layers) == madds
+    assert all(elements(x).macs == x.madds for x in r.layers)
     # the sweep's fast path reads the same op registry: equal at another resolution and width
     g = mbcost.sweep_grid(spec_from_document(parse(text, "dag.yaml")), alphas=[1], resolutions=None)
     assert (g.points[0].madds, g.points[0].params) == (madds, params)

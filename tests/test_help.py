@@ -37,3 +37,25 @@ def test_top_level_help_lists_the_commands_and_an_example(cli):
     top = cli("--help")
     assert top.code == 0 and "mbcost report mobilenet_v2 --alpha 0.75" in top.out
     assert all(name in top.out for name in COMMANDS)
+
+
+def test_top_level_help_comes_from_the_registries(cli):
+    # every built-in (variants too), every kind a file may write and every output format, as the
+    # registries hold them today — not a hand-kept list that goes stale
+    from mbcost.core.kinds import writable
+    from mbcost.core.locate import builtin_variants
+    from mbcost.render.formats import FORMATS
+
+    text = " ".join(cli("--help").out.replace("│", " ").split())
+    assert [n for n in builtin_variants() if f" {n}," not in text and f" {n}." not in text] == []
+    assert [k for k in writable() if f" {k}," not in text and f" {k}." not in text] == []
+    assert [e for f in FORMATS.values() for e in f.extensions if e not in text] == []
+
+
+@pytest.mark.parametrize("name", ["report", "check", "reproduce"])
+def test_format_help_lists_the_extensions_the_command_writes(cli, name):
+    from mbcost.render.formats import FORMATS, formats_of
+
+    text = " ".join(cli(name, "--help").out.replace("│", " ").split())
+    assert [e for f in formats_of(name) for e in FORMATS[f].extensions if e not in text] == []
+    assert (".xml" in text) == ("junit" in formats_of(name))

@@ -9,15 +9,13 @@ that is closed, piped into a reader that quits, or unable to encode α.
 """
 from __future__ import annotations
 
-import math
 import re
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from test_errors import assert_one_line_error
+from conftest import ROOT, arch_invocations, assert_one_line_error, fill, has_option
 
 import mbcost
 from mbcost.errors import MbcostError, UsageError
@@ -372,12 +370,10 @@ HUGE_FLAGS = [
 
 
 def _huge_flag_runs():
-    from test_errors import INVOCATIONS, _fill, _has_option
-
     for flags, flag, says in HUGE_FLAGS:
-        for name, recipe in INVOCATIONS:
-            if _has_option(name, flags[0]):
-                yield pytest.param(_fill(recipe, "mobilenet_v1"), flags, flag, says,
+        for name, recipe in arch_invocations():
+            if has_option(name, flags[0]):
+                yield pytest.param(fill(recipe, "mobilenet_v1"), flags, flag, says,
                                    id=f"{flag}-{len(flags[1])}-{name}")
     for flags, flag, says in [  # sweep's lists and ranges have the same cap (they did not)
         (["--alpha", f"1,{TINY}"], "--alpha", "got a 5002-character value"),
@@ -482,8 +478,7 @@ def _one_error_line(r) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("args, code, shows", STDOUT_RUNS, ids=RUN_IDS)
-def test_closed_stdout(args, code, shows):
+def closed(args, code, shows):
     """`>&-`: Python starts with no sys.stdout; the output cannot go anywhere, so exit 2."""
     r = _mbcost(args, preexec_fn=lambda: os.close(1))
     assert r.returncode == 2, r.stderr
@@ -491,25 +486,15 @@ def test_closed_stdout(args, code, shows):
                                  "redirect it (> FILE or > /dev/null) or use --output"
 
 
-def test_closed_stdout_is_fine_with_output(tmp_path):
-    out = tmp_path / "r.json"
-    r = _mbcost(["report", "mobilenet_v1", "--format", "json", "--output", str(out)],
-                preexec_fn=lambda: os.close(1))
-    assert r.returncode == 0 and r.stderr == b""
-    assert json.loads(out.read_text())["totals"]["madds"] == 568_740_352
-
-
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("args, code, shows", STDOUT_RUNS, ids=RUN_IDS)
-def test_full_stdout(args, code, shows):
-    with open("/dev/full", "wb") as full:
-        r = _mbcost(args, stdout=full)
+def full(args, code, shows):
+    """/dev/full: every write fails: exit 2, one line."""
+    with open("/dev/full", "wb") as f:
+        r = _mbcost(args, stdout=f)
     assert r.returncode == 2
     assert _one_error_line(r) == "error: stdout: cannot write: No space left on device"
 
 
-@pytest.mark.parametrize("args, code, shows", STDOUT_RUNS, ids=RUN_IDS)
-def test_broken_pipe(args, code, shows):
+def broken_pipe(args, code, shows):
     """The reader has gone before the first write: exit 141 (as a program killed by SIGPIPE),
     nothing on stderr — never 1 ('over budget') and never 0 (nobody read the output)."""
     read_end, write_end = os.pipe()
@@ -522,11 +507,45 @@ def test_broken_pipe(args, code, shows):
     assert r.stderr == b""
 
 
+def unencodable(args, code, shows, encoding="ascii:strict"):
+    """A stdout that cannot encode α (or ×, ·, —): replaced, never a crash; JSON stays JSON."""
+    r = _mbcost(args, env={"PYTHONIOENCODING": encoding}, stdout=subprocess.PIPE)
+    assert r.returncode == code, r.stderr
+    assert r.stderr == b""
+    text = r.stdout.decode(encoding.split(":")[0])  # every byte is in the encoding
+    assert shows in text
+    if "--format" in args and "json" in args:
+        json.loads(text)  # replacing α keeps the JSON valid
+
+
+# Every run goes through the one stdout path (cli/io.py), so each command gets one hostile
+# stdout and each hostile stdout several commands; every encoding runs on the table and on the
+# help (rich draws it on a console of its own): 27 processes, where 8 per run were 136.
+HOSTILE = [closed, full, broken_pipe, unencodable]
+HOSTILE_RUNS = [pytest.param(HOSTILE[i % len(HOSTILE)], *run, id=f"{HOSTILE[i % len(HOSTILE)].__name__}-{ident}")
+                for i, (run, ident) in enumerate(zip(STDOUT_RUNS, RUN_IDS))]
+assert {p.values[0] for p in HOSTILE_RUNS} == set(HOSTILE)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("case, args, code, shows", HOSTILE_RUNS)
+def test_a_hostile_stdout(case, args, code, shows):
+    case(args, code, shows)
+
+
+def test_closed_stdout_is_fine_with_output(tmp_path):
+    out = tmp_path / "r.json"
+    r = _mbcost(["report", "mobilenet_v1", "--format", "json", "--output", str(out)],
+                preexec_fn=lambda: os.close(1))
+    assert r.returncode == 0 and r.stderr == b""
+    assert json.loads(out.read_text())["totals"]["madds"] == 568_740_352
+
+
 def test_broken_pipe_midway():
     """`| head -c1` on a long output (5,104 CSV rows, 137 KB). Whether the pipe breaks depends
     on how much the OS buffers (64 KiB on Linux, more in some sandboxes), so either the whole
     output went into the pipe (0) or the pipe broke (141); never a message or another code.
-    test_broken_pipe above is the deterministic case."""
+    test_a_hostile_stdout's broken pipes are the deterministic case."""
     p = subprocess.Popen([sys.executable, "-m", "mbcost", "sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.01",
                           "--resolution", "96:320:8", "--format", "csv"], cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -537,15 +556,9 @@ def test_broken_pipe_midway():
 
 
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1", "latin-1:strict", "cp1252", "ascii:strict"])
-@pytest.mark.parametrize("args, code, shows", STDOUT_RUNS, ids=RUN_IDS)
+@pytest.mark.parametrize("args, code, shows", [STDOUT_RUNS[0], HELP_RUNS[0]], ids=["report", "help"])
 def test_stdout_that_cannot_encode_alpha(encoding, args, code, shows):
-    r = _mbcost(args, env={"PYTHONIOENCODING": encoding}, stdout=subprocess.PIPE)
-    assert r.returncode == code, r.stderr
-    assert r.stderr == b""
-    text = r.stdout.decode(encoding.split(":")[0])  # every byte is in the encoding
-    assert shows in text
-    if "--format" in args and "json" in args:
-        json.loads(text)  # replacing α keeps the JSON valid
+    unencodable(args, code, shows, encoding)
 
 
 def test_alpha_becomes_a_question_mark_not_a_crash():

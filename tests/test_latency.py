@@ -4,6 +4,7 @@ out), the data against the files it was transcribed into, int8 and the dtypes no
 published for, warnings for classes a profile never saw, `mbcost latency fit` recovering known
 constants, hostile profiles, and --device on report/sweep/check/fit."""
 import csv
+import dataclasses
 import io
 from fractions import Fraction
 from pathlib import Path
@@ -14,6 +15,7 @@ import mbcost
 from mbcost.analyses.accuracy import read_csv
 from mbcost.analyses.latency import (Measured, builtin_yaml, fit_builtins, fit_profile, load_device, nnls,
                                      published)
+from mbcost.core.kinds import KINDS
 from mbcost.core.latency import CONSTANTS, INDEX, NAMES, Device, act_class, amounts, op_class
 
 from conftest import ROOT, assert_one_line_error
@@ -181,7 +183,7 @@ def test_op_classes_of_the_v3_layers():
     cls = {L.name: (op_class(L), act_class(L)) for L in r.layers}
     assert cls["conv1"] == ("conv", "hswish")
     assert cls["block1.dw"] == ("dwconv", "relu")
-    assert cls["block4.se.pool"] == ("add", None)
+    assert cls["block4.se.pool"] == ("pool", None)  # priced by the add constant
     # SE's squeeze and excite are 1×1 convs on a 1×1 map: matrix-vector, their gate part of them
     assert cls["block4.se.reduce"] == ("fc", None) and cls["block4.se.expand"] == ("fc", None)
     assert cls["block4.se.mul"] == ("mul", None)
@@ -194,21 +196,21 @@ def test_op_classes_of_the_v3_layers():
 
 
 def test_a_conv_with_one_group_per_channel_is_depthwise():
-    import dataclasses
-
     dw = mbcost.analyze("mobilenet_v1")["block1.dw"]  # 3×3 depthwise on 112×112×32
     as_conv = dataclasses.replace(dw, layer=dataclasses.replace(dw.layer, kind="conv", groups=32))
     grouped = dataclasses.replace(dw, layer=dataclasses.replace(dw.layer, kind="conv", groups=8))
     assert (op_class(dw), op_class(as_conv), op_class(grouped)) == ("dwconv", "dwconv", "conv")
 
 
-def test_a_class_the_profile_never_saw_is_named_and_timed_by_memory_only(cli):
+def test_a_class_the_profile_never_saw_is_named_and_timed_by_memory_only(cli, monkeypatch):
     r = mbcost.analyze("efficientnet_b0", device=PIXEL1)  # swish: exp-based, no published latency
     w, mix = PIXEL1.warnings(r.layers)
     assert "without sigmoid layers" in w and "lower bound" in w
     assert mix.startswith("mul takes 18%")  # and its SE blocks weigh more than in any fitted network
-    # a future kind (attention, layernorm…) is its own class: warned about, memory + overhead only
+    # a future kind (attention, layernorm…) declaring a class of its own: warned about, memory +
+    # overhead only
     L = r.layers[5]
+    monkeypatch.setitem(KINDS, "attention", dataclasses.replace(KINDS["conv"], name="attention", latency="attention"))
     future = type(L)(type(L.layer)(L.layer.name, "attention", L.layer.c, L.layer.inputs), L.input_shapes,
                      L.output_shape, L.madds, L.params, act_bytes=4, weight_bytes=L.weight_bytes)
     assert op_class(future) == "attention"

@@ -11,7 +11,7 @@ import pytest
 
 import mbcost
 from mbcost.core.graph import Graph, Layer
-from mbcost.core.memory import best_order, evaluate, plan
+from mbcost.core.memory import best_order, evaluate, plan, timeline
 
 from conftest import assert_one_line_error
 
@@ -168,3 +168,29 @@ def test_peak_grid_in_bytes_is_exact_past_int64(vectorised):
     got = peak_grid(pl, area_classes(pl, areas, vectorised), channels, times=4)
     want = [4 * evaluate(pl, {t: a[t] * channels[t] for t in tensors}).elements for a in areas]
     assert [int(v) for v in got] == want and want[0] > 2**63
+
+
+def test_timeline_of_both_orders():
+    # what the HTML report's memory timeline draws: the live memory of every step, in bytes
+    g, size = branching_graph()
+    file_order = timeline(g, size, times=FP16)
+    # the file order's steps, as derived above: 140, 170, 180, 90, 80 elements
+    assert [(s.layers, n) for s, n in file_order] == \
+        [(("b1",), 280), (("b2",), 340), (("a1",), 360), (("a2",), 180), (("cat",), 160)]
+    assert file_order[2][0].alive == ("input", "b2", "a1")
+    # the best order's: a1 150, a2 160, b1 150, b2 80, cat 80; its largest is best_order's peak
+    best = best_order(g, size)
+    steps = timeline(g, size, order=best.order)
+    assert [n for _, n in steps] == [150, 160, 150, 80, 80] and max(n for _, n in steps) == best.peak
+    assert steps[1][0].alive == ("input", "a1", "a2")
+
+
+def test_timeline_peak_is_the_reports_with_fused_steps():
+    # chunked bottlenecks are one step each; the timeline's largest step is the report's peak
+    r = mbcost.analyze("mobilenet_v2", convention=mbcost.PAPER.with_(chunks=6, act_dtype="fp16"))
+    steps = timeline(r.graph, r.tensor_elements(), chunks=6, times=FP16)
+    assert max(n for _, n in steps) == r.peak_activation_bytes == (16 * 112**2 + 24 * 56**2 + 16 * (112**2 + 56**2)) * FP16
+    # block 1 (t = 1) fuses with conv1 as its expansion (docs/memory.md), block 2 on its own
+    assert [s.layers for s, _ in steps[:2]] == [("conv1", "block1.dw", "block1.project"),
+                                               ("block2.expand", "block2.dw", "block2.project")]
+    assert len(steps) == len(r.layers) - 2 * 17  # 17 bottlenecks, three layers each, one step each

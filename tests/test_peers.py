@@ -16,7 +16,6 @@ from mbcost.analyses.compare import compare
 from mbcost.core import elements as el
 from mbcost.core.engine import LayerResult
 from mbcost.core.graph import Layer
-from mbcost.core.ops import OPS
 from mbcost.core.peers import PEERS, TORCHVISION, Implementation, count
 
 DATA = Path(__file__).parent / "data"
@@ -82,19 +81,13 @@ def test_the_terms_at_1_0_224():
     assert count(PEERS["ptflops"], mbcost.analyze("mobilenet_v2")).total == 320_300_008
 
 
-def test_every_op_kind_has_an_element_rule():
-    # a new primitive in the op registry must say which elements it touches, or every peer
-    # profile would silently count it as zero
-    assert set(OPS) - set(el.KINDS) == set()
-
-
 def _result(kind, n_inputs=1, **kw):
     layer = Layer(name="x", kind=kind, c=8, inputs=("input",) * n_inputs, **kw)
     return LayerResult(layer, ((4, 4, 8),) * n_inputs, (4, 4, 8), 0, 0)
 
 
 def test_an_unknown_kind_fails_loudly():
-    with pytest.raises(el.UnknownKind, match="no rule for layer kind 'warp'"):
+    with pytest.raises(el.UnknownKind, match="'warp' is not a registered primitive layer kind"):
         el.elements(_result("warp"))
 
 
@@ -110,7 +103,7 @@ def test_an_unknown_kind_fails_loudly():
     ("pool", {"op": "max"}, {"pool": "max", "pool_in": 128, "pool_out": 128}),
 ])
 def test_element_rules(kind, kw, expected):
-    assert el.elements(_result(kind, **kw)) == el.Elements(**expected)
+    assert el.elements(_result(kind, **kw)) == el.Elements(kind=kind, **expected)
 
 
 # A module pool and a ReLU module, on one layer of elements (input 8·14·14 = 1,568 → output
@@ -123,11 +116,11 @@ def test_element_rules(kind, kw, expected):
 def test_pool_rules_depend_on_how_the_pool_is_called(profile, module, functional, relu):
     from mbcost.core.peers import count_elements
 
-    pool = [el.Elements(pool="global_avg", pool_in=1568, pool_out=8)]
+    pool = [el.Elements(kind="pool", pool="global_avg", pool_in=1568, pool_out=8)]
     p = PEERS[profile]
     assert count_elements(p, pool, TORCHVISION).total == module
     assert count_elements(p, pool, Implementation(pool="functional")).total == functional
-    assert count_elements(p, [el.Elements(act="relu", act_elements=1568)], TORCHVISION).total == relu
+    assert count_elements(p, [el.Elements(kind="act", act="relu", act_elements=1568)], TORCHVISION).total == relu
 
 
 def test_an_activation_a_profile_does_not_know_is_an_error():

@@ -11,12 +11,14 @@ import pytest
 
 import mbcost
 from mbcost.core.conventions import PROFILES, Convention
-from mbcost.errors import MbcostError, UsageError
+from mbcost.errors import UsageError
 from mbcost.analyses.sweep import MAX_CONFIGS, parse_list
 from mbcost.core.metrics import METRICS
-from mbcost.core.ops import OPS
-from mbcost.core.spec import builtin_names
+from mbcost.core.kinds import KINDS
+from mbcost.core.locate import builtin_names
 from mbcost import sweep_grid
+from mbcost.core.spec import spec_from_document
+from mbcost.core.yamlio import parse
 
 from conftest import assert_one_line_error
 from _derive import printed, v1_by_hand
@@ -157,7 +159,7 @@ def test_dense_grid_through_the_cli(cli):
     (["--resolution", "0"], "--resolution: expected a resolution from 1"),
     (["--resolution", "224", "--rho", "1"], "either --resolution or --rho"),
     (["--rho", "0,1"], "--rho: expected a resolution multiplier ρ > 0"),
-    (["--format", "xls"], "expected one of table, json, csv, md, latex, got 'xls'"),
+    (["--format", "xls"], "expected one of table, json, csv, md, latex, html, got 'xls'"),
     (["--pivot", "flops"], "'flops' is not one of"),
 ])
 def test_bad_input_is_one_line_and_exit_2(cli, args, message):
@@ -270,16 +272,16 @@ def test_fast_path_equals_analyze_with_valid_padding_pools_and_flattening_fc(odd
 
 
 def test_engine_and_sweep_read_one_op_definition(odd, monkeypatch):
-    # Change the depthwise formula in the registry: the engine and the sweep's fast path both
-    # follow, because neither has a copy of it. (×3 mult-adds, +7 params per depthwise layer.)
+    # Change the depthwise formula in the kind registry: the engine and the sweep's fast path
+    # both follow, because neither has a copy of it. (×3 mult-adds, +7 params per depthwise layer.)
     before = sweep_grid(odd, ["0.5", "1"], [72, 97])
-    real = OPS["dwconv"]
+    real = KINDS["dwconv"]
 
     def tampered(layer, m, conv):
         f = real.factor(layer, m, conv)
         return dataclasses.replace(f, m=3 * f.m, p0=f.p0 + 7)
 
-    monkeypatch.setitem(OPS, "dwconv", dataclasses.replace(real, factor=tampered))
+    monkeypatch.setitem(KINDS, "dwconv", dataclasses.replace(real, factor=tampered))
     after = sweep_grid(odd, ["0.5", "1"], [72, 97])
     for p, q in zip(before, after):
         assert counts(q) == engine(odd, q, mbcost.PAPER)
@@ -380,8 +382,7 @@ def test_sweep_grid_lookup_and_library_errors():
         g.at(0.75, 224)
     with pytest.raises(UsageError):
         sweep_grid("mobilenet_v1", alphas=[])
-    with pytest.raises(MbcostError):
-        sweep_grid("mobilenet_v1", resolutions=range(1, MAX_CONFIGS + 2))
+    # more than MAX_CONFIGS: test_a_million_configurations_are_allowed_and_one_more_is_not
 
 
 def test_report_to_frame_is_the_per_layer_table():
@@ -444,5 +445,13 @@ def test_a_name_that_needs_quoting_in_the_csv(cli, tmp_path):
     assert [(r["architecture"], int(r["madds"])) for r in rows] == [('a, "quoted" net', 24 * 32 * 32)] * 2
 
 
-def test_a_million_configurations_are_allowed():
-    assert MAX_CONFIGS >= 10**6
+def test_a_million_configurations_are_allowed_and_one_more_is_not():
+    # issue 17's scale: 1,000 α × 1,000 resolutions of a one-conv network is exactly 10⁶ points
+    # (a 3×3 'same' conv 3 → 8: 216·R² mult-adds at R×R); one α more is refused before any work
+    tiny = spec_from_document(parse("input: {resolution: 8, channels: 3}\n"
+                                    "layers:\n  - {kind: conv, c: 8, k: 3}\n", "tiny.yaml"))
+    g = sweep_grid(tiny, alphas="0.001:1:0.001", resolutions="1:1000:1")
+    assert len(g) == MAX_CONFIGS == 10**6
+    assert g.at(1, 1000).madds == 216 * 1000**2
+    with pytest.raises(mbcost.MbcostError, match="1,001 α × 1,000 resolutions is 1,001,000 configurations"):
+        sweep_grid(tiny, alphas="0.001:1.001:0.001", resolutions="1:1000:1")

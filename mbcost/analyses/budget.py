@@ -34,8 +34,9 @@ from ..core.conventions import PAPER, PROFILES, Convention
 from .diff import ArchDiff, LayerDelta, diff_reports
 from ..errors import MbcostError, SpecError, UsageError, Where
 from ..core.multipliers import fmt_alpha, input_resolution, parse_alpha, parse_depth, parse_resolution, parse_rho
-from ..core.spec import (TOP_KEYS, ArchSpec, _Fields, did_you_mean, load_spec, recognise_architecture,
-                         recognise_file, spec_from_document)
+from ..core.fields import Fields
+from ..core.locate import read_model
+from ..core.spec import ArchSpec, load_spec, recognise_architecture, recognise_file, spec_from_document
 from ..core.yamlio import describe, digits, parse, read_text
 
 METRICS = tuple(REGISTRY)  # every metric of the registry can be limited: max_madds, max_params…
@@ -323,33 +324,37 @@ def _arch_ref(text: str, base: Path) -> str | Path:
     return text
 
 
-def _load_arch(ref: str | Path, specs: dict) -> ArchSpec:
-    """Load a budgets entry's ``arch`` or ``baseline``, once per file.
+def _load_arch(ref: str | Path, specs: dict, allow_unknown: bool = False) -> ArchSpec:
+    """Load a budgets entry's ``arch`` or ``baseline``, once per file: a built-in name, an
+    architecture YAML, or a model file of another format (``.onnx``).
 
     A budgets file can name any path, and its messages end up in CI logs: a file that is not
     an architecture at all (``../secret.env``) is refused without quoting any of it."""
     key = str(ref)
     if key not in specs:
-        if isinstance(ref, Path):
+        model = read_model(ref, allow_unknown=allow_unknown) if isinstance(ref, Path) else None
+        if model is not None:
+            specs[key] = model
+        elif isinstance(ref, Path):
             specs[key] = spec_from_document(parse(read_text(ref), key, recognise_architecture))
         else:
-            specs[key] = load_spec(ref)
+            specs[key] = load_spec(ref, allow_unknown=allow_unknown)
     return specs[key]
 
 
-def _budget(doc, i: int, base: Path, specs: dict | None = None) -> Budget:
+def _budget(doc, i: int, base: Path, specs: dict | None = None, allow_unknown: bool = False) -> Budget:
     specs = {} if specs is None else specs
     path, label = ("budgets", i), f"budgets[{i}]"
-    f = _Fields(doc, path, label, BUDGET_KEYS)
+    f = Fields(doc, path, label, BUDGET_KEYS)
     if not f.has("arch"):
         f.fail(path, "missing 'arch' (a built-in name like mobilenet_v2, or a path to an architecture file)")
-    arch_text = f.str("arch")
+    arch_text = f.text("arch")
     with _located(doc, path + ("arch",), f"{label}.arch"):
-        spec = _load_arch(_arch_ref(arch_text, base), specs)
+        spec = _load_arch(_arch_ref(arch_text, base), specs, allow_unknown)
     baseline = None
     if f.has("baseline"):
         with _located(doc, path + ("baseline",), f"{label}.baseline"):
-            baseline = _load_arch(_arch_ref(f.str("baseline"), base), specs)
+            baseline = _load_arch(_arch_ref(f.text("baseline"), base), specs, allow_unknown)
 
     def value(key, parser):
         if not f.has(key):
@@ -388,10 +393,10 @@ def _budget(doc, i: int, base: Path, specs: dict | None = None) -> Budget:
         from .latency import load_device
 
         with _located(doc, path + ("device",), f"{label}.device"):
-            dev = load_device(f.str("device"), flag=f"{label}.device")
+            dev = load_device(f.text("device"), flag=f"{label}.device")
     if not limits:
         f.fail(path, "no limit: give max_madds, max_params or max_flops")
-    return Budget(name=f.str("name", arch_text), arch=spec, limits=tuple(limits), alpha=alpha,
+    return Budget(name=f.text("name", arch_text), arch=spec, limits=tuple(limits), alpha=alpha,
                   resolution=resolution, rho=rho, convention=convention, baseline=baseline, depth=depth,
                   where=doc.where(path), device=dev)
 
@@ -399,15 +404,16 @@ def _budget(doc, i: int, base: Path, specs: dict | None = None) -> Budget:
 _recognise_budgets = recognise_file("a budgets file", "a YAML mapping with 'budgets' (docs/ci.md)", ("budgets",))
 
 
-def load_budgets(path: str | Path) -> list[Budget]:
-    """Read and validate a budgets file; every error names file:line:column and the field."""
+def load_budgets(path: str | Path, *, allow_unknown: bool = False) -> list[Budget]:
+    """Read and validate a budgets file; every error names file:line:column and the field.
+    ``allow_unknown``: imported models' ops mbcost cannot cost are kept (results are partial)."""
     path = Path(path)
     doc = parse(read_text(path), str(path), _recognise_budgets)
-    top = _Fields(doc, (), "", ("budgets",))
+    top = Fields(doc, (), "", ("budgets",))
     entries = doc.data.get("budgets")
     if not isinstance(entries, list) or not entries:
         top.fail(("budgets",), "expected a non-empty list of budgets (each with arch and max_madds, "
                  "max_params or max_flops)" if "budgets" in doc.data else
                  "missing 'budgets' (a list of {arch: ..., max_madds: ...} entries)")
     specs: dict[str, ArchSpec] = {}  # each referenced file read and validated once
-    return [_budget(doc, i, path.parent, specs) for i in range(len(entries))]
+    return [_budget(doc, i, path.parent, specs, allow_unknown) for i in range(len(entries))]

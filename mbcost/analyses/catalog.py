@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..core.spec import builtin_dir, spec_from_document, variant_name
+from ..core.locate import builtin_dir, variant_name
+from ..core.spec import spec_from_document
 from ..core.yamlio import parse, read_text
 
 

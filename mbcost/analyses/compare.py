@@ -23,7 +23,7 @@ from ..core.present import Printable
 from ..core.spec import ArchSpec
 
 # The papers' count as a profile: weight multiply-accumulates and nothing else.
-PAPER = Profile("paper", "the MobileNet papers' mult-adds (mbcost's default)", "mbcost report ARCH")
+PAPER = Profile("paper", "the MobileNet papers' mult-adds (mbcost's default)", "mbcost report ARCH", kinds=False)
 
 
 @dataclass(frozen=True)

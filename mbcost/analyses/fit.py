@@ -31,7 +31,7 @@ from ..core.spec import ArchSpec
 from ..errors import UsageError
 from .accuracy import Expected, top1_model
 from .budget import Limit
-from .sweep import SweepPoint, Values, grid
+from .sweep import Values, grid
 
 DEFAULT_ALPHAS = "0.25,0.35,0.5,0.75,1.0,1.3,1.4"
 DEFAULT_RESOLUTIONS = "96:224:32"

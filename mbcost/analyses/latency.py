@@ -48,7 +48,8 @@ from ..core.latency import (COMPUTE, CONSTANTS, INDEX, MAX_COST, MIN_COST, NAMES
 from ..core.memory import DTYPES
 from ..core.multipliers import fmt_alpha, parse_alpha, parse_resolution
 from ..core.spec import recognise_file
-from ..core.yamlio import describe, parse, read_text
+from ..core.fields import Fields
+from ..core.yamlio import describe, field_path, parse, read_text
 from ..errors import MbcostError, SpecError, UsageError, Where
 
 DEVICES = "devices"
@@ -561,116 +562,107 @@ def load_device(name: str | Path, flag: str = "--device") -> Device:
 
 
 class _Reader:
-    """A device file's values, each checked where it stands (file:line:col, its field)."""
+    """A device file's values, each checked where it stands (file:line:col, its field), through
+    the one typed reader of every file mbcost reads (:class:`~mbcost.core.fields.Fields`)."""
 
     def __init__(self, doc):
         self.doc = doc
+        self.siblings: dict = {}  # one dict shared by every profile of the file, filled as they are read
 
-    def fail(self, path: tuple, message: str):
-        field_ = ".".join(str(p) for p in path) or None
-        raise SpecError(message, field=field_, where=self.doc.where(path))
+    def fields(self, path: tuple, allowed: tuple[str, ...]) -> Fields:
+        return Fields(self.doc, path, field_path("", path), allowed)
 
-    def mapping(self, path: tuple, value, allowed: tuple[str, ...]) -> dict:
-        if not isinstance(value, dict):
-            self.fail(path, f"expected a mapping, got {describe(value)}")
-        for k in value:
-            if k not in allowed:
-                self.fail(path + (k,), f"unknown key {str(k)[:40]!r}; expected one of {', '.join(allowed)}")
-        return value
-
-    def text(self, path: tuple, value, default: str = "") -> str:
-        if value is None:
+    @staticmethod
+    def text(f: Fields, key: str, default: str = "") -> str:
+        """Text with its line breaks and runs of spaces folded; missing, null or '' is the default."""
+        if f.data.get(key) in (None, ""):
             return default
-        if not isinstance(value, str):
-            self.fail(path, f"expected text, got {describe(value)}")
-        return " ".join(value.split())
+        return " ".join(f.text(key).split())
 
-    def number(self, path: tuple, value, lo: float, hi: float, what: str) -> float:
+    @staticmethod
+    def number(f: Fields, key, lo: float, hi: float, what: str) -> float:
+        value = f.data[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or \
                 not lo <= value <= hi:
-            self.fail(path, f"expected {what}, got {describe(value)}")
+            f.fail_key(key, f"expected {what}, got {describe(value)}")
         return float(value)
 
     def device(self) -> Device:
         data = self.doc.data
         if isinstance(data, dict) and "constants" in data and "profiles" not in data:
-            self.fail((), "expected 'profiles' (a profile per dtype, each with 'constants'): this is a roofline "
-                          "profile of an earlier mbcost; refit it with mbcost latency fit --save")
-        top = self.mapping((), data, _TOP)
-        if "name" not in top or not isinstance(top["name"], str) or not top["name"].strip():
-            self.fail(("name",), f"expected the device's name, got {describe(top.get('name'))}")
-        name = self.text(("name",), top["name"])
-        profiles = self.mapping(("profiles",), top.get("profiles"), tuple(DTYPES))
-        if not profiles:
-            self.fail(("profiles",), f"expected at least one profile ({', '.join(DTYPES)})")
-        description = self.text(("description",), top.get("description"))
-        unpublished = self.text(("unpublished",), top.get("unpublished"))
-        siblings = self._siblings
-        for dtype, value in profiles.items():
-            siblings[dtype] = self.profile(("profiles", dtype), value, name, dtype, description, unpublished)
-        return siblings["fp32"] if "fp32" in siblings else next(iter(siblings.values()))
+            raise SpecError("expected 'profiles' (a profile per dtype, each with 'constants'): this is a roofline "
+                            "profile of an earlier mbcost; refit it with mbcost latency fit --save",
+                            where=self.doc.where(()))
+        top = self.fields((), _TOP)
+        if not isinstance(top.data.get("name"), str) or not top.data["name"].strip():
+            top.fail(("name",) if top.has("name") else (), f"expected the device's name, got "
+                     f"{describe(top.data.get('name'))}")
+        name = self.text(top, "name")
+        if not top.has("profiles"):
+            top.fail((), f"missing 'profiles' (one of {', '.join(DTYPES)}, each with 'constants')")
+        profiles = self.fields(("profiles",), tuple(DTYPES))
+        if not profiles.data:
+            profiles.fail(profiles.path, f"expected at least one profile ({', '.join(DTYPES)})")
+        description, unpublished = self.text(top, "description"), self.text(top, "unpublished")
+        for dtype in profiles.data:
+            self.siblings[dtype] = self.profile(("profiles", dtype), name, dtype, description, unpublished)
+        return self.siblings["fp32"] if "fp32" in self.siblings else next(iter(self.siblings.values()))
 
-    def profile(self, path: tuple, value, name: str, dtype: str, description: str, unpublished: str) -> Device:
-        p = self.mapping(path, value, _PROFILE)
-        if "constants" not in p:
-            self.fail(path, "missing 'constants' (" + ", ".join(NAMES) + ", in ns per unit)")
-        consts = self.mapping(path + ("constants",), p["constants"], NAMES)
-        costs = []
-        for c in CONSTANTS:
-            cpath = path + ("constants", c.name)
-            entry = consts.get(c.name, 0)
-            if isinstance(entry, dict):
-                self.mapping(cpath, entry, ("value", "unit"))
-                if "unit" in entry and entry["unit"] != c.unit:
-                    self.fail(cpath + ("unit",), f"expected {c.unit}, got {describe(entry['unit'])}")
-                entry = entry.get("value")
-                cpath += ("value",)
-            try:
-                costs.append(check_cost(c.name, entry))
-            except ValueError:
-                self.fail(cpath, f"expected 0 or a cost from {MIN_COST:g} to {MAX_COST:g} {c.unit}, "
-                                 f"got {describe(entry)}")
+    def profile(self, path: tuple, name: str, dtype: str, description: str, unpublished: str) -> Device:
+        p = self.fields(path, _PROFILE)
+        if not p.has("constants"):
+            p.fail(path, "missing 'constants' (" + ", ".join(NAMES) + ", in ns per unit)")
+        consts = self.fields(path + ("constants",), NAMES)
+        costs = [self.cost(consts, c) for c in CONSTANTS]
         if not any(costs):
-            self.fail(path + ("constants",), "every constant is 0: such a profile times every network at 0 ms")
-        build = self.text(path + ("build",), p.get("build"))
-        builds_value = p.get("builds") or {}
-        if not isinstance(builds_value, dict):
-            self.fail(path + ("builds",), f"expected a mapping build → factor, got {describe(builds_value)}")
+            p.fail_key("constants", "every constant is 0: such a profile times every network at 0 ms")
+        build = self.text(p, "build")
         builds = []
-        for b, f in builds_value.items():
-            bpath = path + ("builds", b)
-            if not isinstance(b, str):
-                self.fail(bpath, f"expected a build name, got {describe(b)}")
-            f = self.number(bpath, f, 1 / MAX_FACTOR, MAX_FACTOR, f"a factor from {1 / MAX_FACTOR:g} to {MAX_FACTOR:g}")
-            if b == build and f != 1:
-                self.fail(bpath, f"the profile's own build {b!r} has factor 1, got {f:g}")
-            builds.append((b, f))
-        fitted = p.get("fitted", [])
+        if p.data.get("builds") is not None:
+            if not isinstance(p.data["builds"], dict):
+                p.fail_key("builds", f"expected a mapping build → factor, got {describe(p.data['builds'])}")
+            bf = self.fields(path + ("builds",), tuple(p.data["builds"]))
+            for b in bf.data:
+                if not isinstance(b, str):
+                    bf.fail(bf.path + (b,), f"expected a build name, got {describe(b)}", key=True)
+                f = self.number(bf, b, 1 / MAX_FACTOR, MAX_FACTOR,
+                                f"a factor from {1 / MAX_FACTOR:g} to {MAX_FACTOR:g}")
+                if b == build and f != 1:
+                    bf.fail_key(b, f"the profile's own build {b!r} has factor 1, got {f:g}")
+                builds.append((b, f))
+        fitted = p.data.get("fitted") or []
         if not isinstance(fitted, list) or not all(isinstance(x, str) for x in fitted):
-            self.fail(path + ("fitted",), f"expected a list of class names, got {describe(fitted)}")
-        shares_value = p.get("fitted_shares") or {}
-        self.mapping(path + ("fitted_shares",), shares_value, NAMES)
-        shares = tuple(self.number(path + ("fitted_shares", n), shares_value[n], 0, 1, "a share from 0 to 1")
-                       if n in shares_value else 0.0 for n in NAMES)
-        interval = p.get("interval_percent")
-        if interval is not None:
-            interval = self.number(path + ("interval_percent",), interval, 0, MAX_INTERVAL,
-                                   f"a percentage from 0 to {MAX_INTERVAL:g}")
-        basis = self.text(path + ("interval_basis",), p.get("interval_basis"), "families not fitted")
-        variant = self.text(path + ("variant",), p.get("variant"), "per-class")
-        base = self.text(path + ("base",), p.get("base"))
-        quality = p.get("quality") if isinstance(p.get("quality"), dict) else {}
+            p.fail_key("fitted", f"expected a list of class names, got {describe(fitted)}")
+        shares = (0.0,) * len(NAMES)
+        if p.data.get("fitted_shares") is not None:
+            sf = self.fields(path + ("fitted_shares",), NAMES)
+            shares = tuple(self.number(sf, n, 0, 1, "a share from 0 to 1") if sf.has(n) else 0.0 for n in NAMES)
+        interval = None
+        if p.data.get("interval_percent") is not None:
+            interval = self.number(p, "interval_percent", 0, MAX_INTERVAL, f"a percentage from 0 to {MAX_INTERVAL:g}")
+        quality = p.data.get("quality") if isinstance(p.data.get("quality"), dict) else {}
         return Device(name, tuple(costs), dtype=dtype, fitted=frozenset(fitted), shares=shares, interval=interval,
-                      interval_basis=basis, build=build, builds=tuple(builds), variant=variant, base=base,
+                      interval_basis=self.text(p, "interval_basis", "families not fitted"), build=build,
+                      builds=tuple(builds), variant=self.text(p, "variant", "per-class"), base=self.text(p, "base"),
                       description=description, source=self.doc.source, unpublished=unpublished,
-                      quality=quality, siblings=self._siblings)
+                      quality=quality, siblings=self.siblings)
 
-    @property
-    def _siblings(self) -> dict:
-        # one dict shared by every profile of the file, filled as they are read
-        if not hasattr(self, "_shared"):
-            self._shared = {}
-        return self._shared
+    def cost(self, consts: Fields, c) -> float:
+        """One constant: a number, or {value, unit} with the constant's own unit; missing is 0."""
+        holder, key = consts, c.name
+        if isinstance(consts.data.get(c.name), dict):
+            holder, key = self.fields(consts.path + (c.name,), ("value", "unit")), "value"
+            unit = holder.data.get("unit", c.unit)
+            if unit != c.unit:
+                holder.fail_key("unit", f"expected {c.unit}, got {describe(unit)}")
+            if not holder.has("value"):
+                holder.fail(holder.path, f"missing 'value' (in {c.unit})")
+        value = holder.data.get(key, 0)
+        try:
+            return check_cost(c.name, value)
+        except ValueError:
+            holder.fail_key(key, f"expected 0 or a cost from {MIN_COST:g} to {MAX_COST:g} {c.unit}, "
+                                 f"got {describe(value)}")
 
 # --- the built-in devices ----------------------------------------------------------------------
 

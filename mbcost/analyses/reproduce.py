@@ -27,7 +27,8 @@ from ..core.engine import Report, analyze
 from ..core.conventions import PROFILES, Convention
 from ..errors import MbcostError, UsageError, Where
 from ..core.multipliers import fmt_alpha, parse_alpha, parse_resolution, parse_rho
-from ..core.spec import builtin_variants
+from ..core.locate import builtin_variants
+from ..core.fields import Fields
 from ..core.yamlio import Document, describe, field_path, parse, read_text
 
 QUANTITIES = ("madds", "params", "madds_share", "params_share", "channels", "memory", "latency")
@@ -281,37 +282,35 @@ def load_published(path: str | Path | None = None) -> list[Entry]:
     return _Loader(doc, p.parent).entries()
 
 
+def _words(f: Fields, key: str, default=None) -> str | None:
+    """A non-empty string with its line breaks and runs of spaces folded (citations wrap)."""
+    value = f.text(key, default)
+    return value if value is default else " ".join(value.split())
+
+
 class _Loader:
+    """The published-numbers file, read with the one typed reader (:class:`Fields`)."""
+
     def __init__(self, doc: Document, base: Path):
         self.doc, self.base = doc, base
 
+    def fields(self, path: tuple, allowed: tuple[str, ...]) -> Fields:
+        return Fields(self.doc, path, field_path("", path), allowed, error=PublishedDataError)
+
     def fail(self, path: tuple, message: str, *, key: bool = False):
+        """A value that is no mapping's own (a row's architecture, a printed number) is wrong."""
         raise PublishedDataError(message, field=field_path("", path) or None, where=self.doc.where(path, key=key))
 
-    def mapping(self, path: tuple, allowed: tuple[str, ...]) -> dict[str, Any]:
-        value = _at(self.doc.data, path)
-        if not isinstance(value, dict):
-            self.fail(path, f"expected a mapping, got {describe(value)}")
-        for k in value:
-            if k not in allowed:
-                self.fail(path + (k,), f"unknown key {k!r}; expected one of {', '.join(allowed)}", key=True)
-        return value
-
-    def text(self, path: tuple, value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            self.fail(path, f"expected a non-empty string, got {describe(value)}")
-        return " ".join(value.split())
-
     def entries(self) -> list[Entry]:
-        top = self.mapping((), ("sources", "tables"))
+        top = self.fields((), ("sources", "tables"))
         for k in ("sources", "tables"):
-            if k not in top:
-                self.fail((), f"missing {k!r}")
-        sources = self.sources(top["sources"])
-        if not isinstance(top["tables"], list) or not top["tables"]:
-            self.fail(("tables",), "expected a non-empty list of tables")
+            if not top.has(k):
+                top.fail((), f"missing {k!r}")
+        sources = self.sources(top.data["sources"])
+        if not isinstance(top.data["tables"], list) or not top.data["tables"]:
+            top.fail_key("tables", "expected a non-empty list of tables")
         out: list[Entry] = []
-        for i in range(len(top["tables"])):
+        for i in range(len(top.data["tables"])):
             out.extend(self.table(("tables", i), sources))
         return out
 
@@ -320,43 +319,42 @@ class _Loader:
             self.fail(("sources",), "expected a mapping of source keys to citations")
         out = {}
         for key in data:
-            path = ("sources", key)
-            m = self.mapping(path, _SOURCE_KEYS)
-            if "citation" not in m:
-                self.fail(path, "missing 'citation'")
-            optional = {f: self.text(path + (f,), m[f]) for f in ("url", "digits") if f in m}
-            out[key] = Source(key, self.text(path + ("citation",), m["citation"]), **optional)
+            m = self.fields(("sources", key), _SOURCE_KEYS)
+            if not m.has("citation"):
+                m.fail(m.path, "missing 'citation'")
+            optional = {f: _words(m, f) for f in ("url", "digits") if m.has(f)}
+            out[key] = Source(key, _words(m, "citation"), **optional)
         return out
 
     def table(self, path: tuple, sources: dict[str, Source]) -> list[Entry]:
-        t = self.mapping(path, _TABLE_KEYS)
+        t = self.fields(path, _TABLE_KEYS)
         for k in ("source", "table", "rows"):
-            if k not in t:
-                self.fail(path, f"missing {k!r}")
-        if not isinstance(t["source"], str) or t["source"] not in sources:
-            self.fail(path + ("source",), f"unknown source {t['source']!r}; expected one of {', '.join(sources)}")
-        source = sources[t["source"]]
-        title = self.text(path + ("table",), t["table"])
-        if not isinstance(t["rows"], list) or not t["rows"]:
-            self.fail(path + ("rows",), "expected a non-empty list of rows")
+            if not t.has(k):
+                t.fail(path, f"missing {k!r}")
+        if not isinstance(t.data["source"], str) or t.data["source"] not in sources:
+            t.fail_key("source", f"unknown source {t.data['source']!r}; expected one of {', '.join(sources)}")
+        source = sources[t.data["source"]]
+        title = _words(t, "table")
+        if not isinstance(t.data["rows"], list) or not t.data["rows"]:
+            t.fail_key("rows", "expected a non-empty list of rows")
         out = []
-        for j in range(len(t["rows"])):
+        for j in range(len(t.data["rows"])):
             out.extend(self.row(path + ("rows", j), t, source, title))
         return out
 
-    def row(self, path: tuple, table: dict, source: Source, title: str) -> list[Entry]:
-        r = self.mapping(path, _ROW_KEYS)
-        tpath = path[:-2]
+    def row(self, path: tuple, table: Fields, source: Source, title: str) -> list[Entry]:
+        f = self.fields(path, _ROW_KEYS)
+        r, tpath = f.data, table.path
 
         def pick(key):  # a row's own value, else its table's, with the path it came from
-            return (r[key], path + (key,)) if key in r else (table.get(key), tpath + (key,))
+            return (r[key], path + (key,)) if key in r else (table.data.get(key), tpath + (key,))
 
         arch, apath = pick("architecture")
-        unavailable = self.text(path + ("unavailable",), r["unavailable"]) if "unavailable" in r else None
+        unavailable = _words(f, "unavailable")
         if unavailable is not None:
             arch = ""  # printed values of a network with no built-in config: each is explained
         elif arch is None:
-            self.fail(path, "missing 'architecture' (on the row or its table)")
+            f.fail(path, "missing 'architecture' (on the row or its table)")
         else:
             arch = self.architecture(apath, arch)
         conv_value, cpath = pick("convention")
@@ -366,51 +364,54 @@ class _Loader:
         resolution = self.number(path + ("resolution",), r["resolution"], parse_resolution) \
             if "resolution" in r else None
         if rho is not None and resolution is not None:
-            self.fail(path + ("rho",), "give either resolution or rho, not both")
+            f.fail_key("rho", "give either resolution or rho, not both")
         layers = None
         if "layers" in r:
             if not isinstance(r["layers"], list) or not r["layers"] or \
                     not all(isinstance(x, str) for x in r["layers"]):
-                self.fail(path + ("layers",), "expected a non-empty list of layer names")
+                f.fail_key("layers", "expected a non-empty list of layer names")
             layers = tuple(r["layers"])
         units = dict(DEFAULT_UNITS)
-        for upath, u in ((tpath + ("units",), table.get("units")), (path + ("units",), r.get("units"))):
-            if u is None:
+        for holder, upath in ((table, tpath + ("units",)), (f, path + ("units",))):
+            if not holder.has("units"):
                 continue
-            m = self.mapping(upath, ("madds", "params", "memory"))
-            for q, unit in m.items():
+            m = self.fields(upath, ("madds", "params", "memory"))
+            for q, unit in m.data.items():
                 if str(unit) not in UNITS:
-                    self.fail(upath + (q,), f"expected a unit among {', '.join(UNITS)}, got {describe(unit)}")
+                    m.fail_key(q, f"expected a unit among {', '.join(UNITS)}, got {describe(unit)}")
                 units[q] = str(unit)
         explained = r.get("explained", {})
         if not isinstance(explained, dict):
-            self.fail(path + ("explained",), "expected a mapping {quantity: reason}")
+            f.fail_key("explained", "expected a mapping {quantity: reason}")
         for q in explained:
             if q not in r or q not in QUANTITIES:
-                self.fail(path + ("explained", q), f"explains {q!r}, which this row does not print", key=True)
+                f.fail(path + ("explained", q), f"explains {q!r}, which this row does not print", key=True)
         quantities = [q for q in QUANTITIES if q in r]
         if not quantities:
-            self.fail(path, f"no printed value (one of {', '.join(QUANTITIES)})")
-        layer_type = self.text(path + ("type",), r["type"]) if "type" in r else None
+            f.fail(path, f"no printed value (one of {', '.join(QUANTITIES)})")
+        layer_type = _words(f, "type")
         if any(q.endswith("_share") for q in quantities) and layer_type is None:
-            self.fail(path, "a share needs 'type' (e.g. \"Conv 1×1\")")
-        note = self.text(path + ("note",), r["note"]) if "note" in r else None
-        device, _ = pick("device")
-        build, _ = pick("build")
-        table_note = self.text(tpath + ("note",), table["note"]) if "note" in table else None
-        label = self.text(path + ("label",), r["label"]) if "label" in r else (layer_type or arch)
+            f.fail(path, "a share needs 'type' (e.g. \"Conv 1×1\")")
+        note = _words(f, "note")
+        device = _words(f, "device") or _words(table, "device")  # a row's own, else its table's
+        build = _words(f, "build") or _words(table, "build")
+        table_note = _words(table, "note")
+        label = _words(f, "label") or layer_type or arch
         feature_map = self.number(path + ("map",), r["map"], parse_resolution) if "map" in r else None
+        reasons = self.fields(path + ("explained",), tuple(explained)) if explained else None
         out = []
         for q in quantities:
             printed = self.printed(path + (q,), r[q])
-            why = explained.get(q) if unavailable is None else unavailable
+            if unavailable is not None:
+                why = unavailable
+            else:
+                why = _words(reasons, q) if reasons is not None and q in explained else None
             out.append(Entry(
                 source=source, table=title, label=label, architecture=arch, alpha=alpha,
                 resolution=resolution, rho=rho, convention=convention, quantity=q, printed=printed,
                 unit="%" if q.endswith("_share") else units[q], layer_type=layer_type, layers=layers,
-                explained=None if why is None else self.text(path + ("explained", q), why),
-                note=note, table_note=table_note, where=self.doc.where(path + (q,)), feature_map=feature_map,
-                device=None if device is None else str(device), build=None if build is None else str(build),
+                explained=why, note=note, table_note=table_note, where=self.doc.where(path + (q,)),
+                feature_map=feature_map, device=device, build=build,
             ))
         return out
 
@@ -431,7 +432,9 @@ class _Loader:
             self.fail(path, exc.message)
 
     def architecture(self, path: tuple, name: Any) -> str:
-        name = self.text(path, name)
+        if not isinstance(name, str) or not name.strip():
+            self.fail(path, f"expected a non-empty string, got {describe(name)}")
+        name = " ".join(name.split())
         if name in builtin_variants():  # a file (mobilenet_v2) or a file's variant (efficientnet_b3)
             return name
         candidate = self.base / name
@@ -444,22 +447,15 @@ class _Loader:
             if value not in PROFILES:
                 self.fail(path, f"expected a profile ({', '.join(PROFILES)}) or a mapping, got {value!r}")
             return PROFILES[value]
-        m = self.mapping(path, _CONVENTION_KEYS)
-        base = m.get("profile", "paper")
-        if not isinstance(base, str) or base not in PROFILES:
-            self.fail(path + ("profile",), f"expected one of {', '.join(PROFILES)}, got {describe(base)}")
-        name = self.text(path + ("name",), m["name"]) if "name" in m else base
+        m = self.fields(path, _CONVENTION_KEYS)
+        base = m.choice("profile", tuple(PROFILES), "paper")
+        name = _words(m, "name", base)
         try:  # Convention validates bn, bias, classes and flops itself
             return replace(PROFILES[base], name=name,
-                           **{k: m[k] for k in ("bn", "bias", "classes", "flops") + _MEMORY_KEYS if k in m})
+                           **{k: m.data[k] for k in ("bn", "bias", "classes", "flops") + _MEMORY_KEYS if m.has(k)})
         except UsageError as exc:
-            self.fail(path + (exc.field,), exc.message)
+            m.fail_key(exc.field, exc.message)
 
-
-def _at(data, path):
-    for p in path:
-        data = data[p]
-    return data
 
 
 # --- machine-readable form --------------------------------------------------------------------

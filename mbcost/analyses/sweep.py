@@ -9,7 +9,7 @@ which also raises its usual errors. Each layer's cost is then bilinear in the tw
 
 with A the layer's output area H_out·W_out (conv: D_K·D_K·(M/g)·N · D_F², dwconv:
 D_K·D_K·M · D_F²) or its input area (fc on a flattened map: M·N · H·W). The op registry
-(:mod:`mbcost.core.ops`) defines that split once per layer kind, and the engine evaluates the
+(:mod:`mbcost.core.kinds`, through :func:`mbcost.core.cost.factor_of`) defines that split once per layer kind, and the engine evaluates the
 same factors at one area; tests check the result equals ``analyze`` exactly on every
 built-in config and convention.
 
@@ -25,15 +25,15 @@ from operator import mul
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Union
+from typing import Callable, Iterable, Union
 
 from ..core.engine import LayerResult, infer, load
 from ..core.memory import DTYPES, area_classes, peak_grid, plan
 from ..core.conventions import PAPER, Convention, require_convention
-from ..core.ops import OPS
+from ..core.cost import factor_of
 from ..errors import MbcostError, UsageError
 from ..core.expand import expand_traced, same_widths
-from ..core.graph import NETWORK_INPUT, Graph, Layer, Pair
+from ..core.graph import NETWORK_INPUT, Graph, Pair
 from ..core.multipliers import (bounded, fmt_alpha, input_resolution, number_text, parse_alpha, parse_depth,
                                 parse_resolution, parse_rho)
 from ..core.present import Printable
@@ -447,7 +447,7 @@ def _factors(graph: Graph, conv: Convention):
     channels = {NETWORK_INPUT: graph.input_shape[2]}
     fs = []
     for L in graph.layers:
-        fs.append(OPS[L.kind].factor(L, [channels[i] for i in L.inputs], conv))
+        fs.append(factor_of(L, [channels[i] for i in L.inputs], conv))
         channels.update(L.outputs())
     p1 = [f.p1 for f in fs]
     return [f.m for f in fs], sum(f.p0 for f in fs), p1 if any(p1) else [], fs

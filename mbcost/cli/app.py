@@ -60,16 +60,15 @@ class MbcostGroup(TyperGroup):
         debug = "--debug" in argv
         if debug:  # accepted anywhere on the line, not only before the command
             argv = ["--debug"] + [a for a in argv if a != "--debug"]
-        # --allow-unknown, for every command that reads a model: an imported ONNX model's ops
-        # that mbcost cannot cost become zero-cost layers and the result is marked partial
-        allow = "--allow-unknown" in argv
-        if allow:
+        # --allow-unknown, for every command that reads a model (an imported ONNX model's ops
+        # that mbcost cannot cost become zero-cost layers, the result marked partial), is the
+        # root's option: moved before the command wherever it was typed, and read from the
+        # parsed line where a model is loaded (options.model)
+        if "--allow-unknown" in argv:
             argv = ["--allow-unknown"] + [a for a in argv if a != "--allow-unknown"]
-        from ..interop import onnx_import
-
-        onnx_import.allow_unknown_default = allow
         if "--help" in argv or argv in ([], ["--debug"]):  # help only: report must not import rich
             _help_through_stdout()
+            self.epilog = epilog()  # from the registries, and only when help is drawn
         code = 0
         try:
             rv = super().main(args=argv, prog_name=prog_name or "mbcost", complete_var=complete_var,
@@ -117,8 +116,6 @@ class MbcostGroup(TyperGroup):
                           f"{type(exc).__name__}: {_one_line(str(exc))[:200]}; rerun with --debug "
                           "for the traceback")
             code = 3
-        finally:
-            onnx_import.allow_unknown_default = False
         if standalone_mode:
             sys.exit(code)
         return code
@@ -164,16 +161,29 @@ app = typer.Typer(
     name="mbcost",
     help="Exact mult-adds and parameters of MobileNet-style networks, layer by layer, "
     "before anything is trained.",
-    epilog="Examples:\n\n"
-    "  mbcost report mobilenet_v2 --alpha 0.75\n\n"
-    "  mbcost report my_net.yaml --resolution 160 --format csv --output costs.csv\n\n"
-    "Built-in architectures: mobilenet_v1, mobilenet_v2, mobilenet_v1_conv, mobilenet_v1_shallow. "
-    "Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 a bug in mbcost.",
+    epilog="Examples:\n\n  mbcost report mobilenet_v2 --alpha 0.75\n\n",  # the rest is epilog(), at --help
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode="rich",
 )
+
+
+def epilog() -> str:
+    """The top-level help's epilog, from the registries: every built-in architecture, every
+    layer kind a file may use and every output format."""
+    from ..core.kinds import writable
+    from ..core.locate import builtin_variants
+    from ..render.formats import FORMATS
+
+    formats = ", ".join(f"{f.name} ({' '.join(f.extensions)})" for f in FORMATS.values())
+    return ("Examples:\n\n"
+            "  mbcost report mobilenet_v2 --alpha 0.75\n\n"
+            "  mbcost report my_net.yaml --resolution 160 --format csv --output costs.csv\n\n"
+            f"Built-in architectures (mbcost list): {', '.join(builtin_variants())}.\n\n"
+            f"Layer kinds (docs/format.md): {', '.join(writable())}.\n\n"
+            f"Output formats (--format, or the --output extension): {formats}.\n\n"
+            "Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 a bug in mbcost.")
 
 
 def _version(value: bool) -> None:

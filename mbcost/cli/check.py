@@ -12,8 +12,8 @@ from ..errors import UsageError
 from . import io
 from .app import app
 from ..core.metrics import METRICS
-from .options import (COUNTING, MEMORY, ConventionFlags, Device, Resolution, Rho, choose_format, convention_options,
-                      device, emit, output_format, render, replace_parameter, styled)
+from .options import (COUNTING, MEMORY, ConventionFlags, Device, Resolution, Rho, allow_unknown, choose_format,
+                      convention_options, device, emit, model, output_format, render, replace_parameter, styled)
 
 
 _LIMITS = "Limits (inclusive; 300M, 3.5M, 1.2G, 750K, 300e6, 300_000_000; bytes 5MB, 2MiB, 400KB)"
@@ -102,7 +102,7 @@ def check(
         if given:
             raise UsageError(f"the budgets file sets architecture, α, resolution, convention, limits and "
                              f"baseline per entry; drop {', '.join(given)}", field="--budgets")
-        plan = load_budgets(budgets)
+        plan = load_budgets(budgets, allow_unknown=allow_unknown())
         source = str(budgets)
     else:
         flags = " or ".join(m.flag for m in METRICS.values())
@@ -112,8 +112,9 @@ def check(
         parsed = parse_limits(given_limits, conv, field=lambda m: METRICS[m].flag)
         if not parsed:
             raise UsageError(f"nothing to check: give {flags}", field=arch)
-        plan = [Budget(name=arch, arch=arch, limits=parsed, alpha=parse_alpha(alpha) if alpha is not None else None,
-                       resolution=resolution, rho=rho, convention=conv, baseline=baseline,
+        plan = [Budget(name=arch, arch=model(arch), limits=parsed,
+                       alpha=parse_alpha(alpha) if alpha is not None else None, resolution=resolution, rho=rho,
+                       convention=conv, baseline=model(baseline) if baseline is not None else None,
                        device=device(device_name))]
         source = None
     with io.progress(f"check {Path(source).name}" if source else "check") as step:  # a long budgets file

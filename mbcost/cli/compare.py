@@ -8,8 +8,8 @@ import typer
 
 from ..analyses.compare import compare as run_compare
 from .app import app
-from .options import (Alpha, Arch, Classes, Output, Resolution, Rho, choose_format, convention, output_format,
-                      write)
+from .options import (Alpha, Arch, Classes, Output, Resolution, Rho, choose_format, convention, model,
+                      output_format, write)
 
 Pool = Annotated[Optional[str], typer.Option(
     "--pool", metavar="module|functional", show_default="per architecture",
@@ -37,5 +37,5 @@ def compare(
     """One row per FLOP counter (ptflops, ptflops-aten, fvcore, thop, torchinfo, calflops, FlopCounterMode): the total it prints for ARCH, what that total includes, and its difference from the papers' mult-adds."""
     conv = convention("torchvision", classes)  # the parameters every one of these counters reports
     fmt = choose_format("compare", fmt, output)
-    write("compare", fmt, run_compare(arch, alpha=alpha, resolution=resolution, rho=rho, pool=pool,
+    write("compare", fmt, run_compare(model(arch), alpha=alpha, resolution=resolution, rho=rho, pool=pool,
                                       convention=conv), output)

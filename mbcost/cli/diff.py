@@ -8,7 +8,7 @@ import typer
 from ..errors import UsageError
 from .app import app
 from .options import (Alpha, COUNTING, ConventionFlags, Depth, MEMORY, Output, Resolution, Rho,
-                      choose_format, convention_options, output_format, write)
+                      choose_format, convention_options, model, output_format, write)
 
 
 _B = "Side B (default: the same as A)"
@@ -64,7 +64,7 @@ def diff(
     else:
         b_res, b_rho = resolution, rho
     fmt = choose_format("diff", fmt, output)
-    before = analyze(a, alpha=a_alpha, resolution=resolution, rho=rho, convention=conv, depth=depth)
-    after = analyze(b if b is not None else a, alpha=b_alpha, resolution=b_res, rho=b_rho, convention=conv,
+    before = analyze(model(a), alpha=a_alpha, resolution=resolution, rho=rho, convention=conv, depth=depth)
+    after = analyze(model(b if b is not None else a), alpha=b_alpha, resolution=b_res, rho=b_rho, convention=conv,
                     depth=depth)
     write("diff", fmt, diff_reports(before, after), output, all_layers=all_layers)

@@ -9,7 +9,7 @@ import typer
 from ..core.engine import analyze
 from ..errors import UsageError
 from .app import app
-from .options import Alpha, Arch, Classes, Resolution, Rho, check_output, convention
+from .options import Alpha, Arch, Classes, Resolution, Rho, check_output, convention, model
 
 TARGETS = ("onnx",)
 To = Annotated[str, typer.Option("--to", help=f"The model format to write: {', '.join(TARGETS)}.")]
@@ -35,7 +35,7 @@ def export(
     if to not in TARGETS:
         raise UsageError(f"expected one of {', '.join(TARGETS)}, got {to!r}", field="--to")
     # the architecture first (its errors are the ones people need), then where it goes
-    report = analyze(arch, alpha=alpha, resolution=resolution, rho=rho,
+    report = analyze(model(arch), alpha=alpha, resolution=resolution, rho=rho,
                      convention=convention("paper", classes))
     if output is None:
         raise UsageError("give --output FILE: an ONNX model is binary", field="--output")

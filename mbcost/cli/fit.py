@@ -10,7 +10,7 @@ from ..errors import UsageError
 from .app import app
 from .check import with_limits
 from .options import (Arch, COUNTING, ConventionFlags, Device, Output, choose_format, convention_options,
-                      device, output_format, write)
+                      device, model, output_format, write)
 
 
 @app.command(epilog="Examples:\n\n"
@@ -48,5 +48,5 @@ def fit(
     parsed = parse_limits(given, conv, field=lambda m: METRICS[m].flag)
     if not parsed:
         raise UsageError(f"nothing to fit: give {' or '.join(m.flag for m in METRICS.values())}", field=arch)
-    write("fit", fmt, run_fit(arch, parsed, alphas=alpha, resolutions=resolution, convention=conv,
+    write("fit", fmt, run_fit(model(arch), parsed, alphas=alpha, resolutions=resolution, convention=conv,
                               device=device(device_name)), output)

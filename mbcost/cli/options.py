@@ -1,7 +1,6 @@
 """Flags shared by several commands, and the helpers that turn them into library calls."""
 from __future__ import annotations
 
-import enum
 import inspect
 import typing
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ import typer
 
 from ..core.conventions import PROFILES, Convention
 from ..errors import UsageError
-from ..render.formats import choose, formats_of, render
+from ..render.formats import FORMATS, choose, formats_of, render
 from . import io
 
 Arch = Annotated[str, typer.Argument(help="A built-in name (mobilenet_v2) or a path to an architecture YAML file.",
@@ -34,6 +33,25 @@ Device = Annotated[Optional[str], typer.Option(
     help="Time every layer on a device's latency profile: a built-in (pixel1, pixel2, pixel3; its profile in "
          "--dtype) or a profile .yaml (mbcost latency fit --save). Adds latency (ms, with the profile's ± "
          "interval) and each layer's bound (memory or compute).")]
+
+
+def allow_unknown() -> bool:
+    """--allow-unknown, a root option (accepted anywhere on the line): read from the command
+    line being run, and passed down to every model load — never a module-level switch."""
+    try:  # typer ≥ 0.2x vendors its own copy of click
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - older typer depends on click proper
+        from click import get_current_context
+
+    ctx = get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().params.get("allow_unknown"))
+
+
+def model(arch):
+    """ARCH loaded as the command line asks (:func:`mbcost.core.engine.load`, with --allow-unknown)."""
+    from ..core.engine import load
+
+    return load(arch, allow_unknown=allow_unknown())
 
 
 def device(name: str | None):
@@ -175,9 +193,10 @@ def output_format(command: str):
     """The shared --format option of a command, listing the formats it writes (sqlite-utils
     keeps one output-options decorator for every command the same way)."""
     names = ", ".join(formats_of(command))
+    extensions = " ".join(e for f in formats_of(command) for e in FORMATS[f].extensions)
     return Annotated[Optional[str], typer.Option(
         "--format", "-f", metavar="FORMAT", show_default=False,
-        help=f"One of {names}. Default: from --output's extension (.json .csv .md .tex .xml .txt), else table.")]
+        help=f"One of {names}. Default: from --output's extension ({extensions}), else table.")]
 
 
 def choose_format(command: str, fmt: str | None, output: Path | None) -> str:

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import UsageError
 from .app import app
-from .options import ConventionFlags, Device, check_output, convention_options, device
+from .options import ConventionFlags, Device, check_output, convention_options, device, model
 
 
 class Kind(str, enum.Enum):
@@ -75,9 +75,8 @@ def plot(
         from ..analyses.accuracy import top1_model
         from ..analyses.fit import candidates
         from ..analyses.sweep import grid
-        from ..core.engine import load
 
-        spec = load(arch)
+        spec = model(arch)
         alphas, resolutions = candidates(spec, alpha, resolution)
         g = grid(spec, alphas, resolutions, convention=conv, device=dev)
         yq = y.value if y is not None else ("top1" if top1_model(spec.name) else "params")
@@ -88,7 +87,7 @@ def plot(
         if metric is Quantity.top1:
             raise UsageError("top-1 belongs to a network, not a layer: choose madds, params or latency",
                              field="--metric")
-        fig = figures.layers_figure(analyze(arch, alpha=alpha or "1.0", resolution=resolution, convention=conv,
+        fig = figures.layers_figure(analyze(model(arch), alpha=alpha or "1.0", resolution=resolution, convention=conv,
                                             device=dev), metric.value)
     else:
         from ..analyses.diff import diff_reports
@@ -96,7 +95,7 @@ def plot(
 
         if arch_b is None:
             raise UsageError("plot diff needs two architectures: A and B", field="B")
-        a = analyze(arch, alpha=alpha or "1.0", resolution=resolution, convention=conv)
-        b = analyze(arch_b, alpha=alpha or "1.0", resolution=resolution, convention=conv)
+        a = analyze(model(arch), alpha=alpha or "1.0", resolution=resolution, convention=conv)
+        b = analyze(model(arch_b), alpha=alpha or "1.0", resolution=resolution, convention=conv)
         fig = figures.diff_figure(diff_reports(a, b), metric.value)
     figures.save(fig, output)  # refuses an extension other than .png, .svg, .pdf before writing

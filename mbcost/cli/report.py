@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..core.engine import analyze
 from .app import app
 from .options import (Alpha, Arch, COUNTING, ConventionFlags, Depth, Device, MEMORY, Output, Resolution, Rho,
-                      choose_format, convention_options, device, output_format, write)
+                      choose_format, convention_options, device, model, output_format, write)
 
 
 @app.command(epilog="Examples:\n\n"
@@ -28,6 +28,6 @@ def report(
     conv = counting.convention()
     fmt = choose_format("report", fmt, output)
     dev = device(device_name)
-    write("report", fmt, analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv, device=dev,
+    write("report", fmt, analyze(model(arch), alpha=alpha, resolution=resolution, rho=rho, convention=conv, device=dev,
                                  depth=depth),
           output)

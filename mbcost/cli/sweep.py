@@ -8,7 +8,7 @@ import typer
 
 from .app import app
 from .options import (Arch, COUNTING, ConventionFlags, Device, MEMORY, Output, choose_format,
-                      convention_options, device, output_format, write)
+                      convention_options, device, model, output_format, write)
 
 
 class PivotOn(str, enum.Enum):
@@ -59,6 +59,6 @@ def sweep(
     conv = counting.convention()
     fmt = choose_format("sweep", fmt, output)
     with io.progress(f"sweep {arch}") as step:  # a bar at a terminal, for hundreds of α
-        grid = sweep_grid(arch, alphas=alpha, resolutions=resolution, rhos=rho, convention=conv, depths=depth,
+        grid = sweep_grid(model(arch), alphas=alpha, resolutions=resolution, rhos=rho, convention=conv, depths=depth,
                           device=device(device_name), progress=step)
     write("sweep", fmt, grid, output, pivot_on=pivot_on.value)

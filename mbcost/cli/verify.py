@@ -10,7 +10,7 @@ from ..core.engine import Report, analyze
 from . import io
 from .app import app
 from .options import (Alpha, Arch, ConventionFlags, Depth, Output, Resolution, Rho, choose_format,
-                      convention_options, output_format, write)
+                      convention_options, model, output_format, write)
 
 @app.command(epilog="Examples:\n\n"
              "  mbcost verify mobilenet_v1\n\n"
@@ -34,7 +34,7 @@ def verify(
     """Check that every depthwise separable pair costs exactly 1/N + 1/D_K² of the standard convolution it replaces, and every MobileNetV2 bottleneck h·w·d′·t·(d′ + k² + d″), using the engine's own per-layer counts."""
     conv = counting.convention()
     fmt = choose_format("verify", fmt, output)
-    return run(analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=conv, depth=depth), fmt,
+    return run(analyze(model(arch), alpha=alpha, resolution=resolution, rho=rho, convention=conv, depth=depth), fmt,
                output, strict)
 
 

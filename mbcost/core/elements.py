@@ -9,11 +9,11 @@ exactly; :mod:`mbcost.core.peers` then writes each counter's total as a formula 
 
 Everything here is read off what each :class:`~mbcost.core.engine.LayerResult` already holds
 (the layer's kind, act, bn and bias, its input and output shapes, its mult-adds); nothing is
-costed twice. What a layer contributes depends on its kind, through :data:`KINDS` — one entry
-per primitive kind of :data:`mbcost.core.ops.OPS` (a test fails if a kind has none, so a new
-primitive cannot silently count zero elements). Two rules hold for every kind: a layer with
-``bn`` has a batch norm over its output (C·H·W elements, C channels), and a layer whose ``act``
-is not ``linear`` applies that activation to every output element.
+costed twice. Three rules hold for every kind: ``macs`` are the layer's mult-adds (its kind's
+one formula, never restated), a layer with ``bn`` has a batch norm over its output (C·H·W
+elements, C channels), and a layer whose ``act`` is not ``linear`` applies that activation to
+every output element. What else a layer contributes is its kind's ``elements`` facet
+(:mod:`mbcost.core.kinds`: a pool's input and output elements, an add's additions, …).
 
     >>> import mbcost
     >>> r = mbcost.analyze("mobilenet_v2")
@@ -27,9 +27,10 @@ is not ``linear`` applies that activation to every output element.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from .graph import Shape
+from .kinds import UnknownKind, kind_of  # noqa: F401  (UnknownKind: what elements() raises)
 
 if TYPE_CHECKING:
     from .engine import LayerResult
@@ -56,6 +57,7 @@ class Elements:
     pool_in, pool_out: the pool's input and output elements
     add:          element-wise additions of an add: output × (inputs − 1)
     mul:          element-wise products of a mul: output × (inputs − 1), after broadcasting
+    kind:         the layer's kind, whose peer terms apply to its own counts (not an output field)
     """
 
     macs: int = 0
@@ -69,14 +71,17 @@ class Elements:
     pool_out: int = 0
     add: int = 0
     mul: int = 0
+    kind: str = field(default="", metadata={"output": False})
 
     def to_dict(self) -> dict:
         """For JSON: every count, with the activation and pool named."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in FIELDS}
 
 
-# The integer fields, in order: what CSV columns and network totals carry.
+# What outputs carry, in order: every field, and the integer ones (CSV columns, network totals).
+FIELDS = tuple(f.name for f in fields(Elements) if f.metadata.get("output", True))
 COUNTS = tuple(f.name for f in fields(Elements) if f.type == "int")
+GENERIC = ("macs", "bias", "bn", "bn_channels", "act", "act_elements")  # what every profile prices itself
 
 
 @dataclass(frozen=True)
@@ -94,75 +99,18 @@ class Totals:
                 "pool_in_by_type": dict(self.pool_in), "pool_out_by_type": dict(self.pool_out)}
 
 
-# --- per kind: what a layer of that kind touches beyond the generic bn / act rules ----------------
-
-KindRule = Callable[["LayerResult"], dict]
-
-
-def _conv(r: "LayerResult") -> dict:
-    # a bias is added at every output position of every output channel
-    return {"macs": r.madds, "bias": numel(r.output_shape) if r.layer.bias else 0}
-
-
-def _fc(r: "LayerResult") -> dict:
-    return {"macs": r.madds, "bias": r.output_shape[2] if r.layer.bias else 0}
-
-
-def _pool(r: "LayerResult") -> dict:
-    op = r.layer.op or "avg"
-    return {"pool": f"global_{op}" if r.layer.global_ else op,
-            "pool_in": numel(r.input_shape), "pool_out": numel(r.output_shape)}
-
-
-def _add(r: "LayerResult") -> dict:
-    # n inputs of one shape: n − 1 additions per output element
-    return {"add": numel(r.output_shape) * (len(r.input_shapes) - 1)}
-
-
-def _mul(r: "LayerResult") -> dict:
-    # x · gate: one product per output element (the 1×1×C gate is broadcast over H×W)
-    return {"mul": numel(r.output_shape) * (len(r.input_shapes) - 1)}
-
-
-def _moves(r: "LayerResult") -> dict:
-    # concat, split, shuffle, flatten and dropout (eval) move or view data: no arithmetic; a
-    # standalone act row is counted by the generic activation rule; upsampling's interpolation
-    # is not yet a count of its own (no profile here counts it on the networks we check)
-    return {}
-
-
-KINDS: dict[str, KindRule] = {
-    "conv": _conv,
-    "dwconv": _conv,
-    "deconv": _conv,
-    "fc": _fc,
-    "pool": _pool,
-    "add": _add,
-    "mul": _mul,
-    **{kind: _moves for kind in ("concat", "split", "shuffle", "flatten", "dropout", "act", "upsample")},
-    "opaque": _moves,  # an imported op mbcost does not know (--allow-unknown): the result says partial
-}
-
-
-class UnknownKind(KeyError):
-    """A layer kind with no entry in :data:`KINDS`: a bug to fix here, never a silent zero."""
-
-
 def elements(r: "LayerResult") -> Elements:
     """One layer's element counts."""
     layer = r.layer
-    try:
-        rule = KINDS[layer.kind]
-    except KeyError:
-        raise UnknownKind(f"mbcost.core.elements has no rule for layer kind {layer.kind!r} "
-                          f"(layer {layer.name}): add one to KINDS") from None
+    rule = kind_of(layer).elements
     out = numel(r.output_shape)
-    generic: dict = {}
+    generic: dict = {"macs": r.madds, "kind": layer.kind}
     if layer.bn:
         generic.update(bn=out, bn_channels=r.output_shape[2])
     if layer.act and layer.act != "linear":
         generic.update(act=layer.act, act_elements=out)
     return Elements(**generic, **rule(r))
+
 
 
 def total(results: Iterable["LayerResult"] | object) -> Totals:

@@ -15,10 +15,11 @@ from fractions import Fraction
 from pathlib import Path
 
 from .conventions import PAPER, Convention, require_convention
-from .ops import layer_cost
+from .cost import layer_cost
 from ..errors import GraphError, UsageError
 from .expand import expand
 from .graph import NETWORK_INPUT, Graph, Layer, Shape
+from .kinds import type_label
 from .latency import Device
 from .memory import DTYPES, effective, plan
 from .metrics import METRICS
@@ -158,7 +159,7 @@ class Report(Printable):
         madds: dict[str, int] = {}
         params: dict[str, int] = {}
         for r in self.layers:
-            t = r.layer.type_label
+            t = type_label(r.layer)
             madds[t] = madds.get(t, 0) + r.madds
             params[t] = params.get(t, 0) + r.params
         tm, tp = self.madds or 1, self.params or 1
@@ -219,15 +220,17 @@ def with_memory(graph: Graph, shapes: dict[str, Shape], costed: list, convention
                  for layer, inputs, cost in costed)
 
 
-def load(arch: str | Path | ArchSpec) -> ArchSpec:
-    """An architecture by built-in name, by path, or as already loaded."""
+def load(arch: str | Path | ArchSpec, *, allow_unknown: bool = False) -> ArchSpec:
+    """An architecture by built-in name, by path, or as already loaded. ``allow_unknown``: an
+    imported model's ops mbcost cannot cost are kept as zero-cost layers (the result says
+    partial) instead of refused."""
     if isinstance(arch, ArchSpec):
         return arch
     if not isinstance(arch, (str, os.PathLike)) or isinstance(arch, bytes):
         raise UsageError(f"expected a built-in name (mobilenet_v2), a path to an architecture file or "
                          f"an ArchSpec, got {'None' if arch is None else 'a value of type ' + type(arch).__name__}",
                          field="arch")
-    return load_spec(arch if isinstance(arch, str) else Path(arch))
+    return load_spec(arch if isinstance(arch, str) else Path(arch), allow_unknown=allow_unknown)
 
 
 def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = None,

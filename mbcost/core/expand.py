@@ -1,9 +1,10 @@
 """Expansion: architecture rows + width multiplier α (+ depth multiplier) → explicit layers.
 
-This is the only place that knows about repeats (n), composite rows (separable, bottleneck,
-mbconv, se), user-defined blocks (instantiated by :func:`mbcost.core.spec.instantiate`),
-wiring by name (``from:``) and width rounding. Channel counts depend only on α, so they are
-fixed here; spatial sizes depend only on the resolution and are inferred by the engine.
+Each row kind's module (:mod:`mbcost.core.kinds`) says how its rows become layers; the
+:class:`Expander` here is what they share: repeats (n), user-defined blocks (instantiated by
+:func:`mbcost.core.blocks.instantiate`), wiring by name (``from:``), the names layers get and
+width rounding. Channel counts depend only on α, so they are fixed here; spatial sizes depend
+only on the resolution and are inferred by the engine.
 
 Every name a row or layer gets is a tensor others may read: a row's ``name`` (its last
 repeat's output), each repeat's name, every layer's name, a split's parts ``name.0``, …, and
@@ -15,8 +16,11 @@ from collections import Counter
 from fractions import Fraction
 
 from ..errors import GraphError, Where
+from .blocks import instantiate
 from .graph import NETWORK_INPUT, Graph, Layer, Pair
-from .spec import ArchSpec, Row, instantiate, make_divisible
+from .kinds import KINDS
+from .rows import Row
+from .spec import ArchSpec
 
 MAX_LAYERS = 100_000
 
@@ -31,7 +35,9 @@ def scale_channels(spec: ArchSpec, c: int, alpha: Fraction, scale: str) -> int:
     return spec.width.apply(c, alpha)
 
 
-class _Expander:
+class Expander:
+    """The layers being built from the rows, and the names and channels of every tensor so far."""
+
     def __init__(self, spec: ArchSpec, alpha: Fraction, classes: int | None):
         self.spec, self.alpha = spec, alpha
         self.widths: dict[tuple[int, str], int] = {}  # every width rule applied: (c, how) → α·c rounded
@@ -95,16 +101,19 @@ class _Expander:
             out.append(f"{key}{self.counters[key]}")
         return out
 
-    def bn(self, row: Row, default: bool | None = None) -> bool:
-        if row.bn is not None:
-            return row.bn
+    def batch_norm(self, bn: bool | None, default: bool | None = None) -> bool:
+        """A row's ``bn``, else ``default``, else the file's ``batch_norm``."""
+        if bn is not None:
+            return bn
         return self.spec.batch_norm if default is None else default
 
-    def bias(self, row: Row) -> bool:
-        return row.bias if row.bias is not None else bool(self.spec.bias)
+    def bias(self, bias: bool | None) -> bool:
+        """A row's ``bias``, else the file's."""
+        return bias if bias is not None else bool(self.spec.bias)
 
-    def activation(self, row: Row) -> str:
-        return row.act or self.spec.activation
+    def activation(self, act: str | None) -> str:
+        """A row's ``act``, else the file's ``activation``."""
+        return act or self.spec.activation
 
     def run(self, row: Row):
         self.row = row
@@ -112,188 +121,14 @@ class _Expander:
             bind, source = row.enter
             self.last = self.resolve(source[0]) if source else self.last
             self.names[bind] = self.last
-        if row.inputs and row.kind not in ("add", "concat", "mul"):
+        kind = KINDS[row.kind]
+        if row.inputs and not kind.joins:  # a join resolves each of its inputs itself
             self.last = self.resolve(row.inputs[0])
-        getattr(self, row.kind)(row)
+        kind.expand(self, row)
         for name in row.exit:
             self.names[name] = self.last
         if row.name and row.name not in self.names:
             self.names[row.name] = self.last
-
-    # one method per row kind -----------------------------------------------------------
-
-    def _conv_kw(self, row: Row, j: int) -> dict:
-        return dict(k=row.k, s=row.s if j == 0 else (1, 1), d=row.d, padding=row.padding,
-                    act=self.activation(row), bn=self.bn(row), bias=self.bias(row))
-
-    def conv(self, row: Row, kind: str = "conv"):
-        for j, name in enumerate(self.repeat_names(row, kind)):
-            c = self.classes if row.to_classes else self.scale(row.c, row.scale)
-            if c is None:
-                self.fail("'c: classes' but the file sets no 'classes'", "c")
-            for what, n in (("input", self.cur), ("output", c)):
-                if n % row.groups:
-                    self.fail(f"groups={row.groups} does not divide the {n} {what} channels", "groups")
-            self.emit(name, kind, c, groups=row.groups,
-                      **({"output_padding": row.output_padding} if kind == "deconv" else {}),
-                      **self._conv_kw(row, j))
-
-    def deconv(self, row: Row):
-        self.conv(row, "deconv")
-
-    def dwconv(self, row: Row):
-        for j, name in enumerate(self.repeat_names(row, "dwconv")):
-            self.emit(name, "dwconv", self.cur * row.multiplier, groups=self.cur,
-                      multiplier=row.multiplier, **self._conv_kw(row, j))
-
-    def pwconv(self, row: Row):
-        for name in self.repeat_names(row, "pwconv"):
-            self.emit(name, "conv", self.scale(row.c, row.scale), act=self.activation(row),
-                      bn=self.bn(row), bias=self.bias(row))
-
-    def separable(self, row: Row):
-        """MobileNetV1's depthwise separable conv: k×k depthwise, then 1×1 pointwise."""
-        for j, name in enumerate(self.repeat_names(row, "block")):
-            common = dict(act=self.activation(row), bn=self.bn(row), block=name)
-            self.emit(f"{name}.dw", "dwconv", self.cur, k=row.k, s=row.s if j == 0 else (1, 1),
-                      groups=self.cur, padding=row.padding, role="dw", **common)
-            self.emit(f"{name}.pw", "conv", self.scale(row.c, row.scale), role="pw", **common)
-
-    def bottleneck(self, row: Row):
-        """MobileNetV2's inverted residual (t, c, n, s): expand ×t, k×k depthwise, linear project.
-
-        The stride s applies to the first of the n repeats only; the shortcut joins the thin
-        layers when the stride is 1 and input and output channels agree. With t = 1 there is
-        no expansion layer (as in the reference implementations).
-        """
-        for j, name in enumerate(self.repeat_names(row, "block")):
-            d_in, block_input = self.cur, self.last
-            stride = row.s if j == 0 else (1, 1)
-            common = dict(bn=self.bn(row), block=name)
-            if row.t != 1:
-                self.emit(f"{name}.expand", "conv", int(row.t * d_in), act=self.activation(row),
-                          role="expand", **common)
-            self.emit(f"{name}.dw", "dwconv", self.cur, k=row.k, s=stride, groups=self.cur,
-                      act=self.activation(row), role="dw", **common)
-            d_out = self.scale(row.c, row.scale)
-            self.emit(f"{name}.project", "conv", d_out, act="linear", role="project", **common)
-            if stride == (1, 1) and d_in == d_out:
-                self.emit(f"{name}.add", "add", d_out, inputs=(self.last, block_input),
-                          block=name, role="add")
-
-    def mbconv(self, row: Row):
-        """MobileNetV3's bneck and EfficientNet's MBConv: [1×1 expand] → k×k depthwise → [SE] →
-        linear 1×1 project, with a residual when the stride is 1 and the channels agree.
-
-        The expansion is ``exp`` (a width, α-scaled by the width rule: torchvision's
-        adjust_channels) or ``t`` (a factor of the α-scaled input, rounded by the width rule:
-        TF-slim's expand_input_by_factor and torchvision's EfficientNet). No expansion layer
-        when the expanded width equals the input's.
-        """
-        for j, name in enumerate(self.repeat_names(row, "block")):
-            d_in, block_input = self.cur, self.last
-            stride = row.s if j == 0 else (1, 1)
-            common = dict(bn=self.bn(row), block=name)
-            exp = self.scale(row.exp, row.scale) if row.exp is not None else self.spec.width.round(row.t * d_in)
-            if exp != d_in:
-                self.emit(f"{name}.expand", "conv", exp, act=self.activation(row), role="expand", **common)
-            self.emit(f"{name}.dw", "dwconv", exp, k=row.k, s=stride, groups=exp, act=self.activation(row),
-                      role="dw", **common)
-            if row.se is not None:
-                self.squeeze_excite(name, row, exp if row.se_base == "exp" else d_in)
-            d_out = self.scale(row.c, row.scale)
-            self.emit(f"{name}.project", "conv", d_out, act="linear", role="project", **common)
-            if stride == (1, 1) and d_in == d_out:
-                self.emit(f"{name}.add", "add", d_out, inputs=(self.last, block_input),
-                          block=name, role="add")
-
-    def squeeze_excite(self, block: str, row: Row, base: int):
-        """Squeeze-excite (Hu et al.) as MobileNetV3 and EfficientNet place it: global average
-        pool → 1×1 reduce (bias) + act → 1×1 expand (bias) + gate → multiply the input, the gate
-        broadcast over H×W. Squeeze width: make_divisible(⌊base·ratio⌋, divisor), or
-        max(1, ⌊base·ratio⌋) with divisor 1 (torchvision's MobileNetV3 and EfficientNet rules)."""
-        x, c = self.last, self.cur
-        v = int(base * row.se)
-        squeeze = make_divisible(Fraction(v), row.se_divisor) if row.se_divisor > 1 else max(1, v)
-        common = dict(block=block)
-        self.emit(f"{block}.se.pool", "pool", c, global_=True, op="avg", role="se", **common)
-        self.emit(f"{block}.se.reduce", "conv", squeeze, act=row.se_act, bias=True, role="se", **common)
-        self.emit(f"{block}.se.expand", "conv", c, act=row.se_gate, bias=True, role="se", **common)
-        self.emit(f"{block}.se.mul", "mul", c, inputs=(x, self.last), role="se", **common)
-
-    def se(self, row: Row):
-        for name in self.repeat_names(row, "se"):
-            self.squeeze_excite(name, row, self.cur)
-
-    def pool(self, row: Row):
-        for name in self.repeat_names(row, "pool"):
-            self.emit(name, "pool", self.cur, k=row.k, s=row.s, op=row.op,
-                      global_=row.global_, padding=row.padding, ceil=row.ceil)
-
-    def fc(self, row: Row):
-        c = row.c if row.c is not None else self.classes
-        if c is None:
-            self.fail("fc has no 'c' and the file sets no 'classes'")
-        for name in self.repeat_names(row, "fc"):
-            self.emit(name, "fc", c, act=row.act or "linear", bn=self.bn(row, False),
-                      bias=True if row.bias is None else row.bias)
-
-    def _joined(self, row: Row) -> tuple[str, ...]:
-        if row.kind == "add" and len(row.inputs) == 1:  # mbcost 0.1's form: previous row + from
-            return (self.last, self.resolve(row.inputs[0]))
-        return tuple(self.resolve(x) for x in row.inputs)
-
-    def add(self, row: Row):
-        inputs = self._joined(row)
-        cs = [self.channels[x] for x in inputs]
-        for x, c in zip(inputs[1:], cs[1:]):
-            if c != cs[0]:
-                self.fail(f"cannot add {x} ({c} channels) to {inputs[0]} ({cs[0]} channels)")
-        (name,) = self.repeat_names(row, "add")
-        self.emit(name, "add", cs[0], inputs=inputs, act=row.act or "linear")
-
-    def concat(self, row: Row):
-        inputs = self._joined(row)
-        (name,) = self.repeat_names(row, "concat")
-        self.emit(name, "concat", sum(self.channels[x] for x in inputs), inputs=inputs)
-
-    def mul(self, row: Row):
-        inputs = self._joined(row)
-        cx, cg = (self.channels[x] for x in inputs)
-        if cg not in (cx, 1) and cx != cg:
-            self.fail(f"cannot multiply {inputs[0]} ({cx} channels) by {inputs[1]} ({cg} channels)")
-        (name,) = self.repeat_names(row, "mul")
-        self.emit(name, "mul", cx, inputs=inputs)
-
-    def split(self, row: Row):
-        if sum(row.sizes) != self.cur:
-            self.fail(f"split sizes {list(row.sizes)} add up to {sum(row.sizes)}, not the {self.cur} "
-                      f"input channels of {self.last}", "sizes")
-        (name,) = self.repeat_names(row, "split")
-        self.emit(name, "split", self.cur, sizes=row.sizes)
-
-    def shuffle(self, row: Row):
-        if self.cur % row.groups:
-            self.fail(f"groups={row.groups} does not divide the {self.cur} channels", "groups")
-        (name,) = self.repeat_names(row, "shuffle")
-        self.emit(name, "shuffle", self.cur, groups=row.groups)
-
-    def upsample(self, row: Row):
-        (name,) = self.repeat_names(row, "upsample")
-        self.emit(name, "upsample", self.cur, up=row.up, size=row.size, mode=row.mode)
-
-    def _passthrough(self, row: Row, **kw):
-        (name,) = self.repeat_names(row, row.kind)
-        self.emit(name, row.kind, self.cur, **kw)
-
-    def act(self, row: Row):
-        self._passthrough(row, act=row.act)
-
-    def flatten(self, row: Row):
-        self._passthrough(row)
-
-    def dropout(self, row: Row):
-        self._passthrough(row)
 
 
 def _where(spec: ArchSpec, row: Row, key: str | None):
@@ -302,7 +137,7 @@ def _where(spec: ArchSpec, row: Row, key: str | None):
     return spec.document.where(row.path + ((key,) if key else ()))
 
 
-def _check_outputs(ex: _Expander, spec: ArchSpec, rows: list[Row]) -> tuple[str, ...]:
+def _check_outputs(ex: Expander, spec: ArchSpec, rows: list[Row]) -> tuple[str, ...]:
     """The network's outputs (the last layer, or ``outputs:``); every other tensor must be read."""
     doc = spec.document
     outs = []
@@ -338,7 +173,7 @@ def expand_traced(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pai
     None for an imported model (its layers are not expanded here). See :func:`same_widths`."""
     if spec.prebuilt is not None:  # an imported model: its layers are already explicit
         return spec.prebuilt(alpha, resolution, classes), None
-    ex = _Expander(spec, alpha, classes)
+    ex = Expander(spec, alpha, classes)
     rows = instantiate(spec, depth)
     for row in rows:
         ex.run(row)

@@ -25,9 +25,9 @@ NETWORK_INPUT = "input"
 class Layer:
     """One primitive layer.
 
-    ``kind`` is one of the primitive kinds the engine costs: conv (a 1×1 pointwise conv is
-    a conv with k = 1), dwconv, fc, pool, add. ``c`` is the α-scaled output channel count
-    N (for dwconv, pool and add it equals the input's). ``inputs`` name the producers;
+    ``kind`` is one of the primitive kinds the engine costs (:mod:`mbcost.core.kinds`: conv —
+    a 1×1 pointwise conv is a conv with k = 1 —, dwconv, fc, pool, add, …). ``c`` is the
+    α-scaled output channel count N (for dwconv, pool and add it equals the input's). ``inputs`` name the producers;
     the first is the main path, an add's second is the shortcut.
     """
 
@@ -65,23 +65,6 @@ class Layer:
         if self.sizes:
             return [(f"{self.name}.{i}", c) for i, c in enumerate(self.sizes)]
         return [(self.name, self.c)]
-
-    @property
-    def type_label(self) -> str:
-        """The paper's name for the layer's type: 'Conv 1×1', 'Conv DW 3×3', 'Fully Connected'…
-        (the rows of the V1 paper's Table 2)."""
-        k = "×".join(map(str, self.k)) if self.k[0] != self.k[1] else f"{self.k[0]}×{self.k[0]}"
-        if self.kind == "conv":
-            return f"Conv {k}" + (f" (groups {self.groups})" if self.groups > 1 else "")
-        if self.kind == "dwconv":
-            return f"Conv DW {k}"
-        if self.kind == "deconv":
-            return f"Deconv {k}"
-        if self.kind == "opaque":
-            return f"{self.op} (not costed)"
-        return {"fc": "Fully Connected", "pool": "Pool", "add": "Add", "mul": "Multiply",
-                "concat": "Concat", "split": "Split", "shuffle": "Shuffle", "upsample": "Upsample",
-                "act": "Activation", "flatten": "Flatten", "dropout": "Dropout"}.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """A per-op-class latency model, and the device profiles it is calibrated with.
 
-Each layer L is put in an *op class* (:func:`op_class`) and, for its activation, an
-*activation class* (:func:`act_class`); it then takes
+Each layer L is in an *op class*, which its kind declares (the ``latency`` facet of
+:mod:`mbcost.core.kinds`; :data:`CLASSES` maps each class to the constant that prices it), and,
+for its activation, an *activation class* (:func:`act_class`); it then takes
 
     t_L = c[op class] · work_L  +  c[act class] · output elements_L
           + c_memory · bytes_L  +  c_overhead
@@ -41,6 +42,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
+from .kinds import kind_of
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,18 @@ MIX_MARGIN = 0.05  # a class's share of a network's time beyond the fitted netwo
 ACT_CLASSES = {"relu": "relu", "relu6": "relu", "leaky_relu": "relu",
                "hswish": "hswish", "hsigmoid": "hswish",
                "sigmoid": "sigmoid", "swish": "sigmoid", "tanh": "sigmoid", "gelu": "sigmoid"}
-# op classes with no constant of their own: data movement (memory + overhead), and layers
-# that vanish at inference (no time at all)
-COPY_KINDS = ("concat", "split", "shuffle", "upsample")
-FREE_KINDS = ("flatten", "dropout")
+
+#: the op classes a kind may declare (its ``latency`` facet, :mod:`mbcost.core.kinds`), each
+#: with the constant that prices its work (None: no constant of its own). A pool is priced by
+#: the add constant, per element of its windows; ``act`` by its activation class alone;
+#: ``copy`` moves data (memory and overhead only); ``free`` vanishes at inference. A class
+#: outside this table (``opaque``, a future ``attention``) has no constant either, and every
+#: profile warns about it (:meth:`Device.warnings`).
+CLASSES: dict[str, str | None] = {"conv": "conv", "dwconv": "dwconv", "fc": "fc", "add": "add", "pool": "add",
+                                  "mul": "mul", "act": None, "copy": None, "free": None}
+# the op classes whose layer's act is part of the op's own cost (an SE gate on a matrix-vector,
+# a pool or add's act field), or that have no act to price
+_NO_ACT = ("fc", "add", "pool", "mul", "copy", "free")
 
 
 def _elements(shape) -> int:
@@ -94,55 +104,16 @@ def _elements(shape) -> int:
     return n
 
 
-def is_depthwise(result) -> bool:
-    """A depthwise conv: kind dwconv, or a conv with one group per input channel."""
-    L = result.layer
-    if L.kind == "dwconv":
-        return True
-    return L.kind == "conv" and L.groups > 1 and L.groups == result.input_shapes[0][2]
-
-
-def _matrix_vector(result) -> bool:
-    """A 1×1 map in and out: at batch 1 a matrix-vector product, whatever the kind says."""
-    (h, w, _), (oh, ow, _) = result.input_shapes[0], result.output_shape
-    return h * w == 1 and oh * ow == 1
-
-
 def op_class(result) -> str:
-    """The class of a costed layer (a :class:`~mbcost.core.engine.LayerResult`), from its
-    kind, groups and shapes — the one place the model reads a layer's kind:
+    """The op class of a costed layer (a :class:`~mbcost.core.engine.LayerResult`): its kind's
+    declared ``latency`` (:mod:`mbcost.core.kinds`; a conv with one group per input channel
+    declares ``dwconv``, one on a 1×1 map ``fc``) — :data:`CLASSES` says what each costs."""
+    return kind_of(result.layer).latency_class(result)
 
-    - ``conv``: conv (standard, grouped, pointwise) and deconv; ``dwconv``: dwconv, or a conv
-      with one group per input channel; ``fc``: fc, or a conv on a 1×1 map (SE's squeeze and
-      excite, MobileNetV3's head), which at batch 1 is a matrix-vector product;
-    - ``add``: add, and pool (one add or max per element of each window); ``mul``: mul;
-    - ``act``: a standalone activation (priced by :func:`act_class` alone);
-    - ``copy``: concat, split, shuffle, upsample — data movement, memory and overhead only;
-    - ``free``: flatten, dropout — nothing at inference;
-    - any other kind is its own class, which no profile has a constant for (``opaque``, a
-      future ``attention``): :meth:`Device.warnings` names it.
 
-    When kinds move into one module each (issue 21) the per-kind part of this mapping
-    becomes each kind's declared latency class; the shape rules (depthwise, matrix-vector)
-    stay here."""
-    k = result.layer.kind
-    if k in ("conv", "deconv", "dwconv"):
-        if is_depthwise(result):
-            return "dwconv"
-        return "fc" if _matrix_vector(result) else "conv"
-    if k == "fc":
-        return "fc"
-    if k in ("add", "pool"):
-        return "add"
-    if k == "mul":
-        return "mul"
-    if k == "act":
-        return "act"
-    if k in COPY_KINDS:
-        return "copy"
-    if k in FREE_KINDS:
-        return "free"
-    return k
+def priced_by(cls: str) -> str | None:
+    """The constant an op class's work is priced by, or None (memory and overhead only)."""
+    return CLASSES.get(cls)
 
 
 def act_class(result, op: str | None = None) -> str | None:
@@ -152,16 +123,17 @@ def act_class(result, op: str | None = None) -> str | None:
     activation the model does not know is its own class (and gets a warning). ``op``: the
     layer's op class, when already known."""
     a = result.layer.act
-    if a in ("linear", "", None) or (op or op_class(result)) in ("fc", "add", "mul", "copy", "free"):
+    if a in ("linear", "", None) or (op or op_class(result)) in _NO_ACT:
         return None
     return ACT_CLASSES.get(a, a)
 
 
 def _work(result, cls: str) -> int:
-    """The units a class's constant is per: mult-adds, or elements."""
-    if cls in COMPUTE:
+    """The units an op class's constant is per: mult-adds, the elements of a pool's windows,
+    or output elements."""
+    if priced_by(cls) in COMPUTE:
         return result.madds
-    if cls == "add" and result.layer.kind == "pool":  # the elements of every window
+    if cls == "pool":  # one add (or max) per element of every window
         L = result.layer
         if L.global_:
             return _elements(result.input_shapes[0])
@@ -182,8 +154,9 @@ def amounts(result) -> dict[str, int]:
     if cls == "free":
         return {}
     out = {"memory": moved_bytes(result), "overhead": 1}
-    if cls in INDEX:
-        out[cls] = _work(result, cls)
+    constant = priced_by(cls)
+    if constant is not None:
+        out[constant] = _work(result, cls)
     a = act_class(result, cls)
     if a is not None and a in INDEX:
         out[a] = out.get(a, 0) + _elements(result.output_shape)
@@ -191,10 +164,17 @@ def amounts(result) -> dict[str, int]:
 
 
 def classes(result) -> tuple[str, ...]:
-    """The classes a layer belongs to: its op class (but ``act``, which is priced by its
-    activation alone, and ``free``) and its activation class, if any."""
-    a, op = act_class(result), op_class(result)
-    return tuple(c for c in (op, a) if c is not None and c not in ("act", "free"))
+    """The classes a layer is timed by, as a profile's ``fitted`` records them: the constant
+    its op class is priced by (a pool's is ``add``), or the op class itself when it has none
+    (``copy``, ``opaque``) — but ``act`` and ``free``, which have no work of their own — and
+    its activation class, if any."""
+    op = op_class(result)
+    a = act_class(result, op)
+    return tuple(c for c in (priced_by(op) or op, a) if c is not None and c not in ("act", "free"))
+
+
+# the classes a constant prices: what a profile's fit can have measured
+_PRICED = frozenset(c for c in CLASSES.values() if c is not None) | frozenset(ACT_CLASSES.values())
 
 
 @dataclass(frozen=True)
@@ -249,8 +229,8 @@ class Device:
         if cls == "free":
             return 0.0, 0.0, 0.0
         c = self.costs
-        i = INDEX.get(cls)
-        work = c[i] * _work(result, cls) if i is not None else 0.0
+        constant = priced_by(cls)
+        work = c[INDEX[constant]] * _work(result, cls) if constant is not None else 0.0
         a = act_class(result, cls)
         j = INDEX.get(a) if a is not None else None
         if j is not None:
@@ -301,7 +281,7 @@ class Device:
                     seen.setdefault(c, []).append(r.name)
         out = []
         for c, names in seen.items():
-            priced = "its cost was never measured" if c in INDEX else "the model has no constant for it"
+            priced = "its cost was never measured" if c in _PRICED else "the model has no constant for it"
             out.append(f"{self.name} {self.dtype} was fitted on networks without {c} layers ({len(names)} here, "
                        f"e.g. {names[0]}): {priced}; they are timed by memory traffic and overhead only, "
                        f"so the latency is a lower bound")

@@ -175,6 +175,16 @@ def evaluate(plan_: Plan, elements: dict[str, int]) -> Peak:
     return Peak(live[i] if live else elements.get(NETWORK_INPUT, 0), i, s.layers, s.alive, live)
 
 
+def timeline(graph: Graph, elements: dict[str, int], chunks: int = 0, order: Sequence[str] | None = None,
+             times: int = 1) -> list[tuple[Step, int]]:
+    """Every step of an order (the file's, or ``order`` as :func:`plan` takes it, e.g. a
+    :class:`BestOrder`'s) with its live memory: elements × ``times`` (the activation dtype's
+    bytes, for bytes). What a memory timeline draws: its largest value is the order's peak,
+    and each step's ``alive`` the tensors that make it up."""
+    p = plan(graph, chunks, order)
+    return [(s, n * times) for s, n in zip(p.steps, evaluate(p, elements).live)]
+
+
 # --- the best order -----------------------------------------------------------------------------
 
 MAX_STATES = 200_000

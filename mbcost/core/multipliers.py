@@ -10,7 +10,8 @@ import re
 from fractions import Fraction
 
 from ..errors import UsageError
-from .spec import MAX_RESOLUTION, ArchSpec
+from .fields import MAX_RESOLUTION
+from .spec import ArchSpec
 from .yamlio import describe, digits
 
 Pair = tuple[int, int]

@@ -7,7 +7,12 @@ batch norm per element or per channel, some activations, pooling — and they pr
 coefficients on the counts of :mod:`mbcost.core.elements`:
 
     total = Σ over layers of  macs·W + bias·b + bn·BN + bn_channels·C_BN
-                             + act[type]·activation elements + pool rule + add/mul rule
+                             + act[type]·activation elements + the layer kind's own terms
+
+The first terms are what every layer may carry (weights, a bias, a BN, an activation), priced
+here per counter. What a counter charges for a kind's own element counts — a pool's input
+elements, an add's additions — is that kind's ``peers`` facet, declared with the kind in
+:mod:`mbcost.core.kinds` (a pool's rule depends on how the code calls it, see below).
 
 Never a lookup of totals: the same coefficients give every configuration of every network.
 The rules were read from each counter's source and checked against measured totals (docs/peers.md
@@ -27,11 +32,12 @@ and gates); :data:`IMPLEMENTATIONS` records the exceptions by architecture name.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Mapping
 
 from ..errors import UsageError
 from .elements import Elements, elements
+from .kinds import KINDS
 
 if TYPE_CHECKING:
     from .engine import Report
@@ -95,9 +101,9 @@ class Profile:
     act:  per activation element, by activation; ``None`` when the counter has no activation
           op at all (every activation counts 0). An activation missing from a table is an
           error, not a guess.
-    pool: (pool type, how it is called) → (per input element, per output element); missing
-          pairs count 0.
-    elementwise: how adds and muls are written → per element.
+
+    What it charges for a layer kind's own counts is the kind's ``peers[name]`` (nothing at all
+    with ``kinds=False``).
     """
 
     name: str
@@ -109,9 +115,8 @@ class Profile:
     bn: int = 0
     bn_channels: int = 0
     act: Mapping[str, int] | None = None
-    pool: Mapping[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
-    elementwise: Mapping[str, int] = field(default_factory=dict)
     source: str = ""
+    kinds: bool = True  # False: it charges nothing for any kind's own counts (the papers' count)
 
     def terms(self, e: Elements, impl: Implementation) -> list["Term"]:
         """What this counter adds for one layer, term by term (zero terms left out)."""
@@ -119,13 +124,18 @@ class Profile:
                Term("bn", "BN", self.bn, e.bn), Term("bn", "BN channels", self.bn_channels, e.bn_channels)]
         if e.act:
             out.append(Term("act", e.act, self.act_coefficient(e.act), e.act_elements))
-        if e.pool:
-            c_in, c_out = self.pool.get((e.pool, impl.pool), (0, 0))
-            out += [Term("pool", f"{e.pool} pool in", c_in, e.pool_in),
-                    Term("pool", f"{e.pool} pool out", c_out, e.pool_out)]
-        per = self.elementwise.get(impl.elementwise, 0)
-        out += [Term("elementwise", "add", per, e.add), Term("elementwise", "mul", per, e.mul)]
+        out += [Term(*t) for t in self.kind_rule(e.kind)(e, impl)]
         return [t for t in out if t.coefficient and t.elements]
+
+    def kind_rule(self, kind: str):
+        """What this counter charges for a layer kind's own element counts."""
+        k = KINDS.get(kind)
+        if not self.kinds or k is None or k.peers is None:  # no counts of its own (or elements from elsewhere)
+            return _nothing
+        if self.name not in k.peers:
+            raise UsageError(f"what {self.name} counts for a {kind} layer is not known "
+                             f"(mbcost.core.kinds.{kind} has no rule for it)", field="--profile")
+        return k.peers[self.name]
 
     def act_coefficient(self, act: str) -> int:
         if self.act is None:
@@ -134,6 +144,10 @@ class Profile:
             raise UsageError(f"what {self.name} counts for a {act} activation is not known "
                              f"(known: {', '.join(sorted(self.act))})", field="--profile")
         return self.act[act]
+
+
+def _nothing(e: Elements, impl: "Implementation") -> list:
+    return []
 
 
 @dataclass(frozen=True)
@@ -195,11 +209,6 @@ def count_elements(profile: Profile, layers: Iterable[Elements], implementation:
                  tuple(per_layer))
 
 
-def _all(pools: Iterable[str], how: str, coefficients: tuple[int, int]) -> dict:
-    return {(p, how): coefficients for p in pools}
-
-
-POOLS = ("avg", "max", "global_avg", "global_max")
 ALL_ACTS = ("relu", "relu6", "leaky_relu", "gelu", "swish", "hswish", "hsigmoid", "sigmoid", "tanh")
 
 PEERS: dict[str, Profile] = {p.name: p for p in (
@@ -213,9 +222,6 @@ PEERS: dict[str, Profile] = {p.name: p for p in (
         # (only F.silu); Hardswish, Hardsigmoid, Sigmoid, Tanh: neither hooked nor patched.
         act={"relu": 2, "relu6": 1, "leaky_relu": 1, "gelu": 2, "swish": 1,
              "hswish": 0, "hsigmoid": 0, "sigmoid": 0, "tanh": 0},
-        # pool_flops_counter_hook (input numel) + the patched F.*pool* inside the module's forward
-        pool={**_all(POOLS, "module", (2, 0)), **_all(POOLS, "functional", (1, 0))},
-        elementwise={"call": 1},  # patch_tensor_ops: torch.add/mul and Tensor.add/mul, not `+`/`*`
         source="ptflops/pytorch_engine.py, ptflops/pytorch_ops.py"),
     Profile(
         "ptflops-aten", "ptflops 0.7.5, backend 'aten'",
@@ -226,7 +232,6 @@ PEERS: dict[str, Profile] = {p.name: p for p in (
         "fvcore", "fvcore 0.1.5.post20221221, FlopCountAnalysis",
         "FlopCountAnalysis(model, x).total()",
         bn=2,  # batchnorm_flop_jit in eval: input numel × 2 (affine)
-        pool={("global_avg", "module"): (1, 0), ("global_avg", "functional"): (1, 0)},  # aten::adaptive_avg_pool2d
         source="fvcore/nn/flop_count.py (_DEFAULT_SUPPORTED_OPS), fvcore/nn/jit_handles.py"),
     Profile(
         "thop", "thop 0.1.1.post2209072238, profile()",
@@ -234,9 +239,6 @@ PEERS: dict[str, Profile] = {p.name: p for p in (
         bn=4,  # calculate_norm: 2·numel, ×2 again when affine; conv and linear never count a bias
         # zero_ops: ReLU, ReLU6; LeakyReLU's count_relu is 0; the others are not registered
         act=dict.fromkeys(ALL_ACTS, 0),
-        # module hooks only: count_avgpool = output numel, count_adap_avgpool = (in/out + 1)·out,
-        # max pools zero_ops; a functional pool is invisible
-        pool={("avg", "module"): (0, 1), ("global_avg", "module"): (1, 1)},
         source="thop/profile.py (register_hooks), thop/vision/basic_hooks.py, thop/vision/calc_func.py"),
     Profile(
         "torchinfo", "torchinfo 1.8.0, summary()",

@@ -1,8 +1,11 @@
 """Interop with the frameworks: PyTorch modules built from an architecture, ONNX out and in.
 
 A layer between core and the front door (``core ← interop``; it may use analyses, never
-render or cli). Each module keeps one table keyed by mbcost's primitive kinds — or, for the
-importer, by ONNX op type — so a new kind is one entry per table:
+render or cli). Each module keeps one table keyed by the primitive kinds of
+:data:`mbcost.core.kinds.KINDS` — or, for the importer, by ONNX op type, with ``KINDS_READ``
+saying which kinds those ops become — so a new kind is one handle per format it supports. A
+kind a format cannot handle says why in its ``unsupported`` (``tests/test_kinds.py`` checks
+that every kind has a handle or a reason), and that reason is what the user reads:
 
 - :mod:`mbcost.interop.torch`: ``BUILDERS[kind]`` → the ``torch.nn`` module of a layer
   (``mbcost.torch.build``; imports torch).
@@ -17,6 +20,21 @@ The optional packages are imported only by these modules, and these modules only
 from __future__ import annotations
 
 from ..core.graph import Pair
+from ..core.kinds import KINDS
+from ..errors import UsageError
+
+# the facets of mbcost.core.kind.INTEROP_FACETS, as a person names them
+WHAT = {"torch": "PyTorch builder", "onnx_export": "ONNX exporter", "onnx_import": "ONNX importer"}
+
+
+def handle(table: dict, kind: str, facet: str, command: str):
+    """The handle of ``kind`` in an interop table, or one clear error: 'mbcost export: 'toy' has
+    no ONNX exporter yet: <the kind's reason>'."""
+    if kind in table:
+        return table[kind]
+    k = KINDS.get(kind)
+    why = k.missing(facet) if k is not None else "it is not a registered kind"
+    raise UsageError(f"{command}: {kind!r} has no {WHAT[facet]} yet: {why}")
 
 
 def same_pads(size: int, k: int, s: int, d: int = 1) -> tuple[int, int]:

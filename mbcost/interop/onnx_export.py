@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..core.engine import LayerResult, Report
 from ..errors import UsageError
-from . import pads_of
+from . import handle, pads_of
 
 OPSET = 17  # what onnxruntime, Netron and the converters all read
 
@@ -233,8 +233,8 @@ def _one(op: str, **attrs) -> Callable:
     return export
 
 
-# kind → (builder, the layer costed at its input shapes, its input tensors) → its output tensor.
-# One entry per primitive kind of core/ops.py.
+# kind → (builder, the layer costed at its input shapes, its input tensors) → its output tensor:
+# one handle per primitive kind of mbcost.core.kinds (or a reason in the kind's ``unsupported``).
 EXPORTERS: dict[str, Callable[[_Builder, LayerResult, list[str]], str]] = {
     "conv": _conv,
     "dwconv": _conv,  # a Conv with group = M (N = M·multiplier)
@@ -263,6 +263,7 @@ def _nchw(shape) -> list[int]:
 
 def to_onnx(report: Report, seed: int = 0):
     """The ONNX ``ModelProto`` of a report's graph (N = 1, NCHW, float32), checked by onnx.checker."""
+    exporters = [handle(EXPORTERS, r.layer.kind, "onnx_export", "mbcost export") for r in report.layers]
     onnx = require_onnx()
     import numpy as np
     from onnx import TensorProto, helper
@@ -271,12 +272,9 @@ def to_onnx(report: Report, seed: int = 0):
     tensor = {"input": "input"}
     flat = {"input": False}
     shape = {"input": report.graph.input_shape}
-    for r in report.layers:
+    for r, exporter in zip(report.layers, exporters):
         layer = r.layer
-        if layer.kind not in EXPORTERS:
-            raise UsageError(f"layer {layer.name}: mbcost cannot export a {layer.kind!r} layer "
-                             f"to ONNX yet (it exports {', '.join(EXPORTERS)})")
-        tensor[r.name] = EXPORTERS[layer.kind](b, r, [tensor[i] for i in layer.inputs])
+        tensor[r.name] = exporter(b, r, [tensor[i] for i in layer.inputs])
         flat[r.name] = layer.kind in FLAT or layer.kind in ("act", "dropout") and flat[layer.inputs[0]]
         shape[r.name] = r.output_shape
         for part, c in layer.outputs()[1 if not layer.sizes else 0:]:

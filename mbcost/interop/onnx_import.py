@@ -45,12 +45,10 @@ from pathlib import Path
 from typing import Callable
 
 from ..core.graph import NETWORK_INPUT, Graph, Layer
-from ..core.spec import ArchSpec, WidthRule
+from ..core.spec import ArchSpec
+from ..core.width import WidthRule
 from ..errors import SpecError, UsageError, Where
 from .onnx_export import require_onnx
-
-allow_unknown_default = False  # the CLI's --allow-unknown sets it for one invocation
-
 
 @dataclass
 class _Val:
@@ -176,7 +174,7 @@ def _padding(r: _Reader, node, x: _Val, k, s, pads, auto_pad: str, d=(1, 1),
     """The layer's padding: 'same' or 'valid' where that rule gives the model's output size (the
     counts depend on the output size only), else the symmetric integer padding the pads are
     (PyTorch's rule, ceil_mode included); pads no rule gives are refused."""
-    from ..core.ops import spatial
+    from ..core.spatial import spatial
 
     h, w, _ = r.hwc(node.input[0], node)
     h, w = h - x.pads[0] - x.pads[2], w - x.pads[1] - x.pads[3]  # the map before a folded Pad
@@ -513,6 +511,18 @@ IMPORTERS: dict[str, Callable[[_Reader, object], None]] = {
     **{op: _view for op in ("Reshape", "Squeeze", "Unsqueeze", "Identity", "Softmax")},
 }
 
+# which mbcost kinds the importers above make, and from which ONNX ops (tests/test_kinds.py
+# checks that every primitive kind is here or says why not; the cross-check tier round-trips
+# each through an export)
+KINDS_READ: dict[str, tuple[str, ...]] = {
+    "conv": ("Conv",), "dwconv": ("Conv",), "deconv": ("ConvTranspose",), "fc": ("Gemm", "MatMul"),
+    "pool": ("GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "AveragePool", "MaxPool"),
+    "add": ("Add", "Sum"), "mul": ("Mul",), "concat": ("Concat",), "split": ("Split",),
+    "shuffle": ("Reshape → Transpose → Reshape",), "upsample": ("Resize", "Upsample"),
+    "act": ("Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "LeakyRelu", "Gelu"),
+    "flatten": ("Flatten",), "dropout": ("Dropout",), "opaque": ("any op it cannot cost, with --allow-unknown",),
+}
+
 # ops that need layer kinds mbcost does not have: refused with what they need (or opaque with
 # --allow-unknown), never costed as zero in silence
 NEEDS_KINDS: dict[str, str] = {
@@ -538,12 +548,14 @@ def _shapes(model) -> dict[str, list]:
     return out
 
 
-def read(path: str | Path, allow_unknown: bool | None = None) -> ArchSpec:
-    """An ONNX model as an architecture every command reads (its layers fixed: α must be 1)."""
+def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
+    """An ONNX model as an architecture every command reads (its layers fixed: α must be 1).
+    ``allow_unknown``: keep the ops mbcost cannot cost as 'opaque' layers that count nothing
+    (the result is partial) instead of refusing the model."""
     onnx = require_onnx()
     from onnx import numpy_helper
 
-    allow = allow_unknown_default if allow_unknown is None else allow_unknown
+    allow = allow_unknown
     source = str(path)
     try:
         model = onnx.load(str(path))

@@ -31,8 +31,7 @@ from ..core.expand import expand
 from ..core.graph import Graph, Layer
 from ..core.multipliers import input_resolution, parse_alpha, parse_depth
 from ..core.spec import ArchSpec
-from ..errors import GraphError
-from . import pads_of
+from . import handle, pads_of
 
 # the file's activation → its torch.nn module ('linear' is none); swish is SiLU, x·σ(x), and
 # hsigmoid PyTorch's relu6(x + 3) / 6, as MobileNetV3 and EfficientNet use them
@@ -180,7 +179,8 @@ def _plain(layer: Layer, inputs) -> nn.Module:
     return nn.Sequential(*_tail(layer, layer.c, nn.BatchNorm2d))
 
 
-# kind → (layer, its input shapes H×W×C) → module. One entry per primitive kind of core/ops.py.
+# kind → (layer, its input shapes H×W×C) → module: one handle per primitive kind of
+# mbcost.core.kinds (or a reason in the kind's ``unsupported``).
 BUILDERS: dict[str, Callable[[Layer, list], nn.Module]] = {
     "conv": _conv,
     "dwconv": _conv,  # a conv with groups = M (N = M·multiplier)
@@ -230,11 +230,9 @@ class Net(nn.Module):
         self.plan: list[tuple[str, str, tuple[str, ...]]] = []
         for r in results:
             layer = r.layer
-            if layer.kind not in BUILDERS:
-                raise GraphError(f"layer {layer.name}: mbcost cannot build a {layer.kind!r} "
-                                 f"layer in PyTorch yet (it builds {', '.join(BUILDERS)})")
+            builder = handle(BUILDERS, layer.kind, "torch", "mbcost.torch.build")
             key = self.key_of[layer.name] = _key(layer.name, taken)
-            self.layers[key] = BUILDERS[layer.kind](layer, list(r.input_shapes))
+            self.layers[key] = builder(layer, list(r.input_shapes))
             self.plan.append((layer.name, key, layer.inputs, len(layer.sizes)))
         self.results = tuple(graph.outputs) or (self.plan[-1][0],)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analyses.budget import METRIC_NAMES, METRICS, BudgetResult, CheckRun, Outcome
+from ..analyses.budget import METRIC_NAMES, BudgetResult, CheckRun, Outcome
 from ..core.metrics import COUNTS
 from .report import setting
 from .text import md_cell, percent, signed

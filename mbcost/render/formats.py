@@ -7,7 +7,7 @@ the command's result and keyword options (``styled``, ``width`` and command-spec
 declares) and returns the text to print or write.
 
 Choosing a format (:func:`choose`): ``--format`` if given; otherwise the ``--output`` file's
-extension (.json, .csv, .md, .tex, .xml, .txt); otherwise the terminal table. A format that
+extension (each format's ``extensions`` in :data:`FORMATS`); otherwise the terminal table. A format that
 contradicts the extension, or one the command does not write, is bad input (exit 2).
 
 Every JSON output goes through :func:`json_text`, which puts ``schema_version``, the mbcost
@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 from .._version import __version__
 from ..errors import UsageError
 
-SCHEMA_VERSION = 2  # 1 was mbcost 0.1's unversioned JSON
+SCHEMA_VERSION = 3  # 1 was mbcost 0.1's unversioned JSON; 3: the per-op-class latency's keys (CHANGELOG 0.3.0)
 
 
 @dataclass(frozen=True)
@@ -40,28 +40,30 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("md", (".md", ".markdown"), "GitHub Markdown"),
     Format("latex", (".tex",), "a booktabs table for a paper"),
     Format("junit", (".xml",), "JUnit XML for CI test reports"),
+    Format("html", (".html", ".htm"), "one self-contained page to open in a browser or share"),
 )}
 
 ALIASES = {"text": "table"}  # `check --format text`, as mbcost 0.1 named it
 
 RENDERERS: dict[str, dict[str, str]] = {
     "report": {"table": "report:report_text", "json": "report:report_json", "csv": "report:report_csv",
-               "md": "report:report_md", "latex": "report:report_latex"},
+               "md": "report:report_md", "latex": "report:report_latex", "html": "html:report_html"},
     "sweep": {"table": "sweep:sweep_text", "json": "sweep:sweep_json", "csv": "sweep:sweep_csv",
-              "md": "sweep:sweep_md", "latex": "sweep:sweep_latex"},
-    "verify": {"table": "verify:verify_text", "json": "verify:verify_json", "md": "verify:verify_md"},
+              "md": "sweep:sweep_md", "latex": "sweep:sweep_latex", "html": "html:sweep_html"},
+    "verify": {"table": "verify:verify_text", "json": "verify:verify_json", "md": "verify:verify_md",
+               "html": "html:verify_html"},
     "check": {"table": "check:check_text", "json": "check:check_json", "md": "check:check_md",
-              "junit": "junit:check_junit"},
+              "junit": "junit:check_junit", "html": "html:check_html"},
     "diff": {"table": "diff:diff_text", "json": "diff:diff_json", "md": "diff:diff_md",
-             "latex": "diff:diff_latex"},
+             "latex": "diff:diff_latex", "html": "html:diff_html"},
     "fit": {"table": "fit:fit_text", "json": "fit:fit_json", "csv": "fit:fit_csv", "md": "fit:fit_md"},
     "latency": {"table": "latency:latency_text", "json": "latency:latency_json", "csv": "latency:latency_csv",
                 "md": "latency:latency_md"},
     "reproduce": {"table": "reproduce:reproduce_text", "json": "reproduce:reproduce_json",
                   "csv": "reproduce:reproduce_csv", "md": "reproduce:reproduce_md",
-                  "latex": "reproduce:reproduce_latex"},
+                  "latex": "reproduce:reproduce_latex", "html": "html:reproduce_html"},
     "compare": {"table": "compare:compare_text", "json": "compare:compare_json", "csv": "compare:compare_csv",
-                "md": "compare:compare_md", "latex": "compare:compare_latex"},
+                "md": "compare:compare_md", "latex": "compare:compare_latex", "html": "html:compare_html"},
     "list": {"table": "catalog:list_text", "json": "catalog:list_json", "csv": "catalog:list_csv",
              "md": "catalog:list_md"},
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..core.kinds import type_label
 from ..core.metrics import METRICS, present
 from .text import res_text
 
@@ -49,7 +50,7 @@ def report_frame(report: "Report") -> "pandas.DataFrame":
     for r in report.layers:
         L = r.layer
         rows.append({
-            "name": L.name, "kind": L.kind, "type": L.type_label, "block": L.block, "role": L.role,
+            "name": L.name, "kind": L.kind, "type": type_label(L), "block": L.block, "role": L.role,
             "kernel": res_text(L.k), "stride": res_text(L.s), "groups": L.groups, "act": L.act,
             "inputs": " ".join(L.inputs),
             "in_h": r.input_shape[0], "in_w": r.input_shape[1], "in_c": r.input_shape[2],

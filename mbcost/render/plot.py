@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.kinds import type_label
 from ..core.metrics import METRICS
 from ..core.multipliers import fmt_alpha
 from ..errors import UsageError
@@ -134,12 +135,12 @@ def layers_figure(report, metric: str = "madds"):
     fig, ax = plt.subplots(figsize=WIDE, layout="constrained")
     seen: dict = {}
     values = [m.of(r) / div for r in report.layers]
-    types = [r.layer.type_label for r in report.layers]
+    types = [type_label(r.layer) for r in report.layers]
     ax.bar(range(len(values)), values, color=[_colour(t, seen) for t in types], width=0.8)
     total = m.of(report) or 1
     handles = []
     for t in dict.fromkeys(types):
-        share = sum(m.of(r) for r in report.layers if r.layer.type_label == t) / total
+        share = sum(m.of(r) for r in report.layers if type_label(r.layer) == t) / total
         handles.append(plt.Rectangle((0, 0), 1, 1, color=_colour(t, seen), label=f"{t} ({100 * share:.1f}%)"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     ax.set_xlabel("layer (network order)")

@@ -10,17 +10,10 @@ from typing import Any, Iterator
 
 from ..core.elements import COUNTS, elements
 from ..core.engine import Report
+from ..core.kinds import kernel_text, kind_of, type_label
 from ..core.metrics import METRICS, present, shown
 from ..core.multipliers import fmt_alpha
 from .text import human, latex_table, md_table, shape_text, square, text_table
-
-
-def kernel_stride(layer) -> str:
-    if layer.kind in ("add", "fc") or (layer.kind == "pool" and layer.global_):
-        return "global" if layer.kind == "pool" else ""
-    k = layer.k[0] if layer.k[0] == layer.k[1] else "×".join(map(str, layer.k))
-    s = layer.s[0] if layer.s[0] == layer.s[1] else "×".join(map(str, layer.s))
-    return f"{k}×{k} /{s}" if isinstance(k, int) else f"{k} /{s}"
 
 
 def setting(report: Report) -> dict[str, Any]:
@@ -55,7 +48,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             {
                 "name": r.layer.name,
                 "kind": r.layer.kind,
-                "type": r.layer.type_label,
+                "type": type_label(r.layer),
                 "block": r.layer.block,
                 "kernel": square(r.layer.k),
                 "stride": square(r.layer.s),
@@ -147,8 +140,8 @@ def _layer_rows(report: Report, exact: bool) -> tuple[list[str], list[list[str]]
     fmt = (lambda n, d=1: f"{n:,}") if exact else human
     headers = ["layer", "kind", "act", "input", "output", "k /s"] + [m.label for m in metrics] + \
         [f"% {compute.label}"]
-    rows = [[r.layer.name, r.layer.kind, r.layer.act if r.layer.kind not in ("pool", "add") else "",
-             shape_text(r.input_shape), shape_text(r.output_shape), kernel_stride(r.layer)] +
+    rows = [[r.layer.name, r.layer.kind, r.layer.act if kind_of(r.layer).shows_act else "",
+             shape_text(r.input_shape), shape_text(r.output_shape), kernel_text(r.layer)] +
             [fmt(m.of(r), 2 if m.name == "params" else 1) for m in metrics] +
             [f"{100 * compute.of(r) / total:.2f}"] for r in report.layers]
     rows.append(["total", "", "", "", "", ""] +

@@ -1,7 +1,6 @@
 """Shared helpers of the cross-check: counting a torch module, exporting it, reading it back."""
 from __future__ import annotations
 
-import io
 import warnings
 
 import numpy as np

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, event, given, settings
 from torch import nn
 
 import mbcost
-from mbcost.core.spec import _variants_of, builtin_variants
+from mbcost.core.locate import builtin_variants, variants_of
 
 from _models import TORCHVISION, assert_one_line_error, export, imported, initializer_numel
 from test_torch import FAMILY_DIR, GRAPHS, _id, buildable, settings_of, spec_of
@@ -34,7 +34,7 @@ from test_torch import FAMILY_DIR, GRAPHS, _id, buildable, settings_of, spec_of
 SETTINGS = [(None, None), (0.75, 97)]
 CONFIGS = [(name, a, r) for name in builtin_variants() for a, r in settings_of(name, SETTINGS)]
 # one variant of each family file (its others differ in widths only), at its own size or a small one
-FAMILY_ONE = [f"{p}@{_variants_of(p)[0]}" if _variants_of(p) else str(p) for p in sorted(FAMILY_DIR.glob("*.yaml"))]
+FAMILY_ONE = [f"{p}@{variants_of(p)[0]}" if variants_of(p) else str(p) for p in sorted(FAMILY_DIR.glob("*.yaml"))]
 FAMILY_CONFIGS = [(arch, a, r) for arch in FAMILY_ONE for a, r in settings_of(arch, [(None, None)])]
 
 

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import mbcost
-from mbcost.core.spec import _variants_of, builtin_variants, spec_from_document
+from mbcost.core.locate import builtin_variants, variants_of
+from mbcost.core.spec import spec_from_document
 from mbcost.core.yamlio import parse
 
 from _models import TORCHVISION, torch_counts
@@ -44,7 +45,7 @@ CONFIGS = [(name, a, r) for name in builtin_variants() for a, r in settings_of(n
 # each variant at its own α and resolution
 FAMILY_DIR = Path(__file__).resolve().parents[2] / "docs" / "research" / "families"
 FAMILIES = [f"{p}@{v}" if v else str(p) for p in sorted(FAMILY_DIR.glob("*.yaml"))
-            for v in (_variants_of(p) or (None,))]
+            for v in (variants_of(p) or (None,))]
 FAMILY_CONFIGS = [(arch, a, r) for arch in FAMILIES for a, r in settings_of(arch, [(None, None)])]
 
 
@@ -272,3 +273,13 @@ def test_generated_graphs_count_as_pytorch_does(graph):
         return
     event("built and compared")
     assert_agrees(spec)
+
+
+def test_every_primitive_kind_has_a_pytorch_builder_or_says_why_not():
+    # the main tier checks every other facet (tests/test_kinds.py); the builders import torch
+    from mbcost.core.kinds import KINDS, primitives
+    from mbcost.interop.torch import BUILDERS
+
+    assert set(BUILDERS) <= set(primitives())
+    missing = [k for k in primitives() if k not in BUILDERS and "torch" not in KINDS[k].unsupported]
+    assert missing == []

@@ -1,0 +1,35 @@
+"""``concat``: tensors side by side along channels (Inception's branches, a U-Net's skip).
+
+Cost: it moves data and computes nothing: no mult-adds, no parameters, no per-element work.
+
+Row keys: from (two or more names).
+"""
+from __future__ import annotations
+
+from ..graph import Layer, Shape
+from ..kind import Counting, Kind, no_elements, weightless
+from ..spatial import same_map
+from .add import joined
+
+
+def read(f) -> None:
+    f.joined_inputs()
+
+
+def expand(ex, row) -> None:
+    inputs = joined(ex, row)
+    (name,) = ex.repeat_names(row, "concat")
+    ex.emit(name, "concat", sum(ex.channels[x] for x in inputs), inputs=inputs)
+
+
+def shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    return (*same_map(layer, inputs, "concatenate"), sum(s[2] for s in inputs))
+
+
+KIND = Kind(
+    "concat", "tensors side by side along channels",
+    read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
+    shape=shape, factor=weightless, elements=no_elements,
+    label=lambda layer: "Concat", latency="copy",
+    counting=Counting(work="moves data only"),
+)

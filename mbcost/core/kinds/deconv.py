@@ -1,0 +1,78 @@
+"""``deconv``: a transposed convolution, with PyTorch's ConvTranspose2d output rule
+(in − 1)·s − 2p + d·(k − 1) + output_padding + 1.
+
+Cost: each input position scatters D_K·D_K·(M/g)·N products, so D_K·D_K·(M/g)·N·H_in·W_in
+mult-adds (as FlopCounterMode counts it) and D_K·D_K·(M/g)·N weights. Counting decisions as
+for a conv (:mod:`.conv`). Its padding is an integer (PyTorch's), never 'same'.
+
+Row keys: those of a conv, plus output_padding; padding defaults to 0.
+"""
+from __future__ import annotations
+
+from ...errors import GraphError
+from ..conventions import Convention
+from ..fields import MAX_KERNEL
+from ..graph import Layer, Shape
+from ..kind import Counting, Factor, Kind, kernel_text, window
+from ..yamlio import describe
+from . import conv
+
+
+def read(f) -> conv.ConvArgs:
+    act, bn, bias, scale, padding = f.act(), f.boolean("bn"), f.boolean("bias"), f.scale(), _padding(f)
+    k, s, d = f.kernel(), f.stride(), f.dilation()
+    output_padding = f.pair("output_padding", (0, 0), hi=MAX_KERNEL, lo=0)
+    c, to_classes = f.channels()
+    return conv.ConvArgs(c=c, to_classes=to_classes, k=k, s=s, d=d, groups=f.integer("groups", 1),
+                         padding=padding, act=act, bn=bn, bias=bias, scale=scale, output_padding=output_padding)
+
+
+def _padding(f):
+    value = f.data.get("padding", 0)
+    if isinstance(value, str) and value.isidentifier() and value not in (f.env or {}):
+        f.fail_key("padding", f"a transposed conv takes integer padding (PyTorch's), got {describe(value)}")
+    if isinstance(value, (int, list, str)) and not isinstance(value, bool) and value not in ("same", "valid"):
+        return f.pair("padding", (0, 0), hi=MAX_KERNEL, lo=0)
+    f.fail_key("padding", "expected same, valid, an integer or [h, w] (a transposed conv takes integer padding)"
+               f", got {describe(value)}")
+
+
+def expand(ex, row) -> None:
+    conv.expand(ex, row, "deconv")
+
+
+def shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    """PyTorch's ConvTranspose2d: (in − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
+    conv.check_groups(layer, inputs[0][2])
+    pad = layer.padding if isinstance(layer.padding, tuple) else (0, 0)
+    out = [(i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in
+           zip(inputs[0][:2], layer.s, pad, layer.d, layer.k, layer.output_padding)]
+    if min(out) < 1:
+        raise GraphError(f"a transposed conv output of {out[0]}×{out[1]}", field=layer.name)
+    return (out[0], out[1], layer.c)
+
+
+def factor(layer: Layer, m: list[int], c: Convention) -> Factor:
+    """Transposed conv: each input position scatters D_K·D_K·(M/groups)·N products, so
+    D_K·D_K·(M/groups)·N·H_in·W_in mult-adds (as PyTorch's FlopCounterMode counts it) and
+    D_K·D_K·(M/groups)·N weights."""
+    w = conv.weights(layer, m)
+    return Factor(w, w + conv.extras(layer, layer.c, c), area="in")
+
+
+def latency(r) -> str:
+    """Timed as a dense conv, or as a matrix-vector product (``fc``) on a 1×1 map."""
+    return "fc" if conv.matrix_vector(r) else "conv"
+
+
+def label(layer: Layer) -> str:
+    return f"Deconv {kernel_text(layer)}"
+
+
+KIND = Kind(
+    "deconv", "a transposed convolution (PyTorch's ConvTranspose2d)",
+    keys=conv.KEYS + ("output_padding",), read=read, expand=expand, example={"c": 8, "k": 2, "s": 2},
+    shape=shape, factor=factor, elements=conv.bias_elements, counts=("bias",),
+    label=label, kernel=window, latency=latency,
+    counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),
+)

@@ -1,0 +1,52 @@
+"""``split``: the input's channels in parts of ``sizes`` (ShuffleNetV2's channel split); the
+i-th part is the tensor ``NAME.i``, which later rows read with ``from``.
+
+Cost: views of its input: nothing in any count.
+
+Row keys: sizes (two or more channel counts that add up to the input's).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...errors import GraphError
+from ..graph import Layer, Shape
+from ..kind import Counting, Kind, no_elements, weightless
+
+
+@dataclass(frozen=True)
+class SplitArgs:
+    sizes: tuple[int, ...]
+
+
+def read(f) -> SplitArgs:
+    sizes = f.integers("sizes")
+    if sizes is None or len(sizes) < 2:
+        f.missing("a split needs 'sizes', the channels of each of two or more parts")
+    return SplitArgs(sizes)
+
+
+def expand(ex, row) -> None:
+    sizes = row.args.sizes
+    if sum(sizes) != ex.cur:
+        ex.fail(f"split sizes {list(sizes)} add up to {sum(sizes)}, not the {ex.cur} input channels of "
+                f"{ex.last}", "sizes")
+    (name,) = ex.repeat_names(row, "split")
+    ex.emit(name, "split", ex.cur, sizes=sizes)
+
+
+def shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    h, w, c = inputs[0]
+    if sum(layer.sizes) != c:
+        raise GraphError(f"split sizes {list(layer.sizes)} add up to {sum(layer.sizes)}, not the "
+                         f"{c} input channels", field=layer.name)
+    return inputs[0]
+
+
+KIND = Kind(
+    "split", "the input's channels in parts (tensors NAME.0, NAME.1, …)",
+    keys=("sizes",), read=read, expand=expand, example={"sizes": [4, 4]},
+    shape=shape, factor=weightless, elements=no_elements,
+    label=lambda layer: "Split", latency="copy",
+    counting=Counting(work="views its input"),
+)
