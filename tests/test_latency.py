@@ -329,11 +329,13 @@ def test_latency_fit_scaled_on_a_base_and_leave_one_out_for_one_family(cli, tmp_
     d = r.json()
     assert d["left_out"] == "measurement" and len(d["points"]) == 11  # one family: each point left out
     assert d["device"]["interval_basis"] == "measurements not fitted"
+    assert (d["device"]["build"], d["device"]["builds"]) == ("", {})  # no build column: no factors, no '' key
     (factor,) = d["factors"]  # TF-slim's 2018 build against pixel1's 2019 one
     assert factor == pytest.approx(dict(PIXEL1.builds)["tflite-2018"], rel=0.05)
     for p in d["points"]:
         assert p["lofo_ms"] != p["predicted_ms"]
     mine = load_device(str(prof))
+    assert (mine.build, mine.builds) == ("", ())
     assert mine.cost("conv") == pytest.approx(PIXEL1.cost("conv") * factor, rel=1e-5)
     text = cli("latency", "fit", m).out
     assert "leave-one-measurement-out MAPE" in text and "per-class model" in text
@@ -373,7 +375,8 @@ def test_latency_fit_bad_flags(cli, tmp_path):
     assert_one_line_error(cli("latency", "fit", m, "--variant", "scaled"), "--base", "pixel1")
     assert_one_line_error(cli("latency", "fit", m, "--base", "pixel1"), "--base", "--variant scaled")
     assert_one_line_error(cli("latency", "fit", m, "--dtype", "int4"), "--dtype", "fp32")
-    assert_one_line_error(cli("latency", "fit", m, "--build", "2030"), "--build", "no measurement has build")
+    assert_one_line_error(cli("latency", "fit", m, "--build", "2030"), "--build", "no measurement has build",
+                          "the CSV has no 'build' column")
     assert_one_line_error(cli("latency", "fit", m, "--save", tmp_path / "p.json"), "--save", ".yaml")
 
 

@@ -435,8 +435,9 @@ def fit_profile(measured: list[Measured], variant: str = "per-class", *, name: s
     builds = [m.build or "" for m in measured]
     ref = build if build is not None else Counter(builds).most_common(1)[0][0]
     if ref not in builds:
-        raise UsageError(f"no measurement has build {ref!r} (they have {', '.join(sorted(set(builds)))})",
-                         field="--build")
+        named = sorted(set(builds) - {""})
+        raise UsageError(f"no measurement has build {ref!r} " + (f"(they have {', '.join(named)})" if named else
+                         "(none names one: the CSV has no 'build' column)"), field="--build")
     everything = range(len(measured))
     total = _stats(Z, everything, builds)
     theta, factors = _solve(total, ref)
@@ -485,7 +486,8 @@ def fit_profile(measured: list[Measured], variant: str = "per-class", *, name: s
     device = Device(name, tuple(costs), dtype=dtype, fitted=frozenset(c for c in fitted),
                     shares=_shares(design.units, costs, base.shares if VARIANTS[variant] is not None else ()),
                     interval=None if lofo_mape is None else round(lofo_mape, 1), interval_basis=by_leave_out,
-                    build=ref, builds=tuple(sorted(factors.items(), key=lambda kv: (kv[0] != ref, kv[0]))),
+                    build=ref, builds=() if set(factors) == {""} else  # one build, unnamed: no factors to give
+                    tuple(sorted(factors.items(), key=lambda kv: (kv[0] != ref, kv[0]))),
                     variant=variant, base=f"{base.name} {base.dtype}" if VARIANTS[variant] is not None else "",
                     description=description, source=source)
     return LatencyFit(device, variant, source, points,
