@@ -223,6 +223,19 @@ def test_a_class_the_profile_never_saw_is_named_and_timed_by_memory_only(cli, mo
     assert len(j["device"]["warnings"]) == 2 and "sigmoid" in j["device"]["warnings"][0]
 
 
+def test_a_constant_no_fitted_network_measured_is_named_not_called_a_lower_bound():
+    # a hand-written profile pricing sigmoid at 2 ns/element with no fit behind it: EfficientNet's
+    # swish layers are timed at that constant, and the warning says it was never measured
+    hand = dataclasses.replace(PIXEL1, costs=tuple(2.0 if n == "sigmoid" else PIXEL1.cost(n) for n in NAMES))
+    b0 = mbcost.analyze("efficientnet_b0").layers
+    (w,) = [x for x in hand.warnings(b0) if "sigmoid" in x and "takes" not in x]
+    assert "timed at its sigmoid constant (2 ns/element), which no network of its fit measured" in w
+    assert "lower bound" not in w
+    swish = [r for r in b0 if act_class(r) == "sigmoid"]
+    assert sum(hand.layer_ms(r) - PIXEL1.layer_ms(r) for r in swish) == \
+        pytest.approx(2e-6 * sum(r.output_elements for r in swish))  # 2 ns per output element, in ms
+
+
 def test_a_network_beyond_the_fitted_mix_is_an_extrapolation(cli):
     # ResNet-18 spends 94% of its time in dense convs; no fitted network spent more than 83%
     assert PIXEL1.cost("conv") > 0 and 0.7 < PIXEL1.shares[INDEX["conv"]] < 0.9

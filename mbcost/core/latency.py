@@ -281,10 +281,16 @@ class Device:
                     seen.setdefault(c, []).append(r.name)
         out = []
         for c, names in seen.items():
+            head = f"{self.name} {self.dtype} was fitted on networks without {c} layers ({len(names)} here, " \
+                   f"e.g. {names[0]})"
+            if c in _PRICED and self.cost(c) > 0:  # a profile written by hand: its constant, never measured
+                unit = CONSTANTS[INDEX[c]].unit
+                out.append(f"{head}: they are timed at its {c} constant ({self.cost(c):g} {unit}), which no "
+                           f"network of its fit measured")
+                continue
             priced = "its cost was never measured" if c in _PRICED else "the model has no constant for it"
-            out.append(f"{self.name} {self.dtype} was fitted on networks without {c} layers ({len(names)} here, "
-                       f"e.g. {names[0]}): {priced}; they are timed by memory traffic and overhead only, "
-                       f"so the latency is a lower bound")
+            out.append(f"{head}: {priced}; they are timed by memory traffic and overhead only, so the latency is a "
+                       f"lower bound")
         return out + self._mix(layers)
 
     def _mix(self, layers) -> list[str]:
