@@ -11,7 +11,7 @@ from .options import (Alpha, Arch, COUNTING, ConventionFlags, Depth, Device, MEM
              "  mbcost report mobilenet_v2 --alpha 0.75\n\n"
              "  mbcost report mobilenet_v1 --rho 0.714 --format json | jq .totals\n\n"
              "  mbcost report configs/my_net.yaml --profile torchvision --format csv -o costs.csv\n\n"
-             "  mbcost report mobilenet_v2 --device pixel1    # roofline latency per layer, memory- or compute-bound")
+             "  mbcost report mobilenet_v2 --device pixel1    # latency per layer (± interval), memory- or compute-bound")
 @convention_options(*COUNTING, *MEMORY)
 def report(
     arch: Arch,

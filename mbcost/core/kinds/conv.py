@@ -4,8 +4,9 @@ Cost (the V1 paper's eq. 1): D_K·D_K·(M/g)·N·D_F·D_F mult-adds and D_K·D_K
 g the groups; a 1×1 pointwise conv is D_K = 1: M·N·D_F·D_F. Counting decisions: a BN after it
 folds into its weights (the papers' bn=0; torchvision's γ and β are bn=2); its bias, if it has
 one, is counted under the ``bias`` convention; the bias (N·D_F² additions) and the BN's scale
-and shift are per-element work some counters charge (:mod:`mbcost.core.peers`). Timed at the
-dense-conv rate, or the depthwise one when it has one group per input channel.
+and shift are per-element work some counters charge (:mod:`mbcost.core.peers`). Timed as a
+dense conv, as a depthwise one when it has one group per input channel, and as a fully
+connected layer on a 1×1 map (:func:`latency`).
 
 Row keys: c, k (1), s (1), d (1), groups (1), padding (same), act, bn, bias, scale, n.
 """
@@ -100,10 +101,20 @@ def label(layer: Layer) -> str:
     return f"Conv {kernel_text(layer)}" + (f" (groups {layer.groups})" if layer.groups > 1 else "")
 
 
+def matrix_vector(r) -> bool:
+    """A 1×1 map in and out: at batch 1 a matrix-vector product, whatever the kind."""
+    (h, w, _), (oh, ow, _) = r.input_shapes[0], r.output_shape
+    return h * w == 1 and oh * ow == 1
+
+
 def latency(r) -> str:
-    """A grouped conv with one group per input channel runs as a depthwise conv."""
+    """A grouped conv with one group per input channel runs as a depthwise conv (``dwconv``);
+    one on a 1×1 map (SE's squeeze and excite, MobileNetV3's head) as a matrix-vector
+    product, like a fully connected layer (``fc``); any other as a dense conv (``conv``)."""
     L = r.layer
-    return "depthwise" if L.groups > 1 and L.groups == r.input_shapes[0][2] else "conv"
+    if L.groups > 1 and L.groups == r.input_shapes[0][2]:
+        return "dwconv"
+    return "fc" if matrix_vector(r) else "conv"
 
 
 KIND = Kind(
