@@ -55,7 +55,7 @@ def shape(layer: Layer, inputs: list[Shape]) -> Shape:
 
 KIND = Kind(
     "map", "a sequence of tokens back as an H×W map",
-    keys=("size", "like"), read=read, expand=expand, example=[
+    keys=("size", "like"), read=read, expand=expand, refs=("like",), example=[
         {"kind": "tokens", "name": "t"}, {"kind": "map", "name": "x", "like": "input"}],
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Map", latency="memory",
