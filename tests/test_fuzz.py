@@ -125,7 +125,8 @@ TYPED = {
     "kv_k": st.integers(min_value=1, max_value=5), "ratio": st.sampled_from([1, 2, 4, 2.5]),
     "hidden": st.integers(min_value=1, max_value=64), "affine": st.booleans(),
     "patch": st.integers(min_value=1, max_value=4) | PAIR, "like": NAMES,
-    "tokens": st.integers(min_value=1, max_value=3),
+    "tokens": st.integers(min_value=1, max_value=3), "norm": st.booleans(),
+    "resize": st.sampled_from(["bilinear", "nearest", "cubic"]),
 }
 JUNK = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
                     | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
@@ -166,8 +167,8 @@ def well_typed_documents(draw):
             for key in draw(st.lists(st.sampled_from(ROW_KEYS[kind][1:]), max_size=4)):
                 row[key] = draw(TYPED[key])
             for key in {"conv": ["c"], "pwconv": ["c"], "separable": ["c"], "bottleneck": ["t", "c"],
-                        "add": ["from"], "pool": ["global"], "mbconv": ["exp", "c"], "concat": ["from"],
-                        "mul": ["from"], "split": ["sizes"], "act": ["act"], "se": ["se"],
+                        "add": ["from"], "sub": ["from"], "pool": ["global"], "mbconv": ["exp", "c"],
+                        "concat": ["from"], "mul": ["from"], "split": ["sizes"], "act": ["act"], "se": ["se"],
                         "upsample": ["size"], "deconv": ["c"]}.get(kind, []):
                 row.setdefault(key, draw(TYPED[key]))
             rows.insert(draw(st.integers(min_value=0, max_value=len(rows))), row)
