@@ -74,3 +74,43 @@ def test_a_sub_that_does_not_fit_is_one_line(cli, tmp_path, rows, message):
     f = tmp_path / "bad.yaml"
     f.write_text(yaml.safe_dump({"input": {"resolution": 8, "channels": 16}, "layers": rows}))
     assert_one_line_error(cli("report", f), message)
+
+
+# --- MobileViT at any resolution: resize up to the patch's multiples, as timm does -------------
+
+def test_a_map_the_patch_does_not_tile_is_resized_up_and_back():
+    # 7×7×16 in 2×2 patches: resized to 8×8 (timm's F.interpolate), 4 sequences of 16 tokens;
+    # Q·Kᵀ 4·16²·16 = 16,384 mult-adds (2 heads of 8), the same for A·V; qkv 64·16·48 = 49,152 at
+    # the resized map's 64 positions; folded back to 8×8 and resized down to 7×7
+    doc = {"input": {"resolution": 7, "channels": 16},
+           "layers": [{"kind": "tokens", "name": "t", "patch": 2, "resize": "bilinear"},
+                      {"kind": "attention", "name": "a", "heads": 2},
+                      {"kind": "map", "name": "m", "like": "input", "patch": 2, "resize": "bilinear"}]}
+    r = costs(doc)
+    assert r["t"].output_shape == (16, 4, 16)
+    assert r["a.scores"].madds == r["a.av"].madds == 4 * 16 ** 2 * 16 == 16_384
+    assert r["a.qkv"].madds == 64 * 16 * 48
+    assert r["m"].output_shape == (7, 7, 16)
+    # the same rows on an 8×8 map resize nothing
+    doc["input"]["resolution"] = 8
+    assert costs(doc)["a.scores"].madds == 16_384 and costs(doc)["m"].output_shape == (8, 8, 16)
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([{"kind": "tokens", "patch": 2}], "2×2 patches do not tile the 7×7 map (resize: bilinear resizes it up"),
+    ([{"kind": "tokens", "resize": "bilinear"}],
+     "resize: a resize makes the map a multiple of the patch: it needs 'patch'"),
+    ([{"kind": "tokens", "name": "t", "patch": 2, "resize": "bilinear"},
+      {"kind": "map", "like": "input", "patch": 2}],
+     "a 7×7 map needs 49 positions; t has 16 tokens in 4 sequences"),
+    ([{"kind": "tokens", "name": "t", "patch": 2, "resize": "bilinear"},
+      {"kind": "map", "like": "input", "patch": 4}],
+     "4×4 patches fold 16 sequences; t has 16 tokens in 4 sequences"),
+    ([{"kind": "tokens", "name": "t", "patch": 2, "resize": "bilinear"},
+      {"kind": "map", "like": "input", "patch": [1, 4], "resize": "bilinear"}],
+     "a 7×7 map (resized to 7×8) needs 56 positions; t has 16 tokens in 4 sequences"),
+])
+def test_a_resize_that_does_not_fit_is_one_line(cli, tmp_path, rows, message):
+    f = tmp_path / "bad.yaml"
+    f.write_text(yaml.safe_dump({"input": {"resolution": 7, "channels": 16}, "layers": rows}))
+    assert_one_line_error(cli("report", f), message)
