@@ -76,6 +76,96 @@ def test_a_sub_that_does_not_fit_is_one_line(cli, tmp_path, rows, message):
     assert_one_line_error(cli("report", f), message)
 
 
+# --- the families by hand ------------------------------------------------------------------------
+
+def block(r: mbcost.Report, prefix: str) -> tuple[int, int]:
+    """(mult-adds, params) of the layers whose names start with ``prefix``."""
+    layers = [x for x in r.layers if x.name.startswith(prefix)]
+    assert layers, prefix
+    return sum(x.madds for x in layers), sum(x.params for x in layers)
+
+
+def test_convnext_atto_by_hand():
+    # A ConvNeXt block at C channels on an H×W map (P = H·W positions): 7×7 depthwise 49·C·P,
+    # 1×1 C → 4C and 4C → C 8·C²·P mult-adds; weights 49C + 8C², plus under torchvision's
+    # convention the biases C + 4C + C, the LayerNorm's 2C and γ's C: 8C² + 58C.
+    #   res4 (C = 160, 14×14): (49·160 + 8·160²)·196 = 41,677,440; 8·160² + 58·160 = 214,080
+    r = mbcost.analyze("convnext_atto", convention=TV)
+    assert block(r, "res4.blocks.1.") == (41_677_440, 214_080)
+    # whole network: stem 4·4·3·40 at 56² = 6,021,120; blocks Σ B·(49C + 8C²)·P over (C, P, B) =
+    # (40, 3136, 2), (80, 784, 2), (160, 196, 6), (320, 49, 2): 92,574,720 + 86,428,160 +
+    # 250,064,640 + 81,818,240; downsamples 2·2·C_in·C_out·P_out = 10,035,200 each (×3); fc 320,000
+    assert r.madds == 6_021_120 + 92_574_720 + 86_428_160 + 250_064_640 + 81_818_240 + 3 * 10_035_200 + 320_000
+    assert r.madds == 547_332_480
+    # params: stem 1,960 + norm 80; blocks Σ B·(8C² + 58C) = 30,240 + 111,680 + 1,284,480 + 1,675,520;
+    # downsamples 2·C_in + 4·C_in·C_out + C_out = 12,960 + 51,520 + 205,440; head norm 640, fc 321,000
+    assert r.params == 2_040 + 30_240 + 111_680 + 1_284_480 + 1_675_520 + 12_960 + 51_520 + 205_440 + 640 + 321_000
+    assert r.params == 3_695_520
+    # the 1,840 the issue's approximation missed are the layer scales: 2·40 + 2·80 + 6·160 + 2·320
+    assert sum(x.params for x in r.layers if x.layer.kind == "layerscale") == 1_840
+    # without biases (the papers' convention; LayerNorm and γ stay): 40 + Σ B·6C + 80 + 160 + 320 + 1,000
+    assert mbcost.analyze("convnext_atto").params == 3_695_520 - (40 + 6 * 1_840 + 560 + 1_000) == 3_682_880
+
+
+def test_convnext_tiny_is_the_same_block_written_with_linear_layers():
+    # conv_mlp = 0: the MLP is an `mlp` row (linear layers on the map's pixels), costed as the
+    # atto's 1×1 convs: res4 (C = 384, 14×14) = (49·384 + 8·384²)·196 = 234,898,944 mult-adds,
+    # 8·384² + 58·384 = 1,201,920 params; the same sums as above over (96, 3136, 3), (192, 784, 3),
+    # (384, 196, 9), (768, 49, 3) give 4,455,531,264 and 28,589,128
+    r = mbcost.analyze("convnext_tiny", convention=TV)
+    assert [x.layer.kind for x in r.layers if x.name.startswith("res4.blocks.1.mlp")] == ["linear", "linear"]
+    assert block(r, "res4.blocks.1.") == (234_898_944, 1_201_920)
+    assert (r.madds, r.params) == (4_455_531_264, 28_589_128)
+    assert (r.madds, r.params) == (mbcost.analyze("convnext", convention=TV).madds,
+                                   mbcost.analyze("convnext", convention=TV).params)
+
+
+def test_a_mobilevit_block_by_hand():
+    # MobileViT-XXS's first MobileViT block (docs/format.md's worked example): a 32×32×48 map
+    # (P = 1024 positions), d = 64, L = 2 transformer layers, 4 heads, 2×2 patches: 4 sequences
+    # of N = 256 tokens.
+    #   local: 3×3 conv 9·48·48·P = 21,233,664; 1×1 48 → 64: 3,145,728
+    #   per layer: qkv 64·192·P = 12,582,912; Q·Kᵀ 4·256²·64 = 16,777,216 and A·V the same
+    #              (attention over all 1024 tokens would be 4× that); proj 64²·P = 4,194,304;
+    #              MLP 2·64·128·P = 16,777,216 → 67,108,864
+    #   fusion: 1×1 64 → 48: 3,145,728; concat; 3×3 conv 96 → 48: 9·96·48·P = 42,467,328
+    #   P·(27C² + 2Cd + 8Ld²) + L·2·P²·d/4 = 137,101,312 + 67,108,864 = 204,210,176
+    r = mbcost.analyze("mobilevit_xxs", convention=TV)
+    assert r["mvit3.transformer.1.attn.scores"].madds == 4 * 256 ** 2 * 64 == 16_777_216
+    assert r["mvit3.transformer.1.attn.scores"].output_shape == (1024, 256, 4)
+    assert r["mvit3.fold"].output_shape == (32, 32, 64)
+    # params, papers' convention: 27C² + 2Cd + L·(8d² + 4d) (q, k, v, proj, MLP weights; two
+    # LayerNorms) + 2d (the last LayerNorm) = 134,528; torchvision's adds three BNs' 2C and each
+    # layer's biases 3d + d + 2d + d: + 288 + 896 = 135,712 (timm's Σ numel of stages.2.1)
+    assert block(r, "mvit3.") == (204_210_176, 135_712)
+    assert block(mbcost.analyze("mobilevit_xxs"), "mvit3.")[1] == 134_528
+    # the network: stem 27·16·128², the inverted residuals in·t·in·P_in + 9·t·in·P + t·in·c·P, the
+    # three MobileViT blocks as above, the 1×1 head conv and fc (timm measures the same)
+    assert (r.madds, r.params) == (407_364_096, 1_272_024)
+    s = mbcost.analyze("mobilevit_s", convention=TV)
+    assert (s.madds, s.params) == (2_000_831_488, 5_578_632)
+
+
+def test_efficientformer_l1_by_hand():
+    # MB3D on 7×7 = 49 tokens of C = 448: 8 heads, key_dim 32, value_dim 128
+    #   qkv 49·448·8·(32 + 32 + 128) = 33,718,272; Q·Kᵀ 8·49²·32 = 614,656; A·V 8·49²·128 = 2,458,624;
+    #   proj 49·1024·448 = 22,478,848 — the three products timm's Attention call owns: 3,073,280
+    #   bias table: 8 heads × 49 offsets = 392 params
+    r = mbcost.analyze("efficientformer_l1", convention=TV)
+    a = "stage4_vit.token_mixer"
+    assert [r[f"{a}.{x}"].madds for x in ("qkv", "scores", "av", "proj")] == [33_718_272, 614_656, 2_458_624,
+                                                                            22_478_848]
+    assert r[f"{a}.bias"].params == 392
+    # MB4D at (C, P): 1×1 C → 4C and back, 8·C²·P; params with BNs, biases and two γ: 8C² + 17C
+    assert block(r, "stage3.1.") == (8 * 224 ** 2 * 196, 8 * 224 ** 2 + 17 * 224) == (78_675_968, 405_216)
+    # the network: stem 9·3·24·112² + 9·24·48·56² = 40,642,560; MB4D Σ B·8C²·P over (48, 3136, 3),
+    # (96, 784, 2), (224, 196, 6), (448, 49, 3) = 997,097,472; downsamples 9·C_in·C_out·P_out =
+    # 114,702,336; MB3D 59,270,400 + MLP 2·49·448·1792 = 78,675,968; head and head_dist 2·448,000
+    assert r.madds == 40_642_560 + 997_097_472 + 114_702_336 + 59_270_400 + 78_675_968 + 896_000 == 1_291_284_736
+    assert r.params == 12_289_928
+    assert r["head"].madds == r["head_dist"].madds == 448_000  # both classifiers run at inference
+
+
 # --- MobileViT at any resolution: resize up to the patch's multiples, as timm does -------------
 
 def test_a_map_the_patch_does_not_tile_is_resized_up_and_back():
