@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from ..errors import SpecError
 from .fields import Fields, value_at
-from .kinds import writable
+from .kinds import KINDS, writable
 from .rows import RESERVED, BlockCall, Row, read_row
 from .yamlio import Document, describe
 
@@ -134,7 +134,9 @@ def _instance(spec, call: BlockCall, inst: str, depth, out: list[Row], counters:
         if isinstance(row, BlockCall):
             _call(spec, replace(row, inputs=inputs, label=label), depth, out, counters, inst, stack)
             continue
+        refs = {f: scoped(getattr(row.args, f)) for f in KINDS[row.kind].refs if getattr(row.args, f) is not None}
         out.append(replace(row, name=f"{inst}.{row.name}" if row.name else None, inputs=inputs,
+                           args=replace(row.args, **refs) if refs else row.args,
                            n=repeats(row, depth), index=len(out), scope=inst))
         _cap(spec, row, out)
 

@@ -109,6 +109,9 @@ class Kind:
     read: Callable[["RowFields"], Any] | None = None
     expand: Callable[["Expander", "Row"], None] | None = None
     joins: bool = False  # it reads several tensors through ``from`` (add, concat, mul)
+    # the fields of its ``read`` record that name earlier layers besides ``from`` (``map``'s
+    # ``like``): inside a block they are scoped to the instance as ``from`` is
+    refs: tuple[str, ...] = ()
     # its output has its first input's layout and meaning (an element-wise op: an act, a norm, a
     # softmax, an add): attention scores stay scores through it
     elementwise: bool = False
