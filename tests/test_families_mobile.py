@@ -21,6 +21,56 @@ def block(report, prefix: str):
     return [r for r in report.layers if r.name.startswith(prefix + ".")]
 
 
+def test_each_model_at_its_own_default_resolution():
+    # timm's pretrained_cfg input sizes (not all 224)
+    sizes = {"mobilenetv4_conv_small": 224, "mobilenetv4_conv_medium": 256, "mobilenetv4_conv_large": 384,
+             "mobilenetv4_hybrid_medium": 256, "mobilenetv4_hybrid_large": 384}
+    assert {name: mbcost.analyze(name).resolution[0] for name in sizes} == sizes
+
+
+def test_an_extra_dw_uib_of_conv_small_by_hand():
+    # uir_r1_a5_k5_s2_e3_c96 on 28×28×64: the stride sits on the middle depthwise conv
+    #   dw_start 5×5 on 64 at 28²:   25·64·784  = 1,254,400
+    #   pw_exp 64 → 192 at 28²:      64·192·784 = 9,633,792
+    #   dw_mid 5×5 /2 on 192 at 14²: 25·192·196 =   940,800
+    #   pw_proj 192 → 96 at 14²:     192·96·196 = 3,612,672      (no residual: stride 2)
+    r = mbcost.analyze("mobilenetv4_conv_small")
+    uib = block(r, "blocks.uib1")
+    assert [x.name.rsplit(".", 1)[1] for x in uib] == ["dw_start", "pw_exp", "dw_mid", "pw_proj"]
+    assert uib[0].input_shape == (28, 28, 64) and uib[-1].output_shape == (14, 14, 96)
+    assert sum(x.madds for x in uib) == 1_254_400 + 9_633_792 + 940_800 + 3_612_672 == 15_441_664
+    # weights 25·64 + 64·192 + 25·192 + 192·96 = 37,120; torchvision adds each BN's γ, β
+    assert sum(x.params for x in uib) == 1_600 + 12_288 + 4_800 + 18_432 == 37_120
+    tv = block(mbcost.analyze("mobilenetv4_conv_small", convention=TV), "blocks.uib1")
+    assert sum(x.params for x in tv) == 37_120 + 2 * (64 + 192 + 192 + 96)
+
+
+def test_a_mobile_mqa_block_of_hybrid_medium_by_hand():
+    # mqa_r1_k3_h4_v2_d64_c160 on 16×16×160 (N = 256 queries; K and V downsampled to 8², 64)
+    #   q 1×1 160 → 4·64:        256·160·256 = 10,485,760
+    #   k_down, v_down 3×3 /2 dw: 9·160·64   =     92,160 each
+    #   k, v 1×1 160 → 64:        64·160·64  =    655,360 each
+    #   Q·Kᵀ, A·V: 4 heads · 256·64·64        =  4,194,304 each (the shared K/V once per head)
+    #   output 1×1 256 → 160:     256·256·160 = 10,485,760
+    r = mbcost.analyze("mobilenetv4_hybrid_medium", convention=TV)
+    mqa = block(r, "blocks.mqa1")
+    assert mqa[0].input_shape == (16, 16, 160) and r["blocks.mqa1.attn.scores"].output_shape == (256, 64, 4)
+    assert sum(x.madds for x in mqa) == 2 * 10_485_760 + 2 * 92_160 + 2 * 655_360 + 2 * 4_194_304 == 30_855_168
+    # torchvision's params: the input BN 2·160, q 40,960, each K/V path 1,440 + its BN 320 + 10,240,
+    # the output 40,960, layer scale γ 160 — 106,400; the papers' convention folds the three BNs
+    assert sum(x.params for x in mqa) == 320 + 40_960 + 2 * (1_440 + 320 + 10_240) + 40_960 + 160 == 106_400
+    assert sum(x.params for x in block(mbcost.analyze("mobilenetv4_hybrid_medium"), "blocks.mqa1")) == \
+        106_400 - 3 * 320
+
+
+def test_the_hybrids_have_layer_scale_and_the_conv_models_do_not():
+    kinds = {name: {x.layer.kind for x in mbcost.analyze(f"mobilenetv4_{name}").layers}
+             for name in ("conv_medium", "hybrid_medium")}
+    assert "layerscale" not in kinds["conv_medium"] and {"layerscale", "batchnorm", "matmul"} <= kinds["hybrid_medium"]
+
+
+# --- `t:` on conv rows and the stand-alone batchnorm ---------------------------------------------
+
 EXPANDING = {"input": {"resolution": 8, "channels": 20}, "width": {"rule": "make_divisible", "divisor": 8},
              "layers": [{"kind": "pwconv", "name": "e", "t": 3}, {"kind": "conv", "name": "f", "k": 3, "t": 0.5}]}
 
