@@ -24,7 +24,8 @@ def block(report, prefix: str):
 def test_each_model_at_its_own_default_resolution():
     # timm's pretrained_cfg input sizes (not all 224)
     sizes = {"mobilenetv4_conv_small": 224, "mobilenetv4_conv_medium": 256, "mobilenetv4_conv_large": 384,
-             "mobilenetv4_hybrid_medium": 256, "mobilenetv4_hybrid_large": 384}
+             "mobilenetv4_hybrid_medium": 256, "mobilenetv4_hybrid_large": 384, "tf_efficientnetv2_b0": 192,
+             "repvit_m0_9": 224, "mobileone_s0": 224}
     assert {name: mbcost.analyze(name).resolution[0] for name in sizes} == sizes
 
 
@@ -67,6 +68,42 @@ def test_the_hybrids_have_layer_scale_and_the_conv_models_do_not():
     kinds = {name: {x.layer.kind for x in mbcost.analyze(f"mobilenetv4_{name}").layers}
              for name in ("conv_medium", "hybrid_medium")}
     assert "layerscale" not in kinds["conv_medium"] and {"layerscale", "batchnorm", "matmul"} <= kinds["hybrid_medium"]
+
+
+def test_mobileone_s0_by_hand():
+    # inference form: a 3×3/2 stem and units of (3×3 depthwise, 1×1 pointwise), each with a bias
+    macs = (3 * 9 * 48 * 112**2                                                  # stem
+            + 2 * (9 * 48 * 56**2 + 48 * 48 * 56**2)                           # 2 units, 48 wide
+            + 9 * 48 * 28**2 + 48 * 128 * 28**2 + 7 * (9 * 128 * 28**2 + 128 * 128 * 28**2)
+            + 9 * 128 * 14**2 + 128 * 256 * 14**2 + 9 * (9 * 256 * 14**2 + 256 * 256 * 14**2)
+            + 9 * 256 * 7**2 + 256 * 1024 * 7**2                               # 1 unit, 1024 wide
+            + 1024 * 1000)                                                     # classifier
+    weights = (27 * 48 + 2 * (9 * 48 + 48 * 48) + (9 * 48 + 48 * 128) + 7 * (9 * 128 + 128 * 128)
+               + (9 * 128 + 128 * 256) + 9 * (9 * 256 + 256 * 256) + 9 * 256 + 256 * 1024 + 1024 * 1000)
+    biases = 48 + 2 * 96 + 176 + 7 * 256 + 384 + 9 * 512 + 1280 + 1000
+    r = mbcost.analyze("mobileone_s0", convention=TV)
+    assert r.madds == macs == 275_110_400
+    assert r.params == weights + biases == 2_069_024 + 9_480 == 2_078_504
+    assert mbcost.analyze("mobileone_s0").params == 2_069_024  # the papers' convention: no biases
+
+
+def test_repvit_squeeze_widths_and_its_every_other_block_se():
+    # SE on the first block of each pair, squeeze make_divisible(C/4, 8): 48 → 16 (12 rounds up), 96 → 24,
+    # 192 → 48, 384 → 96; stage 3's 14 blocks have 7
+    r = mbcost.analyze("repvit_m0_9")
+    squeeze = [x for x in r.layers if x.name.endswith(".se.reduce")]
+    assert [x.layer.c for x in squeeze] == [16, 24] + [48] * 7 + [96]
+    assert all(".b1." in x.name for x in squeeze)
+
+
+def test_efficientnetv2_b0_fused_mbconv_by_hand():
+    # er_r2_k3_s2_e4_c32 on 96×96×16: 3×3/2 conv 16 → 64 at 48² (9·16·64·2304 = 21,233,664), 1×1 64 → 32
+    # (64·32·2304 = 4,718,592); its second block 3×3 32 → 128 (9·32·128·2304 = 84,934,656), 1×1 128 → 32
+    # (9,437,184) and the residual
+    r = mbcost.analyze("tf_efficientnetv2_b0")
+    first, second = block(r, "stage2"), block(r, "stage2b")
+    assert [x.madds for x in first] == [21_233_664, 4_718_592]
+    assert [x.madds for x in second] == [84_934_656, 9_437_184, 0] and second[-1].layer.kind == "add"
 
 
 # --- `t:` on conv rows and the stand-alone batchnorm ---------------------------------------------

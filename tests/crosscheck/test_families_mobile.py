@@ -20,6 +20,9 @@ FAMILIES = {
     "mobilenetv4_conv_large": ("mobilenetv4_conv_large", (384, 384), False),
     "mobilenetv4_hybrid_medium": ("mobilenetv4_hybrid_medium", (256, 256), False),
     "mobilenetv4_hybrid_large": ("mobilenetv4_hybrid_large", (384, 384), False),
+    "tf_efficientnetv2_b0": ("tf_efficientnetv2_b0", (192, 192), False),
+    "repvit_m0_9": ("repvit_m0_9", (224, 224), True),
+    "mobileone_s0": ("mobileone_s0", (224, 224), True),
 }
 
 
@@ -49,6 +52,13 @@ def test_each_family_is_exact_against_its_module(name):
     r = mbcost.analyze(name, convention=TORCHVISION)
     assert r.resolution == size, "the config's default resolution is the model's own"
     assert (r.madds, r.params) == (madds, params)
+
+
+@pytest.mark.parametrize("name", ["repvit_m0_9", "mobileone_s0"])
+def test_the_deploy_form_is_not_the_train_form(name):
+    # a no-op re-parameterisation would compare the config with the train-form module
+    model, size, _ = FAMILIES[name]
+    assert deployed(model, size) != reference("timm", model, size)
 
 
 # α against timm's channel_multiplier: its own small widths, and _gen_mobilenet_v4 built directly
