@@ -125,7 +125,7 @@ TYPED = {
     "kv_k": st.integers(min_value=1, max_value=5), "ratio": st.sampled_from([1, 2, 4, 2.5]),
     "hidden": st.integers(min_value=1, max_value=64), "affine": st.booleans(),
     "patch": st.integers(min_value=1, max_value=4) | PAIR, "like": NAMES,
-    "tokens": st.integers(min_value=1, max_value=3),
+    "tokens": st.integers(min_value=1, max_value=3), "norm": st.booleans(),
 }
 JUNK = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
                     | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
