@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..fields import MAX_RESOLUTION
 from ..graph import Layer, Pair, Shape, Tokens, fmt_positions, layout
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
+from ._pending import PENDING_IMPORT
 from ..kind import Counting, Kind, no_elements, weightless
 
 
@@ -60,5 +60,5 @@ KIND = Kind(
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Map", latency="memory",
     counting=Counting(work="a view"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
+    unsupported={"onnx_import": PENDING_IMPORT},
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..fields import MAX_KERNEL
 from ..graph import Layer, Pair, Shape, Tokens, layout
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
+from ._pending import PENDING_IMPORT
 from ..kind import Counting, Kind, no_elements, weightless
 from ._moves import passthrough
 
@@ -49,5 +49,5 @@ KIND = Kind(
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Tokens", latency="memory",
     counting=Counting(work="a view"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
+    unsupported={"onnx_import": PENDING_IMPORT},
 )
