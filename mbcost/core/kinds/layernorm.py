@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._pending import PENDING_IMPORT, PENDING_PEERS
+from ._pending import PENDING_PEERS
 from ..kind import Counting, Kind
 from . import _norms
 
@@ -38,5 +38,5 @@ KIND = Kind(
     shape=_norms.shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels"),
     label=lambda layer: "LayerNorm", latency="memory",
     counting=Counting(bn="own", work="mean, variance, normalise, scale and shift per element"),
-    unsupported={"onnx_import": PENDING_IMPORT, "peers": PENDING_PEERS},
+    unsupported={"peers": PENDING_PEERS},
 )

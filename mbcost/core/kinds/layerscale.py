@@ -8,7 +8,6 @@ Row keys: none.
 """
 from __future__ import annotations
 
-from ._pending import PENDING_IMPORT
 from ..kind import Counting, Factor, Kind, same_shape
 from ._moves import passthrough
 from .add import peers
@@ -35,5 +34,4 @@ KIND = Kind(
     shape=same_shape, factor=factor, elements=elements, counts=("mul",),
     label=lambda layer: "Layer scale", latency="memory", peers=peers("mul"),
     counting=Counting(work="one product per element"),
-    unsupported={"onnx_import": PENDING_IMPORT},
 )

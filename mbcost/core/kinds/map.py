@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..fields import MAX_RESOLUTION
 from ..graph import Layer, Pair, Shape, Tokens, fmt_positions, layout
-from ._pending import PENDING_IMPORT
 from ..kind import Counting, Kind, no_elements, weightless
 
 
@@ -60,5 +59,4 @@ KIND = Kind(
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Map", latency="memory",
     counting=Counting(work="a view"),
-    unsupported={"onnx_import": PENDING_IMPORT},
 )

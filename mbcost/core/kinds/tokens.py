@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..fields import MAX_KERNEL
 from ..graph import Layer, Pair, Shape, Tokens, layout
-from ._pending import PENDING_IMPORT
 from ..kind import Counting, Kind, no_elements, weightless
 from ._moves import passthrough
 
@@ -49,5 +48,4 @@ KIND = Kind(
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Tokens", latency="memory",
     counting=Counting(work="a view"),
-    unsupported={"onnx_import": PENDING_IMPORT},
 )
