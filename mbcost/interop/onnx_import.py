@@ -562,13 +562,24 @@ def _act(name: str) -> Callable:
     return fold
 
 
-def _scale(r: _Reader, node, x: _Val) -> None:
-    """A Mul or Div by one constant: attention's scale. On scores it is part of the softmax that
-    follows; on Q or K it is carried to the Q·Kᵀ that reads them (and refused anywhere else)."""
-    if isinstance(r.shape(x), Scores):
+def _scale(r: _Reader, node, tensor: str) -> None:
+    """A Mul or Div by one constant. After a conv, fc, linear or add read only here it folds into
+    that layer's weights, as a BN does (EfficientFormer's (head + distillation head) / 2). Else it
+    is attention's scale: on scores part of the softmax that follows; on Q or K (parts of a
+    split) carried to the Q·Kᵀ that reads them, and refused anywhere else."""
+    x = r.data(tensor, scaled=True)
+    if isinstance(r.shape(x), Scores) or not x.scaled and _folds(r, tensor, node):
         r.through(node.output[0], x)
     else:
         r.through(node.output[0], replace(x, scaled=True))
+
+
+def _folds(r: _Reader, tensor: str, node) -> bool:
+    try:
+        r.producer(tensor, node, FOLDS, "scale")
+    except _Cannot:
+        return False
+    return True
 
 
 def _by_constant(r: _Reader, node) -> tuple[_Val, str] | None:
@@ -587,7 +598,7 @@ def _mul(r: _Reader, node) -> None:
         x, const = one
         n = prod(r.dims(const, node, "factor"))
         if n == 1:
-            return _scale(r, node, r.data(node.input[0] if node.input[0] in r.vals else node.input[1], scaled=True))
+            return _scale(r, node, node.input[0] if node.input[0] in r.vals else node.input[1])
         x = r.data(node.input[0] if node.input[0] in r.vals else node.input[1])
         shape = r.shape(x)
         if n == shape[2] and r.learned(const) and not isinstance(shape, Scores) and _per_channel(r, node, x, const):
@@ -621,7 +632,7 @@ def _div(r: _Reader, node) -> None:
     one = _by_constant(r, node)
     if one is None or node.input[0] not in r.vals or prod(r.dims(one[1], node, "divisor")) != 1:
         raise _Cannot("a Div that is not a scale by a constant")
-    _scale(r, node, r.data(node.input[0], scaled=True))
+    _scale(r, node, node.input[0])
 
 
 def _axis(node, rank: int = 4) -> int:
@@ -1146,6 +1157,10 @@ def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
                 first = next(r.vals[t] for t in node.input if t in r.vals)
                 for out in node.output:
                     r.alias(out, first)
+    for out in g.output:  # a scale by a constant no attention took in is an op of its own
+        v = r.vals.get(out.name)
+        if v is not None and v.scaled:
+            r.problems.append(("Mul", out.name, "a scale by a constant of the network's output, which no layer takes in"))
     if r.problems and not allow:
         raise SpecError(_problems(r.problems) + "; --allow-unknown costs the rest and marks the "
                         "result partial", where=Where(source))
@@ -1268,7 +1283,9 @@ def _fuse(model, shapes):
         rs = readers.get(t, [])
         return rs[0] if len(rs) == 1 and rs[0].op_type == op else None
 
-    for n in nodes:
+    for n in reversed(nodes):  # the last node first: a pattern's widest match (γ, β and all) wins
+        if id(n) in drop:
+            continue
         for op, patterns in PATTERNS:
             for pat in patterns:
                 env, used = {}, []
@@ -1388,9 +1405,10 @@ def _origins(model) -> dict[str, frozenset]:
     out = {i.name: frozenset([i.name] if i.data_type in floats else []) for i in model.graph.initializer}
     for node in model.graph.node:
         ins = [t for t in node.input if t]
-        if all(t in out for t in ins):
-            made = frozenset().union(*(out[t] for t in ins)) if node.op_type not in ("Shape", "Size") else frozenset()
-            out.update((o, made) for o in node.output)
+        if node.op_type in ("Shape", "Size"):  # of data too: a shape is a value of the graph
+            out.update((o, frozenset()) for o in node.output)
+        elif all(t in out for t in ins):
+            out.update((o, frozenset().union(*(out[t] for t in ins))) for o in node.output)
     return out
 
 
