@@ -12,7 +12,9 @@ that every kind has a handle or a reason), and that reason is what the user read
 - :mod:`mbcost.interop.onnx_export`: ``EXPORTERS[kind]`` → the ONNX nodes of a layer
   (``mbcost export --to onnx``; imports onnx, never torch).
 - :mod:`mbcost.interop.onnx_import`: ``IMPORTERS[op_type]`` → how an ONNX node becomes
-  layers (``mbcost report model.onnx``; imports onnx).
+  layers (``mbcost report model.onnx``; imports onnx), after :mod:`mbcost.interop.onnx_rewrite`
+  has folded the model's constants and fused its multi-node patterns, following each tensor's
+  layout with :mod:`mbcost.interop.axes`.
 
 The optional packages are imported only by these modules, and these modules only when used:
 ``import mbcost`` stays free of torch and onnx.
