@@ -57,15 +57,16 @@ def only(axis: Axis, of: set[str] | frozenset[str]) -> bool:
 
 def map_view(h: int, w: int, c: int) -> View:
     """A map as 1×C×H×W."""
-    return ((), _f("C", c), _f("H", h), _f("W", w))
+    return ((), single("C", c), single("H", h), single("W", w))
 
 
 def tokens_view(n: int, seqs: int, c: int) -> View:
     """S sequences of N tokens as S×N×C."""
-    return (_f("S", seqs), _f("N", n), _f("C", c))
+    return (single("S", seqs), single("N", n), single("C", c))
 
 
-def _f(role: str, n: int) -> Axis:
+def single(role: str, n: int) -> Axis:
+    """An axis of one factor (none where n = 1)."""
     return ((role, n),) if n > 1 else ()
 
 

@@ -252,7 +252,7 @@ def canonical(shape: Shape) -> ax.View:
         q = shape.query
         seqs = q[1] if isinstance(q, Tokens) else 1
         query = (("N", q[0]),) if isinstance(q, Tokens) else (("H", q[0]), ("W", q[1]))
-        return (ax._f("S", seqs), ax._f("G", heads), tuple(f for f in query if f[1] > 1), ax._f("K", nkv))
+        return (ax.single("S", seqs), ax.single("G", heads), tuple(f for f in query if f[1] > 1), ax.single("K", nkv))
     if isinstance(shape, Tokens):
         return ax.tokens_view(shape[0], shape[1], shape[2])
     return ax.map_view(*shape)
@@ -385,7 +385,7 @@ def _dense(r: _Reader, node) -> None:
     if isinstance(shape, Scores):
         raise _Cannot("a weight multiplying attention scores")
     if ax.only(contracted, {"C"}) and ax.size(contracted) == m == k and (positions > 1 or isinstance(shape, Tokens)):
-        r.emit(node, "linear", n, (x.layer,), with_channels(shape, n), view=ax.with_axis(view, axis, ax._f("C", n)),
+        r.emit(node, "linear", n, (x.layer,), with_channels(shape, n), view=ax.with_axis(view, axis, ax.single("C", n)),
                **common)
         return
     if h * w * m != k or any(view[i] for i in range(len(view)) if i != axis):
@@ -656,7 +656,7 @@ def _concat(r: _Reader, node) -> None:
             raise _Cannot(f"a Concat of constants and {_layout_text(shape)} along axis {axis} is not a class token "
                           f"(parameter tokens before one sequence)")
         r.emit(node, "cls_token", shape[2], (first.layer,), Tokens(shape[0] + extra, shape[2]),
-               view=ax.with_axis(first.view, axis, ax._f("N", shape[0] + extra)), extra=extra)
+               view=ax.with_axis(first.view, axis, ax.single("N", shape[0] + extra)), extra=extra)
         return
     for v, s in zip(vals, shapes):
         if not ax.only(v.view[axis], {"C"}) or ax.size(v.view[axis]) != s[2] or len(v.view) != rank:
@@ -665,7 +665,7 @@ def _concat(r: _Reader, node) -> None:
         raise _Cannot(f"concatenating tensors of shapes {shapes}")
     c = sum(s[2] for s in shapes)
     r.emit(node, "concat", c, tuple(v.layer for v in vals), with_channels(shapes[0], c),
-           view=ax.with_axis(first.view, axis, ax._f("C", c)))
+           view=ax.with_axis(first.view, axis, ax.single("C", c)))
 
 
 def _split_layer(r: _Reader, node, x: _Val, axis: int, lengths: list[int]) -> tuple[str, list[ax.View]]:
@@ -920,7 +920,7 @@ def _view(r: _Reader, node) -> None:
         ph, pw = ax.count(view[:1], {"H"}), ax.count(view[:1], {"W"})
         seqs, n = ph * pw, ax.size(view[1])
         r.emit(node, "tokens", shape[2], (x.layer,), Tokens(n, shape[2], seqs),
-               view=(ax._f("S", seqs), ax._f("N", n), view[2]), k=(ph, pw))
+               view=(ax.single("S", seqs), ax.single("N", n), view[2]), k=(ph, pw))
         return
     hw = _maplike(view, shape, ax.POSITIONS) if x.layer in r.provisional else None
     if hw:  # the fold goes on: its H×W is the map's
@@ -1150,6 +1150,11 @@ def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
         raise SpecError("the model has no layer mbcost costs", where=Where(source))
     fcs = [L.c for L in layers if L.kind == "fc"]
     unknown = tuple(p[0] for p in r.problems)
+    # parameters and sizes a model holds for its input's positions: at another resolution it
+    # would need other ones (interpolated embeddings), which the file does not have
+    fixed = " and ".join(dict.fromkeys({"pos_embed": "position embeddings", "attn_bias": "attention bias tables",
+                                        "map": "maps of tokens"}[L.kind] for L in layers
+                                       if L.kind in ("pos_embed", "attn_bias", "map")))
     name = Path(source).stem
     res0 = (h0, w0)
     last = r.vals[outs[0]].layer if outs and outs[0] in r.vals else layers[-1].name
@@ -1162,6 +1167,9 @@ def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
         if res != res0 and unknown:
             raise UsageError(f"{source} has ops mbcost does not cost, whose shapes are the model's: "
                              f"it is costed at its own {h0}×{w0} input only", field="--resolution")
+        if res != res0 and fixed:
+            raise UsageError(f"{source} holds {fixed} of its own {h0}×{w0} input's positions: it is costed at "
+                             "that input only", field="--resolution")
         return Graph(name=name, source=source, alpha=Fraction(1), resolution=res,
                      input_shape=(res[0], res[1], c0), layers=layers,
                      classes=fcs[-1] if fcs else None, unknown=unknown)
@@ -1183,11 +1191,11 @@ def _opaque(r: _Reader, node) -> None:
         dims = r.onnx_dims(node.output[0])
         if len(dims) == 4:
             out = (dims[2], dims[3], dims[0] * dims[1])
-            view = (ax._f("C", dims[0]), ax._f("C", dims[1]), ax._f("H", dims[2]), ax._f("W", dims[3]))
+            view = (ax.single("C", dims[0]), ax.single("C", dims[1]), ax.single("H", dims[2]), ax.single("W", dims[3]))
         elif len(dims) == 3:
-            out, view = (dims[1], dims[0], dims[2]), (ax._f("W", dims[0]), ax._f("H", dims[1]), ax._f("C", dims[2]))
+            out, view = (dims[1], dims[0], dims[2]), (ax.single("W", dims[0]), ax.single("H", dims[1]), ax.single("C", dims[2]))
         elif len(dims) == 2:
-            out, view = (dims[0], 1, dims[1]), (ax._f("H", dims[0]), ax._f("C", dims[1]))
+            out, view = (dims[0], 1, dims[1]), (ax.single("H", dims[0]), ax.single("C", dims[1]))
         else:
             raise _Cannot(f"its output is {len(dims)}-D")
     except _Cannot as why:

@@ -149,6 +149,15 @@ def test_a_vit_imports_as_its_twin(block, fused, tmp_path):
     assert [elements(r).softmax for r in softmax] == [4 * 17 * 17] * 2
 
 
+def test_an_imported_vit_is_costed_at_its_own_resolution_only(cli, tmp_path):
+    # its position embedding holds one vector per token of a 32×32 input: at 64×64 it would need
+    # 65, which the file does not have
+    export(ViT(TimmBlock), (1, 3, 32, 32), tmp_path / "vit.onnx")
+    assert cli("report", tmp_path / "vit.onnx", "-f", "json").json()["totals"]["madds"] == VIT_MADDS
+    assert_one_line_error(cli("report", tmp_path / "vit.onnx", "--resolution", "64"), "--resolution",
+                          "holds position embeddings of its own 32×32 input's positions")
+
+
 @pytest.mark.parametrize("opset, gelu", [(13, "none"), (17, "tanh")])
 def test_older_exports_layer_norm_and_gelu_patterns_import_alike(opset, gelu, tmp_path):
     # opset 13 has no LayerNormalization: torch writes ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add; below
