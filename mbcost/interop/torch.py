@@ -98,8 +98,8 @@ class Flatten(nn.Module):
         super().__init__()
         self.seqs = seqs
 
-    def forward(self, x):
-        return x.reshape(x.shape[0] // self.seqs, -1)
+    def forward(self, x):  # tokens (3-D), or a map, or a vector already (an fc after a flatten)
+        return x.reshape(x.shape[0] // self.seqs, -1) if x.dim() == 3 else x.flatten(1)
 
 
 def _fc(layer: Layer, inputs) -> nn.Module:
@@ -203,8 +203,8 @@ class Mul(nn.Module):
         self.seqs = seqs  # tokens × a 1×1×C map gate: its sequences per image, else 0
 
     def forward(self, x, gate):
-        if self.seqs:
-            gate = gate.flatten(1).repeat_interleave(self.seqs, 0).unsqueeze(1)
+        if self.seqs:  # (N·S)×T×C viewed N×S×T×C, times the N×1×1×C gate
+            return (x.view(-1, self.seqs, *x.shape[1:]) * gate.view(gate.shape[0], 1, 1, -1)).view_as(x)
         return x * gate
 
 

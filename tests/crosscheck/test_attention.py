@@ -28,9 +28,12 @@ from mbcost.core.yamlio import parse
 from _models import TORCHVISION, assert_one_line_error, bn_folding_loss, export, imported, torch_counts
 
 
+def twin_spec(doc: dict):
+    return spec_from_document(parse(yaml.safe_dump(doc, sort_keys=False), "twin.yaml"))
+
+
 def twin(doc: dict) -> mbcost.Report:
-    spec = spec_from_document(parse(yaml.safe_dump(doc, sort_keys=False), "twin.yaml"))
-    return mbcost.analyze(spec, convention=TORCHVISION)
+    return mbcost.analyze(twin_spec(doc), convention=TORCHVISION)
 
 
 def assert_imports_as_its_twin(net: nn.Module, size, want: mbcost.Report, tmp_path, opset: int | None = None,
@@ -390,6 +393,37 @@ def test_instance_norm_is_a_group_norm_of_one_channel_a_group(tmp_path):
         {"kind": "conv", "c": 8, "k": 3, "bias": True}, {"kind": "groupnorm", "groups": 8}, {"kind": "act", "act": "relu"}]})
     got = assert_imports_as_its_twin(net, (1, 3, 8, 8), want, tmp_path)
     assert [r.layer.groups for r in got.layers if r.layer.kind == "groupnorm"] == [8]
+
+
+# --- the older kinds on tokens: the same counts through every path ----------------------------
+
+TOKEN_ROWS = {
+    # MobileViT's 4 sequences of 16 tokens flattened into one vector per image, or read by an fc
+    "flatten": [{"kind": "tokens", "patch": 2}, {"kind": "flatten"}, {"kind": "fc", "c": 5}],
+    "fc": [{"kind": "tokens", "patch": 2}, {"kind": "fc", "c": 5}],
+    # a pooled map gating every token of its image's sequences, a shuffle, a split and concat
+    "gate": [{"kind": "conv", "c": 8, "name": "m"}, {"kind": "pool", "global": True, "name": "g"},
+             {"kind": "tokens", "from": "m", "patch": 2, "name": "t"}, {"kind": "mul", "from": ["t", "g"]},
+             {"kind": "shuffle", "groups": 2}, {"kind": "split", "sizes": [4, 4], "name": "sp"},
+             {"kind": "concat", "from": ["sp.1", "sp.0"]}, {"kind": "pool", "global": True, "op": "max"}],
+    # one K/V head of 4 for 4 query heads, values of 2, a softmax over channels, a token mean
+    "multi_query": [{"kind": "tokens"}, {"kind": "attention", "heads": 4, "multi_query": True, "key_dim": 4,
+                                         "value_dim": 2}, {"kind": "softmax"}, {"kind": "pool", "global": True}],
+}
+
+
+@pytest.mark.parametrize("case", list(TOKEN_ROWS))
+def test_older_kinds_on_tokens_count_alike_everywhere(case, tmp_path):
+    from mbcost.interop.onnx_export import to_onnx
+
+    doc = {"input": {"resolution": 8, "channels": 8}, "layers": TOKEN_ROWS[case]}
+    want, net = twin(doc), mbcost.torch.build(twin_spec(doc))
+    madds, params, _ = torch_counts(net, net.input_size)
+    (tmp_path / "own.onnx").write_bytes(to_onnx(want).SerializeToString())
+    own = imported(tmp_path / "own.onnx", TORCHVISION)
+    export(net, net.input_size, tmp_path / "torch.onnx")
+    theirs = imported(tmp_path / "torch.onnx", TORCHVISION)
+    assert (madds, params) == (own.madds, own.params) == (theirs.madds, theirs.params) == (want.madds, want.params)
 
 
 # --- what is still refused, loudly -------------------------------------------------------------
