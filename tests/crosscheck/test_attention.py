@@ -457,7 +457,10 @@ REAL = ["deit_tiny_patch16_224",  # 1,253,683,200; 5,717,416
         "torchvision:vit_b_16",  # 17,563,828,224; 86,567,656 (11.27 G where MHA's fast path is not counted)
         "convnext_atto",  # 547,332,480; 3,695,520
         "mobilevit_xxs",  # 407,364,096; 1,272,024 − 2,056
-        "efficientformer_l1"]  # 1,291,284,736; 12,289,928 − 2 · 15,960 (its convs have biases)
+        "efficientformer_l1",  # 1,291,284,736; 12,289,928 − 2 · 15,960 (its convs have biases)
+        "tiny_vit_5m_224",  # 1,261,843,840; windowed attention with bias tables, Conv2d_BN folded
+        "mobilenetv4_conv_small", "ghostnetv2_100",  # 186,005,568; 167,048,288 (GhostNetV2's Slices, Resize)
+        "tf_efficientnetv2_b0"]  # 528,186,752 (TF 'same' pads computed through chains of Shape nodes)
 
 
 @pytest.mark.parametrize("name", REAL)
