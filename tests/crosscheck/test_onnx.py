@@ -172,6 +172,26 @@ def test_generated_graphs_round_trip_through_torch_onnx_export(tmp_path_factory,
     assert (got.madds, got.params) == (tv.madds, tv.params)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(GRAPHS)
+def test_generated_graphs_round_trip_through_mbcosts_export(tmp_path_factory, graph):
+    # mbcost's own writer (BN kept, TF pads explicit): valid, runs, reads back with every count
+    from mbcost.interop.onnx_export import to_onnx
+
+    spec = spec_of(graph)
+    if not buildable(spec):
+        return
+    event("round-tripped")
+    tv = mbcost.analyze(spec, convention=TORCHVISION)
+    model = to_onnx(tv)
+    path = tmp_path_factory.mktemp("g") / "g.onnx"
+    path.write_bytes(model.SerializeToString())
+    h, w, c = tv.graph.input_shape
+    ort.InferenceSession(str(path)).run(None, {"input": np.zeros((1, c, h, w), np.float32)})
+    got = imported(path, TORCHVISION)
+    assert (got.madds, got.params) == (tv.madds, tv.params)
+
+
 # --- models written in plain torch.nn, as torchvision writes them ----------------------------
 
 def cbr(m, n, k=3, s=1, g=1, act=True):
