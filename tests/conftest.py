@@ -25,6 +25,23 @@ class Run:
         return json.loads(self.out)
 
 
+def kind_network(kind: str) -> str:
+    """A 16×16×8 input, the kind's example (one row of it, named x, or its rows), a global pool
+    (not after a vector: an fc's or a flatten's) and a classifier: the network every kind is
+    checked in (tests/test_kinds.py and, through PyTorch and ONNX, tests/crosscheck)."""
+    import yaml
+
+    from mbcost.core.kinds import KINDS
+
+    example = KINDS[kind].example
+    rows = [dict(r) for r in example] if isinstance(example, list) else [{"kind": kind, "name": "x", **example}]
+    assert kind in {r["kind"] for r in rows}
+    pool = [] if rows[-1]["kind"] in ("fc", "flatten") else [{"kind": "pool", "global": True,
+                                                               "from": "x.1" if kind == "split" else "x"}]
+    tail = pool + [{"kind": "fc", "c": 10}]
+    return yaml.safe_dump({"input": {"resolution": 16, "channels": 8}, "layers": rows + tail}, sort_keys=False)
+
+
 def assert_one_line_error(run, *parts: str) -> str:
     """Bad input: exit 2, nothing on stdout, exactly one line on stderr starting 'error: ' and
     containing every part, never a traceback. The one bad-input check every test uses."""

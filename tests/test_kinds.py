@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import mbcost
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, kind_network
 from mbcost.core import elements as el
 from mbcost.core.kind import INTEROP_FACETS, LAYER_FACETS, ROW_FACETS, Counting, Factor, Kind
 from mbcost.core.kinds import KINDS, primitives, writable
@@ -69,20 +69,10 @@ def test_the_interop_tables_name_only_registered_primitives():
     assert set(KINDS_READ) <= set(primitives())
 
 
-def network(kind: str) -> str:
-    """A 16×16×8 input, the kind's example (one row of it, named x, or its rows), a global pool
-    and a classifier."""
-    example = KINDS[kind].example
-    rows = [dict(r) for r in example] if isinstance(example, list) else [{"kind": kind, "name": "x", **example}]
-    assert kind in {r["kind"] for r in rows}
-    tail = [{"kind": "pool", "global": True, "from": "x.1" if kind == "split" else "x"}, {"kind": "fc", "c": 10}]
-    return yaml.safe_dump({"input": {"resolution": 16, "channels": 8}, "layers": rows + tail}, sort_keys=False)
-
-
 @pytest.mark.parametrize("name", writable())
 def test_every_kinds_example_costs_and_its_elements_agree_with_it(name, tmp_path):
     f = tmp_path / f"{name}.yaml"
-    f.write_text(network(name))
+    f.write_text(kind_network(name))
     r = mbcost.analyze(f)
     for layer in r.layers:
         e = el.elements(layer)
@@ -102,7 +92,7 @@ def test_every_kinds_latency_class_is_one_the_model_prices_or_warns_on(name, tmp
 
     if KINDS[name].writable:
         f = tmp_path / f"{name}.yaml"
-        f.write_text(network(name))
+        f.write_text(kind_network(name))
         layers = [r for r in mbcost.analyze(f).layers if r.layer.kind == name]
     else:  # opaque: what --allow-unknown keeps of an imported op
         r = mbcost.analyze("mobilenet_v1").layers[1]

@@ -146,6 +146,19 @@ def test_block_and_token_errors_are_one_line(cli, tmp_path):
     assert_one_line_error(cli("report", f), "a 8×8 map needs 64 positions; cls_token1 has 65 tokens")
 
 
+def test_a_concat_of_tokens_is_tokens_and_an_upsample_or_deconv_of_tokens_is_refused(cli, tmp_path):
+    # two 64×16 sequences side by side are one 64×32 sequence, which a map row folds back to 8×8×32
+    r = costs({"input": {"resolution": 8, "channels": 16}, "layers": [
+        {"kind": "tokens", "name": "t"}, {"kind": "linear", "c": 16, "name": "a"},
+        {"kind": "concat", "from": ["t", "a"], "name": "cat"}, {"kind": "map", "like": "input"}]})
+    assert r["cat"].output_shape == (64, 1, 32) and type(r["cat"].output_shape).__name__ == "Tokens"
+    assert r.layers[-1].output_shape == (8, 8, 32)
+    for row in ({"kind": "upsample", "scale": 2}, {"kind": "deconv", "c": 8, "k": 2, "s": 2}):
+        f = tmp_path / "bad.yaml"
+        f.write_text(yaml.safe_dump({"input": {"resolution": 8, "channels": 16}, "layers": [{"kind": "tokens"}, row]}))
+        assert_one_line_error(cli("report", f), f"{row['kind']}1: a", "a map, but its input is tokens (64×16)")
+
+
 # --- property: random transformer-era blocks against an independent recount -------------------
 
 @st.composite

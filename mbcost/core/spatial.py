@@ -28,12 +28,18 @@ def out_size(layer: Layer, size: int, k: int, s: int, d: int = 1, pad: int | Non
     return n
 
 
-def spatial(layer: Layer, shape: Shape) -> tuple[int, int]:
-    """The output H×W of a layer's window over an input map."""
+def require_map(layer: Layer, shape: Shape, does: str = "slides a window over") -> None:
+    """Refuse tokens or scores where a layer needs an H×W map."""
     if not is_map(shape):
-        raise GraphError(f"a {layer.kind} slides a window over a map, but its input is {layout(shape)} "
+        article = "an" if layer.kind[0] in "aeiou" else "a"
+        raise GraphError(f"{article} {layer.kind} {does} a map, but its input is {layout(shape)} "
                          f"({fmt_shape(shape)}): give it a map (a 'map' row turns tokens back into one)",
                          field=layer.name)
+
+
+def spatial(layer: Layer, shape: Shape) -> tuple[int, int]:
+    """The output H×W of a layer's window over an input map."""
+    require_map(layer, shape)
     (kh, kw), (sh, sw), (dh, dw) = layer.k, layer.s, layer.d
     ph, pw = layer.padding if isinstance(layer.padding, tuple) else (None, None)
     return out_size(layer, shape[0], kh, sh, dh, ph), out_size(layer, shape[1], kw, sw, dw, pw)

@@ -12,7 +12,9 @@ that every kind has a handle or a reason), and that reason is what the user read
 - :mod:`mbcost.interop.onnx_export`: ``EXPORTERS[kind]`` → the ONNX nodes of a layer
   (``mbcost export --to onnx``; imports onnx, never torch).
 - :mod:`mbcost.interop.onnx_import`: ``IMPORTERS[op_type]`` → how an ONNX node becomes
-  layers (``mbcost report model.onnx``; imports onnx).
+  layers (``mbcost report model.onnx``; imports onnx), after :mod:`mbcost.interop.onnx_rewrite`
+  has folded the model's constants and fused its multi-node patterns, following each tensor's
+  layout with :mod:`mbcost.interop.axes`.
 
 The optional packages are imported only by these modules, and these modules only when used:
 ``import mbcost`` stays free of torch and onnx.
@@ -57,3 +59,19 @@ def pads_of(layer, in_shape) -> tuple[Pair, Pair]:
         return (ph, ph), (pw, pw)
     return (same_pads(in_shape[0], layer.k[0], layer.s[0], layer.d[0]),
             same_pads(in_shape[1], layer.k[1], layer.s[1], layer.d[1]))
+
+
+def unfolded_patch(layer, producers: dict, seqs: int, size: Pair) -> Pair:
+    """The p_h×p_w patch a ``map`` layer folds its S = ``seqs`` sequences back from into an H×W
+    ``size`` map: that of the ``tokens`` layer that unfolded them (followed back through each
+    layer's first input), so the fold is the unfolding's inverse; else the squarest p_h·p_w = S
+    that tiles the map (MobileViT's patches are square); (1, 1) for one sequence.
+    ``producers``: layer name → layer."""
+    x = producers.get(layer.inputs[0])
+    while x is not None:
+        if x.kind == "tokens" and x.k[0] * x.k[1] == seqs and size[0] % x.k[0] == 0 and size[1] % x.k[1] == 0:
+            return x.k
+        x = producers.get(x.inputs[0]) if x.inputs else None
+    tiles = [(p, seqs // p) for p in range(1, seqs + 1) if seqs % p == 0 and size[0] % p == 0
+             and size[1] % (seqs // p) == 0]
+    return min(tiles, key=lambda t: abs(t[0] - t[1]))

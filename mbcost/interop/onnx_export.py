@@ -7,6 +7,17 @@ after the layer, so Netron and ``mbcost report net.onnx`` show mbcost's names. '
 padding is written as the explicit (possibly asymmetric) pads TensorFlow uses at the
 report's resolution. Weights are random (He-normal, fixed seed) so the model runs in
 onnxruntime; BN keeps its four numbers per channel, as an exported training graph does.
+
+Tensors are laid out as :mod:`mbcost.interop.torch` lays them out, at N = 1: a map 1×C×H×W,
+S sequences of T tokens S×T×C, attention scores S×heads×T_q×T_kv. The transformer-era kinds
+are written as ``torch.onnx.export`` writes their modules: LayerNormalization (over the last
+axis; on a map between two Transposes, ConvNeXt's channels-last norm), a group norm as
+Reshape → InstanceNormalization → Reshape → Mul γ → Add β, Softmax, a linear as MatMul + Add
+(on a map between Transposes), attention's heads as Reshape and Transpose around a MatMul of
+two activations (Q scaled by 1/√d), a class token as a Concat of an initializer, position
+embeddings and attention biases (a Gather of the table) as an Add of initializers, layer
+scale as a Mul. Each layer's main node — the one the importer names the layer after — has
+its name; the nodes around it are ``<layer>/…``.
 """
 from __future__ import annotations
 
@@ -14,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..core.engine import LayerResult, Report
+from ..core.graph import Scores, Tokens, with_channels
 from ..errors import UsageError
-from . import handle, pads_of
+from . import handle, pads_of, unfolded_patch
 
 OPSET = 17  # what onnxruntime, Netron and the converters all read
 
@@ -37,6 +49,7 @@ class _Builder:
     nodes: list = field(default_factory=list)
     inits: list = field(default_factory=list)
     rng: object = None
+    producers: dict = field(default_factory=dict)  # layer name → layer (a map's patch)
 
     def weight(self, name: str, shape: tuple[int, ...], fan_in: int):
         import numpy as np
@@ -50,13 +63,21 @@ class _Builder:
         self.inits.append(numpy_helper.from_array(value, name))
         return name
 
+    def fixed(self, name: str, value):
+        """A Constant node, not an initializer: a value of the graph, not a learned parameter
+        (a non-affine norm's 1 and 0, as torch.onnx.export writes them)."""
+        from onnx import numpy_helper
+
+        return self.node("Constant", [], name, f"{name.split(':')[0]}", value=numpy_helper.from_array(value, name))
+
     def node(self, op: str, inputs: list[str], output: str, name: str, **attrs) -> str:
         self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=name, **attrs))
         return output
 
 
-def _tail(b: _Builder, layer, x: str, n: int) -> str:
-    """The layer's BN and activation after its main node; the last tensor is named after the layer."""
+def _tail(b: _Builder, layer, x: str, n: int, tokens: bool = False) -> str:
+    """The layer's BN and activation after its main node; the last tensor is named after the
+    layer. A BN of tokens (S×T×C) normalises their channels, axis 1 between two Transposes."""
     import numpy as np
 
     steps = (["bn"] if layer.bn else []) + ([layer.act] if layer.act != "linear" else [])
@@ -66,6 +87,11 @@ def _tail(b: _Builder, layer, x: str, n: int) -> str:
             p = [b.constant(f"{layer.name}/bn.{k}", v) for k, v in (
                 ("scale", np.ones(n, np.float32)), ("bias", np.zeros(n, np.float32)),
                 ("mean", np.zeros(n, np.float32)), ("var", np.ones(n, np.float32)))]
+            if tokens:
+                x = b.node("Transpose", [x], f"{layer.name}/bn_in:0", f"{layer.name}/bn_in", perm=[0, 2, 1])
+                y = b.node("BatchNormalization", [x] + p, f"{layer.name}/bn:0", f"{layer.name}/bn")
+                x = b.node("Transpose", [y], out, f"{layer.name}/bn_out", perm=[0, 2, 1])
+                continue
             x = b.node("BatchNormalization", [x] + p, out, f"{layer.name}/bn")
         else:
             x = ACTIVATIONS[step](b, f"{layer.name}/{step}", x, out)
@@ -157,14 +183,21 @@ def _deconv(b: _Builder, r: LayerResult, x: list[str]) -> str:
 def _fc(b: _Builder, r: LayerResult, x: list[str]) -> str:
     layer = r.layer
     h, w, m = r.input_shape
-    flat = b.node("Flatten", [x[0]], f"{layer.name}/flatten:0", f"{layer.name}/flatten", axis=1)
+    flat = b.node("Flatten", [x[0]], f"{layer.name}/flatten:0", f"{layer.name}/flatten", axis=_flat_axis(r))
     inputs = [flat, b.weight(f"{layer.name}.weight", (layer.c, h * w * m), h * w * m)] + _bias(b, layer)
     y = b.node("Gemm", inputs, _main_out(layer), layer.name, transB=1)
     return _tail(b, layer, y, layer.c)
 
 
+def _flat_axis(r: LayerResult) -> int:
+    """Flatten's axis: 1 for a map's 1×C×H×W, 0 for S sequences of tokens (one vector per image)."""
+    return 0 if isinstance(r.input_shape, Tokens) else 1
+
+
 def _pool(b: _Builder, r: LayerResult, x: list[str]) -> str:
     layer = r.layer
+    if isinstance(r.input_shape, Tokens):
+        return _token_pool(b, r, x)
     op = {"avg": "AveragePool", "max": "MaxPool"}[layer.op]
     if layer.global_:
         y = b.node(f"Global{op}", x[:1], _main_out(layer), layer.name)
@@ -173,6 +206,24 @@ def _pool(b: _Builder, r: LayerResult, x: list[str]) -> str:
         kw = dict(count_include_pad=1) if layer.op == "avg" and isinstance(layer.padding, tuple) else {}
         y = b.node(op, x[:1], _main_out(layer), layer.name, kernel_shape=list(layer.k),
                    strides=list(layer.s), pads=_pads(layer, r.input_shape), ceil_mode=int(layer.ceil), **kw)
+    return _tail(b, layer, y, layer.c)
+
+
+def _token_pool(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """A sequence pooled into a 1×C×1×1 vector: ReduceMean or ReduceMax over every token, or
+    (``op: token``) a Gather of the first (ViT's class token); S sequences are one S·T first."""
+    import numpy as np
+
+    layer, (t, seqs, c) = r.layer, r.input_shape
+    name = layer.name
+    if layer.op == "token":
+        src = x[0] if seqs == 1 else b.node("Reshape", [x[0], _ints(b, f"{name}.tokens", (1, t * seqs, c))],
+                                            f"{name}/tokens:0", f"{name}/tokens")
+        y = b.node("Gather", [src, b.constant(f"{name}.first", np.array(0, np.int64))], f"{name}:0", name, axis=1)
+    else:  # opset 17: the axes are an attribute
+        y = b.node("ReduceMax" if layer.op == "max" else "ReduceMean", [x[0]], f"{name}:0", name, axes=[0, 1],
+                   keepdims=1)
+    y = b.node("Reshape", [y, _ints(b, f"{name}.shape", (1, c, 1, 1))], _main_out(layer), f"{name}/reshape")
     return _tail(b, layer, y, layer.c)
 
 
@@ -194,15 +245,20 @@ def _split(b: _Builder, r: LayerResult, x: list[str]) -> str:
     layer = r.layer
     parts = [t for t, _ in layer.outputs()]
     b.nodes.append(b.onnx.helper.make_node("Split", [x[0], _ints(b, f"{layer.name}.split", layer.sizes)],
-                                           parts, name=layer.name, axis=1))
+                                           parts, name=layer.name, axis=_axis(r.input_shape)))
     return x[0]
 
 
 def _shuffle(b: _Builder, r: LayerResult, x: list[str]) -> str:
     """ShuffleNet's channel shuffle as every exporter writes it: Reshape to N×g×C/g×H×W,
-    Transpose the two channel axes, Reshape back."""
+    Transpose the two channel axes, Reshape back (tokens: S×T×g×C/g)."""
     layer, (h, w, c) = r.layer, r.input_shape
     g = layer.groups
+    if isinstance(r.input_shape, Tokens):
+        t = b.node("Reshape", [x[0], _ints(b, f"{layer.name}.split_shape", (w, h, g, c // g))],
+                   f"{layer.name}/reshape:0", f"{layer.name}/reshape")
+        t = b.node("Transpose", [t], f"{layer.name}/transpose:0", f"{layer.name}/transpose", perm=[0, 1, 3, 2])
+        return b.node("Reshape", [t, _ints(b, f"{layer.name}.shape", (w, h, c))], layer.name, layer.name)
     t = b.node("Reshape", [x[0], _ints(b, f"{layer.name}.split_shape", (1, g, c // g, h, w))],
                f"{layer.name}/reshape:0", f"{layer.name}/reshape")
     t = b.node("Transpose", [t], f"{layer.name}/transpose:0", f"{layer.name}/transpose", perm=[0, 2, 1, 3, 4])
@@ -233,6 +289,225 @@ def _one(op: str, **attrs) -> Callable:
     return export
 
 
+# --- tokens, norms and attention ---------------------------------------------------------------
+
+def dims(shape, flat: bool = False) -> list[int]:
+    """The ONNX dims of a tensor of mbcost ``shape`` at N = 1: 1×C×H×W, S×T×C of tokens,
+    S×heads×T_q×T_kv of scores, 1×(H·W·C) flattened."""
+    if flat:
+        h, w, c = shape
+        return [1, h * w * c]
+    if isinstance(shape, Scores):
+        rows, nkv, heads = shape
+        seqs = _seqs(shape.query)
+        return [seqs, heads, rows // seqs, nkv]
+    if isinstance(shape, Tokens):
+        t, seqs, c = shape
+        return [seqs, t, c]
+    return _nchw(shape)
+
+
+def _seqs(shape) -> int:
+    return shape[1] if isinstance(shape, Tokens) else 1
+
+
+def _axis(shape) -> int:
+    """The channels' axis: 1 of a map (and of the scores' heads), 2 of tokens."""
+    return 2 if isinstance(shape, Tokens) else 1
+
+
+def _on_channels(b: _Builder, name: str, x: str, shape, inner, out: str) -> str:
+    """``inner(tensor, its output name)`` on the last axis: tokens' channels, or a map's in its
+    channels-last view, Transpose → inner → Transpose (ConvNeXt's LayerNorm and Linear)."""
+    if isinstance(shape, Tokens):
+        return inner(x, out)
+    t = b.node("Transpose", [x], f"{name}/to_last:0", f"{name}/to_last", perm=[0, 2, 3, 1])
+    y = inner(t, f"{name}/last:0")
+    return b.node("Transpose", [y], out, f"{name}/to_first", perm=[0, 3, 1, 2])
+
+
+def _linear(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """MatMul by the M×N weight (+ Add of the bias), on tokens' last axis or a map's channels."""
+    import numpy as np
+
+    layer, m = r.layer, r.input_shape[2]
+
+    def core(t: str, out: str) -> str:
+        w = b.weight(f"{layer.name}.weight", (m, layer.c), m)
+        if not layer.bias:
+            return b.node("MatMul", [t, w], out, layer.name)
+        y = b.node("MatMul", [t, w], f"{layer.name}/matmul:0", layer.name)
+        return b.node("Add", [y, b.constant(f"{layer.name}.bias", np.zeros(layer.c, np.float32))], out,
+                      f"{layer.name}/bias")
+
+    y = _on_channels(b, layer.name, x[0], r.input_shape, core, _main_out(layer))
+    return _tail(b, layer, y, layer.c, tokens=isinstance(r.input_shape, Tokens))
+
+
+def _layernorm(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    import numpy as np
+
+    layer, c = r.layer, r.input_shape[2]
+    if layer.affine:
+        p = [b.constant(f"{layer.name}.weight", np.ones(c, np.float32)),
+             b.constant(f"{layer.name}.bias", np.zeros(c, np.float32))]
+    else:
+        p = [b.fixed(f"{layer.name}/one:0", np.ones(c, np.float32)), b.fixed(f"{layer.name}/zero:0", np.zeros(c, np.float32))]
+
+    def core(t: str, out: str) -> str:
+        return b.node("LayerNormalization", [t] + p, out, layer.name, axis=-1, epsilon=1e-6)
+
+    return _on_channels(b, layer.name, x[0], r.input_shape, core, layer.name)
+
+
+def _groupnorm(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """As torch.onnx.export writes nn.GroupNorm: Reshape to 1×G×…, InstanceNormalization with a
+    fixed 1 and 0 per group, Reshape back, then Mul γ and Add β per channel. Tokens are
+    normalised channels-first, between two Transposes."""
+    import numpy as np
+
+    layer, shape = r.layer, r.input_shape
+    name, c, g = layer.name, shape[2], layer.groups
+    tokens = isinstance(shape, Tokens)
+    full = [shape[1], c, shape[0]] if tokens else _nchw(shape)
+    per = (c,) + (1,) * (len(full) - 2)
+    steps = [("Transpose", [], dict(perm=[0, 2, 1]), "to_first")] if tokens else []
+    steps += [("Reshape", [_ints(b, f"{name}.groups", (full[0], g, -1))], {}, "groups"),
+              ("InstanceNormalization", [b.fixed(f"{name}/one:0", np.ones(g, np.float32)),
+                                         b.fixed(f"{name}/zero:0", np.zeros(g, np.float32))], dict(epsilon=1e-5), ""),
+              ("Reshape", [_ints(b, f"{name}.shape", full)], {}, "ungroup")]
+    if layer.affine:
+        steps += [("Mul", [b.constant(f"{name}.weight", np.ones(per, np.float32))], {}, "scale"),
+                  ("Add", [b.constant(f"{name}.bias", np.zeros(per, np.float32))], {}, "shift")]
+    if tokens:
+        steps.append(("Transpose", [], dict(perm=[0, 2, 1]), "to_last"))
+    y = x[0]
+    for i, (op, extra, attrs, part) in enumerate(steps):  # the InstanceNormalization is the main node
+        node = f"{name}/{part}" if part else name
+        y = b.node(op, [y] + extra, name if i == len(steps) - 1 else f"{node}:0", node, **attrs)
+    return y
+
+
+def _layerscale(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    import numpy as np
+
+    shape = r.input_shape
+    per = (shape[2],) if isinstance(shape, Tokens) else (shape[2], 1, 1)
+    return b.node("Mul", [x[0], b.constant(f"{r.layer.name}.gamma", np.full(per, 1e-6, np.float32))],
+                  r.layer.name, r.layer.name)
+
+
+def _heads(b: _Builder, name: str, x: str, shape, heads: int, keys: bool = False) -> str:
+    """A map or tokens as S×heads×positions×d (``keys``: S×heads×d×positions, Kᵀ)."""
+    seqs, c = _seqs(shape), shape[2]
+    n = shape[0] if isinstance(shape, Tokens) else shape[0] * shape[1]
+    if isinstance(shape, Tokens):
+        y = b.node("Reshape", [x, _ints(b, f"{name}.heads", (seqs, n, heads, c // heads))], f"{name}/heads:0",
+                   f"{name}/heads")
+        return b.node("Transpose", [y], f"{name}/t:0", f"{name}/t", perm=[0, 2, 3, 1] if keys else [0, 2, 1, 3])
+    y = b.node("Reshape", [x, _ints(b, f"{name}.heads", (1, heads, c // heads, n))], f"{name}/heads:0", f"{name}/heads")
+    return y if keys else b.node("Transpose", [y], f"{name}/t:0", f"{name}/t", perm=[0, 1, 3, 2])
+
+
+def _matmul(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """Q·Kᵀ: the heads of Q (scaled by 1/√d) times those of Kᵀ; A·V: the scores times the heads
+    of V, back in the query's layout. One K/V head broadcasts over the query heads."""
+    import numpy as np
+
+    layer, (a, v) = r.layer, r.input_shapes
+    name, h = layer.name, layer.heads
+    if layer.op == "av":
+        hv = v[2] * h // layer.c
+        y = b.node("MatMul", [x[0], _heads(b, f"{name}/v", x[1], v, hv)], f"{name}:0", name)
+        q = a.query
+        if isinstance(q, Tokens):
+            y = b.node("Transpose", [y], f"{name}/t:0", f"{name}/t", perm=[0, 2, 1, 3])
+            return b.node("Reshape", [y, _ints(b, f"{name}.shape", (q[1], q[0], layer.c))], name, f"{name}/merge")
+        y = b.node("Transpose", [y], f"{name}/t:0", f"{name}/t", perm=[0, 1, 3, 2])
+        return b.node("Reshape", [y, _ints(b, f"{name}.shape", (1, layer.c, q[0], q[1]))], name, f"{name}/merge")
+    d = a[2] // h
+    q = b.node("Mul", [_heads(b, f"{name}/q", x[0], a, h), _scalar(b, f"{name}.scale", d ** -0.5)],
+               f"{name}/scale:0", f"{name}/scale")
+    k = _heads(b, f"{name}/k", x[1], v, v[2] // d, keys=True)
+    return b.node("MatMul", [q, k], name, name)
+
+
+def _attn_bias(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """The table (heads × offsets) gathered at each (query, key) pair's offset, |i − j| mod
+    offsets as in the torch build, added to the scores."""
+    import numpy as np
+
+    layer, (rows, nkv, heads) = r.layer, r.input_shape
+    nq = rows // _seqs(r.input_shape.query)
+    table = b.constant(f"{layer.name}.table", np.zeros((heads, layer.extra), np.float32))
+    index = np.abs(np.arange(nq)[:, None] - np.arange(nkv)[None, :]) % layer.extra
+    bias = b.node("Gather", [table, b.constant(f"{layer.name}.index", index.astype(np.int64))],
+                  f"{layer.name}/gather:0", f"{layer.name}/gather", axis=1)
+    return b.node("Add", [x[0], bias], layer.name, layer.name)
+
+
+def _tokens(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """A map as tokens: Reshape to 1×C×(H·W), Transpose to 1×(H·W)×C; MobileViT's unfolding:
+    C×(H/p_h)×p_h×(W/p_w)×p_w, transposed to p_h×p_w×(H/p_h)×(W/p_w)×C, as (p_h·p_w)×T×C."""
+    layer, (h, w, c) = r.layer, r.input_shape
+    name, (ph, pw) = layer.name, layer.k
+    if ph * pw == 1:
+        y = b.node("Reshape", [x[0], _ints(b, f"{name}.flat", (1, c, h * w))], f"{name}/flat:0", f"{name}/flat")
+        return b.node("Transpose", [y], name, name, perm=[0, 2, 1])
+    y = b.node("Reshape", [x[0], _ints(b, f"{name}.patches", (c, h // ph, ph, w // pw, pw))], f"{name}/patches:0",
+               f"{name}/patches")
+    y = b.node("Transpose", [y], f"{name}/t:0", f"{name}/t", perm=[2, 4, 1, 3, 0])
+    return b.node("Reshape", [y, _ints(b, f"{name}.shape", (ph * pw, h // ph * (w // pw), c))], name, name)
+
+
+def _map(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """Tokens back as a 1×C×H×W map: the inverse of :func:`_tokens` with the patch they were
+    unfolded with."""
+    layer, (t, seqs, c) = r.layer, r.input_shape
+    name, (h, w, _) = layer.name, r.output_shape
+    ph, pw = unfolded_patch(layer, b.producers, seqs, (h, w))
+    if seqs == 1:
+        y = b.node("Transpose", [x[0]], f"{name}/t:0", f"{name}/t", perm=[0, 2, 1])
+    else:
+        y = b.node("Reshape", [x[0], _ints(b, f"{name}.patches", (ph, pw, h // ph, w // pw, c))],
+                   f"{name}/patches:0", f"{name}/patches")
+        y = b.node("Transpose", [y], f"{name}/t:0", f"{name}/t", perm=[4, 2, 0, 3, 1])
+    return b.node("Reshape", [y, _ints(b, f"{name}.shape", (1, c, h, w))], name, name)
+
+
+def _cls_token(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    import numpy as np
+
+    layer = r.layer
+    tokens = b.constant(f"{layer.name}.tokens", np.zeros((1, layer.extra, r.input_shape[2]), np.float32))
+    return b.node("Concat", [tokens, x[0]], layer.name, layer.name, axis=1)
+
+
+def _pos_embed(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    import numpy as np
+
+    e = b.constant(f"{r.layer.name}.embedding", np.zeros(dims(r.input_shape), np.float32))
+    return b.node("Add", [x[0], e], r.layer.name, r.layer.name)
+
+
+def _mul(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """x · gate; a 1×1×C map gate on tokens is 1×1×C, broadcast over every token."""
+    xs, gate = r.input_shapes
+    g = x[1]
+    if isinstance(xs, Tokens) and not isinstance(gate, Tokens) and gate != xs:
+        g = b.node("Reshape", [g, _ints(b, f"{r.layer.name}.gate", (1, 1, xs[2]))], f"{r.layer.name}/gate:0",
+                   f"{r.layer.name}/gate")
+    return b.node("Mul", [x[0], g], r.layer.name, r.layer.name)
+
+
+def _by_axis(op: str) -> Callable:
+    """An op along the channels' axis of its input's layout (Concat)."""
+    def export(b: _Builder, r: LayerResult, x: list[str]) -> str:
+        return b.node(op, x, r.layer.name, r.layer.name, axis=_axis(r.input_shape))
+
+    return export
+
+
 # kind → (builder, the layer costed at its input shapes, its input tensors) → its output tensor:
 # one handle per primitive kind of mbcost.core.kinds (or a reason in the kind's ``unsupported``).
 EXPORTERS: dict[str, Callable[[_Builder, LayerResult, list[str]], str]] = {
@@ -242,14 +517,26 @@ EXPORTERS: dict[str, Callable[[_Builder, LayerResult, list[str]], str]] = {
     "fc": _fc,
     "pool": _pool,
     "add": _add,
-    "concat": _one("Concat", axis=1),
-    "mul": _one("Mul"),  # a 1×1×C gate broadcasts as N×C×1×1
+    "concat": _by_axis("Concat"),
+    "mul": _mul,  # a 1×1×C gate broadcasts as N×C×1×1
     "split": _split,
     "shuffle": _shuffle,
     "upsample": _upsample,
     "act": lambda b, r, x: ACTIVATIONS[r.layer.act](b, r.layer.name, x[0], r.layer.name),
-    "flatten": _one("Flatten", axis=1),
+    "flatten": lambda b, r, x: b.node("Flatten", x, r.layer.name, r.layer.name, axis=_flat_axis(r)),
     "dropout": _one("Dropout"),  # the identity at inference
+    "linear": _linear,
+    "layernorm": _layernorm,
+    "groupnorm": _groupnorm,
+    "layerscale": _layerscale,
+    "softmax": lambda b, r, x: b.node("Softmax", x, r.layer.name, r.layer.name,
+                                      axis=-1 if isinstance(r.input_shape, (Tokens, Scores)) else 1),
+    "matmul": _matmul,
+    "attn_bias": _attn_bias,
+    "tokens": _tokens,
+    "map": lambda b, r, x: _map(b, r, x[:1]),
+    "cls_token": _cls_token,
+    "pos_embed": _pos_embed,
 }
 
 # kinds whose output is N×(H·W·C), not N×C×H×W; act and dropout keep their input's layout
@@ -268,7 +555,7 @@ def to_onnx(report: Report, seed: int = 0):
     import numpy as np
     from onnx import TensorProto, helper
 
-    b = _Builder(onnx, rng=np.random.default_rng(seed))
+    b = _Builder(onnx, rng=np.random.default_rng(seed), producers={L.name: L for L in report.graph.layers})
     tensor = {"input": "input"}
     flat = {"input": False}
     shape = {"input": report.graph.input_shape}
@@ -278,12 +565,10 @@ def to_onnx(report: Report, seed: int = 0):
         flat[r.name] = layer.kind in FLAT or layer.kind in ("act", "dropout") and flat[layer.inputs[0]]
         shape[r.name] = r.output_shape
         for part, c in layer.outputs()[1 if not layer.sizes else 0:]:
-            tensor[part], flat[part], shape[part] = part, False, (*r.output_shape[:2], c)
+            tensor[part], flat[part], shape[part] = part, False, with_channels(r.output_shape, c)
 
     def value_info(name):
-        h, w, c = shape[name]
-        dims = [1, h * w * c] if flat[name] else _nchw(shape[name])
-        return helper.make_tensor_value_info(tensor[name], TensorProto.FLOAT, dims)
+        return helper.make_tensor_value_info(tensor[name], TensorProto.FLOAT, dims(shape[name], flat[name]))
 
     outputs = report.graph.outputs or (report.layers[-1].name,)
     graph = helper.make_graph(

@@ -26,16 +26,35 @@ def _suite_helpers():
     return module
 
 
-assert_one_line_error = _suite_helpers().assert_one_line_error
+_helpers = _suite_helpers()
+assert_one_line_error, kind_network = _helpers.assert_one_line_error, _helpers.kind_network
 
 
 def torch_counts(net: torch.nn.Module, size) -> tuple[int, int, dict]:
-    """(FlopCounterMode's total / 2, Σ p.numel(), the outputs of every layer if the net has them)."""
+    """(FlopCounterMode's total / 2, Σ p.numel(), the outputs of every layer if the net has them).
+    Measured with grad enabled and the math attention backend: FlopCounterMode does not count
+    fused attention kernels, nor MultiheadAttention's fast path (taken in no_grad)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
     net.eval()
     x = torch.zeros(size)
-    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+    with torch.enable_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as fc:
         outs = net.outputs(x) if hasattr(net, "outputs") else {"out": net(x)}
     return fc.get_total_flops() // 2, sum(p.numel() for p in net.parameters()), outs
+
+
+def bn_folding_loss(net: torch.nn.Module) -> int:
+    """What an eval-mode export's folding of each BatchNorm2d into the conv before it removes
+    from Σ numel: its γ, β (2N) become the conv's bias (N), and a conv that had a bias loses
+    that too — N per BN channel, 2N after a biased conv (test_onnx.folding_loss, for a torch
+    module: the conv before a BN is the last Conv2d of N channels registered before it)."""
+    loss, last = 0, {}
+    for m in net.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            last[m.out_channels] = m
+        elif isinstance(m, torch.nn.BatchNorm2d) and m.num_features in last:
+            loss += m.num_features * (2 if last[m.num_features].bias is not None else 1)
+    return loss
 
 
 def export(net: torch.nn.Module, size, path, train: bool = False) -> onnx.ModelProto:

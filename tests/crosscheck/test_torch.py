@@ -7,7 +7,8 @@ graphs of every kind, built as torch modules: PyTorch's own counts must be mbcos
   transposed convs and linears, nothing for BN, activations, pools, adds, muls, concat, split,
   shuffle and resizes — as the papers do);
 - every layer's output shape (N×C×H×W) == mbcost's H×W×C, TF 'same' padding included (a
-  flattened map is N×(H·W·C)).
+  flattened map is N×(H·W·C), S sequences of T tokens (N·S)×T×C, attention scores
+  (N·S)×heads×T_q×T_kv).
 """
 from __future__ import annotations
 
@@ -24,7 +25,10 @@ from mbcost.core.locate import builtin_variants, variants_of
 from mbcost.core.spec import spec_from_document
 from mbcost.core.yamlio import parse
 
-from _models import TORCHVISION, torch_counts
+from mbcost.core.graph import Scores, Tokens
+from mbcost.core.kinds import writable
+
+from _models import TORCHVISION, kind_network, torch_counts
 
 # α below, at and above 1 (MobileNetV2's last conv only scales above), resolutions with odd
 # sizes (TF 'same' pads asymmetric every other layer) and small ones; α None is a variant's own
@@ -50,6 +54,14 @@ FAMILY_CONFIGS = [(arch, a, r) for arch in FAMILIES for a, r in settings_of(arch
 
 
 def nchw(shape, dims: int) -> tuple[int, ...]:
+    """The torch shape of an mbcost tensor at N = 1 (mbcost.interop.torch's layouts)."""
+    if isinstance(shape, Scores):
+        rows, nkv, heads = shape
+        seqs = shape.query[1] if isinstance(shape.query, Tokens) else 1
+        return (seqs, heads, rows // seqs, nkv)
+    if isinstance(shape, Tokens):
+        t, seqs, c = shape
+        return (seqs, t, c) if dims == 3 else (1, t * seqs * c)
     h, w, c = shape
     return (1, c, h, w) if dims == 4 else (1, h * w * c)
 
@@ -136,7 +148,7 @@ def rows(draw):
     for i in range(draw(st.integers(1, 6))):
         kind = draw(st.sampled_from(["conv", "dwconv", "separable", "bottleneck", "mbconv", "se", "pool",
                                      "add", "branches", "gate", "shuffle", "deconv", "upsample", "act",
-                                     "dropout"]))
+                                     "dropout", "linear", "norm", "attention", "transformer"]))
         if kind == "conv":
             g = draw(st.sampled_from([g for g in (1, 2, 4) if c % g == 0]))
             n = draw(CH.filter(lambda n: n % g == 0))
@@ -235,26 +247,79 @@ def rows(draw):
             out.append(row)
         elif kind == "act":
             out.append({"kind": "act", "act": draw(ACTS.filter(lambda a: a != "linear"))})
+        elif kind == "linear":  # on a map: a 1×1 conv's cost
+            c = draw(CH)
+            out.append({"kind": "linear", "c": c, "bias": draw(st.booleans()), "bn": draw(st.booleans()),
+                        "act": draw(ACTS)})
+        elif kind == "norm":  # the norms, layer scale and a softmax on a map
+            out.append(draw(st.sampled_from([{"kind": "layernorm", "affine": draw(st.booleans())},
+                                             {"kind": "groupnorm", "groups": draw(st.sampled_from([1, 2, 4]))},
+                                             {"kind": "layerscale"}, {"kind": "softmax"}])))
+        elif kind == "attention":  # on a map (MobileNetV4's Mobile MQA, EfficientFormerV2)
+            out.append(_attention(draw, c, kv=True))
+            c = out[-1].get("c", c)
+        elif kind == "transformer":  # tokens (or MobileViT's unfolded patches), a block, back to a map
+            x, t, a, m = (next(names) for _ in range(4))
+            out.append({"kind": "dropout", "name": x})
+            out.append({"kind": "tokens", "name": t, **({"patch": 2} if draw(st.booleans()) else {})})
+            out += [{"kind": "layernorm"}, {**_attention(draw, c, out=False), "name": a},
+                    {"kind": "add", "from": [f"{a}.proj", t], "name": f"{a}r"}, {"kind": "layernorm"},
+                    {"kind": "mlp", "name": m, "ratio": draw(st.sampled_from([1, 2])), "act": draw(ACTS)},
+                    {"kind": "add", "from": [f"{m}.fc2", f"{a}r"]}]
+            if draw(st.booleans()):
+                out.append(draw(st.sampled_from([{"kind": "layerscale"}, {"kind": "groupnorm", "groups": 2},
+                                                 {"kind": "linear", "c": c, "bn": True}])))
+            out.append({"kind": "map", "like": x})
         else:
             out.append({"kind": "dropout", "p": 0.2})
-    out.append({"kind": "pool", "op": draw(st.sampled_from(["avg", "max"])), "global": True})
+    if draw(st.booleans()):  # ViT's head: class token, position embedding, attention, the class token out
+        out += [{"kind": "tokens"}, {"kind": "cls_token", "tokens": draw(st.sampled_from([1, 2]))}, {"kind": "pos_embed"},
+                {"kind": "layernorm"}, _attention(draw, c), {"kind": "pool", "global": True,
+                                                             "op": draw(st.sampled_from(["token", "avg", "max"]))}]
+    else:
+        out.append({"kind": "pool", "op": draw(st.sampled_from(["avg", "max"])), "global": True})
     if draw(st.booleans()):
         out += [{"kind": "flatten"}, {"kind": "dropout"}, {"kind": "fc", "c": draw(st.sampled_from([5, 10]))}]
     return out
+
+
+def _attention(draw, c: int, kv: bool = False, out: bool = True) -> dict:
+    """An attention row on c channels: heads that divide it (or a key width), multi-query, K/V
+    downsampling (on a map: ``kv``), an attention bias table, an act before the projection, an
+    output width of its own (``out``; not where a residual adds it back)."""
+    h = draw(st.sampled_from([h for h in (1, 2, 4) if c % h == 0]))
+    row = {"kind": "attention", "heads": h, "qkv_bias": draw(st.booleans()), "proj_bias": draw(st.booleans())}
+    if draw(st.booleans()):
+        row.update(key_dim=draw(st.sampled_from([2, 4])), value_dim=draw(st.sampled_from([2, 4, 8])))
+    if draw(st.booleans()) and h > 1:
+        row["multi_query"] = True
+    if kv and draw(st.booleans()):
+        row.update(kv_stride=2, kv_down=draw(st.sampled_from(["dwconv", "conv", "pool"])))
+    if draw(st.booleans()):
+        row["offsets"] = draw(st.sampled_from([3, 7]))
+    if draw(st.booleans()):
+        row["act"] = "hswish"
+    if out and draw(st.booleans()):
+        row["c"] = draw(CH)
+    return row
 
 
 GRAPHS = st.tuples(rows(), st.integers(16, 41), st.booleans())
 
 
 def buildable(spec) -> bool:
-    """False for a graph whose map shrinks below 1×1 at its resolution (not a model); any other
+    """False for a graph whose map shrinks below 1×1 at its resolution (not a model), or whose
+    patches do not tile its map, or whose attention scores would take hundreds of MB; any other
     error is the generator's bug and fails the test."""
     try:
-        mbcost.analyze(spec)
+        report = mbcost.analyze(spec)
     except mbcost.MbcostError as e:
-        if "shrinks below 1×1" not in str(e) and "a transposed conv output" not in str(e):
+        if not any(why in str(e) for why in ("shrinks below 1×1", "a transposed conv output", "patches do not tile")):
             raise
         event("shrinks below 1×1: skipped")
+        return False
+    if any(isinstance(r.output_shape, Scores) and r.output_shape[0] * r.output_shape[1] > 1 << 20 for r in report.layers):
+        event("attention over more than 2²⁰ query-key pairs (upsampled maps): skipped, for the tier's memory")
         return False
     return True
 
@@ -273,6 +338,16 @@ def test_generated_graphs_count_as_pytorch_does(graph):
         return
     event("built and compared")
     assert_agrees(spec)
+
+
+@pytest.mark.parametrize("kind", writable())
+def test_every_kinds_example_builds_with_its_counts(kind):
+    # tests/test_kinds.py's network of each kind (its example on 16×16×8, a pool, a classifier)
+    assert_agrees(_spec_of_text(kind_network(kind)))
+
+
+def _spec_of_text(text: str):
+    return spec_from_document(parse(text, "generated.yaml"))
 
 
 def test_every_primitive_kind_has_a_pytorch_builder_or_says_why_not():

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..fields import MAX_CHANNELS
 from ..graph import Layer, Scores, Shape
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Factor, Kind
 from .add import peers
 
@@ -64,5 +63,4 @@ KIND = Kind(
     shape=shape, factor=factor, elements=elements, counts=("add",),
     label=lambda layer: "Attention bias", latency="add", peers=peers("add"),
     counting=Counting(work="one addition per score"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..fields import MAX_REPEAT
 from ..graph import Layer, Shape, Tokens
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Factor, Kind, no_elements
 
 
@@ -49,5 +48,4 @@ KIND = Kind(
     shape=shape, factor=factor, elements=no_elements,
     label=lambda layer: "Class token", latency="copy",
     counting=Counting(work="a concatenation"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

@@ -6,7 +6,7 @@ Row keys: from (two or more names).
 """
 from __future__ import annotations
 
-from ..graph import Layer, Shape
+from ..graph import Layer, Shape, with_channels
 from ..kind import Counting, Kind, no_elements, weightless
 from ..spatial import same_map
 from .add import joined
@@ -23,7 +23,8 @@ def expand(ex, row) -> None:
 
 
 def shape(layer: Layer, inputs: list[Shape]) -> Shape:
-    return (*same_map(layer, inputs, "concatenate"), sum(s[2] for s in inputs))
+    same_map(layer, inputs, "concatenate")
+    return with_channels(inputs[0], sum(s[2] for s in inputs))  # tokens stay tokens
 
 
 KIND = Kind(

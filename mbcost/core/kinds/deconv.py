@@ -15,6 +15,7 @@ from ..fields import MAX_KERNEL
 from ..graph import Layer, Shape
 from ..kind import Counting, Factor, Kind, kernel_text, window
 from ..yamlio import describe
+from ..spatial import require_map
 from . import conv
 
 
@@ -43,6 +44,7 @@ def expand(ex, row) -> None:
 
 def shape(layer: Layer, inputs: list[Shape]) -> Shape:
     """PyTorch's ConvTranspose2d: (in − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
+    require_map(layer, inputs[0])
     conv.check_groups(layer, inputs[0][2])
     pad = layer.padding if isinstance(layer.padding, tuple) else (0, 0)
     out = [(i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in

@@ -10,7 +10,7 @@ Row keys: groups (required), affine (true).
 from __future__ import annotations
 
 from ...errors import GraphError
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT, PENDING_PEERS
+from ._pending import PENDING_PEERS
 from ..kind import Counting, Kind
 from . import _norms
 from .layernorm import NormArgs
@@ -43,5 +43,5 @@ KIND = Kind(
     shape=shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels"),
     label=lambda layer: "GroupNorm", latency="groupnorm",
     counting=Counting(bn="own", work="mean, variance, normalise, scale and shift per element"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT, "peers": PENDING_PEERS},
+    unsupported={"peers": PENDING_PEERS},
 )

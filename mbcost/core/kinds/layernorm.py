@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT, PENDING_PEERS
+from ._pending import PENDING_PEERS
 from ..kind import Counting, Kind
 from . import _norms
 
@@ -38,5 +38,5 @@ KIND = Kind(
     shape=_norms.shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels"),
     label=lambda layer: "LayerNorm", latency="layernorm",
     counting=Counting(bn="own", work="mean, variance, normalise, scale and shift per element"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT, "peers": PENDING_PEERS},
+    unsupported={"peers": PENDING_PEERS},
 )

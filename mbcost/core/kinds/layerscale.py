@@ -8,7 +8,6 @@ Row keys: none.
 """
 from __future__ import annotations
 
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Factor, Kind, same_shape
 from ._moves import passthrough
 from .add import peers
@@ -35,5 +34,4 @@ KIND = Kind(
     shape=same_shape, factor=factor, elements=elements, counts=("mul",),
     label=lambda layer: "Layer scale", latency="mul", peers=peers("mul"),
     counting=Counting(work="one product per element"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..conventions import Convention
 from ..graph import Layer, Shape, Scores, with_channels
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Factor, Kind
 from .conv import extras
 
@@ -71,5 +70,4 @@ KIND = Kind(
     shape=shape, factor=factor, elements=elements, counts=("bias",),
     label=lambda layer: "Linear", latency="conv",
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..fields import MAX_KERNEL, MAX_RESOLUTION
 from ..graph import Layer, Pair, Shape, Tokens, fmt_positions, layout
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Kind, no_elements, weightless
 from .tokens import read_resize, tiled
 
@@ -75,5 +74,4 @@ KIND = Kind(
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Map", latency="free",
     counting=Counting(work="a view (a resize: an interpolation per element, in no count)"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

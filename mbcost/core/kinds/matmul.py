@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from ...errors import GraphError
 from ..graph import Layer, Scores, Shape, Tokens, fmt_positions, with_channels
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Factor, Kind, fmt_shape
 from .add import joined
 
@@ -107,5 +106,4 @@ KIND = Kind(
     shape=shape, factor=factor, elements=lambda r: {},
     label=label, latency="matmul",
     counting=Counting(work="the multiply-accumulates are its mult-adds; no other work"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

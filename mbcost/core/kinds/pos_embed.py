@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from ...errors import GraphError
 from ..graph import Layer, Scores, Shape
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Factor, Kind
 from ._moves import passthrough
 from .add import peers
@@ -44,5 +43,4 @@ KIND = Kind(
     shape=shape, factor=factor, elements=elements, counts=("add",),
     label=lambda layer: "Position embedding", latency="add", peers=peers("add"),
     counting=Counting(work="one addition per element"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

@@ -8,7 +8,7 @@ Row keys: none.
 """
 from __future__ import annotations
 
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT, PENDING_PEERS
+from ._pending import PENDING_PEERS
 from ..kind import Counting, Kind, same_shape, weightless
 from ._moves import passthrough
 
@@ -29,5 +29,5 @@ KIND = Kind(
     shape=same_shape, factor=weightless, elements=elements, counts=("softmax",),
     label=lambda layer: "Softmax", latency="softmax",
     counting=Counting(work="an exponential and a normalisation per element"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT, "peers": PENDING_PEERS},
+    unsupported={"peers": PENDING_PEERS},
 )

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..fields import MAX_KERNEL
 from ..graph import Layer, Pair, Shape, Tokens, layout
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Kind, no_elements, weightless
 from ._moves import passthrough
 
@@ -77,5 +76,4 @@ KIND = Kind(
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Tokens", latency="free",
     counting=Counting(work="a view (a resize: an interpolation per element, in no count)"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..fields import MAX_KERNEL, MAX_RESOLUTION
 from ..graph import Layer, Pair, Shape
 from ..kind import Counting, Kind, no_elements, weightless
+from ..spatial import require_map
 from ._moves import passthrough
 
 
@@ -36,6 +37,7 @@ def expand(ex, row) -> None:
 
 
 def shape(layer: Layer, inputs: list[Shape]) -> Shape:
+    require_map(layer, inputs[0], "enlarges")
     h, w, c = inputs[0]
     return (*layer.size, c) if layer.size else (h * layer.up, w * layer.up, c)
 
