@@ -67,9 +67,11 @@ def unfolded_patch(layer, producers: dict, seqs: int, size: Pair) -> Pair:
     layer's first input), so the fold is the unfolding's inverse; else the squarest p_h·p_w = S
     that tiles the map (MobileViT's patches are square); (1, 1) for one sequence.
     ``producers``: layer name → layer."""
+    if layer.k != (1, 1):  # the row states its patch
+        return layer.k
     x = producers.get(layer.inputs[0])
     while x is not None:
-        if x.kind == "tokens" and x.k[0] * x.k[1] == seqs and size[0] % x.k[0] == 0 and size[1] % x.k[1] == 0:
+        if x.kind == "tokens" and x.k[0] * x.k[1] == seqs and (x.mode or size[0] % x.k[0] == 0 and size[1] % x.k[1] == 0):
             return x.k
         x = producers.get(x.inputs[0]) if x.inputs else None
     tiles = [(p, seqs // p) for p in range(1, seqs + 1) if seqs % p == 0 and size[0] % p == 0

@@ -26,6 +26,7 @@ from typing import Callable
 
 from ..core.engine import LayerResult, Report
 from ..core.graph import Scores, Tokens, with_channels
+from ..core.kinds.tokens import tiled
 from ..errors import UsageError
 from . import handle, pads_of, unfolded_patch
 
@@ -77,9 +78,11 @@ class _Builder:
 
 def _tail(b: _Builder, layer, x: str, n: int, tokens: bool = False) -> str:
     """The layer's BN and activation after its main node; the last tensor is named after the
-    layer. A BN of tokens (S×T×C) normalises their channels, axis 1 between two Transposes."""
+    layer. A BN of tokens (S×T×C) normalises their channels, axis 1 between two Transposes.
+    A batch norm on its own is the layer's main node, and takes the layer's name."""
     import numpy as np
 
+    bn_node = layer.name if layer.kind == "batchnorm" else f"{layer.name}/bn"
     steps = (["bn"] if layer.bn else []) + ([layer.act] if layer.act != "linear" else [])
     for i, step in enumerate(steps):
         out = layer.name if i == len(steps) - 1 else f"{layer.name}/{step}:0"
@@ -89,10 +92,10 @@ def _tail(b: _Builder, layer, x: str, n: int, tokens: bool = False) -> str:
                 ("mean", np.zeros(n, np.float32)), ("var", np.ones(n, np.float32)))]
             if tokens:
                 x = b.node("Transpose", [x], f"{layer.name}/bn_in:0", f"{layer.name}/bn_in", perm=[0, 2, 1])
-                y = b.node("BatchNormalization", [x] + p, f"{layer.name}/bn:0", f"{layer.name}/bn")
+                y = b.node("BatchNormalization", [x] + p, f"{layer.name}/bn:0", bn_node)
                 x = b.node("Transpose", [y], out, f"{layer.name}/bn_out", perm=[0, 2, 1])
                 continue
-            x = b.node("BatchNormalization", [x] + p, out, f"{layer.name}/bn")
+            x = b.node("BatchNormalization", [x] + p, out, bn_node)
         else:
             x = ACTIVATIONS[step](b, f"{layer.name}/{step}", x, out)
     return x
@@ -233,6 +236,15 @@ def _add(b: _Builder, r: LayerResult, x: list[str]) -> str:
     return _tail(b, layer, y, layer.c)
 
 
+def _sub(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    return b.node("Sub", x, r.layer.name, r.layer.name)
+
+
+def _batchnorm(b: _Builder, r: LayerResult, x: list[str]) -> str:
+    """A batch norm on its own: the layer's tail (BN, then its activation) on its input."""
+    return _tail(b, r.layer, x[0], r.input_shape[2], tokens=isinstance(r.input_shape, Tokens))
+
+
 def _ints(b: _Builder, name: str, values) -> str:
     import numpy as np
 
@@ -271,15 +283,24 @@ def _upsample(b: _Builder, r: LayerResult, x: list[str]) -> str:
     import numpy as np
 
     layer, (h, w, c) = r.layer, r.output_shape
-    if layer.mode == "bilinear":
-        kw = dict(mode="linear", coordinate_transformation_mode="pytorch_half_pixel")
-    else:
-        kw = dict(mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    kw = _resize_mode(layer.mode)
     if layer.size:
         ins = [x[0], "", "", _ints(b, f"{layer.name}.sizes", (1, c, h, w))]
     else:
         ins = [x[0], "", b.constant(f"{layer.name}.scales", np.array([1, 1, layer.up, layer.up], np.float32))]
     return b.node("Resize", ins, layer.name, layer.name, **kw)
+
+
+def _resize_mode(mode: str) -> dict:
+    """Resize's attributes for F.interpolate's ``mode`` as torch exports it."""
+    if mode == "bilinear":
+        return dict(mode="linear", coordinate_transformation_mode="pytorch_half_pixel")
+    return dict(mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+
+
+def _resized(b: _Builder, x: str, c: int, size, mode: str, out: str, node: str) -> str:
+    """A map resized to H×W = ``size`` (MobileViT's resize to and from multiples of the patch)."""
+    return b.node("Resize", [x, "", "", _ints(b, f"{node}.sizes", (1, c, *size))], out, node, **_resize_mode(mode))
 
 
 def _one(op: str, **attrs) -> Callable:
@@ -451,6 +472,10 @@ def _tokens(b: _Builder, r: LayerResult, x: list[str]) -> str:
     C×(H/p_h)×p_h×(W/p_w)×p_w, transposed to p_h×p_w×(H/p_h)×(W/p_w)×C, as (p_h·p_w)×T×C."""
     layer, (h, w, c) = r.layer, r.input_shape
     name, (ph, pw) = layer.name, layer.k
+    x = list(x)
+    if (h % ph or w % pw) and layer.mode:  # resized up to the next multiples of the patch first
+        h, w = tiled(h, w, layer.k)
+        x[0] = _resized(b, x[0], c, (h, w), layer.mode, f"{name}/resize:0", f"{name}/resize")
     if ph * pw == 1:
         y = b.node("Reshape", [x[0], _ints(b, f"{name}.flat", (1, c, h * w))], f"{name}/flat:0", f"{name}/flat")
         return b.node("Transpose", [y], name, name, perm=[0, 2, 1])
@@ -466,13 +491,20 @@ def _map(b: _Builder, r: LayerResult, x: list[str]) -> str:
     layer, (t, seqs, c) = r.layer, r.input_shape
     name, (h, w, _) = layer.name, r.output_shape
     ph, pw = unfolded_patch(layer, b.producers, seqs, (h, w))
+    size = (h, w)
+    if layer.mode:  # folded at the next multiples of the patch, then resized back down to H×W
+        h, w = tiled(h, w, (ph, pw))
     if seqs == 1:
         y = b.node("Transpose", [x[0]], f"{name}/t:0", f"{name}/t", perm=[0, 2, 1])
     else:
         y = b.node("Reshape", [x[0], _ints(b, f"{name}.patches", (ph, pw, h // ph, w // pw, c))],
                    f"{name}/patches:0", f"{name}/patches")
         y = b.node("Transpose", [y], f"{name}/t:0", f"{name}/t", perm=[4, 2, 0, 3, 1])
-    return b.node("Reshape", [y, _ints(b, f"{name}.shape", (1, c, h, w))], name, name)
+    if (h, w) == size:
+        return b.node("Reshape", [y, _ints(b, f"{name}.shape", (1, c, h, w))], name, name)
+    # the fold is the layer's main node (its name), the Resize writes its tensor
+    y = b.node("Reshape", [y, _ints(b, f"{name}.shape", (1, c, h, w))], f"{name}/fold:0", name)
+    return _resized(b, y, c, size, layer.mode, name, f"{name}/resize")
 
 
 def _cls_token(b: _Builder, r: LayerResult, x: list[str]) -> str:
@@ -517,6 +549,8 @@ EXPORTERS: dict[str, Callable[[_Builder, LayerResult, list[str]], str]] = {
     "fc": _fc,
     "pool": _pool,
     "add": _add,
+    "sub": _sub,
+    "batchnorm": _batchnorm,
     "concat": _by_axis("Concat"),
     "mul": _mul,  # a 1×1×C gate broadcasts as N×C×1×1
     "split": _split,

@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..core.graph import NETWORK_INPUT, Graph, Layer, Scores, Shape, Tokens, with_channels
+from ..core.kinds.tokens import tiled
 from ..core.spec import ArchSpec
 from ..core.width import WidthRule
 from ..errors import GraphError, SpecError, UsageError, Where
@@ -470,9 +471,15 @@ def _channels_axis(view: ax.View, c: int, axis: int | None = None) -> int:
 def _bn(r: _Reader, node) -> None:
     x = r.data(node.input[0])
     _channels_axis(x.view, r.shape(x)[2], 1)
-    layer = r.producer(node.input[0], node, ("conv", "dwconv", "deconv", "fc", "linear"), "BatchNormalization")
-    if layer["bn"] if "bn" in layer else False:
-        raise _Cannot(f"a second BatchNormalization on {layer['name']} needs a standalone normalisation kind")
+    try:
+        layer = r.producer(node.input[0], node, ("conv", "dwconv", "deconv", "fc", "linear"), "BatchNormalization")
+    except _Cannot:
+        layer = None
+    if layer is None or layer.get("bn", False):
+        # after a join, on a tensor read elsewhere too, or a second one: a batch norm on its own
+        shape = r.shape(x)
+        r.emit(node, "batchnorm", shape[2], (x.layer,), shape, view=x.view, bn=True)
+        return
     layer["bn"] = True
     r.through(node.output[0], x)
 
@@ -519,7 +526,7 @@ def _groupnorm(r: _Reader, node) -> None:
 
 # the kinds an activation folds into (their builders and exporters apply layer.act); after any
 # other layer, or a layer whose output is read elsewhere too, it is a standalone act layer
-FOLDS = ("conv", "dwconv", "deconv", "fc", "pool", "add", "linear")
+FOLDS = ("conv", "dwconv", "deconv", "fc", "pool", "add", "linear", "batchnorm")
 
 
 def _act(name: str) -> Callable:
@@ -793,6 +800,9 @@ def _shuffle(r: _Reader, node) -> None:
 
 def _resize(r: _Reader, node) -> None:
     """Resize / Upsample → upsample: an integer factor where both axes scale by it, else the size."""
+    x = r.data(node.input[0], viewing=True)
+    if x.layer in r.provisional and _resized_map(r, node, x):
+        return
     x = r.map_input(node.input[0])
     h, w, c = r.hwc(node.input[0], node)
     oh, ow, oc = r.hwc(node.output[0], node)
@@ -801,6 +811,46 @@ def _resize(r: _Reader, node) -> None:
         raise _Cannot(f"a {mode} resize is not nearest or bilinear upsampling")
     kw = dict(up=oh // h) if oh % h == 0 and oh // h == ow // w and ow % w == 0 and oh > h else dict(size=(oh, ow))
     r.emit(node, "upsample", c, (x.layer,), (oh, ow, c), mode="nearest" if mode == "nearest" else "bilinear", **kw)
+
+
+def _resize_of(node) -> str | None:
+    """F.interpolate's mode of a Resize as torch writes MobileViT's (None for any other)."""
+    mode = _text(_attrs(node).get("mode", "nearest"))
+    return {"linear": "bilinear", "bilinear": "bilinear", "nearest": "nearest"}.get(mode)
+
+
+def _unfolded_patch(r: _Reader, layer: str, seqs: int) -> tuple[int, int] | None:
+    """The patch of the nearest ``tokens`` layer upstream of ``layer`` that made S = ``seqs`` sequences."""
+    todo, seen = [layer], set()
+    while todo:
+        name = todo.pop(0)
+        L = r.layers.get(name)
+        if L is None or name in seen:
+            continue
+        seen.add(name)
+        if L["kind"] == "tokens" and L["k"][0] * L["k"][1] == seqs:
+            return L["k"]
+        todo.extend(L["inputs"])
+    return None
+
+
+def _resized_map(r: _Reader, node, x: _Val) -> bool:
+    """A Resize right after MobileViT's fold, down from the multiples of the patch to the map's
+    H×W: the ``map`` layer's resize (True when it is one)."""
+    fold = r.layers[x.layer]
+    oh, ow, c = r.hwc(node.output[0], node)
+    src = fold["inputs"][0]
+    seqs = r.out_shape[src][1] if isinstance(r.out_shape.get(src), Tokens) else 1
+    patch = _unfolded_patch(r, src, seqs)
+    mode = _resize_of(node)
+    if patch is None or mode is None or r.readers(x.layer) != 1 or tiled(oh, ow, patch) != tuple(fold["size"]) \
+            or (oh, ow) == tuple(fold["size"]):
+        return False
+    r.provisional.discard(x.layer)
+    fold.update(size=(oh, ow), k=patch, mode=mode)
+    r.out_shape[x.layer] = (oh, ow, c)
+    r.alias(node.output[0], _Val(x.layer, view=r.view_of(node.output[0], (oh, ow, c))))
+    return True
 
 
 def _add(r: _Reader, node) -> None:
@@ -820,7 +870,8 @@ def _add(r: _Reader, node) -> None:
             or len({tuple(r.onnx_dims(t)) for t in data}) != 1:
         raise _Cannot(f"adding {' and '.join(_layout_text(s) for s in shapes)} needs broadcasting, which the add "
                       "kind has not")
-    r.emit(node, "add", shapes[0][2], tuple(v.layer for v in vals), shapes[0], view=vals[0].view)
+    kind = "sub" if node.op_type == "Sub" else "add"
+    r.emit(node, kind, shapes[0][2], tuple(v.layer for v in vals), shapes[0], view=vals[0].view)
 
 
 def _add_constant(r: _Reader, node, x: _Val, const: str) -> None:
@@ -919,8 +970,16 @@ def _view(r: _Reader, node) -> None:
     if not isinstance(shape, (Tokens, Scores)) and _tokenlike(view, shape) and not x.scaled:
         ph, pw = ax.count(view[:1], {"H"}), ax.count(view[:1], {"W"})
         seqs, n = ph * pw, ax.size(view[1])
-        r.emit(node, "tokens", shape[2], (x.layer,), Tokens(n, shape[2], seqs),
-               view=(ax.single("S", seqs), ax.single("N", n), view[2]), k=(ph, pw))
+        source, kw = x.layer, {}
+        up = r.layers.get(x.layer)
+        if up is not None and up["kind"] == "upsample" and up.get("size") and r.readers(x.layer) == 1:
+            # MobileViT's resize up to the next multiples of the patch: the tokens row's resize
+            h, w, _ = r.out_shape[up["inputs"][0]]
+            if (h % ph or w % pw) and tiled(h, w, (ph, pw)) == tuple(up["size"]):
+                source, kw = up["inputs"][0], dict(mode=up["mode"])
+                del r.layers[x.layer], r.out_shape[x.layer]
+        r.emit(node, "tokens", shape[2], (source,), Tokens(n, shape[2], seqs),
+               view=(ax.single("S", seqs), ax.single("N", n), view[2]), k=(ph, pw), **kw)
         return
     hw = _maplike(view, shape, ax.POSITIONS) if x.layer in r.provisional else None
     if hw:  # the fold goes on: its H×W is the map's
@@ -1057,7 +1116,7 @@ KINDS_READ: dict[str, tuple[str, ...]] = {
     "conv": ("Conv",), "dwconv": ("Conv",), "deconv": ("ConvTranspose",), "fc": ("Gemm", "MatMul"),
     "pool": ("GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "AveragePool", "MaxPool",
              "Gather of the first token"),
-    "add": ("Add", "Sum", "Sub"), "mul": ("Mul",), "concat": ("Concat",), "split": ("Split", "Slice", "Gather"),
+    "add": ("Add", "Sum"), "sub": ("Sub",), "batchnorm": ("BatchNormalization (on its own)",), "mul": ("Mul",), "concat": ("Concat",), "split": ("Split", "Slice", "Gather"),
     "shuffle": ("Reshape → Transpose → Reshape",), "upsample": ("Resize", "Upsample"),
     "act": ("Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "LeakyRelu", "Gelu"),
     "flatten": ("Flatten",), "dropout": ("Dropout",), "opaque": ("any op it cannot cost, with --allow-unknown",),

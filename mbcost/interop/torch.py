@@ -31,6 +31,7 @@ kernel would not be counted at all.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
@@ -43,6 +44,7 @@ from ..core.conventions import PAPER
 from ..core.engine import LayerResult, load, run_graph
 from ..core.expand import expand
 from ..core.graph import Graph, Layer, Scores, Tokens
+from ..core.kinds.tokens import tiled
 from ..core.multipliers import input_resolution, parse_alpha, parse_depth
 from ..core.spec import ArchSpec
 from . import handle, pads_of, unfolded_patch
@@ -154,6 +156,20 @@ def _pool(layer: Layer, inputs) -> nn.Module:
         core = [nn.AvgPool2d(layer.k, layer.s, padding=(t, l), count_include_pad=False)
                 if symmetric else _TFAvgPool(layer.k, layer.s, (l, r, t, b))]
     return nn.Sequential(*core, *_tail(layer, layer.c, nn.BatchNorm2d))
+
+
+class Sub(nn.Module):
+    """a − b, element-wise (EfficientFormer's pooling mixer, pool(x) − x)."""
+
+    def forward(self, a, b):
+        return a - b
+
+
+def _batchnorm(layer: Layer, inputs) -> nn.Module:
+    """A batch norm on its own: BatchNorm2d on a map, BatchNorm1d over tokens' channels."""
+    c = inputs[0][2]
+    bn = ChannelsFirst(nn.BatchNorm1d(c)) if isinstance(inputs[0], Tokens) else nn.BatchNorm2d(c)
+    return nn.Sequential(bn, *_tail(replace(layer, bn=False), c, nn.BatchNorm2d))
 
 
 class Add(nn.Module):
@@ -398,11 +414,13 @@ class ToTokens(nn.Module):
     """A map N×C×H×W as tokens N×(H·W)×C (``x.flatten(2).transpose(1, 2)``), or MobileViT's
     unfolding into p_h·p_w sequences of (H/p_h)·(W/p_w) tokens, (N·p_h·p_w)×T×C."""
 
-    def __init__(self, patch):
+    def __init__(self, patch, mode: str = ""):
         super().__init__()
-        self.ph, self.pw = patch
+        (self.ph, self.pw), self.mode = patch, mode
 
     def forward(self, x):
+        if self.mode:  # timm's MobileVitBlock resizes up to the next multiples of the patch first
+            x = _resized(x, tiled(x.shape[2], x.shape[3], (self.ph, self.pw)), self.mode)
         (b, c, h, w), ph, pw = x.shape, self.ph, self.pw
         if ph * pw == 1:
             return x.flatten(2).transpose(1, 2)
@@ -413,16 +431,25 @@ class ToTokens(nn.Module):
 class ToMap(nn.Module):
     """Tokens back as an N×C×H×W map: the inverse of :class:`ToTokens` with its patch."""
 
-    def __init__(self, size, patch):
+    def __init__(self, size, patch, mode: str = ""):
         super().__init__()
-        (self.h, self.w), (self.ph, self.pw) = size, patch
+        (self.h, self.w), (self.ph, self.pw), self.mode = size, patch, mode
 
     def forward(self, x):
-        (bs, t, c), h, w, ph, pw = x.shape, self.h, self.w, self.ph, self.pw
+        ph, pw = self.ph, self.pw
+        (bs, t, c), (h, w) = x.shape, tiled(self.h, self.w, (ph, pw)) if self.mode else (self.h, self.w)
         if ph * pw == 1:
             return x.transpose(1, 2).reshape(bs, c, h, w)
-        x = x.reshape(bs // (ph * pw), ph, pw, h // ph, w // pw, c).permute(0, 5, 3, 1, 4, 2)
-        return x.reshape(-1, c, h, w)
+        x = x.reshape(bs // (ph * pw), ph, pw, h // ph, w // pw, c).permute(0, 5, 3, 1, 4, 2).reshape(-1, c, h, w)
+        # and back down to H×W, as timm's MobileVitBlock does after folding
+        return _resized(x, (self.h, self.w), self.mode) if (h, w) != (self.h, self.w) else x
+
+
+def _resized(x, size, mode: str):
+    """F.interpolate to ``size`` as timm's MobileViT calls it (bilinear: align_corners=False)."""
+    if tuple(x.shape[2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size=size, mode=mode, align_corners=False if mode == "bilinear" else None)
 
 
 class ClassToken(nn.Module):
@@ -460,7 +487,7 @@ def _pos_embed(layer: Layer, inputs) -> nn.Module:
 
 def _map(layer: Layer, inputs, patch=(1, 1)) -> nn.Module:
     h, w = layer.size if layer.size is not None else inputs[1][:2]
-    return ToMap((h, w), patch)
+    return ToMap((h, w), patch, layer.mode)
 
 
 class FirstInput(nn.Module):
@@ -483,6 +510,8 @@ BUILDERS: dict[str, Callable[[Layer, list], nn.Module]] = {
     "fc": _fc,
     "pool": _pool,
     "add": lambda layer, inputs: Add(_tail(layer, layer.c, nn.BatchNorm2d)),
+    "sub": lambda layer, inputs: Sub(),
+    "batchnorm": _batchnorm,
     "concat": lambda layer, inputs: Concat(channel_dim(inputs[0])),
     "mul": lambda layer, inputs: Mul(seqs_of(inputs[0]) if isinstance(inputs[0], Tokens)
                                      and not isinstance(inputs[1], Tokens) else 0),
@@ -501,7 +530,7 @@ BUILDERS: dict[str, Callable[[Layer, list], nn.Module]] = {
     "softmax": lambda layer, inputs: Softmax(-1 if isinstance(inputs[0], (Tokens, Scores)) else 1),
     "matmul": _matmul,
     "attn_bias": lambda layer, inputs: AttentionBias(layer.extra, inputs[0]),
-    "tokens": lambda layer, inputs: ToTokens(layer.k),
+    "tokens": lambda layer, inputs: ToTokens(layer.k, layer.mode),
     "map": lambda layer, inputs, patch=(1, 1): FirstInput(_map(layer, inputs, patch)),
     "cls_token": lambda layer, inputs: ClassToken(layer.extra, inputs[0][2]),
     "pos_embed": _pos_embed,

@@ -73,17 +73,31 @@ def imported(path, convention=mbcost.PAPER) -> mbcost.Report:
     return mbcost.analyze(read(path), convention=convention)
 
 
-def initializer_numel(model: onnx.ModelProto, kinds=("Conv", "Gemm", "BatchNormalization")) -> int:
-    """Σ size of the initializers the weighted nodes read, each once: an independent parameter
-    count of an ONNX file (BN's running mean and variance excluded, as PyTorch's parameters do)."""
+def initializer_numel(model: onnx.ModelProto) -> int:
+    """Σ size of the floating-point initializers the nodes read, each once: an independent
+    parameter count of an ONNX file (BN's running mean and variance excluded, as PyTorch's
+    parameters do; integer shapes and indices are not parameters)."""
     names = set()
     for n in model.graph.node:
-        if n.op_type in kinds:
-            names.update(n.input[1:3] if n.op_type == "BatchNormalization" else n.input[1:])
+        names.update(n.input[:3] if n.op_type == "BatchNormalization" else n.input)
+    floats = (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE, onnx.TensorProto.BFLOAT16)
     tensors = [i for i in model.graph.initializer if i.name in names]
     # an exporter may store some (folded biases) as Constant nodes instead of initializers
     tensors += [n.attribute[0].t for n in model.graph.node if n.op_type == "Constant" and n.output[0] in names]
-    return sum(int(np.prod(t.dims)) if t.dims else 1 for t in tensors)
+    # a rank-0 float is a constant of the arithmetic (attention's 1/√d, an activation's 3 or 6), no parameter
+    return sum(int(np.prod(t.dims)) for t in tensors if t.data_type in floats and t.dims)
+
+
+def distinct(net: torch.nn.Module) -> torch.nn.Module:
+    """The network with every parameter and float buffer drawn at random from [0.5, 1.5): torch's
+    exporter stores equal initializers once (a fresh LayerNorm's ones, a zero bias), which would
+    make a file's own count depend on the values; positive, so a BN's variance stays valid."""
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for t in [*net.parameters(), *net.buffers()]:
+            if t.is_floating_point():
+                t.copy_(torch.rand(t.shape, generator=g) + 0.5)
+    return net
 
 
 def reference(source: str, name: str, size: tuple[int, int]) -> tuple[int, int]:

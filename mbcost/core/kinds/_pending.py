@@ -1,6 +1,3 @@
 """Facets of the transformer-era kinds still being written, each said in words (tests/test_kinds.py
 accepts a missing facet only with a reason, and the CLI prints it)."""
 PENDING_PEERS = "what each FLOP counter charges for it is being measured (issue 22)"
-PENDING_EXPORT = "the ONNX exporter does not write it yet (issue 22)"
-PENDING_IMPORT = "the ONNX importer does not read it yet (issue 22)"
-PENDING_TORCH = "mbcost.torch.build has no module for it yet (issue 22)"

@@ -14,7 +14,6 @@ from __future__ import annotations
 from ...errors import GraphError
 from ..graph import Layer, Shape, layout
 from ..kind import Counting, Kind, fmt_shape, weightless
-from ._pending import PENDING_EXPORT, PENDING_IMPORT, PENDING_TORCH
 from .add import elementwise, joined
 
 
@@ -55,5 +54,4 @@ KIND = Kind(
     label=lambda layer: "Subtract", shows_act=False, latency="add",
     peers={p: NONE for p in ("ptflops", "ptflops-aten", "fvcore", "thop", "torchinfo", "calflops", "flopcounter")},
     counting=Counting(work="one subtraction per output element"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )
