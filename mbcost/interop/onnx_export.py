@@ -573,8 +573,10 @@ EXPORTERS: dict[str, Callable[[_Builder, LayerResult, list[str]], str]] = {
     "pos_embed": _pos_embed,
 }
 
-# kinds whose output is N×(H·W·C), not N×C×H×W; act and dropout keep their input's layout
+# kinds whose output is N×(H·W·C), not N×C×H×W; element-wise kinds keep their inputs' layout
+# (EfficientFormer's logits are the mean of two fc heads: an add of two flat tensors)
 FLAT = {"fc", "flatten"}
+ELEMENTWISE = {"act", "dropout", "add", "sub", "mul"}
 
 
 def _nchw(shape) -> list[int]:
@@ -596,7 +598,7 @@ def to_onnx(report: Report, seed: int = 0):
     for r, exporter in zip(report.layers, exporters):
         layer = r.layer
         tensor[r.name] = exporter(b, r, [tensor[i] for i in layer.inputs])
-        flat[r.name] = layer.kind in FLAT or layer.kind in ("act", "dropout") and flat[layer.inputs[0]]
+        flat[r.name] = layer.kind in FLAT or layer.kind in ELEMENTWISE and all(flat[i] for i in layer.inputs)
         shape[r.name] = r.output_shape
         for part, c in layer.outputs()[1 if not layer.sizes else 0:]:
             tensor[part], flat[part], shape[part] = part, False, with_channels(r.output_shape, c)

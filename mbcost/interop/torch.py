@@ -414,13 +414,16 @@ class ToTokens(nn.Module):
     """A map N×C×H×W as tokens N×(H·W)×C (``x.flatten(2).transpose(1, 2)``), or MobileViT's
     unfolding into p_h·p_w sequences of (H/p_h)·(W/p_w) tokens, (N·p_h·p_w)×T×C."""
 
-    def __init__(self, patch, mode: str = ""):
+    def __init__(self, patch, mode: str = "", size=None):
         super().__init__()
         (self.ph, self.pw), self.mode = patch, mode
+        # the tiled size as numbers, not computed from x.shape: a traced export then writes a
+        # Resize to constant sizes, which shape inference (and so the ONNX importer) can follow
+        self.tiled = tiled(*size, patch) if mode and size else None
 
     def forward(self, x):
         if self.mode:  # timm's MobileVitBlock resizes up to the next multiples of the patch first
-            x = _resized(x, tiled(x.shape[2], x.shape[3], (self.ph, self.pw)), self.mode)
+            x = _resized(x, self.tiled or tiled(x.shape[2], x.shape[3], (self.ph, self.pw)), self.mode)
         (b, c, h, w), ph, pw = x.shape, self.ph, self.pw
         if ph * pw == 1:
             return x.flatten(2).transpose(1, 2)
@@ -530,7 +533,7 @@ BUILDERS: dict[str, Callable[[Layer, list], nn.Module]] = {
     "softmax": lambda layer, inputs: Softmax(-1 if isinstance(inputs[0], (Tokens, Scores)) else 1),
     "matmul": _matmul,
     "attn_bias": lambda layer, inputs: AttentionBias(layer.extra, inputs[0]),
-    "tokens": lambda layer, inputs: ToTokens(layer.k, layer.mode),
+    "tokens": lambda layer, inputs: ToTokens(layer.k, layer.mode, inputs[0][:2]),
     "map": lambda layer, inputs, patch=(1, 1): FirstInput(_map(layer, inputs, patch)),
     "cls_token": lambda layer, inputs: ClassToken(layer.extra, inputs[0][2]),
     "pos_embed": _pos_embed,
