@@ -97,5 +97,5 @@ def _elements(shape) -> int:
 
 def moved_bytes(result, dtype_bytes: int = 4) -> int:
     """Bytes a layer reads and writes: every input map, the output map, and its weights."""
-    return dtype_bytes * (sum(_elements(s) for s in result.input_shapes) + _elements(result.output_shape)
-                          + result.params)
+    data = result.input_shapes[:len(result.input_shapes) - result.layer.shape_only]  # not a like: reference
+    return dtype_bytes * (sum(_elements(s) for s in data) + _elements(result.output_shape) + result.params)

@@ -113,7 +113,7 @@ def plan(graph: Graph, chunks: int = 0, order: Sequence[str] | None = None) -> P
         units = [by_first[n] for n in order]
     # a split's parts are views of its output: reading sp.1 keeps the tensor sp alive
     owner = {t: L.name for L in graph.layers for t, _ in L.outputs()}
-    inputs = {L.name: tuple(owner.get(s, s) for s in L.inputs) for L in graph.layers}
+    inputs = {L.name: tuple(owner.get(s, s) for s in L.data_inputs) for L in graph.layers}
     produced_at = {NETWORK_INPUT: -1}
     for i, u in enumerate(units):
         for n in u:
@@ -225,7 +225,7 @@ def best_order(graph: Graph, elements: dict[str, int], chunks: int = 0,
     units = _units(graph, chunks)
     idx = {n: i for i, u in enumerate(units) for n in u}
     owner = {t: L.name for L in graph.layers for t, _ in L.outputs()}
-    inputs = {L.name: tuple(owner.get(s, s) for s in L.inputs) for L in graph.layers}
+    inputs = {L.name: tuple(owner.get(s, s) for s in L.data_inputs) for L in graph.layers}
     if _forced(units, inputs, idx) or len(units) > MAX_SEARCH_STEPS:
         # one order is possible (each step reads the one before), or the graph is too large to
         # search: the file's order, exact only in the first case

@@ -10,7 +10,7 @@ through :data:`mbcost.core.kinds.KINDS`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
@@ -24,6 +24,17 @@ if TYPE_CHECKING:
 
 COMMON = ("kind", "name", "from", "if")
 RESERVED = ("input", "in")  # the network's (or a block's) input
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What a row without its own ``bn``, ``act``, ``bias`` or width uses: its file's settings
+    (a backbone's rows keep their file's, whatever the file that builds on them says)."""
+
+    batch_norm: bool
+    activation: str
+    bias: bool | None
+    width: object  # a mbcost.core.width.WidthRule
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,11 @@ class Row:
     enter: tuple = ()  # ((name of a block instance's input, its from), …) — bound first, outermost first
     exit: tuple[str, ...] = ()  # names that refer to this row's output once it is done
     scope: str | None = None  # the block instance a row belongs to: its auto names are scoped
+    doc: Document | None = field(default=None, compare=False, repr=False)  # its file (a backbone's rows: another)
+    defaults: Defaults | None = None  # its file's settings; None: the architecture's
+
+    def where(self, key: str | None = None):
+        return self.doc.where(self.path + ((key,) if key else ()))
 
 
 class RowFields(Fields):
@@ -132,6 +148,8 @@ class BlockCall:
     args: dict
     path: tuple
     label: str
+    doc: Document | None = field(default=None, compare=False, repr=False)
+    defaults: Defaults | None = None
 
 
 def read_call(doc: Document, path: tuple, label: str, index: int, env: dict, block: "BlockDef") -> BlockCall:
@@ -150,7 +168,7 @@ def read_call(doc: Document, path: tuple, label: str, index: int, env: dict, blo
     if inputs is not None and len(inputs) != 1:
         f.fail(path + ("from",), f"a block takes one input, got {len(inputs)}")
     return BlockCall(block.name, index, name, inputs, f.integer("n", 1, hi=MAX_REPEAT), f.has("n"), args,
-                     path, label)
+                     path, label, doc)
 
 
 def holds(f: Fields) -> bool:
@@ -203,6 +221,6 @@ def read_row(doc: Document, path: tuple, label: str, index: int, env: dict,
     if not k.joins:
         f.single_input()
     return Row(kind=kind, index=index, args=args, name=name, inputs=f.inputs, n=n, stage=f.has("n"),
-               path=path, label=label)
+               path=path, label=label, doc=doc)
 
 

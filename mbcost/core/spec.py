@@ -9,7 +9,7 @@ by its kind's own reader (:mod:`mbcost.core.rows`, :mod:`mbcost.core.kinds`) and
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
@@ -19,7 +19,7 @@ from .blocks import read_blocks
 from .fields import MAX_CHANNELS, MAX_RESOLUTION, Fields, Pair, did_you_mean, value_at
 from .kind import ACTIVATIONS
 from .locate import read_model, resolve_arch, variant_name
-from .rows import read_row
+from .rows import Defaults, read_row
 from .width import WidthRule
 from .yamlio import Document, Outline, describe, parse, read_text
 
@@ -45,14 +45,15 @@ class ArchSpec:
     depth: Fraction | None = None
     variant: str | None = None
     variants: tuple[str, ...] = ()
+    output_stride: int | None = None  # the backbone's strides past it become dilation (DeepLab)
     document: Document | None = field(default=None, compare=False, repr=False)
     # a model read from another format (ONNX) has no rows: its layers are fixed, and
     # expand() asks this for the graph at (α, resolution, classes)
     prebuilt: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
 
-TOP_KEYS = ("name", "title", "input", "classes", "width", "batch_norm", "activation", "bias", "params",
-            "variants", "blocks", "layers", "outputs")
+TOP_KEYS = ("name", "title", "backbone", "input", "classes", "width", "batch_norm", "activation", "bias",
+            "params", "variants", "blocks", "layers", "outputs")
 VARIANT_KEYS = ("alpha", "depth", "resolution", "params", "title", "batch_norm", "activation", "bias",
                 "classes")
 
@@ -100,16 +101,73 @@ recognise_architecture = recognise_file(
     "an architecture", "a YAML mapping with 'input' and 'layers' (docs/format.md)", TOP_KEYS)
 
 
+@dataclass(frozen=True)
+class Backbone:
+    """A file's ``backbone:``: another architecture whose rows (up to ``until``) come first, with
+    its blocks, params and settings, so a head reads its feature maps by name."""
+
+    spec: ArchSpec
+    rows: tuple  # the rows kept
+    output_stride: int | None = None
+
+
+OUTPUT_STRIDES = (4, 8, 16, 32)
+
+
+def _backbone(doc: Document, top: Fields) -> Backbone:
+    value = doc.data["backbone"]
+    if isinstance(value, str):
+        f, name = None, value
+    else:
+        f = Fields(doc, ("backbone",), "backbone", ("arch", "until", "output_stride"))
+        if not f.has("arch"):
+            f.fail(("backbone",), "missing 'arch' (a built-in name such as mobilenet_v2, or a path)")
+        name = f.text("arch")
+    if not isinstance(name, str) or not name.strip():
+        top.fail(("backbone",), f"expected a built-in name or a mapping {{arch, until, output_stride}}, "
+                                f"got {describe(value)}")
+    path = ("backbone", "arch") if f else ("backbone",)
+    ref = Path(doc.source).parent / name if name.endswith((".yaml", ".yml")) or "/" in name else name
+    try:
+        spec = load_spec(ref)
+    except SpecError as exc:
+        if exc.where.line is None:  # a whole-file error: say which entry named the file
+            raise SpecError(exc.message, field="backbone", where=doc.where(path)) from None
+        raise
+    if spec.document is not None and "backbone" in spec.document.data:
+        top.fail(path, f"{name!r} has a backbone of its own; a backbone is one file's rows")
+    if spec.prebuilt is not None:
+        top.fail(path, f"{name!r} is an imported model; a backbone is an architecture file")
+    rows = spec.rows
+    until = f.text("until") if f else None
+    if until is None:  # the feature extractor: every row before the classifier's global pool
+        pools = [i for i, r in enumerate(rows) if r.kind == "pool" and getattr(r.args, "global_", False)]
+        rows = rows[:pools[-1]] if pools else rows
+    else:
+        names = [r.name for r in rows]
+        if until not in names:
+            hint = did_you_mean(until, [n for n in names if n])
+            f.fail_key("until", f"{name} has no top-level row named {until!r}" +
+                       (f"; did you mean {hint!r}?" if hint else ""))
+        rows = rows[:names.index(until) + 1]
+    stride = f.integer("output_stride", None, hi=1024) if f else None
+    if stride is not None and stride not in OUTPUT_STRIDES:
+        f.fail_key("output_stride", f"expected one of {', '.join(map(str, OUTPUT_STRIDES))}, got {stride}")
+    return Backbone(spec, rows, stride)
+
+
 def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
     recognise_architecture(Outline.of(doc.data), doc.source)
     top = Fields(doc, (), "", TOP_KEYS)
-    if not top.has("input"):
+    backbone = _backbone(doc, top) if top.has("backbone") else None
+    base = backbone.spec if backbone else None
+    if not top.has("input") and base is None:
         top.fail((), "missing 'input' (e.g. input: {resolution: 224, channels: 3})")
-    inp = Fields(doc, ("input",), "input", ("resolution", "channels", "scale"))
-    if not inp.has("resolution"):
+    inp = Fields(doc, ("input",), "input", ("resolution", "channels", "scale")) if top.has("input") else None
+    if inp is not None and not inp.has("resolution"):
         inp.fail(("input",), "missing 'resolution'")
     width = Fields(doc, ("width",), "width", ("rule", "min", "divisor")) if top.has("width") else None
-    rule = WidthRule()
+    rule = base.width if base else WidthRule()
     if width:
         rule = WidthRule(
             rule=width.choice("rule", ("floor", "make_divisible"), "floor"),
@@ -120,7 +178,7 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
     if not isinstance(layers, list) or not layers:
         top.fail(("layers",), "expected a non-empty list of layer rows"
                  if "layers" in doc.data else "missing 'layers' (the list of layer rows)")
-    params = _params(doc, ("params",), "params") if top.has("params") else {}
+    params = {**(base.params if base else {}), **(_params(doc, ("params",), "params") if top.has("params") else {})}
     variants = doc.data.get("variants") or {}
     if top.has("variants") and (not isinstance(variants, dict) or not variants):
         top.fail(("variants",), f"expected a mapping of variant names to settings, got {describe(variants)}")
@@ -140,12 +198,28 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
                     "resolution": v.pair("resolution", None, hi=MAX_RESOLUTION)}
         params = {**params, **overrides[variant]}
 
+    inherited = {"batch_norm": base.batch_norm, "activation": base.activation, "bias": base.bias} if base else {}
+
     def pick(key, getter):
-        return getter(chosen, key) if chosen is not top and chosen.has(key) else getter(top, key)
+        if chosen is not top and chosen.has(key):
+            return getter(chosen, key)
+        return inherited[key] if key in inherited and not top.has(key) else getter(top, key)
 
     blocks = read_blocks(doc)
+    if base is not None:
+        for name in set(blocks) & set(base.blocks):
+            top.fail(("blocks", name), f"block {name!r} is the backbone's too: rename it", key=True)
+        blocks = {**base.blocks, **blocks}
     rows = tuple(row for row in (read_row(doc, ("layers", i), f"layers[{i}]", i, params, blocks)
                                  for i in range(len(layers))) if row is not None)
+    # every row and block of this file uses this file's settings; a backbone's keep their own
+    own = Defaults(bool(pick("batch_norm", lambda f, k: f.boolean(k, False))),
+                   pick("activation", lambda f, k: f.choice(k, ACTIVATIONS, "relu")),
+                   pick("bias", lambda f, k: f.boolean(k, None)), rule)
+    rows = tuple(replace(r, defaults=own) for r in rows)
+    blocks = {n: b if b.defaults is not None else replace(b, defaults=own) for n, b in blocks.items()}
+    if backbone is not None:
+        rows = backbone.rows + rows
     outputs = doc.data.get("outputs")
     if outputs is not None:
         if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
@@ -154,9 +228,10 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         name=variant_name(top.text("name", Path(doc.source).stem), variant),
         title=pick("title", lambda f, k: f.text(k, "")),
         source=doc.source,
-        resolution=settings.get("resolution") or inp.pair("resolution", (224, 224), hi=MAX_RESOLUTION),
-        in_channels=inp.integer("channels", 3),
-        scale_input=bool(inp.boolean("scale", False)),
+        resolution=settings.get("resolution") or (inp.pair("resolution", (224, 224), hi=MAX_RESOLUTION) if inp
+                                                  else base.resolution),
+        in_channels=inp.integer("channels", 3) if inp else base.in_channels,
+        scale_input=bool(inp.boolean("scale", False)) if inp else base.scale_input,
         classes=pick("classes", lambda f, k: f.integer(k, None)),
         width=rule,
         batch_norm=bool(pick("batch_norm", lambda f, k: f.boolean(k, False))),
@@ -171,6 +246,7 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         variant=variant,
         variants=tuple(map(str, variants)),
         document=doc,
+        output_stride=backbone.output_stride if backbone else None,
     )
 
 

@@ -108,6 +108,7 @@ def latency(r) -> str:
 
 KIND = Kind(
     "conv", "a standard (optionally grouped) convolution",
+    resamples="down",
     keys=KEYS, read=read, expand=expand, example={"c": 16, "k": 3, "s": 2},
     shape=shape, factor=factor, elements=bias_elements, counts=("bias",),
     label=label, kernel=window, latency=latency,

@@ -66,6 +66,7 @@ def label(layer: Layer) -> str:
 
 KIND = Kind(
     "deconv", "a transposed convolution (PyTorch's ConvTranspose2d)",
+    resamples="up",
     keys=conv.KEYS + ("output_padding",), read=read, expand=expand, example={"c": 8, "k": 2, "s": 2},
     shape=shape, factor=factor, elements=conv.bias_elements, counts=("bias",),
     label=label, kernel=window, latency="conv",

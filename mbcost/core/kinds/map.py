@@ -33,7 +33,7 @@ def expand(ex, row) -> None:
     a: MapArgs = row.args
     (name,) = ex.repeat_names(row, "map")
     inputs = (ex.last,) + ((ex.resolve(a.like, "like"),) if a.like else ())
-    ex.emit(name, "map", ex.cur, inputs=inputs, size=a.size)
+    ex.emit(name, "map", ex.cur, inputs=inputs, shape_only=len(inputs) - 1, size=a.size)
 
 
 def shape(layer: Layer, inputs: list[Shape]) -> Shape:
@@ -55,7 +55,7 @@ def shape(layer: Layer, inputs: list[Shape]) -> Shape:
 
 KIND = Kind(
     "map", "a sequence of tokens back as an H×W map",
-    keys=("size", "like"), read=read, expand=expand, example=[
+    keys=("size", "like"), refs=("like",), read=read, expand=expand, example=[
         {"kind": "tokens", "name": "t"}, {"kind": "map", "name": "x", "like": "input"}],
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Map", latency="memory",
