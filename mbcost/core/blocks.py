@@ -139,7 +139,8 @@ def _instance(spec, call: BlockCall, inst: str, depth, out: list[Row], counters:
         refs = {f: scoped(getattr(row.args, f)) for f in KINDS[row.kind].refs if getattr(row.args, f)}
         out.append(replace(row, name=f"{inst}.{row.name}" if row.name else None, inputs=inputs,
                            args=replace(row.args, **refs) if refs else row.args,
-                           n=repeats(row, depth), index=len(out), scope=inst, defaults=block.defaults))
+                           n=repeats(row, depth), index=len(out), scope=inst, defaults=block.defaults,
+                           part=call.part))
         _cap(spec, row, out)
 
 

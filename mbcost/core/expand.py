@@ -233,8 +233,14 @@ def expand_traced(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pai
         return spec.prebuilt(alpha, resolution, classes), None
     ex = Expander(spec, alpha, classes, spec.output_stride)
     rows = instantiate(spec, depth)
+    until = spec.until[0] if spec.until else None
     for row in rows:
+        if until is not None and row.part == "backbone" and until in ex.names:
+            continue  # past the backbone's last layer kept
         ex.run(row)
+    if until is not None and until not in ex.names:
+        raise GraphError(f"the backbone has no layer or block named {until!r}", field="backbone.until",
+                         where=spec.until[1])
     outputs = _check_outputs(ex, spec, rows)
     res = resolution or spec.resolution
     return Graph(name=spec.name, source=spec.source, alpha=alpha, resolution=res,

@@ -56,6 +56,7 @@ class Row:
     scope: str | None = None  # the block instance a row belongs to: its auto names are scoped
     doc: Document | None = field(default=None, compare=False, repr=False)  # its file (a backbone's rows: another)
     defaults: Defaults | None = None  # its file's settings; None: the architecture's
+    part: str = ""  # 'backbone': a row of the file's backbone (dropped after its ``until``)
 
     def where(self, key: str | None = None):
         return self.doc.where(self.path + ((key,) if key else ()))
@@ -150,6 +151,7 @@ class BlockCall:
     label: str
     doc: Document | None = field(default=None, compare=False, repr=False)
     defaults: Defaults | None = None
+    part: str = ""
 
 
 def read_call(doc: Document, path: tuple, label: str, index: int, env: dict, block: "BlockDef") -> BlockCall:

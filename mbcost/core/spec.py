@@ -45,6 +45,7 @@ class ArchSpec:
     depth: Fraction | None = None
     variant: str | None = None
     variants: tuple[str, ...] = ()
+    until: tuple | None = None  # (the backbone's last layer kept, where the file says so)
     output_stride: int | None = None  # the backbone's strides past it become dilation (DeepLab)
     document: Document | None = field(default=None, compare=False, repr=False)
     # a model read from another format (ONNX) has no rows: its layers are fixed, and
@@ -109,6 +110,7 @@ class Backbone:
     spec: ArchSpec
     rows: tuple  # the rows kept
     output_stride: int | None = None
+    until: str | None = None  # the backbone's last layer (or block) kept; its later rows are dropped
 
 
 OUTPUT_STRIDES = (4, 8, 16, 32)
@@ -138,22 +140,16 @@ def _backbone(doc: Document, top: Fields) -> Backbone:
         top.fail(path, f"{name!r} has a backbone of its own; a backbone is one file's rows")
     if spec.prebuilt is not None:
         top.fail(path, f"{name!r} is an imported model; a backbone is an architecture file")
+    # the feature extractor: every row before the classifier's global pool — or, with ``until``,
+    # up to the layer or block of that name (found as the rows expand: ``block12``, ``conv2``)
     rows = spec.rows
+    pools = [i for i, r in enumerate(rows) if r.kind == "pool" and getattr(r.args, "global_", False)]
+    rows = tuple(replace(r, part="backbone") for r in (rows[:pools[-1]] if pools else rows))
     until = f.text("until") if f else None
-    if until is None:  # the feature extractor: every row before the classifier's global pool
-        pools = [i for i, r in enumerate(rows) if r.kind == "pool" and getattr(r.args, "global_", False)]
-        rows = rows[:pools[-1]] if pools else rows
-    else:
-        names = [r.name for r in rows]
-        if until not in names:
-            hint = did_you_mean(until, [n for n in names if n])
-            f.fail_key("until", f"{name} has no top-level row named {until!r}" +
-                       (f"; did you mean {hint!r}?" if hint else ""))
-        rows = rows[:names.index(until) + 1]
     stride = f.integer("output_stride", None, hi=1024) if f else None
     if stride is not None and stride not in OUTPUT_STRIDES:
         f.fail_key("output_stride", f"expected one of {', '.join(map(str, OUTPUT_STRIDES))}, got {stride}")
-    return Backbone(spec, rows, stride)
+    return Backbone(spec, rows, stride, until)
 
 
 def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
@@ -247,6 +243,7 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         variants=tuple(map(str, variants)),
         document=doc,
         output_stride=backbone.output_stride if backbone else None,
+        until=(backbone.until, doc.where(("backbone", "until"))) if backbone and backbone.until else None,
     )
 
 
