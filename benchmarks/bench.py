@@ -48,6 +48,21 @@ def scale_files(folder: Path) -> tuple[Path, Path]:
     return net, budgets
 
 
+def measurements_file(folder: Path) -> Path:
+    """10,000 measured latencies (issue 26: `latency fit` must be linear in rows; 400 rows took
+    370 s): 1,000 distinct networks (V1 and V2, 50 α × 10 resolutions) in 10 families."""
+    import random
+
+    rng = random.Random(27)
+    alphas = [f"{0.25 + 0.02 * i:.2f}" for i in range(50)]
+    rows = ["arch,alpha,resolution,ms,family"] + [
+        f"{rng.choice(('mobilenet_v1', 'mobilenet_v2'))},{rng.choice(alphas)},{rng.choice(range(96, 256, 16))},"
+        f"{rng.uniform(5, 150):.2f},f{i % 10}" for i in range(10_000)]
+    path = folder / "measured10k.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
 # issue 17: 1,751 α × 481 resolutions = 842,231 configurations, and the memory check's twin:
 # 10× the α (17,501) at 48 resolutions = 840,048 configurations — the same count, so the same
 # memory if nothing is held per α
@@ -91,6 +106,7 @@ def commands(mbcost: str, python: str, peers: str | None, scale: tuple[Path, Pat
         cmds["diff100k"] = [mbcost, "diff", str(net), "--alpha-b", "0.5", "--format", "json"]
         cmds["budgets10k"] = [mbcost, "check", "--budgets", str(budgets), "--format", "json"]
         cmds["sweep842k"] = sweep842k(mbcost, net.parent / "big.csv")
+        cmds["latency10k"] = [mbcost, "latency", "fit", str(measurements_file(net.parent)), "--format", "json"]
     if peers:
         for counter in ("flopcounter", "ptflops", "fvcore"):
             cmds[f"{counter}:1"] = [peers, str(HERE / "peers.py"), "--counter", counter,
@@ -159,6 +175,9 @@ def main() -> int:
         # latency is not bilinear: the engine times each distinct network at each resolution
         # (74× when it ran a whole analyze per configuration, 2026-12-02)
         Target("5,104-config sweep with --device latency vs one report", "sweep5104dev", "report", 30, True),
+        # issue 26: 10,000 measurements must answer in seconds (400 took 370 s with Nelder–Mead
+        # refitted per left-out point); now one analysis per distinct network, one NNLS per family
+        Target("latency fit on 10,000 measurements vs one report", "latency10k", "report", 30, True),
     ]
     peers = [k[:-2] for k in med if k.endswith(":1")]
     if peers:

@@ -113,6 +113,21 @@ HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "</scr
            "<!--", "a & b", "\u2028line"]
 
 
+def test_the_latency_section_gives_the_interval_the_warnings_and_every_constant(cli, tmp_path):
+    page = tmp_path / "b0.html"  # EfficientNet-B0 on pixel1: swish never fitted, SE beyond the fitted mix
+    assert cli("report", "efficientnet_b0", "--device", "pixel1", "-o", page).code == 0
+    text = page.read_text(encoding="utf-8")
+    section = text[text.index('<section id="latency-section">'):]
+    section = section[:section.index("</section>")]
+    d = blocks(text)[0]["data"]["device"]
+    assert f"±{d['interval_percent']}% on {d['interval_basis']}" in section and d["interval_percent"] > 0
+    assert len(d["warnings"]) == 2  # the sigmoid class, and mul's share
+    assert [html.unescape(w) for w in re.findall(r'<p class="warn">warning: (.*?)</p>', section)] == d["warnings"]
+    rows = re.findall(r'<th scope="row">(\w+)</th><td class="num" data-v="([^"]+)">', section)
+    assert [(n, float(v)) for n, v in rows] == [(n, c["ns_per_unit"]) for n, c in d["constants"].items()]
+    assert len(rows) == 10 and f"{1 / d['constants']['conv']['ns_per_unit']:.3g} GMAC/s" in section  # 6.74
+
+
 def test_names_paths_and_budget_names_are_text(cli, tmp_path):
     folder = tmp_path / '<i>x&amp;"'
     folder.mkdir()

@@ -1,6 +1,7 @@
 """The kind registry: every kind has every facet (or says why not), its numbers come from one
 formula, and a kind registered from outside the package — the toy below — works in every
 command with nothing else touched."""
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,33 @@ def test_every_kinds_example_costs_and_its_elements_agree_with_it(name, tmp_path
         assert e.kind == layer.layer.kind
 
 
+@pytest.mark.parametrize("name", primitives())
+def test_every_kinds_latency_class_is_one_the_model_prices_or_warns_on(name, tmp_path):
+    """A kind's ``latency`` names a class of core/latency.py's CLASSES, or a class of its own
+    named for it (opaque's), which is timed by memory and overhead only and which every profile
+    names in a warning."""
+    from mbcost.analyses.latency import load_device
+    from mbcost.core.latency import CLASSES, amounts, op_class
+
+    if KINDS[name].writable:
+        f = tmp_path / f"{name}.yaml"
+        f.write_text(network(name))
+        layers = [r for r in mbcost.analyze(f).layers if r.layer.kind == name]
+    else:  # opaque: what --allow-unknown keeps of an imported op
+        r = mbcost.analyze("mobilenet_v1").layers[1]
+        layers = [dataclasses.replace(r, layer=dataclasses.replace(r.layer, kind=name, op="NonMaxSuppression",
+                                                                             act="linear"))]
+    assert layers
+    pixel1 = load_device("pixel1")
+    for r in layers:
+        cls = op_class(r)
+        if cls not in CLASSES:  # a class of its own, named for the kind (never a stale or misspelt one)
+            assert cls == name, f"{name}: latency class {cls!r} is none of {', '.join(CLASSES)}"
+            assert set(amounts(r)) == {"memory", "overhead"}, f"{name}: a class with no constant got a rate"
+            assert any(f"without {cls} layers" in w and "no constant" in w for w in pixel1.warnings([r])), \
+                f"{name}: its class {cls!r} is neither one the model prices nor warned about"
+
+
 def test_docs_format_names_every_kind():
     text = (ROOT / "docs" / "format.md").read_text()
     assert [k for k in writable() if f"`{k}`" not in text] == []
@@ -120,7 +148,7 @@ def _toy_factor(layer, m, conv) -> Factor:
 def toy_kind() -> Kind:
     return Kind("toy", "a per-channel scale γ (the test's own kind)", read=_toy_read, expand=_toy_expand, example={},
                 shape=lambda layer, inputs: inputs[0], factor=_toy_factor, elements=lambda r: {},
-                label=lambda layer: "Toy scale", latency="memory", counting=Counting(work="one product per element"),
+                label=lambda layer: "Toy scale", latency="mul", counting=Counting(work="one product per element"),
                 unsupported={"torch": "the test's toy has no module", "onnx_export": "the test's toy has no ONNX op",
                              "onnx_import": "no ONNX op makes it"})
 

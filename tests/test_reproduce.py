@@ -105,11 +105,12 @@ def test_data_files_are_listed_as_package_data():
 def test_every_value_matches_or_is_explained(outcomes):
     s = summarize(outcomes)
     assert (s.unexplained, s.stale) == (0, 0), [o.entry.id for o in outcomes if o.failed]
-    explained = {(o.entry.source.key, o.entry.label, o.entry.quantity)
-                 for o in outcomes if o.status == "explained" and not o.entry.table.startswith(TABLE3)}
-    assert explained == EXPLAINED  # V2's Table 3 has its own test below
-    table3 = sum(o.entry.table.startswith(TABLE3) and o.status == "explained" for o in outcomes)
-    assert s.matched == len(outcomes) - len(EXPLAINED) - table3 and s.matched >= 200
+    explained = {(o.entry.source.key, o.entry.label, o.entry.quantity) for o in outcomes
+                 if o.status == "explained" and not o.entry.table.startswith(TABLE3) and o.entry.quantity != "latency"}
+    assert explained == EXPLAINED  # V2's Table 3 and the latencies have their own tests below
+    others = sum((o.entry.table.startswith(TABLE3) or o.entry.quantity == "latency") and o.status == "explained"
+                 for o in outcomes)
+    assert s.matched == len(outcomes) - len(EXPLAINED) - others and s.matched >= 200
 
 
 TABLE3 = "Table 3: max channels / memory"
@@ -370,7 +371,8 @@ def test_docs_table_agrees_with_the_tool(outcomes):
     for o in outcomes:
         e = o.entry
         label = e.label + (f" [{', '.join(e.layers)}]" if e.layers else "")
-        ours = (decimal_text(o.scaled, 4) + "%" if e.unit == "%" else "—" if o.value is None else f"{o.value:,}")
+        ours = (decimal_text(o.scaled, 4) + "%" if e.unit == "%" else "—" if o.value is None else
+                f"{o.value:.1f}ms" if e.quantity == "latency" else f"{o.value:,}")
         expected[(label, e.printed + ("" if e.unit == "1" else e.unit), ours, o.status == "ok")] += 1
     assert listed == expected
 
@@ -404,3 +406,24 @@ def test_torchvision_rows_name_torchvisions_variant(outcomes):
     assert (rows["resnet50"], rows["googlenet"], rows["alexnet"], rows["efficientnet_b2"]) == (
         "resnet50_torchvision", "googlenet_torchvision", "alexnet_torchvision", "efficientnet_b2_torchvision")
     assert all(o.status == "ok" for o in outcomes if o.entry.source.key == "torchvision-models")
+
+
+def test_latency_rows_match_within_the_interval_or_are_explained(outcomes):
+    """V2 Table 4 and V3 Tables 3 (float) and 4 (int8): each predicted by its phone's built-in
+    profile at its source's build (docs/latency.md); tests/test_latency.py tests the profiles."""
+    from mbcost.analyses.latency import load_device
+
+    outcomes = [o for o in outcomes if o.entry.quantity == "latency"]
+    assert len(outcomes) == 43  # V2 T4: 4; V3 T3: 9 × 3 phones; V3 T4: 4 × 3
+    status = {(o.entry.source.key, o.entry.table.split(":")[0], o.entry.device, o.entry.label): o.status
+              for o in outcomes}
+    assert len(status) == 43 and sum(s == "ok" for s in status.values()) == 32
+    explained = {k for k, s in status.items() if s == "explained"}
+    v2, v3 = ("v2-paper", "Table 4", "pixel1"), ("v3-paper", "Table 3")
+    assert explained == {v2 + ("MobileNetV1",), v2 + ("NasNet-A",), v2 + ("MobileNetV2 (1.4)",),
+                         v3 + ("pixel1", "MnasNet-A1"), v3 + ("pixel3", "V3-Large 0.75")} | \
+        {v3 + (d, n) for d in ("pixel1", "pixel2", "pixel3") for n in ("Proxyless[5]", "Mnas-small [43]")}
+    for o in outcomes:
+        if o.status == "ok":
+            assert abs(o.value / float(o.entry.printed) - 1) * 100 <= load_device(o.entry.device).at(
+                o.entry.convention).interval

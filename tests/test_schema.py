@@ -43,8 +43,8 @@ INVOCATIONS = {
     "latency fit": ["latency", "fit", str(MEASURED)],
 }
 
-# dicts whose keys are data (an activation, a pool type, a unit), not schema
-DATA_KEYED = ("_by_type", "components", "constants", "units")
+# dicts whose keys are data (an activation, a pool type, a unit, a build, a constant), not schema
+DATA_KEYED = ("_by_type", "components", "constants", "units", "builds", "fitted_shares")
 
 
 def key_paths(value, prefix: str = "") -> set[str]:

@@ -19,6 +19,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +31,15 @@ from ..core.locate import builtin_variants
 from ..core.fields import Fields
 from ..core.yamlio import Document, describe, field_path, parse, read_text
 
-QUANTITIES = ("madds", "params", "madds_share", "params_share", "channels", "memory")
+QUANTITIES = ("madds", "params", "madds_share", "params_share", "channels", "memory", "latency")
 UNITS: dict[str, int] = {"1": 1, "K": 10**3, "M": 10**6, "G": 10**9}
-DEFAULT_UNITS = {"madds": "M", "params": "M", "channels": "1", "memory": "K"}
+DEFAULT_UNITS = {"madds": "M", "params": "M", "channels": "1", "memory": "K", "latency": "ms"}
 _PRINTED = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)  # 569 · 4.24 · 4,253,864
 
 _SOURCE_KEYS = ("citation", "url", "digits")
-_TABLE_KEYS = ("source", "table", "architecture", "convention", "units", "note", "rows")
+_TABLE_KEYS = ("source", "table", "architecture", "convention", "units", "note", "rows", "device", "build")
 _ROW_KEYS = ("label", "type", "architecture", "alpha", "resolution", "rho", "layers", "map",
-             "unavailable", "convention", "units", "note", "explained") + QUANTITIES
+             "unavailable", "convention", "units", "note", "explained", "device", "build") + QUANTITIES
 _MEMORY_KEYS = ("act_dtype", "weight_dtype", "chunks")
 _CONVENTION_KEYS = ("name", "profile", "bn", "bias", "classes", "flops") + _MEMORY_KEYS
 
@@ -76,6 +77,8 @@ class Entry:
     feature_map: int | None = None  # channels / memory: the H = W of the maps counted (None: all)
     note: str | None = None  # about this row
     table_note: str | None = None  # about every row of its table (e.g. why this convention)
+    device: str | None = None  # latency: the device profile that predicts it (docs/latency.md)
+    build: str | None = None  # latency: the software build its source measured with
     where: Where = field(default_factory=Where, compare=False)  # the printed value's place in the data file
 
     @property
@@ -192,6 +195,32 @@ def check_memory(entry: Entry, report: Report) -> Outcome:
                    report.resolution, report.alpha)
 
 
+def check_latency(entry: Entry, report: Report) -> Outcome:
+    """A published latency against the entry's device profile, at its source's build: it
+    matches when within the profile's interval (its error on families left out of its fit)."""
+    if not entry.device:
+        raise PublishedDataError("a latency needs 'device' (a built-in profile, e.g. pixel1)", field="device",
+                                 where=entry.where)
+    device = _device(entry.device).at(report.convention)
+    try:
+        factor = device.build_factor(entry.build)
+    except UsageError as exc:
+        raise PublishedDataError(exc.message, field="build", where=entry.where) from None
+    ms = factor * sum(device.layer_ms(r) for r in report.layers)
+    printed = Fraction(entry.printed.replace(",", ""))
+    within = device.interval is not None and abs(Fraction(ms) / printed - 1) * 100 <= Fraction(device.interval)
+    return Outcome(entry, ms, None, Fraction(ms), f"within ±{device.interval:g}%" if within else None,
+                   report.resolution, report.alpha)
+
+
+@lru_cache(maxsize=None)
+def _device(name: str):
+    """A built-in device profile, read once per process (every latency row of a table shares one)."""
+    from .latency import load_device
+
+    return load_device(name, flag="device")
+
+
 def check(entry: Entry, reports: _Reports | None = None) -> Outcome:
     """Recompute one entry and compare it with its printed digits."""
     if not entry.architecture:  # a network mbcost cannot build: explained, never matched
@@ -199,6 +228,8 @@ def check(entry: Entry, reports: _Reports | None = None) -> Outcome:
     report = (reports or _Reports()).get(entry)
     if entry.quantity in ("channels", "memory"):
         return check_memory(entry, report)
+    if entry.quantity == "latency":
+        return check_latency(entry, report)
     layers = report.layers
     if entry.layers is not None:
         known = {r.name: r for r in report.layers}
@@ -362,6 +393,8 @@ class _Loader:
         if any(q.endswith("_share") for q in quantities) and layer_type is None:
             f.fail(path, "a share needs 'type' (e.g. \"Conv 1×1\")")
         note = _words(f, "note")
+        device = _words(f, "device") or _words(table, "device")  # a row's own, else its table's
+        build = _words(f, "build") or _words(table, "build")
         table_note = _words(table, "note")
         label = _words(f, "label") or layer_type or arch
         feature_map = self.number(path + ("map",), r["map"], parse_resolution) if "map" in r else None
@@ -378,7 +411,7 @@ class _Loader:
                 resolution=resolution, rho=rho, convention=convention, quantity=q, printed=printed,
                 unit="%" if q.endswith("_share") else units[q], layer_type=layer_type, layers=layers,
                 explained=why, note=note, table_note=table_note, where=self.doc.where(path + (q,)),
-                feature_map=feature_map,
+                feature_map=feature_map, device=device, build=build,
             ))
         return out
 
@@ -446,6 +479,7 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
         "layers": list(e.layers) if e.layers else None,
         "convention": c.to_dict(),
         "quantity": e.quantity,
+        "device": e.device,
         "type": e.layer_type,
         "published": e.printed,
         "unit": e.unit,

@@ -188,7 +188,7 @@ class SweepPoint:
     depth: Fraction = Fraction(1)
     peak_activation_bytes: int = 0  # the convention's activation dtype, file order
     weight_bytes: int = 0
-    latency_ms: float | None = None  # with a device: the roofline time (the engine's, layer by layer)
+    latency_ms: float | None = None  # with a device: its latency (the engine's, layer by layer)
 
 
 # The counts a sweep computes per configuration: SweepPoint's fields after α and the resolution.
@@ -369,7 +369,7 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
     rows × resolutions numpy array, or a list of lists). ``progress(k)`` is told each row done.
     The peak activation memory is a max over execution steps of per-step sums, not bilinear:
     core/memory.py's peak_grid evaluates it from the same shapes, per structure. With a
-    ``device``, also "latency_ms": the engine's roofline time of each configuration (a float
+    ``device``, also "latency_ms": the engine's latency of each configuration (a float
     per resolution, one list per row)."""
     vectorised = len(rows) * len(resolutions) > NUMPY_FROM
     if vectorised:  # one (α × resolution) array per count, not one small array per α
@@ -380,6 +380,7 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
         out = {c: [None] * len(rows) for c in COUNTS}
     if device is not None:
         out["latency_ms"] = [None] * len(rows)
+        device = device.at(conv)  # its profile in the convention's dtype, or a usage error
     act, wbytes = DTYPES[conv.act_dtype], DTYPES[conv.weight_dtype]
     structures: dict[tuple, _Structure] = {}
     previous = None  # (depth, widths, row index) of the last network costed
@@ -416,14 +417,16 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
 
 
 def _latency(graph: Graph, res: Pair, conv: Convention, device, alpha: Fraction) -> float:
-    """The roofline latency of ``graph`` at ``res`` on ``device``, exactly as ``analyze`` gives
+    """The latency of ``graph`` at ``res`` on ``device``, exactly as ``analyze`` gives
     it: the engine's per-layer results, each layer's time, summed in layer order. Per distinct
     network, not per α, and without the memory bookkeeping latency does not read."""
     try:
         _, costed = infer(_at(graph, res), conv)
     except MbcostError as exc:
         raise _context(exc, alpha, res)
-    return sum(device.layer_ms(LayerResult(layer, inputs, cost.output_shape, cost.madds, cost.params))
+    a, w = DTYPES[conv.act_dtype], DTYPES[conv.weight_dtype]  # the bytes analyze's layers carry
+    return sum(device.layer_ms(LayerResult(layer, inputs, cost.output_shape, cost.madds, cost.params, act_bytes=a,
+                                           weight_bytes=cost.params * w))
                for layer, inputs, cost in costed)
 
 

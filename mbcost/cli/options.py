@@ -40,8 +40,9 @@ Flip = Annotated[bool, typer.Option("--flip", help="With --scales: each scale's 
 
 Device = Annotated[Optional[str], typer.Option(
     "--device", metavar="NAME", show_default=False,
-    help="Time every layer on a device's roofline latency profile: a built-in (pixel1) or a profile .yaml "
-         "(mbcost latency fit --save). Adds latency (ms) and each layer's bound (memory or compute).")]
+    help="Time every layer on a device's latency profile: a built-in (pixel1, pixel2, pixel3; its profile in "
+         "--dtype) or a profile .yaml (mbcost latency fit --save). Adds latency (ms, with the profile's ± "
+         "interval) and each layer's bound (memory or compute).")]
 
 
 def allow_unknown() -> bool:

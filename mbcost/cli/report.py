@@ -12,7 +12,7 @@ from .options import (Alpha, Arch, COUNTING, ConventionFlags, Depth, Device, Fli
              "  mbcost report mobilenet_v2 --alpha 0.75\n\n"
              "  mbcost report mobilenet_v1 --rho 0.714 --format json | jq .totals\n\n"
              "  mbcost report configs/my_net.yaml --profile torchvision --format csv -o costs.csv\n\n"
-             "  mbcost report mobilenet_v2 --device pixel1    # latency per layer, memory- or compute-bound\n\n"
+             "  mbcost report mobilenet_v2 --device pixel1    # latency per layer (± interval), memory- or compute-bound\n\n"
              "  mbcost report deeplabv3_mobilenet_v2 --output-stride 8 --scales 0.5,0.75,1,1.25,1.5,1.75 --flip")
 @convention_options(*COUNTING, *MEMORY)
 def report(

@@ -35,8 +35,8 @@ class LayerResult:
     output_shape: Shape
     madds: int
     params: int
-    latency_ms: float | None = None  # under a device's roofline (analyze(device=…)), else None
-    memory_bound: bool | None = None  # the roofline's bytes term is the larger
+    latency_ms: float | None = None  # on a device's latency profile (analyze(device=…)), else None
+    memory_bound: bool | None = None  # the profile's memory term is the larger
     # memory (docs/memory.md), in the convention's dtypes: bytes per activation element, the
     # parameters' bytes, and the activation bytes alive while this layer runs (its step's)
     act_bytes: int = 4
@@ -94,7 +94,7 @@ class Report(Printable):
 
     @property
     def latency_ms(self) -> float | None:
-        """Σ of the layers' roofline times on ``device`` (ms), or None without a device."""
+        """Σ of the layers' times on ``device`` (ms), or None without a device."""
         return None if self.device is None else sum(r.latency_ms for r in self.layers)
 
     @property
@@ -252,7 +252,7 @@ def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = 
             device: Device | None = None) -> Report:
     """Cost an architecture at width α, depth multiplier d and input resolution (or ρ) under a
     convention; α, d and the resolution default to the file's (a variant's) own. With a device
-    profile, time each layer on its roofline too."""
+    profile, time each layer on it too (its profile in the convention's dtype)."""
     convention = require_convention(convention)
     spec = load(arch)
     a = parse_alpha(alpha) if alpha is not None else (spec.alpha or Fraction(1))
@@ -261,10 +261,11 @@ def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = 
     graph = expand(spec, a, res, classes=convention.classes, depth=d)
     layers = run_graph(graph, convention)
     if device is not None:
+        device = device.at(convention)  # its profile in the convention's dtype, or a usage error
         layers = timed(layers, device)
     return Report(spec.name, spec.source, a, res, convention, graph, layers, depth=d, device=device)
 
 
 def timed(layers: tuple[LayerResult, ...], device: Device) -> tuple[LayerResult, ...]:
-    """The layers with their roofline time and bound on ``device``."""
+    """The layers with their time and bound on ``device``."""
     return tuple(replace(r, latency_ms=device.layer_ms(r), memory_bound=device.memory_bound(r)) for r in layers)

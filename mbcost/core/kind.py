@@ -20,8 +20,9 @@ layers (:class:`mbcost.core.expand.Expander` emits them). A composite kind (``se
   the activation's elements: :mod:`mbcost.core.elements`), named in ``counts``;
 - ``label``: the paper's name for the layer's type ("Conv DW 3×3", V1 Table 2's rows);
   ``kernel``: the table's ``k /s`` text (None: the kind has no window); ``shows_act``;
-- ``latency``: the latency class the device profiles time it at (a name, or a function of
-  the costed layer: a grouped conv with one group per channel is depthwise);
+- ``latency``: the op class the latency model times it as (a name, or a function of the
+  costed layer: a grouped conv with one group per channel is ``dwconv``); the model's
+  :data:`mbcost.core.latency.CLASSES` maps each class to the constant that prices it;
 - ``peers``: per FLOP-counter profile of :data:`mbcost.core.peers.PEERS`, the terms that
   counter adds for the kind's own element counts (a kind with no counts of its own needs none);
 - ``counting``: the counting decisions — does a following BN fold into it, can it carry a

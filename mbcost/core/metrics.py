@@ -65,7 +65,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("params", "params", "parameters", "params",
            description="weights, plus biases and batch norm as the convention counts them"),
     Metric("latency", "latency", "latency", "latency_ms", unit="ms", key="latency_ms", needs="device",
-           description="roofline time on a device profile (--device), milliseconds"),
+           description="time on a device latency profile (--device), milliseconds"),
     Metric("peak_memory", "live act. B", "bytes of peak activation memory", "peak_activation_bytes",
            unit="B", key="peak_activation_bytes",
            description="activation bytes alive at once, the largest over the execution order"),

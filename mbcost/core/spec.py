@@ -56,7 +56,7 @@ class ArchSpec:
 TOP_KEYS = ("name", "title", "backbone", "input", "classes", "width", "batch_norm", "activation", "bias",
             "params", "variants", "blocks", "layers", "outputs")
 VARIANT_KEYS = ("alpha", "depth", "resolution", "params", "title", "batch_norm", "activation", "bias",
-                "classes")
+                "classes", "width")
 
 
 def _params(doc: Document, path: tuple, label: str) -> dict[str, Fraction]:
@@ -152,6 +152,12 @@ def _backbone(doc: Document, top: Fields) -> Backbone:
     return Backbone(spec, rows, stride, until)
 
 
+def _width(doc: Document, path: tuple) -> WidthRule:
+    w = Fields(doc, path, ".".join(map(str, path)), ("rule", "min", "divisor"))
+    return WidthRule(rule=w.choice("rule", ("floor", "make_divisible"), "floor"), min=w.integer("min", 8),
+                     divisor=w.integer("divisor", 8))
+
+
 def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
     recognise_architecture(Outline.of(doc.data), doc.source)
     top = Fields(doc, (), "", TOP_KEYS)
@@ -162,14 +168,7 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
     inp = Fields(doc, ("input",), "input", ("resolution", "channels", "scale")) if top.has("input") else None
     if inp is not None and not inp.has("resolution"):
         inp.fail(("input",), "missing 'resolution'")
-    width = Fields(doc, ("width",), "width", ("rule", "min", "divisor")) if top.has("width") else None
-    rule = base.width if base else WidthRule()
-    if width:
-        rule = WidthRule(
-            rule=width.choice("rule", ("floor", "make_divisible"), "floor"),
-            min=width.integer("min", 8),
-            divisor=width.integer("divisor", 8),
-        )
+    rule = _width(doc, ("width",)) if top.has("width") else (base.width if base else WidthRule())
     layers = doc.data.get("layers")
     if not isinstance(layers, list) or not layers:
         top.fail(("layers",), "expected a non-empty list of layer rows"
@@ -193,6 +192,8 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         settings = {"alpha": v.number("alpha", None, hi=64), "depth": v.number("depth", None, hi=64),
                     "resolution": v.pair("resolution", None, hi=MAX_RESOLUTION)}
         params = {**params, **overrides[variant]}
+        if v.has("width"):  # a variant's own width rule (ShuffleNet's groups set its divisor)
+            rule = _width(doc, ("variants", variant, "width"))
 
     inherited = {"batch_norm": base.batch_norm, "activation": base.activation, "bias": base.bias} if base else {}
 

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 from .._version import __version__
 from ..errors import UsageError
 
-SCHEMA_VERSION = 3  # 1: mbcost 0.1, unversioned; 2: mbcost 0.2; 3: tokens, norms and attention (0.3)
+SCHEMA_VERSION = 3  # 1: mbcost 0.1, unversioned; 2: 0.2; 3: 0.3 (tokens, norms, attention; per-op-class latency)
 
 
 @dataclass(frozen=True)

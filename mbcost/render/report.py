@@ -72,7 +72,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             for r in report.layers
         ],
         "memory": memory_dict(report),
-        **({"device": device_dict(report.device)} if report.device else {}),
+        **({"device": device_dict(report.device, report.layers)} if report.device else {}),
         "by_kind": [
             {"type": k.type, "madds": k.madds, "params": k.params,
              "madds_share": k.madds_share, "params_share": k.params_share}
@@ -81,10 +81,11 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def device_dict(device) -> dict[str, Any]:
-    return {"name": device.name, "rate_conv_gmacs": device.rate_conv, "rate_dw_gmacs": device.rate_dw,
-            "bandwidth_gbs": device.bandwidth, "overhead_us": device.overhead,
-            "dtype_bytes": device.dtype_bytes}
+def device_dict(device, layers=()) -> dict[str, Any]:
+    """The latency profile the layers were timed with, and the classes of theirs it never saw."""
+    from .latency import device_dict as profile_dict
+
+    return {**profile_dict(device), "warnings": device.warnings(layers)}
 
 
 def memory_dict(report: Report) -> dict[str, Any]:
@@ -147,7 +148,7 @@ def _layer_rows(report: Report, exact: bool) -> tuple[list[str], list[list[str]]
             [f"{100 * compute.of(r) / total:.2f}"] for r in report.layers]
     rows.append(["total", "", "", "", "", ""] +
                 [fmt(m.of(report), 2 if m.name == "params" else 1) for m in metrics] + ["100.00"])
-    if report.device is not None:  # the roofline: each layer's time and which term bounds it
+    if report.device is not None:  # each layer's time and which term bounds it
         headers += ["latency (ms)", "bound"]
         for row, r in zip(rows, report.layers):
             row += [f"{r.latency_ms:.3f}", "memory" if r.memory_bound else "compute"]
@@ -171,9 +172,12 @@ def _totals_lines(report: Report) -> list[str]:
         d = report.device
         bound = [r for r in report.layers if r.memory_bound]
         share = sum(r.latency_ms for r in bound) / report.latency_ms if report.latency_ms else 0
-        out.append(f"latency  {report.latency_ms:.2f} ms on {d.name} (roofline: {d.rate_conv:g} GMAC/s conv, "
-                   f"{d.rate_dw:g} GMAC/s depthwise, {d.bandwidth:g} GB/s, {d.overhead:g} µs/layer); "
+        from .latency import device_line
+
+        interval = f" ({d.interval_text})" if d.interval_text else ""
+        out.append(f"latency  {report.latency_ms:.2f} ms{interval} on {device_line(d)}; "
                    f"{len(bound)} of {len(report.layers)} layers memory-bound, {100 * share:.0f}% of the time")
+        out += [f"warning  {w}" for w in d.warnings(report.layers)]
     return out + memory_lines(report)
 
 

@@ -12,6 +12,7 @@ from ..core.multipliers import fmt_alpha
 from .text import latex_table, md_table, rich_text, text_table
 
 QUANTITY_TEXT = {"madds": "mult-adds", "params": "params", "channels": "channels", "memory": "memory (B)",
+                 "latency": "latency",
                  "madds_share": "% mult-adds",
                  "params_share": "% params"}
 MARK = {"ok": "✓", "explained": "✗", "unexplained": "✗ FAIL", "stale": "✓ STALE"}
@@ -23,7 +24,7 @@ def in_unit(o: Outcome) -> str:
     """Our value in the printed unit, two digits finer than printed (truncated), so the
     reader sees which way it rounds: 568.74M against 569M."""
     e = o.entry
-    if e.unit == "1" or o.value is None:
+    if e.unit == "1" or o.value is None or e.quantity == "latency":  # a latency is shown once, in ms
         return ""  # the exact count is in the printed unit already (or there is none)
     return decimal_text(o.scaled, printed_value(e.printed)[1] + 2) + e.unit
 
@@ -70,8 +71,9 @@ def render(outcomes: list[Outcome], con) -> None:
                           f"now gives the printed digits ({o.match}). Remove or update it: {e.explained}",
                      width, arrow, style="red")
         elif o.status == "unexplained":
-            _wrapped(con, "our count gives other digits (truncated or rounded), and the data file gives "
-                          "no reason", width, arrow, style="red")
+            why = ("our prediction is outside the profile's interval" if e.quantity == "latency" else
+                   "our count gives other digits (truncated or rounded)")
+            _wrapped(con, f"{why}, and the data file gives no reason", width, arrow, style="red")
         elif e.note and (e.label, e.note) not in said:  # a row's note once, not per quantity
             said[(e.label, e.note)] = e.label
             _wrapped(con, e.note, width, arrow, style="dim")
@@ -98,6 +100,8 @@ def _label(e) -> str:
 
 
 def _ours(o: Outcome) -> str:
+    if isinstance(o.value, float):  # a predicted latency (ms), not an exact count: and how far off
+        return f"{o.value:,.2f}ms ({100 * (o.value / float(o.entry.printed.replace(',', '')) - 1):+.1f}%)"
     return "—" if o.value is None else f"{o.value:,}"
 
 
@@ -111,7 +115,7 @@ def _setting(o: Outcome) -> str:
 
 
 def _quantity(e) -> str:
-    q = QUANTITY_TEXT[e.quantity]
+    q = QUANTITY_TEXT[e.quantity] + (f" ({e.device})" if e.device else "")
     return q + (" ×2 = FLOPs" if e.convention.flops and e.quantity == "madds" else "")
 
 

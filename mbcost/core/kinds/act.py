@@ -35,6 +35,6 @@ KIND = Kind(
     elementwise=True,
     keys=("act",), read=read, expand=expand, example={"act": "relu"},
     shape=same_shape, factor=weightless, elements=no_elements,
-    label=lambda layer: "Activation", latency="memory",
+    label=lambda layer: "Activation", latency="act",
     counting=Counting(work="the activation on every element (the generic activation rule)"),
 )

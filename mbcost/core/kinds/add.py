@@ -3,8 +3,9 @@ optional activation after it (ResNet's).
 
 Cost: no weights, so nothing in the papers' count. Per-element work: one addition per output
 element for each input past the first, which ptflops charges when the code calls ``torch.add``
-by name (not for Python's ``+``: :class:`mbcost.core.peers.Implementation`). Timed by the bytes
-it moves.
+by name (not for Python's ``+``: :class:`mbcost.core.peers.Implementation`). Timed as an
+element-wise add (latency class ``add``: per output element, its act included, plus the bytes
+it moves).
 
 Row keys: from (two or more names; one name means the previous row + it, mbcost 0.1's form),
 act.
@@ -95,6 +96,6 @@ KIND = Kind(
     elementwise=True,
     keys=("act",), read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=factor, elements=elements, counts=("add",),
-    label=lambda layer: "Add", shows_act=False, latency="memory", peers=peers("add"),
+    label=lambda layer: "Add", shows_act=False, latency="add", peers=peers("add"),
     counting=Counting(work="one addition per output element for each input past the first"),
 )

@@ -62,7 +62,7 @@ KIND = Kind(
         {"kind": "attn_bias", "name": "b", "offsets": 16},
         {"kind": "matmul", "name": "x", "from": ["b", "input"], "heads": 2}],
     shape=shape, factor=factor, elements=elements, counts=("add",),
-    label=lambda layer: "Attention bias", latency="memory", peers=peers("add"),
+    label=lambda layer: "Attention bias", latency="add", peers=peers("add"),
     counting=Counting(work="one addition per score"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

@@ -47,7 +47,7 @@ KIND = Kind(
     keys=("tokens",), read=read, expand=expand, example=[{"kind": "tokens", "name": "t"},
                                                            {"kind": "cls_token", "name": "x"}],
     shape=shape, factor=factor, elements=no_elements,
-    label=lambda layer: "Class token", latency="memory",
+    label=lambda layer: "Class token", latency="copy",
     counting=Counting(work="a concatenation"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

@@ -30,6 +30,6 @@ KIND = Kind(
     "concat", "tensors side by side along channels",
     read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=weightless, elements=no_elements,
-    label=lambda layer: "Concat", latency="memory",
+    label=lambda layer: "Concat", latency="copy",
     counting=Counting(work="moves data only"),
 )

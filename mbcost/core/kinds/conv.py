@@ -4,10 +4,13 @@ Cost (the V1 paper's eq. 1): D_K·D_K·(M/g)·N·D_F·D_F mult-adds and D_K·D_K
 g the groups; a 1×1 pointwise conv is D_K = 1: M·N·D_F·D_F. Counting decisions: a BN after it
 folds into its weights (the papers' bn=0; torchvision's γ and β are bn=2); its bias, if it has
 one, is counted under the ``bias`` convention; the bias (N·D_F² additions) and the BN's scale
-and shift are per-element work some counters charge (:mod:`mbcost.core.peers`). Timed at the
-dense-conv rate, or the depthwise one when it has one group per input channel.
+and shift are per-element work some counters charge (:mod:`mbcost.core.peers`). Timed as a
+dense conv, as a depthwise one when it has one group per input channel, and as a fully
+connected layer on a 1×1 map (:func:`latency`).
 
-Row keys: c, k (1), s (1), d (1), groups (1), padding (same), act, bn, bias, scale, n.
+Row keys: c, k (1), s (1), d (1), groups (1), padding (same), act, bn, bias, scale, n, and minus (a
+tensor whose channels are left out: the conv makes c − that width, α-scaled first — ShuffleNet's
+stride-2 branch, concatenated with its input to make c).
 """
 from __future__ import annotations
 
@@ -36,9 +39,10 @@ class ConvArgs:
     bias: bool | None = None
     scale: str = "always"  # always | up (only when α > 1) | never
     output_padding: Pair = (0, 0)  # a transposed conv's
+    minus: str | None = None  # a tensor whose channels it leaves out: c − its width (a concat's branch)
 
 
-KEYS = ("n", "act", "c", "k", "s", "d", "groups", "padding", "bn", "bias", "scale")
+KEYS = ("n", "act", "c", "k", "s", "d", "groups", "padding", "bn", "bias", "scale", "minus")
 
 
 def read(f) -> ConvArgs:
@@ -46,7 +50,7 @@ def read(f) -> ConvArgs:
     k, s, d = f.kernel(), f.stride(), f.dilation()
     c, to_classes = f.channels()
     return ConvArgs(c=c, to_classes=to_classes, k=k, s=s, d=d, groups=f.integer("groups", 1), padding=padding,
-                    act=act, bn=bn, bias=bias, scale=scale)
+                    act=act, bn=bn, bias=bias, scale=scale, minus=f.text("minus"))
 
 
 def expand(ex, row, kind: str = "conv") -> None:
@@ -55,6 +59,11 @@ def expand(ex, row, kind: str = "conv") -> None:
         c = ex.classes if a.to_classes else ex.scale(a.c, a.scale)
         if c is None:
             ex.fail("'c: classes' but the file sets no 'classes'", "c")
+        if a.minus is not None:  # ShuffleNet's stride-2 branch: the unit's width less its input's, at this α
+            other = ex.channels[ex.resolve(a.minus, "minus")]
+            if c <= other:
+                ex.fail(f"c = {c} leaves nothing once {a.minus}'s {other} channels are taken out", "minus")
+            c -= other
         for what, n in (("input", ex.cur), ("output", c)):
             if n % a.groups:
                 ex.fail(f"groups={a.groups} does not divide the {n} {what} channels", "groups")
@@ -100,16 +109,26 @@ def label(layer: Layer) -> str:
     return f"Conv {kernel_text(layer)}" + (f" (groups {layer.groups})" if layer.groups > 1 else "")
 
 
+def matrix_vector(r) -> bool:
+    """A 1×1 map in and out: at batch 1 a matrix-vector product, whatever the kind."""
+    (h, w, _), (oh, ow, _) = r.input_shapes[0], r.output_shape
+    return h * w == 1 and oh * ow == 1
+
+
 def latency(r) -> str:
-    """A grouped conv with one group per input channel runs as a depthwise conv."""
+    """A grouped conv with one group per input channel runs as a depthwise conv (``dwconv``);
+    one on a 1×1 map (SE's squeeze and excite, MobileNetV3's head) as a matrix-vector
+    product, like a fully connected layer (``fc``); any other as a dense conv (``conv``)."""
     L = r.layer
-    return "depthwise" if L.groups > 1 and L.groups == r.input_shapes[0][2] else "conv"
+    if L.groups > 1 and L.groups == r.input_shapes[0][2]:
+        return "dwconv"
+    return "fc" if matrix_vector(r) else "conv"
 
 
 KIND = Kind(
     "conv", "a standard (optionally grouped) convolution",
     resamples="down",
-    keys=KEYS, read=read, expand=expand, example={"c": 16, "k": 3, "s": 2},
+    keys=KEYS, refs=("minus",), read=read, expand=expand, example={"c": 16, "k": 3, "s": 2},
     shape=shape, factor=factor, elements=bias_elements, counts=("bias",),
     label=label, kernel=window, latency=latency,
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),

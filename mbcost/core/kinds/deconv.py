@@ -60,6 +60,11 @@ def factor(layer: Layer, m: list[int], c: Convention) -> Factor:
     return Factor(w, w + conv.extras(layer, layer.c, c), area="in")
 
 
+def latency(r) -> str:
+    """Timed as a dense conv, or as a matrix-vector product (``fc``) on a 1×1 map."""
+    return "fc" if conv.matrix_vector(r) else "conv"
+
+
 def label(layer: Layer) -> str:
     return f"Deconv {kernel_text(layer)}"
 
@@ -69,6 +74,6 @@ KIND = Kind(
     resamples="up",
     keys=conv.KEYS + ("output_padding",), read=read, expand=expand, example={"c": 8, "k": 2, "s": 2},
     shape=shape, factor=factor, elements=conv.bias_elements, counts=("bias",),
-    label=label, kernel=window, latency="conv",
+    label=label, kernel=window, latency=latency,
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),
 )

@@ -23,6 +23,6 @@ KIND = Kind(
     elementwise=True,
     keys=("p",), read=read, expand=passthrough, example={"p": 0.2},
     shape=same_shape, factor=weightless, elements=no_elements,
-    label=lambda layer: "Dropout", latency="memory",
+    label=lambda layer: "Dropout", latency="free",
     counting=Counting(work="none at inference"),
 )

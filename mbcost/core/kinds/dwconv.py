@@ -72,6 +72,6 @@ KIND = Kind(
     resamples="down",
     keys=("n", "act", "k", "s", "d", "padding", "multiplier", "bn", "bias"), read=read, expand=expand, example={"k": 3},
     shape=shape, factor=factor, elements=bias_elements, counts=("bias",),
-    label=label, kernel=window, latency="depthwise",
+    label=label, kernel=window, latency="dwconv",
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),
 )

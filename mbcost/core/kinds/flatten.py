@@ -19,6 +19,6 @@ KIND = Kind(
     "flatten", "the map as one vector",
     read=read, expand=passthrough, example={},
     shape=same_shape, factor=weightless, elements=no_elements,
-    label=lambda layer: "Flatten", latency="memory",
+    label=lambda layer: "Flatten", latency="free",
     counting=Counting(work="views its input"),
 )

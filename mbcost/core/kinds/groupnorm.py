@@ -41,7 +41,7 @@ KIND = Kind(
     "groupnorm", "group normalisation (channels in groups, affine per channel)",
     keys=("groups", "affine"), read=read, expand=expand, example={"groups": 2}, elementwise=True,
     shape=shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels"),
-    label=lambda layer: "GroupNorm", latency="memory",
+    label=lambda layer: "GroupNorm", latency="groupnorm",
     counting=Counting(bn="own", work="mean, variance, normalise, scale and shift per element"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT, "peers": PENDING_PEERS},
 )

@@ -36,7 +36,7 @@ KIND = Kind(
     "layernorm", "layer normalisation over the channels of each token or pixel (affine)",
     keys=("affine",), read=read, expand=expand, example={}, elementwise=True,
     shape=_norms.shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels"),
-    label=lambda layer: "LayerNorm", latency="memory",
+    label=lambda layer: "LayerNorm", latency="layernorm",
     counting=Counting(bn="own", work="mean, variance, normalise, scale and shift per element"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT, "peers": PENDING_PEERS},
 )

@@ -33,7 +33,7 @@ KIND = Kind(
     "layerscale", "a learned per-channel scale γ (layer scale)",
     read=read, expand=passthrough, example={}, elementwise=True,
     shape=same_shape, factor=factor, elements=elements, counts=("mul",),
-    label=lambda layer: "Layer scale", latency="memory", peers=peers("mul"),
+    label=lambda layer: "Layer scale", latency="mul", peers=peers("mul"),
     counting=Counting(work="one product per element"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

@@ -58,7 +58,7 @@ KIND = Kind(
     keys=("size", "like"), refs=("like",), read=read, expand=expand, example=[
         {"kind": "tokens", "name": "t"}, {"kind": "map", "name": "x", "like": "input"}],
     shape=shape, factor=weightless, elements=no_elements,
-    label=lambda layer: "Map", latency="memory",
+    label=lambda layer: "Map", latency="free",
     counting=Counting(work="a view"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

@@ -1,7 +1,8 @@
 """``mul``: x · gate, element-wise; a 1×1×C gate (squeeze-excite's) is broadcast over H×W.
 
 Cost: no weights, so nothing in the papers' count. Per-element work: one product per output
-element, charged by the counters that charge an add (:mod:`.add`). Timed by the bytes it moves.
+element, charged by the counters that charge an add (:mod:`.add`). Timed as an element-wise mul
+(latency class ``mul``: per output element, plus the bytes it moves).
 
 Row keys: from ([x, gate]).
 """
@@ -51,6 +52,6 @@ KIND = Kind(
     elementwise=True,
     read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=factor, elements=elements, counts=("mul",),
-    label=lambda layer: "Multiply", latency="memory", peers=peers("mul"),
+    label=lambda layer: "Multiply", latency="mul", peers=peers("mul"),
     counting=Counting(work="one product per output element"),
 )

@@ -26,7 +26,7 @@ NOT_A_MODEL_OP = "it stands for an op mbcost cannot cost, which no other format 
 KIND = Kind(
     "opaque", "an imported op mbcost does not cost (--allow-unknown)",
     shape=shape, factor=factor, elements=no_elements,
-    label=lambda layer: f"{layer.op} (not costed)", latency="memory",
+    label=lambda layer: f"{layer.op} (not costed)", latency="opaque",
     counting=Counting(work="unknown: not costed"),
     unsupported={"read": "it is what --allow-unknown keeps of an imported op; no file writes it",
                  "expand": "it is never written in a file",

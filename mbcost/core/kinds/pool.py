@@ -7,7 +7,8 @@ Cost: no weights, so no mult-adds and no parameters in the papers' count. Its pe
 depends on how the implementation calls the pool (an ``nn.AdaptiveAvgPool2d`` module or
 ``F.adaptive_avg_pool2d`` in ``forward``: :class:`mbcost.core.peers.Implementation`). The
 rules below were read from each counter's source (docs/peers.md cites the lines) and checked
-against measured totals. Takes no BN or bias; timed by the bytes it moves.
+against measured totals. Takes no BN or bias. Timed as one add (or max) per element of
+its windows (latency class ``pool``, which the add constant prices), plus the bytes it moves.
 
 Row keys: op (avg | max | token), k (window), s (k), global, padding (same), ceil (PyTorch's
 ceil_mode), n.
@@ -117,6 +118,6 @@ KIND = Kind(
     resamples="down",
     keys=("n", "op", "k", "s", "global", "padding", "ceil"), read=read, expand=expand, example={"op": "max", "k": 2},
     shape=shape, factor=factor, elements=elements, counts=("pool", "pool_in", "pool_out"),
-    label=lambda layer: "Pool", kernel=kernel, shows_act=False, latency="memory", peers=PEERS,
+    label=lambda layer: "Pool", kernel=kernel, shows_act=False, latency="pool", peers=PEERS,
     counting=Counting(work="a sum or a max per window element (some counters charge per input element)"),
 )

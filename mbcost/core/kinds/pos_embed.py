@@ -42,7 +42,7 @@ KIND = Kind(
     "pos_embed", "a learned position embedding added to every position",
     read=read, expand=passthrough, example={}, elementwise=True,
     shape=shape, factor=factor, elements=elements, counts=("add",),
-    label=lambda layer: "Position embedding", latency="memory", peers=peers("add"),
+    label=lambda layer: "Position embedding", latency="add", peers=peers("add"),
     counting=Counting(work="one addition per element"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

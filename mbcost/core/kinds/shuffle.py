@@ -41,6 +41,6 @@ KIND = Kind(
     "shuffle", "ShuffleNet's channel shuffle",
     keys=("groups",), read=read, expand=expand, example={"groups": 2},
     shape=shape, factor=weightless, elements=no_elements,
-    label=lambda layer: "Shuffle", latency="memory",
+    label=lambda layer: "Shuffle", latency="copy",
     counting=Counting(work="moves data only"),
 )

@@ -27,7 +27,7 @@ KIND = Kind(
     "softmax", "softmax over the last axis (attention scores' rows)",
     read=read, expand=passthrough, example={}, elementwise=True,
     shape=same_shape, factor=weightless, elements=elements, counts=("softmax",),
-    label=lambda layer: "Softmax", latency="memory",
+    label=lambda layer: "Softmax", latency="softmax",
     counting=Counting(work="an exponential and a normalisation per element"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT, "peers": PENDING_PEERS},
 )

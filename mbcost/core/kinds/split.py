@@ -47,6 +47,6 @@ KIND = Kind(
     "split", "the input's channels in parts (tensors NAME.0, NAME.1, …)",
     keys=("sizes",), read=read, expand=expand, example={"sizes": [4, 4]},
     shape=shape, factor=weightless, elements=no_elements,
-    label=lambda layer: "Split", latency="memory",
+    label=lambda layer: "Split", latency="copy",
     counting=Counting(work="views its input"),
 )

@@ -47,7 +47,7 @@ KIND = Kind(
     "tokens", "a map as a sequence of tokens (or MobileViT's unfolded patches)",
     keys=("patch",), read=read, expand=expand, example={},
     shape=shape, factor=weightless, elements=no_elements,
-    label=lambda layer: "Tokens", latency="memory",
+    label=lambda layer: "Tokens", latency="free",
     counting=Counting(work="a view"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

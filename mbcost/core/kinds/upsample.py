@@ -51,7 +51,7 @@ KIND = Kind(
     resamples="up",
     keys=("scale", "size", "like", "mode"), refs=("like",), read=read, expand=expand, example={"scale": 2},
     shape=shape, factor=weightless, elements=no_elements,
-    label=lambda layer: "Upsample", latency="memory",
+    label=lambda layer: "Upsample", latency="copy",
     counting=Counting(work="a copy (nearest) or a 4-tap interpolation (bilinear) per output element; "
                            "no profile counts it yet"),
 )

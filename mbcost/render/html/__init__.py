@@ -73,7 +73,7 @@ def layer_table(report, records: list[dict], id: str = "layers") -> Table:
     columns.append(Column(OUTPUT_BYTES[1], OUTPUT_BYTES[0], OUTPUT_BYTES[2]))
     if report.device is not None:
         columns += [Column("latency (ms)", LATENCY.field, LATENCY.description),
-                    Column("bound", "bound", "which roofline term is larger")]
+                    Column("bound", "bound", "memory when its memory term exceeds its compute and activation terms")]
     columns.append(Column(f"% {c.label}", "share", f"the layer's share of the network's {c.noun}"))
     columns.append(Column("inputs", "inputs", "the layers it reads (from:)"))  # last: the longest text
     rows = [{**r, "index": i + 1, "share": round(100 * r[c.field] / total, 2)} for i, r in enumerate(records)]
@@ -120,7 +120,7 @@ def report_html(report, **_) -> str:
                       for k in body["by_kind"]], attrs=lambda k: {"name": k["type"]})
     return html_page("report", body, title(report), extra={"graph": graph(report), "memory": mem},
                 head=header(report), layers=layer_table(report, body["layers"]), kinds=kinds, memory=mem,
-                device=device_dict(report.device) if report.device else None)
+                device=device_dict(report.device, report.layers) if report.device else None)
 
 
 # --- sweep ----------------------------------------------------------------------------------
