@@ -176,11 +176,14 @@ def test_peak_memory_through_shufflenet_splits(cli):
 # (nothing checked) fails them by design; every other built-in is checked pair by pair
 NO_SEPARABLE_PAIRS = {"alexnet", "alexnet_torchvision", "googlenet", "googlenet_torchvision", "mobilenet_v1_conv",
                       "resnet18", "resnet50", "resnet50_torchvision", "squeezenet1_0", "squeezenet1_0_caffe227",
-                      "squeezenet1_1", "squeezenet1_1_caffe227", "vgg16", "vgg16_bn",
-                      "vit_b_16", "deit_tiny_patch16_224",  # attention: no depthwise pair
-                      # ShuffleNet V1: its pointwise convs are grouped
-                      "shufflenet_v1", "shufflenet_v1_g1", "shufflenet_v1_g2", "shufflenet_v1_g3", "shufflenet_v1_g4",
-                      "shufflenet_v1_g8"}
+                      "squeezenet1_1", "squeezenet1_1_caffe227", "vgg16", "vgg16_bn"}
+# the transformer era (issue 22): ViT and DeiT have no depthwise conv; ConvNeXt's 7×7 depthwise
+# conv is followed by a LayerNorm, not a pointwise conv; EfficientFormer has none
+NO_SEPARABLE_PAIRS |= {"vit_b_16", "deit_tiny_patch16_224", "convnext", "convnext_atto", "convnext_tiny",
+                       "efficientformer_l1"}
+# ShuffleNet V1: its pointwise convs are grouped, so no separable pair
+NO_SEPARABLE_PAIRS |= {"shufflenet_v1", "shufflenet_v1_g1", "shufflenet_v1_g2", "shufflenet_v1_g3", "shufflenet_v1_g4",
+                       "shufflenet_v1_g8"}
 
 
 @pytest.mark.parametrize("name", builtin_variants())

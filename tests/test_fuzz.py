@@ -126,7 +126,8 @@ TYPED = {
     "hidden": st.integers(min_value=1, max_value=64), "affine": st.booleans(),
     "patch": st.integers(min_value=1, max_value=4) | PAIR, "like": NAMES,
     "tokens": st.integers(min_value=1, max_value=3), "norm": st.booleans(),
-    "head_dim": st.integers(min_value=1, max_value=32),
+    "head_dim": st.integers(min_value=1, max_value=32), "minus": NAMES,
+    "resize": st.sampled_from(["bilinear", "nearest", "cubic"]),
 }
 # every key a kind takes has a strategy (a new key without one fails here, not in a fuzz run)
 assert {k for keys in ROW_KEYS.values() for k in keys} - {"kind"} <= set(TYPED), \

@@ -56,6 +56,12 @@ EXPLAINED = {
     ("v1-paper-comparisons", "GoogleNet", "params"),     # 6.8M: neither 7.0M nor 6.6M
     ("v1-paper-comparisons", "Squeezenet", "madds"),     # 1,700M ≈ 2 × 833M: FLOPs as mult-adds
     ("v1-paper-comparisons", "AlexNet", "madds"),        # 720M = 724.4M to two figures
+    ("mnv4-paper", "MNv4-Conv-M", "params"),             # 9.2 vs 9.72M: not the released network
+    ("mnv4-paper", "MNv4-Conv-L", "params"),             # 31 vs 32.59M
+    ("mnv4-paper", "MNv4-Conv-L", "madds"),              # 5.9 vs 6.38G
+    ("mnv4-paper", "MNv4-Hybrid-M", "params"),           # 10.5 vs 11.07M
+    ("mnv4-paper", "MNv4-Hybrid-L", "params"),           # 35.9 vs 37.76M
+    ("mnv4-paper", "MNv4-Hybrid-L", "madds"),            # 7.2 vs 7.71G
 }
 
 

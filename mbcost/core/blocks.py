@@ -136,7 +136,7 @@ def _instance(spec, call: BlockCall, inst: str, depth, out: list[Row], counters:
         if isinstance(row, BlockCall):
             _call(spec, replace(row, inputs=inputs, label=label), depth, out, counters, inst, stack)
             continue
-        refs = {f: scoped(getattr(row.args, f)) for f in KINDS[row.kind].refs if getattr(row.args, f)}
+        refs = {f: scoped(getattr(row.args, f)) for f in KINDS[row.kind].refs if getattr(row.args, f) is not None}
         out.append(replace(row, name=f"{inst}.{row.name}" if row.name else None, inputs=inputs,
                            args=replace(row.args, **refs) if refs else row.args,
                            n=repeats(row, depth), index=len(out), scope=inst, defaults=block.defaults,

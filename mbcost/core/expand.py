@@ -89,7 +89,7 @@ class Expander:
 
         hint = difflib.get_close_matches(name, list(self.names), n=1)
         more = f"; did you mean {hint[0]!r}?" if hint else ""
-        self.fail(f"'from: {name}' names no earlier layer{more}", key)
+        self.fail(f"'{key}: {name}' names no earlier layer{more}", key)
 
     def emit(self, name: str, kind: str, c: int, inputs: tuple[str, ...] | None = None, **kw) -> str:
         row = self.row

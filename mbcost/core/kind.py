@@ -109,13 +109,15 @@ class Kind:
     read: Callable[["RowFields"], Any] | None = None
     expand: Callable[["Expander", "Row"], None] | None = None
     joins: bool = False  # it reads several tensors through ``from`` (add, concat, mul)
+    # the fields of its ``read`` record that name earlier layers besides ``from`` (``map``'s
+    # ``like``): inside a block they are scoped to the instance as ``from`` is
+    refs: tuple[str, ...] = ()
     # its output has its first input's layout and meaning (an element-wise op: an act, a norm, a
     # softmax, an add): attention scores stay scores through it
     elementwise: bool = False
     # 'down': its stride s shrinks the map by s (conv, dwconv, pool: what an output stride turns
     # into dilation); 'up': it enlarges it (deconv, upsample)
     resamples: str = ""
-    refs: tuple[str, ...] = ()  # fields of its row record that name tensors (``like``): scoped in a block
     # a row of it that fits a 16×16×8 input — or the rows, ``kind`` and ``name`` given, of a
     # small network that uses it (the last row's output is read next) — for the docs and tests
     example: Mapping[str, Any] | list | None = None

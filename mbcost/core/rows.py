@@ -124,13 +124,14 @@ class RowFields(Fields):
         if self.inputs is not None and len(self.inputs) != 1:
             self.fail_key("from", f"{self.kind} takes one input, got {len(self.inputs)}")
 
-    def joined_inputs(self, *, minimum: int = 2, exactly: int | None = None) -> tuple[str, ...]:
+    def joined_inputs(self, *, minimum: int = 2, exactly: int | None = None,
+                      expected: str = "[x, gate]") -> tuple[str, ...]:
         """The tensors a join (add, concat, mul) reads: ``minimum`` or more (``exactly`` of them)."""
         ins = self.inputs
         if ins is None:
             self.missing(f"missing 'from' (the layers whose outputs {self.kind} joins)")
         if exactly is not None and len(ins) != exactly:
-            self.fail_key("from", f"expected [x, gate], got {describe(self.data['from'])}")
+            self.fail_key("from", f"expected {expected}, got {len(ins)} name{'s' if len(ins) != 1 else ''}")
         if exactly is None and len(ins) < minimum:
             self.fail_key("from", f"expected a list of two or more layer names, got {len(ins)}")
         return ins

@@ -68,6 +68,10 @@ def assert_round_trip(arch, alpha, resolution, tmp_path):
     # values once and the equal ones as Identity copies
     assert got_tv.params == tv.params - folding_loss(tv) == initializer_numel(folded) + identity_copies(folded)
 
+    # a training-mode BN needs more than one value per channel: not on a 1×1 map at batch 1
+    # (MobileNetV4's head BN runs after the global pool), so such a network checks its eval export
+    if any(r.layer.bn and r.output_shape[:2] == (1, 1) for r in tv.layers):
+        return
     export(net, net.input_size, tmp_path / "train.onnx", train=True)
     got_tv = imported(tmp_path / "train.onnx", TORCHVISION)
     assert (got_tv.madds, got_tv.params) == (tv.madds, tv.params)

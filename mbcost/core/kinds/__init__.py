@@ -17,17 +17,17 @@ from __future__ import annotations
 
 from ..graph import Layer
 from ..kind import Kind
-from . import (act, add, attention, attn_bias, bottleneck, cls_token, concat, conv, deconv, dropout, dwconv, fc,
-               flatten, groupnorm, layernorm, layerscale, linear, map, matmul, mbconv, mlp, mul, opaque, patch_embed,
-               pool, pos_embed, pwconv, se, separable, shuffle, softmax, split, tokens, upsample)
+from . import (act, add, attention, attn_bias, batchnorm, bottleneck, cls_token, concat, conv, deconv, dropout,
+               dwconv, fc, flatten, groupnorm, layernorm, layerscale, linear, map, matmul, mbconv, mlp, mul, opaque,
+               patch_embed, pool, pos_embed, pwconv, se, separable, shuffle, softmax, split, sub, tokens, upsample)
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     conv.KIND, dwconv.KIND, pwconv.KIND, deconv.KIND, separable.KIND, bottleneck.KIND, mbconv.KIND, se.KIND,
-    pool.KIND, fc.KIND, add.KIND, concat.KIND, mul.KIND, split.KIND, shuffle.KIND, upsample.KIND, act.KIND,
+    pool.KIND, fc.KIND, add.KIND, sub.KIND, concat.KIND, mul.KIND, split.KIND, shuffle.KIND, upsample.KIND, act.KIND,
     flatten.KIND, dropout.KIND,
     # the transformer era: tokens, norms, attention (issue 22)
-    linear.KIND, layernorm.KIND, groupnorm.KIND, layerscale.KIND, softmax.KIND, matmul.KIND, attn_bias.KIND,
-    tokens.KIND, map.KIND, cls_token.KIND, pos_embed.KIND, patch_embed.KIND, mlp.KIND, attention.KIND,
+    linear.KIND, layernorm.KIND, groupnorm.KIND, batchnorm.KIND, layerscale.KIND, softmax.KIND, matmul.KIND,
+    attn_bias.KIND, tokens.KIND, map.KIND, cls_token.KIND, pos_embed.KIND, patch_embed.KIND, mlp.KIND, attention.KIND,
     opaque.KIND,
 )}
 

@@ -8,13 +8,17 @@ and shift are per-element work some counters charge (:mod:`mbcost.core.peers`). 
 dense conv, as a depthwise one when it has one group per input channel, and as a fully
 connected layer on a 1×1 map (:func:`latency`).
 
-Row keys: c, k (1), s (1), d (1), groups (1), padding (same), act, bn, bias, scale, n, and minus (a
-tensor whose channels are left out: the conv makes c − that width, α-scaled first — ShuffleNet's
-stride-2 branch, concatenated with its input to make c).
+Row keys: c or t, k (1), s (1), d (1), groups (1), padding (same), act, bn, bias, scale, n.
+``t`` gives the output width as a factor of the input's instead of ``c``: N = t·M rounded by
+the file's width rule, even at α = 1 (M is already α-scaled, so α is applied once) — the
+expansion conv of MobileNetV4's FusedIB and EfficientNetV2's FusedMBConv, make_divisible(M·e). With ``minus: NAME``
+(a tensor whose channels are left out) the conv makes c − that width, α-scaled first —
+ShuffleNet's stride-2 branch, concatenated with its input to make c.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ...errors import GraphError
 from ..graph import Layer, Pair, Shape
@@ -39,24 +43,40 @@ class ConvArgs:
     bias: bool | None = None
     scale: str = "always"  # always | up (only when α > 1) | never
     output_padding: Pair = (0, 0)  # a transposed conv's
+    t: Fraction | None = None  # the output width as a factor of the input's (c is then None)
     minus: str | None = None  # a tensor whose channels it leaves out: c − its width (a concat's branch)
 
 
-KEYS = ("n", "act", "c", "k", "s", "d", "groups", "padding", "bn", "bias", "scale", "minus")
+KEYS = ("n", "act", "c", "t", "k", "s", "d", "groups", "padding", "bn", "bias", "scale", "minus")
 
 
 def read(f) -> ConvArgs:
     act, bn, bias, scale, padding = f.act(), f.boolean("bn"), f.boolean("bias"), f.scale(), f.padding()
     k, s, d = f.kernel(), f.stride(), f.dilation()
-    c, to_classes = f.channels()
+    c, to_classes, t = relative_width(f)
     return ConvArgs(c=c, to_classes=to_classes, k=k, s=s, d=d, groups=f.integer("groups", 1), padding=padding,
-                    act=act, bn=bn, bias=bias, scale=scale, minus=f.text("minus"))
+                    act=act, bn=bn, bias=bias, scale=scale, t=t, minus=f.text("minus"))
+
+
+def relative_width(f) -> tuple[int | None, bool, Fraction | None]:
+    """``c`` (or ``c: classes``), or ``t``: the output width as a factor of the input's."""
+    if f.has("t") and f.has("c"):
+        f.fail_key("t", "give the output width as 'c' (channels) or 't' (a factor of the input's), not both")
+    if f.has("t"):
+        return None, False, f.number("t")
+    return (*f.channels(), None)
+
+
+def out_width(ex, c: int | None, t: Fraction | None, how: str) -> int:
+    """A row's output channels: c scaled by α, or t times the (α-scaled) input rounded by the
+    width rule (TF-slim's expand_input_by_factor, timm's make_divisible(in_chs · exp_ratio))."""
+    return ex.defaults.width.round(t * ex.cur) if t is not None else ex.scale(c, how)
 
 
 def expand(ex, row, kind: str = "conv") -> None:
     a: ConvArgs = row.args
     for j, name in enumerate(ex.repeat_names(row, kind)):
-        c = ex.classes if a.to_classes else ex.scale(a.c, a.scale)
+        c = ex.classes if a.to_classes else out_width(ex, a.c, a.t, a.scale)
         if c is None:
             ex.fail("'c: classes' but the file sets no 'classes'", "c")
         if a.minus is not None:  # ShuffleNet's stride-2 branch: the unit's width less its input's, at this α

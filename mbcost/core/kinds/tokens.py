@@ -2,10 +2,17 @@
 (``x.flatten(2).transpose(1, 2)``), or, with ``patch: [p_h, p_w]``, MobileViT's unfolding: one
 sequence per pixel of a p_h×p_w patch, each of the H·W/(p_h·p_w) patches a token of it.
 
-Cost: a view, nothing in any count; every count reads tokens as it reads a map (N·S positions of
-C channels), so flattening changes no number.
+A map whose sides are not multiples of the patch is refused, unless ``resize`` (bilinear or
+nearest) says to resize it up to the next multiples first, ⌈H/p_h⌉·p_h × ⌈W/p_w⌉·p_w — what
+timm's MobileVitBlock does with F.interpolate before unfolding (a ``map`` with the same
+``patch`` folds back and resizes down to H×W).
 
-Row keys: patch (none: one sequence).
+Cost: a view, nothing in any count; every count reads tokens as it reads a map (N·S positions of
+C channels), so flattening changes no number. A resize has no weights; its interpolation is
+per-element work that no count includes (as an ``upsample``'s), and what follows it runs on the
+resized map's positions.
+
+Row keys: patch (none: one sequence), resize (none | bilinear | nearest; needs a patch).
 """
 from __future__ import annotations
 
@@ -18,18 +25,36 @@ from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Kind, no_elements, weightless
 from ._moves import passthrough
 
+RESIZE = ("bilinear", "nearest")
+
 
 @dataclass(frozen=True)
 class TokensArgs:
     patch: Pair | None = None
+    resize: str = ""
+
+
+def read_resize(f) -> str:
+    """``resize``: how a map that the patch does not tile is resized to (or from) the next
+    multiples of the patch; it needs a ``patch``."""
+    resize = f.choice("resize", RESIZE, "")
+    if resize and not f.has("patch"):
+        f.fail_key("resize", "a resize makes the map a multiple of the patch: it needs 'patch'")
+    return resize
 
 
 def read(f) -> TokensArgs:
-    return TokensArgs(patch=f.pair("patch", None, hi=MAX_KERNEL))
+    return TokensArgs(patch=f.pair("patch", None, hi=MAX_KERNEL), resize=read_resize(f))
 
 
 def expand(ex, row) -> None:
-    passthrough(ex, row, k=row.args.patch or (1, 1))
+    passthrough(ex, row, k=row.args.patch or (1, 1), mode=row.args.resize)
+
+
+def tiled(h: int, w: int, patch: Pair) -> tuple[int, int]:
+    """H×W resized up to the next multiples of the patch (itself when they are)."""
+    ph, pw = patch
+    return -(-h // ph) * ph, -(-w // pw) * pw
 
 
 def shape(layer: Layer, inputs: list[Shape]) -> Shape:
@@ -39,15 +64,18 @@ def shape(layer: Layer, inputs: list[Shape]) -> Shape:
     h, w, c = x
     ph, pw = layer.k
     if h % ph or w % pw:
-        raise GraphError(f"{ph}×{pw} patches do not tile the {h}×{w} map", field=layer.name)
+        if not layer.mode:
+            raise GraphError(f"{ph}×{pw} patches do not tile the {h}×{w} map (resize: bilinear resizes it up to "
+                             f"the next multiples first, as timm's MobileViT does)", field=layer.name)
+        h, w = tiled(h, w, layer.k)
     return Tokens(h * w // (ph * pw), c, ph * pw)
 
 
 KIND = Kind(
     "tokens", "a map as a sequence of tokens (or MobileViT's unfolded patches)",
-    keys=("patch",), read=read, expand=expand, example={},
+    keys=("patch", "resize"), read=read, expand=expand, example={},
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Tokens", latency="free",
-    counting=Counting(work="a view"),
+    counting=Counting(work="a view (a resize: an interpolation per element, in no count)"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )
