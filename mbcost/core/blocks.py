@@ -106,6 +106,8 @@ def _call(spec, call: BlockCall, depth, out: list[Row], counters: dict, scope: s
         source = call.inputs if j == 0 else None  # later repeats read the previous instance
         start = len(out)
         _instance(spec, call, inst, depth, out, counters, stack + (call.kind,))
+        if call.times > 1:
+            out[start:] = [replace(r, times=r.times * call.times) for r in out[start:]]
         if len(out) == start:
             raise SpecError(f"block {call.kind!r} has no row whose 'if' holds here", field=call.label,
                             where=call.doc.where(call.path))
@@ -134,7 +136,7 @@ def _instance(spec, call: BlockCall, inst: str, depth, out: list[Row], counters:
             continue
         inputs = tuple(scoped(x) for x in row.inputs) if row.inputs else None
         if isinstance(row, BlockCall):
-            _call(spec, replace(row, inputs=inputs, label=label), depth, out, counters, inst, stack)
+            _call(spec, replace(row, inputs=inputs, label=label, part=call.part), depth, out, counters, inst, stack)
             continue
         refs = {f: scoped(getattr(row.args, f)) for f in KINDS[row.kind].refs if getattr(row.args, f) is not None}
         out.append(replace(row, name=f"{inst}.{row.name}" if row.name else None, inputs=inputs,

@@ -100,6 +100,8 @@ class Expander:
         inputs = inputs or (self.last,)
         if self.output_stride:
             kw = self.dilated(kind, inputs[0], name, kw)
+        if row.times > 1:
+            kw = {**kw, "times": row.times}
         layer = Layer(name=name, kind=kind, c=c, inputs=inputs, row=row.index, **kw)
         self.layers.append(layer)
         outs = layer.outputs()

@@ -110,6 +110,7 @@ class Layer:
     # its last inputs are read for their H×W only (an upsample or map ``like:`` a tensor): no data
     # flows from them, so they are not kept alive for it and it moves none of their bytes
     shape_only: int = 0
+    times: int = 1  # runs per inference (once per proposal): mult-adds and elements × times, params once
     block: str | None = None  # the separable / bottleneck block this layer belongs to
     role: str | None = None  # its part in that block: dw, pw, expand, project, add
     row: int = 0  # index of the architecture row it came from, for messages

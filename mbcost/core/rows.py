@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 COMMON = ("kind", "name", "from", "if")
 RESERVED = ("input", "in")  # the network's (or a block's) input
+MAX_TIMES = 1 << 16  # a block run once per proposal: Faster-RCNN's 300, with room
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Row:
     doc: Document | None = field(default=None, compare=False, repr=False)  # its file (a backbone's rows: another)
     defaults: Defaults | None = None  # its file's settings; None: the architecture's
     part: str = ""  # 'backbone': a row of the file's backbone (dropped after its ``until``)
+    times: int = 1  # runs per inference (a block call's ``times``: once per proposal)
 
     def where(self, key: str | None = None):
         return self.doc.where(self.path + ((key,) if key else ()))
@@ -153,10 +155,13 @@ class BlockCall:
     doc: Document | None = field(default=None, compare=False, repr=False)
     defaults: Defaults | None = None
     part: str = ""
+    # ``times``: the instance runs this many times on inputs of one size (Faster-RCNN's second
+    # stage, once per proposal): its mult-adds and element counts times that, its parameters once
+    times: int = 1
 
 
 def read_call(doc: Document, path: tuple, label: str, index: int, env: dict, block: "BlockDef") -> BlockCall:
-    f = Fields(doc, path, label, ("kind", "name", "from", "if", "n") + block.params, env)
+    f = Fields(doc, path, label, ("kind", "name", "from", "if", "n", "times") + block.params, env)
     if not holds(f):
         return None
     args = {}
@@ -171,7 +176,7 @@ def read_call(doc: Document, path: tuple, label: str, index: int, env: dict, blo
     if inputs is not None and len(inputs) != 1:
         f.fail(path + ("from",), f"a block takes one input, got {len(inputs)}")
     return BlockCall(block.name, index, name, inputs, f.integer("n", 1, hi=MAX_REPEAT), f.has("n"), args,
-                     path, label, doc)
+                     path, label, doc, times=f.integer("times", 1, hi=MAX_TIMES))
 
 
 def holds(f: Fields) -> bool:
