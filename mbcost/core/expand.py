@@ -77,6 +77,21 @@ class Expander:
     def cur(self) -> int:
         return self.channels[self.last]
 
+    def class_width(self, width) -> int:
+        """A row's width over the class count (:class:`~mbcost.core.rows.ClassWidth`) at this
+        network's count: the file's ``classes``, or the convention's override."""
+        if self.classes is None:
+            self.fail(f"'c: {width.text}' counts classes but the file sets no 'classes'", "c")
+        from .expr import ExprError
+
+        try:
+            c = width.at(self.classes)
+        except ExprError as exc:
+            self.fail(f"'c: {width.text}' with {self.classes} classes: {exc}", "c")
+        if c.denominator != 1 or c < 1:
+            self.fail(f"'c: {width.text}' is {c} with {self.classes} classes: expected a positive integer", "c")
+        return int(c)
+
     def fail(self, message: str, key: str | None = None):
         row = self.row
         raise GraphError(message, field=f"{row.label}.{key}" if key else row.label,

@@ -11,6 +11,7 @@ through :data:`mbcost.core.kinds.KINDS`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
@@ -36,6 +37,22 @@ class Defaults:
     activation: str
     bias: bool | None
     width: object  # a mbcost.core.width.WidthRule
+
+
+@dataclass(frozen=True)
+class ClassWidth:
+    """A width written over the class count: ``c: classes`` (a classifier), ``c: "anchors*classes"``
+    (an SSD class head: a score per anchor and class slot), ``c: "4*(classes-1)"`` (Faster-RCNN's
+    class-specific boxes). It is evaluated as the layers are built, with the file's class count
+    or the convention's (``--classes``), so one file serves 91 COCO slots and 81 alike."""
+
+    text: str
+    env: tuple = ()  # the params and block parameters it may read, as (name, value) pairs
+
+    def at(self, classes: int) -> Fraction:
+        from .expr import evaluate
+
+        return evaluate(self.text, {**dict(self.env), "classes": classes})
 
 
 @dataclass(frozen=True)
@@ -111,15 +128,28 @@ class RowFields(Fields):
     def dilation(self) -> Pair:
         return self.pair("d", (1, 1), hi=MAX_KERNEL)
 
-    def channels(self, *, required: bool = True) -> tuple[int | None, bool]:
-        """``c`` and whether it is ``c: classes`` (the class count: the file's, or --classes —
-        SqueezeNet's conv classifier)."""
-        if self.data.get("c") == "classes" and "classes" not in (self.env or {}):
-            return None, True
+    def channels(self, *, required: bool = True, classes: bool = False) -> tuple[int | None, ClassWidth | None]:
+        """``c``, or — for the kinds that take ``classes`` — a :class:`ClassWidth` when it is
+        written over the class count (``c: classes``, SqueezeNet's conv classifier;
+        ``"anchors*classes"``, a detector's class head)."""
+        value, env = self.data.get("c"), self.env or {}
+        if isinstance(value, str) and "classes" not in env:
+            from .expr import ExprError, names
+
+            if "classes" in names(value):
+                if not classes:
+                    self.fail_key("c", f"a {self.kind} row's 'c' cannot count classes (conv, pwconv, "
+                                       "deconv, linear and fc rows can)")
+                width = ClassWidth(value, tuple(sorted(env.items())))
+                try:
+                    width.at(1000)  # a malformed expression is refused at its line, not as layers are built
+                except ExprError as exc:
+                    self.fail_key("c", f"expected a width over the classes, got {describe(value)} ({exc})")
+                return None, width
         c = self.integer("c")
         if c is None and required:
             self.missing("missing 'c' (output channels)")
-        return c, False
+        return c, None
 
     def single_input(self) -> None:
         """The kinds that read one tensor: ``from`` names at most one."""

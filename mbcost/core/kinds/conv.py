@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from ...errors import GraphError
 from ..graph import Layer, Pair, Shape
@@ -32,7 +33,7 @@ class ConvArgs:
     """A conv row's parameters (also a transposed conv's: :mod:`.deconv`)."""
 
     c: int | None
-    to_classes: bool = False  # ``c: classes``: the class count (the file's, or --classes)
+    to_classes: Any = None  # a rows.ClassWidth: ``c: classes``, ``"anchors*classes"`` (the file's count, or --classes)
     k: Pair = (1, 1)
     s: Pair = (1, 1)
     d: Pair = (1, 1)
@@ -58,13 +59,14 @@ def read(f) -> ConvArgs:
                     act=act, bn=bn, bias=bias, scale=scale, t=t, minus=f.text("minus"))
 
 
-def relative_width(f) -> tuple[int | None, bool, Fraction | None]:
-    """``c`` (or ``c: classes``), or ``t``: the output width as a factor of the input's."""
+def relative_width(f) -> tuple[int | None, Any, Fraction | None]:
+    """``c`` (or a width over the classes: ``c: classes``), or ``t``: the output width as a
+    factor of the input's."""
     if f.has("t") and f.has("c"):
         f.fail_key("t", "give the output width as 'c' (channels) or 't' (a factor of the input's), not both")
     if f.has("t"):
-        return None, False, f.number("t")
-    return (*f.channels(), None)
+        return None, None, f.number("t")
+    return (*f.channels(classes=True), None)
 
 
 def out_width(ex, c: int | None, t: Fraction | None, how: str) -> int:
@@ -76,9 +78,7 @@ def out_width(ex, c: int | None, t: Fraction | None, how: str) -> int:
 def expand(ex, row, kind: str = "conv") -> None:
     a: ConvArgs = row.args
     for j, name in enumerate(ex.repeat_names(row, kind)):
-        c = ex.classes if a.to_classes else out_width(ex, a.c, a.t, a.scale)
-        if c is None:
-            ex.fail("'c: classes' but the file sets no 'classes'", "c")
+        c = ex.class_width(a.to_classes) if a.to_classes else out_width(ex, a.c, a.t, a.scale)
         if a.minus is not None:  # ShuffleNet's stride-2 branch: the unit's width less its input's, at this α
             other = ex.channels[ex.resolve(a.minus, "minus")]
             if c <= other:
