@@ -58,6 +58,9 @@ class Expander:
         # DeepLab's output stride: each tensor's stride (input pixels per position) and the rate
         # its windows are dilated by once a stride past the output stride has been dropped
         self.output_stride = output_stride
+        # a head built on a backbone is written for the output stride it reads at (its ASPP's rates
+        # are the file's): only the backbone's rows are dilated; a plain file's rows all are
+        self.dilate_all = not any(r.part == "backbone" for r in spec.rows)
         self.stride: dict[str, Pair] = {NETWORK_INPUT: (1, 1)}
         self.rate: dict[str, Pair] = {NETWORK_INPUT: (1, 1)}
 
@@ -113,7 +116,8 @@ class Expander:
         if len(self.layers) >= MAX_LAYERS:
             self.fail(f"architecture expands to more than {MAX_LAYERS} layers", "n")
         inputs = inputs or (self.last,)
-        if self.output_stride:
+        dilating = self.output_stride and (self.dilate_all or row.part == "backbone")
+        if dilating:
             kw = self.dilated(kind, inputs[0], name, kw)
         if row.times > 1:
             kw = {**kw, "times": row.times}
@@ -123,7 +127,7 @@ class Expander:
         for tensor, channels in outs:
             self.channels[tensor] = channels
             self.names[tensor] = tensor
-            if self.output_stride:  # a split's parts are where their split is
+            if dilating:  # a split's parts are where their split is
                 self.stride[tensor], self.rate[tensor] = self.stride[name], self.rate[name]
         self.names.setdefault(name, outs[-1][0])
         self.last = outs[-1][0]  # after a split: its last part

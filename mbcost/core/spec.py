@@ -56,7 +56,7 @@ class ArchSpec:
 TOP_KEYS = ("name", "title", "backbone", "input", "classes", "width", "batch_norm", "activation", "bias",
             "params", "variants", "blocks", "layers", "outputs")
 VARIANT_KEYS = ("alpha", "depth", "resolution", "params", "title", "batch_norm", "activation", "bias",
-                "classes", "width")
+                "classes", "width", "output_stride")
 
 
 def _params(doc: Document, path: tuple, label: str) -> dict[str, Fraction]:
@@ -69,9 +69,13 @@ def _params(doc: Document, path: tuple, label: str) -> dict[str, Fraction]:
     return out
 
 
-def _variant_params(doc: Document, name, params: dict) -> dict[str, Fraction]:
+def _variant_params(doc: Document, name, params: dict, backbone: bool = False) -> dict[str, Fraction]:
     """A variant's keys checked, and the params it sets (each must be one of the file's)."""
     v = Fields(doc, ("variants", name), f"variants.{name}", VARIANT_KEYS)
+    if v.has("output_stride"):  # a segmenter's OS 32 model: its backbone's strides as they are
+        if not backbone:
+            v.fail_key("output_stride", "an output stride is a backbone's: the file has no 'backbone'")
+        _output_stride(v)
     if not v.has("params"):
         return {}
     extra = _params(doc, ("variants", name, "params"), f"variants.{name}.params")
@@ -146,10 +150,14 @@ def _backbone(doc: Document, top: Fields) -> Backbone:
     pools = [i for i, r in enumerate(rows) if r.kind == "pool" and getattr(r.args, "global_", False)]
     rows = tuple(replace(r, part="backbone") for r in (rows[:pools[-1]] if pools else rows))
     until = f.text("until") if f else None
-    stride = f.integer("output_stride", None, hi=1024) if f else None
+    return Backbone(spec, rows, _output_stride(f) if f else None, until)
+
+
+def _output_stride(f: Fields) -> int | None:
+    stride = f.integer("output_stride", None, hi=1024)
     if stride is not None and stride not in OUTPUT_STRIDES:
         f.fail_key("output_stride", f"expected one of {', '.join(map(str, OUTPUT_STRIDES))}, got {stride}")
-    return Backbone(spec, rows, stride, until)
+    return stride
 
 
 def _width(doc: Document, path: tuple) -> WidthRule:
@@ -179,7 +187,7 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         top.fail(("variants",), f"expected a mapping of variant names to settings, got {describe(variants)}")
     chosen = top  # where a variant's overrides are read from
     settings: dict[str, Any] = {}
-    overrides = {name: _variant_params(doc, name, params) for name in variants}  # every one checked
+    overrides = {name: _variant_params(doc, name, params, backbone is not None) for name in variants}  # all checked
     if variant is not None:
         if variant not in variants:
             hint = did_you_mean(variant, [str(v) for v in variants])
@@ -194,6 +202,8 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         params = {**params, **overrides[variant]}
         if v.has("width"):  # a variant's own width rule (ShuffleNet's groups set its divisor)
             rule = _width(doc, ("variants", variant, "width"))
+        if v.has("output_stride"):
+            settings["output_stride"] = _output_stride(v)
 
     inherited = {"batch_norm": base.batch_norm, "activation": base.activation, "bias": base.bias} if base else {}
 
@@ -243,7 +253,7 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         variant=variant,
         variants=tuple(map(str, variants)),
         document=doc,
-        output_stride=backbone.output_stride if backbone else None,
+        output_stride=settings.get("output_stride") or (backbone.output_stride if backbone else None),
         until=(backbone.until, doc.where(("backbone", "until"))) if backbone and backbone.until else None,
     )
 
