@@ -79,7 +79,11 @@ def parse_scales(value) -> tuple[Fraction, ...]:
     for s in scales:
         if not 0 < s <= MAX_SCALE:
             raise UsageError(f"expected scales > 0 and ≤ {MAX_SCALE}, got {s}", field="--scales")
-    if len(set(scales)) != len(scales):
+    # parse_list drops repeats (a sweep's grid is a set); a scale given twice is a typo here
+    items = [value] if isinstance(value, (str, int, float, Fraction)) else list(value)
+    given = [s for item in items for piece in (item.split(",") if isinstance(item, str) else [item])
+             for s in parse_list(piece, "--scales")]
+    if len(given) != len(scales):
         raise UsageError("a scale is given twice", field="--scales")
     return tuple(scales)
 

@@ -20,12 +20,13 @@ def _rows(m: MultiScale, exact: bool) -> tuple[list[str], list[list[str]], set[i
 
 def _title(m: MultiScale) -> str:
     r = m.reports[0]
-    how = f"{len(m.scales)} scales" + (", each also flipped" if m.flip else "")
+    how = f"{len(m.scales)} scale{'s' if len(m.scales) > 1 else ''}" + (", each also flipped" if m.flip else "")
     return (f"{m.architecture}  α = {fmt_alpha(r.alpha)}  ·  {how}  ·  {r.convention.describe(r.classes)}")
 
 
 def _total(m: MultiScale) -> str:
-    return (f"{m.madds:,} mult-adds ({human(m.madds)}) over {len(m.scales) * m.passes} runs  ·  "
+    runs = len(m.scales) * m.passes
+    return (f"{m.madds:,} mult-adds ({human(m.madds)}) over {runs} run{'s' if runs > 1 else ''}  ·  "
             f"{m.params:,} parameters ({human(m.params, 2)}), one network")
 
 
