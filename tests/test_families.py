@@ -181,6 +181,9 @@ NO_SEPARABLE_PAIRS = {"alexnet", "alexnet_torchvision", "googlenet", "googlenet_
 # conv is followed by a LayerNorm, not a pointwise conv; EfficientFormer has none
 NO_SEPARABLE_PAIRS |= {"vit_b_16", "deit_tiny_patch16_224", "convnext", "convnext_atto", "convnext_tiny",
                        "efficientformer_l1"}
+# ShuffleNet V1: its pointwise convs are grouped (g > 1), so no separable pair
+NO_SEPARABLE_PAIRS |= {"shufflenet_v1", "shufflenet_v1_g2", "shufflenet_v1_g3", "shufflenet_v1_g4",
+                       "shufflenet_v1_g8"}
 
 
 @pytest.mark.parametrize("name", builtin_variants())

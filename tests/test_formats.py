@@ -24,6 +24,7 @@ RUNS = {
     "latency": ["latency", "fit", "tests/data/measured_pixel1.csv"],  # 4 of TF-slim's Pixel-1 latencies
     "compare": ["compare", "mobilenet_v2"],
     "list": ["list"],
+    "multiscale": ["report", "mobilenet_v2", "--scales", "0.5,1", "--flip"],  # report's multi-scale result
 }
 PAPER = {"profile": "paper", "modified": False, "bn": 0, "bias": False, "classes": 1000, "compute": "madds", **FP32}
 
@@ -37,7 +38,8 @@ def test_json_says_what_was_counted(cli, command):
     r = cli(*RUNS[command], "--format", "json")
     assert r.code == 0, r.err
     d = r.json()
-    assert (d["schema_version"], d["mbcost_version"], d["command"]) == (SCHEMA_VERSION, mbcost.__version__, command)
+    assert (d["schema_version"], d["mbcost_version"], d["command"]) == (SCHEMA_VERSION, mbcost.__version__,
+                                                                         RUNS[command][0])
     if command == "list":  # names, titles and sources: nothing is counted, so no convention
         assert "mobilenet_v2" in {b["name"] for b in d["builtins"]}
         return
@@ -47,7 +49,7 @@ def test_json_says_what_was_counted(cli, command):
                    "check": lambda: [b["convention"] for b in d["budgets"]],
                    "reproduce": lambda: [e["convention"] for e in d["entries"]],
                    "fit": lambda: [d["convention"]], "latency": lambda: [d["convention"]],
-                   "compare": lambda: [d["convention"]]}[command]()
+                   "compare": lambda: [d["convention"]], "multiscale": lambda: [d["convention"]]}[command]()
     assert conventions and all(set(c) == set(PAPER) for c in conventions)
     if command in ("report", "verify"):
         assert d["convention"] == PAPER and d["resolution"] == [224, 224] and d["alpha"] == 1.0
@@ -62,7 +64,7 @@ def test_output_extension_picks_the_format(cli, tmp_path, command, fmt):
     assert text == cli(*RUNS[command], "--format", fmt, "-o", tmp_path / "again").out or \
         text == (tmp_path / "again").read_text()
     if fmt == "json":
-        assert json.loads(text)["command"] == command
+        assert json.loads(text)["command"] == RUNS[command][0]
     elif fmt == "csv":
         assert len(list(csv.reader(io.StringIO(text)))) > 1
     elif fmt == "md":

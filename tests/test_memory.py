@@ -9,8 +9,12 @@ from fractions import Fraction
 
 import pytest
 
+import yaml
+
 import mbcost
 from mbcost.core.graph import Graph, Layer
+from mbcost.core.spec import spec_from_document
+from mbcost.core.yamlio import parse
 from mbcost.core.memory import best_order, evaluate, plan, timeline
 
 from conftest import assert_one_line_error
@@ -194,3 +198,26 @@ def test_timeline_peak_is_the_reports_with_fused_steps():
     assert [s.layers for s, _ in steps[:2]] == [("conv1", "block1.dw", "block1.project"),
                                                ("block2.expand", "block2.dw", "block2.project")]
     assert len(steps) == len(r.layers) - 2 * 17  # 17 bottlenecks, three layers each, one step each
+
+
+def test_every_heads_output_is_alive_until_the_end():
+    # input 8×8×4 → a (1×1, 4) → h1 (1×1, 2, an output) and b (1×1, 4) → h2 (1×1, 2, an output).
+    # Elements: input 256, a 256, h1 128, b 256, h2 128. In the file's order a, h1, b, h2:
+    #   a:  input, a              512
+    #   h1: a, h1                 384   (input read last by a)
+    #   b:  a, h1, b              640   (h1 is an output: held to the end; a read last here)
+    #   h2: h1, b, h2             512
+    # The peak is 640 elements at b, 2,560 B in fp32; were h1 dropped once made, it would be 512.
+    doc = {"input": {"resolution": 8, "channels": 4},
+           "layers": [{"kind": "conv", "name": "a", "c": 4}, {"kind": "conv", "name": "h1", "c": 2},
+                      {"kind": "conv", "name": "b", "c": 4, "from": "a"}, {"kind": "conv", "name": "h2", "c": 2}],
+           "outputs": ["h1", "h2"]}
+    spec = spec_from_document(parse(yaml.safe_dump(doc, sort_keys=False), "heads.yaml"))
+    r = mbcost.analyze(spec)
+    assert [x.peak_activation_bytes // 4 for x in r.layers] == [512, 384, 640, 512]
+    assert r["b"].alive == ("a", "h1", "b") and r["h2"].alive == ("h1", "b", "h2")
+    assert (r.peak_layer.name, r.peak_activation_bytes) == ("b", 2_560)
+    # no order does better (h1 and h2 must both be held at the end, a until its last reader)
+    assert r.best_order().peak == 640
+    # the sweep's memory is the same plan's
+    assert mbcost.sweep_grid(spec, alphas=[1], resolutions=None).points[0].peak_activation_bytes == 2_560

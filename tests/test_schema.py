@@ -29,6 +29,7 @@ INVOCATIONS = {
     "report": ["report", "mobilenet_v2"],
     "report --device": ["report", "mobilenet_v2", "--device", "pixel1"],
     "report --flops": ["report", "mobilenet_v1", "--flops"],
+    "report --scales --flip": ["report", "mobilenet_v2", "--scales", "0.5,1", "--flip"],
     "sweep": ["sweep", "mobilenet_v1", "-a", "0.5,1", "-r", "160,224"],
     "sweep --rho --depth --device": ["sweep", "efficientnet_b0", "--rho", "1,0.5", "--depth", "1,2",
                                      "--device", "pixel1"],

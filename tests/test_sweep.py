@@ -222,6 +222,11 @@ CONVENTIONS = [PROFILES["paper"], PROFILES["torchvision"], PROFILES["keras"],
 ALPHAS = ["0.05", "0.25", "0.35", "0.5", "0.75", "1", "1.3", "1.4", "2"]
 
 
+RESOLUTIONS = {"alexnet": [67, 97, 128, 224, 225, 320],
+               "lraspp_mobilenet_v3_large_cityscapes": [784, 785, 1024],
+               "lraspp_mobilenet_v3_small_cityscapes": [784, 785, 1024]}
+
+
 def engine(arch, point, convention):
     r = mbcost.analyze(arch, alpha=point.alpha, resolution=point.resolution[0], convention=convention) \
         if point.rho is None else mbcost.analyze(arch, alpha=point.alpha, rho=point.rho, convention=convention)
@@ -252,29 +257,55 @@ def backend(request, monkeypatch):
 @functools.cache
 def buildable(arch: str) -> tuple[str, ...]:
     """The α's of ALPHAS at which ``arch`` builds: a transformer's heads must divide its α-scaled
-    width (ViT-B/16: 12 ∣ ⌊768·α⌋, so not at 0.05, 0.35, 1.3, 1.4), which the sweep refuses as
-    analyze does — the refused α's are checked to be refused by both."""
+    width (ViT-B/16: 12 ∣ ⌊768·α⌋, so not at 0.05, 0.35, 1.3, 1.4), and a grouped conv's groups
+    its widths (ShuffleNet V1), which the sweep refuses as analyze does — the refused α's are
+    checked to be refused by both, with the same reason."""
     out = []
     for a in ALPHAS:
         try:
             mbcost.analyze(arch, alpha=a)
             out.append(a)
         except GraphError as exc:
-            assert "heads do not divide" in str(exc), exc
-            with pytest.raises(GraphError, match="heads do not divide"):
+            why = "heads do not divide" if "heads do not divide" in str(exc) else "does not divide the"
+            assert why in str(exc), exc
+            with pytest.raises(GraphError, match=why):
                 sweep_grid(arch, [a], [224])
     return tuple(out)
 
 
-@pytest.mark.parametrize("arch", builtin_names())
+def is_head(name: str) -> bool:
+    """A detector or segmenter: a file built on a backbone (its backbone is a built-in here too)."""
+    return "backbone" in mbcost.load(name).document.data
+
+
+HEADS = [n for n in builtin_names() if is_head(n)]
+
+
+@pytest.mark.parametrize("arch", [n for n in builtin_names() if n not in HEADS])
 @pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.name)
 def test_fast_path_equals_analyze_on_builtins(arch, convention, backend):
     # AlexNet's unpadded 11×11/4 conv and three 3×3/2 valid pools need R ≥ 67: 32 has no 1×1 left
-    resolutions = [32, 97, 128, 224, 225, 320] if arch != "alexnet" else [67, 97, 128, 224, 225, 320]
+    resolutions = RESOLUTIONS.get(arch, [32, 97, 128, 224, 225, 320])
     alphas = buildable(arch)
     assert len(alphas) >= 5
     g = sweep_grid(arch, alphas, resolutions, convention=convention)
     assert len(g) == len(alphas) * 6
+    for p in g:
+        assert counts(p) == engine(arch, p, convention)
+
+
+@pytest.mark.parametrize("arch", HEADS)
+@pytest.mark.parametrize("convention", CONVENTIONS[:2] + CONVENTIONS[4:5], ids=lambda c: c.name)
+def test_fast_path_equals_analyze_on_the_heads(arch, convention, backend):
+    # The heads' layers are the classifiers' kinds (checked above at every α); what is new is the
+    # graph — several outputs held to the end, taps into the backbone, runs per proposal, dilation —
+    # checked on a smaller grid, as the heads are 3-5× the layers. LR-ASPP's 49-wide pool (valid
+    # padding) on the 1/16 map needs R ≥ 49·16 = 784.
+    resolutions = RESOLUTIONS.get(arch, [97, 225, 320])[:3]
+    alphas = [a for a in ("0.35", "0.75", "1", "1.4") if a in buildable(arch)]
+    assert len(alphas) >= 3
+    g = sweep_grid(arch, alphas, resolutions, convention=convention)
+    assert len(g) == len(alphas) * 3
     for p in g:
         assert counts(p) == engine(arch, p, convention)
 

@@ -252,3 +252,17 @@ def test_alpha_scales_the_head_width_and_keeps_the_heads(alpha):
     assert scores.output_shape[2] == 4  # 4 heads at every width
     c = r["encoder1.attn.qkv"].input_shape[2]
     assert c == int(64 * float(alpha)) and r["encoder1.attn.qkv"].output_shape[2] == 3 * c
+
+
+def test_a_block_run_once_per_proposal_counts_its_work_times_and_its_weights_once():
+    # Faster-RCNN's second stage: a 3×3 conv 8 → 16 on a 7×7 crop, run for each of 300 proposals:
+    # 9·8·16·49 = 56,448 mult-adds a run, 300 runs; 1,152 weights, once
+    doc = {"input": {"resolution": 14, "channels": 8},
+           "blocks": {"second": {"rows": [{"kind": "upsample", "size": 7, "mode": "bilinear"},
+                                          {"kind": "conv", "name": "conv", "c": 16, "k": 3}]}},
+           "layers": [{"kind": "second", "name": "box", "times": 300}]}
+    r = costs(doc)
+    assert (r.madds, r.params) == (300 * 56_448, 1_152)
+    assert elements(r["box.conv"]).macs == 300 * 56_448
+    g = mbcost.sweep_grid(spec_from_document(parse(yaml.safe_dump(doc), "f.yaml")), alphas=[1], resolutions=None)
+    assert g.points[0].madds == r.madds

@@ -39,7 +39,8 @@ _PRINTED = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)  # 569 
 _SOURCE_KEYS = ("citation", "url", "digits")
 _TABLE_KEYS = ("source", "table", "architecture", "convention", "units", "note", "rows", "device", "build")
 _ROW_KEYS = ("label", "type", "architecture", "alpha", "resolution", "rho", "layers", "map",
-             "unavailable", "convention", "units", "note", "explained", "device", "build") + QUANTITIES
+             "unavailable", "convention", "units", "note", "explained", "device", "build",
+             "output_stride", "scales", "flip") + QUANTITIES
 _MEMORY_KEYS = ("act_dtype", "weight_dtype", "chunks")
 _CONVENTION_KEYS = ("name", "profile", "bn", "bias", "classes", "flops") + _MEMORY_KEYS
 
@@ -79,6 +80,9 @@ class Entry:
     table_note: str | None = None  # about every row of its table (e.g. why this convention)
     device: str | None = None  # latency: the device profile that predicts it (docs/latency.md)
     build: str | None = None  # latency: the software build its source measured with
+    output_stride: int | None = None  # DeepLab's output stride (the backbone's strides past it dilated)
+    scales: tuple[Fraction, ...] | None = None  # multi-scale inference: the sum over these input scales
+    flip: bool = False  # … and their mirrored copies (the V2 paper's Table 7 "MF")
     where: Where = field(default_factory=Where, compare=False)  # the printed value's place in the data file
 
     @property
@@ -152,17 +156,39 @@ def decimal_text(x: Fraction, decimals: int) -> str:
 # --- recomputing ------------------------------------------------------------------------------
 
 class _Reports:
-    """analyze() once per (architecture, α, resolution, convention): most entries share one."""
+    """analyze() once per (architecture, α, resolution, convention, output stride, scales): most
+    entries share one. An entry with ``scales`` gets a :class:`~mbcost.analyses.multiscale.MultiScale`."""
 
     def __init__(self):
-        self._cache: dict[tuple, Report] = {}
+        self._cache: dict[tuple, Any] = {}
 
-    def get(self, e: Entry) -> Report:
-        key = (e.architecture, e.alpha, e.resolution, e.rho, e.convention)
+    def get(self, e: Entry):
+        key = (e.architecture, e.alpha, e.resolution, e.rho, e.convention, e.output_stride, e.scales, e.flip)
         if key not in self._cache:
-            self._cache[key] = analyze(e.architecture, alpha=e.alpha, resolution=e.resolution,
-                                       rho=e.rho, convention=e.convention)
+            from ..core.engine import load
+
+            spec = load(e.architecture, output_stride=e.output_stride) if e.output_stride else e.architecture
+            if e.scales:
+                from .multiscale import multiscale
+
+                self._cache[key] = multiscale(spec, e.scales, e.flip, alpha=e.alpha, resolution=e.resolution,
+                                              rho=e.rho, convention=e.convention)
+            else:
+                self._cache[key] = analyze(spec, alpha=e.alpha, resolution=e.resolution, rho=e.rho,
+                                           convention=e.convention)
         return self._cache[key]
+
+
+def counted_layers(entry: Entry, report: Report) -> tuple:
+    """The layers an entry's ``layers:`` names — a layer, or a block instance (``head1``: all of
+    head1's layers, SSD's prediction layers on one map) — in the report's order, each once."""
+    missing = [n for n in entry.layers
+               if not any(r.name == n or r.name.startswith(n + ".") for r in report.layers)]
+    if missing:
+        raise PublishedDataError(f"{report.architecture} has no layer {missing[0]!r}, nor a block of that name",
+                                 field="layers", where=entry.where)
+    return tuple(r for r in report.layers
+                 if any(r.name == n or r.name.startswith(n + ".") for n in entry.layers))
 
 
 def materialised(report: Report) -> list[tuple[str, tuple[int, int, int]]]:
@@ -226,18 +252,17 @@ def check(entry: Entry, reports: _Reports | None = None) -> Outcome:
     if not entry.architecture:  # a network mbcost cannot build: explained, never matched
         return Outcome(entry, None, None, Fraction(0), None, (0, 0))
     report = (reports or _Reports()).get(entry)
+    if entry.scales:  # the sum over the scales (and flips); one network's parameters
+        value = report.madds * (2 if entry.convention.flops else 1) if entry.quantity == "madds" else report.params
+        scaled = Fraction(value, UNITS[entry.unit])
+        return Outcome(entry, value, None, scaled, printed_match(scaled, entry.printed),
+                       report.reports[report.scales.index(1)].resolution if 1 in report.scales
+                       else report.reports[0].resolution, report.reports[0].alpha)
     if entry.quantity in ("channels", "memory"):
         return check_memory(entry, report)
     if entry.quantity == "latency":
         return check_latency(entry, report)
-    layers = report.layers
-    if entry.layers is not None:
-        known = {r.name: r for r in report.layers}
-        missing = [n for n in entry.layers if n not in known]
-        if missing:
-            raise PublishedDataError(f"{report.architecture} has no layer {missing[0]!r}",
-                                     field="layers", where=entry.where)
-        layers = tuple(known[n] for n in entry.layers)
+    layers = report.layers if entry.layers is None else counted_layers(entry, report)
     madds = sum(r.madds for r in layers) * (2 if entry.convention.flops else 1)
     params = sum(r.params for r in layers)
     total = None
@@ -398,6 +423,7 @@ class _Loader:
         table_note = _words(table, "note")
         label = _words(f, "label") or layer_type or arch
         feature_map = self.number(path + ("map",), r["map"], parse_resolution) if "map" in r else None
+        stride, scales, flip = self.inference(f, quantities, layers)
         reasons = self.fields(path + ("explained",), tuple(explained)) if explained else None
         out = []
         for q in quantities:
@@ -411,9 +437,35 @@ class _Loader:
                 resolution=resolution, rho=rho, convention=convention, quantity=q, printed=printed,
                 unit="%" if q.endswith("_share") else units[q], layer_type=layer_type, layers=layers,
                 explained=why, note=note, table_note=table_note, where=self.doc.where(path + (q,)),
-                feature_map=feature_map, device=device, build=build,
+                feature_map=feature_map, device=device, build=build, output_stride=stride, scales=scales,
+                flip=flip,
             ))
         return out
+
+    def inference(self, f: Fields, quantities: list[str], layers) -> tuple:
+        """A row's ``output_stride``, ``scales`` and ``flip`` (DeepLab's inference settings)."""
+        from ..core.spec import OUTPUT_STRIDES
+
+        stride = f.integer("output_stride", None, hi=1024)
+        if stride is not None and stride not in OUTPUT_STRIDES:
+            f.fail_key("output_stride", f"expected one of {', '.join(map(str, OUTPUT_STRIDES))}, got {stride}")
+        scales = None
+        if f.has("scales"):
+            from .multiscale import parse_scales
+
+            value = f.data["scales"]
+            text = ",".join(map(str, value)) if isinstance(value, list) else value
+            try:
+                scales = parse_scales(text)
+            except UsageError as exc:
+                f.fail_key("scales", exc.message)
+            other = [q for q in quantities if q not in ("madds", "params")] + (["layers"] if layers else [])
+            if other:
+                f.fail_key("scales", f"a multi-scale row prints mult-adds and params only, not {other[0]}")
+        flip = bool(f.boolean("flip", False))
+        if flip and scales is None:
+            f.fail_key("flip", "flip doubles a multi-scale sum: give 'scales' too (e.g. [1])")
+        return stride, scales, flip
 
     def printed(self, path: tuple, value: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
@@ -477,6 +529,9 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
         "map": e.feature_map,
         "rho": None if e.rho is None else fmt_alpha(e.rho),
         "layers": list(e.layers) if e.layers else None,
+        "output_stride": e.output_stride,
+        "scales": [fmt_alpha(s) for s in e.scales] if e.scales else None,
+        "flip": e.flip,
         "convention": c.to_dict(),
         "quantity": e.quantity,
         "device": e.device,

@@ -88,7 +88,7 @@ def parse_list(values: Values, flag: str) -> list[Fraction]:
     return list(out)
 
 
-_SYMBOLS = {"--alpha": "α", "--resolution": "the resolution", "--rho": "ρ", "--depth": "d"}
+_SYMBOLS = {"--alpha": "α", "--resolution": "the resolution", "--rho": "ρ", "--depth": "d", "--scales": "a scale"}
 _EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
 
 

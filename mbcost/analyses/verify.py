@@ -247,6 +247,10 @@ def _hw(shape) -> int:
 
 
 def _expect(r: LayerResult, expected: int, formula: str) -> list[Mismatch]:
+    """The engine's count against the formula, times the layer's runs (a block run once per
+    proposal, ``times: 300``, does the per-run work 300 times)."""
+    n = r.layer.times
+    expected, formula = n * expected, (f"{n} × {formula}" if n > 1 else formula)
     return [] if r.madds == expected else [Mismatch(r.name, r.madds, expected, formula)]
 
 
@@ -262,7 +266,7 @@ def check_pair(dw: LayerResult, pw: LayerResult) -> PairCheck:
     return PairCheck(
         depthwise=dw.name, pointwise=pw.name, M=M, N=N, D_K=dw.layer.k, D_F=(D_F[0], D_F[1]),
         stride=dw.layer.s, separable_madds=dw.madds + pw.madds,
-        standard_madds=kk * M * N * _hw(D_F), mismatches=tuple(mismatches))
+        standard_madds=dw.layer.times * kk * M * N * _hw(D_F), mismatches=tuple(mismatches))
 
 
 def check_bottleneck(block: str, members: list[LayerResult]) -> BottleneckCheck:
@@ -289,7 +293,8 @@ def check_bottleneck(block: str, members: list[LayerResult]) -> BottleneckCheck:
     mismatches += _expect(project, project_madds, "h′·w′·t·d′·d″")
     if add is not None:
         mismatches += _expect(add, 0, "a residual add (free)")
-    general = expand_madds + dw_madds + project_madds
+    runs = first.layer.times
+    general = runs * (expand_madds + dw_madds + project_madds)
 
     paper_madds: int | None = None
     paper_formula: str | None = None
@@ -310,6 +315,8 @@ def check_bottleneck(block: str, members: list[LayerResult]) -> BottleneckCheck:
         # t·(d′ + k² + d″) with t = (t·d′)/d′ kept exact
         paper_madds = h * w * td * (d_in + kk + d_out)
         note = ""
+    if paper_madds is not None:
+        paper_madds *= runs
     return BottleneckCheck(
         block=block, layers=tuple(m.name for m in members), t=t, d_in=d_in, d_out=d_out, k=k,
         stride=dw.layer.s, input_size=(h, w), output_size=(ho, wo), has_expand=expand is not None,

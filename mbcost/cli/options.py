@@ -28,6 +28,16 @@ Rho = Annotated[Optional[str], typer.Option("--rho", help="Resolution multiplier
 Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.",
                                                 dir_okay=False, show_default=False)]
 
+OutputStride = Annotated[Optional[int], typer.Option(
+    "--output-stride", metavar="OS", show_default=False,
+    help="DeepLab's output stride (8, 16, 32): the backbone strides that would shrink the map past 1/OS "
+         "of the input become dilation, so the features stay at 1/OS (docs/heads.md).")]
+Scales = Annotated[Optional[str], typer.Option(
+    "--scales", metavar="LIST", show_default=False,
+    help="Multi-scale inference: the input at each scale (0.5,0.75,1,…; DeepLab's int((R − 1)·s + 1)), "
+         "costs summed, one row per scale.")]
+Flip = Annotated[bool, typer.Option("--flip", help="With --scales: each scale's input is also run mirrored (×2).")]
+
 Device = Annotated[Optional[str], typer.Option(
     "--device", metavar="NAME", show_default=False,
     help="Time every layer on a device's latency profile: a built-in (pixel1, pixel2, pixel3; its profile in "
@@ -47,11 +57,17 @@ def allow_unknown() -> bool:
     return bool(ctx is not None and ctx.find_root().params.get("allow_unknown"))
 
 
-def model(arch):
-    """ARCH loaded as the command line asks (:func:`mbcost.core.engine.load`, with --allow-unknown)."""
+def model(arch, output_stride: int | None = None):
+    """ARCH loaded as the command line asks (:func:`mbcost.core.engine.load`, with --allow-unknown
+    and --output-stride)."""
     from ..core.engine import load
 
-    return load(arch, allow_unknown=allow_unknown())
+    try:
+        return load(arch, allow_unknown=allow_unknown(), output_stride=output_stride)
+    except UsageError as exc:
+        if exc.field == "output_stride":
+            raise UsageError(exc.message, field="--output-stride") from None
+        raise
 
 
 def device(name: str | None):

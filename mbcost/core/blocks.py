@@ -3,7 +3,7 @@ instantiation — every block call replaced by its rows, names scoped to the ins
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from ..errors import SpecError
@@ -22,6 +22,8 @@ class BlockDef:
     name: str
     params: tuple[str, ...]
     rows: tuple[tuple, ...]  # document paths of the template rows
+    doc: Document | None = field(default=None, compare=False, repr=False)  # the file that defines it
+    defaults: object = None  # that file's settings (rows.Defaults), which its rows use
 
 
 def read_blocks(doc: Document) -> dict[str, BlockDef]:
@@ -42,7 +44,7 @@ def read_blocks(doc: Document) -> dict[str, BlockDef]:
         rows = f.data.get("rows")
         if not isinstance(rows, list) or not rows:
             f.fail(("blocks", name), "expected 'rows', a non-empty list of layer rows")
-        out[name] = BlockDef(name, tuple(params), tuple(("blocks", name, "rows", j) for j in range(len(rows))))
+        out[name] = BlockDef(name, tuple(params), tuple(("blocks", name, "rows", j) for j in range(len(rows))), doc)
     _refuse_cycles(doc, out)
     return out
 
@@ -85,14 +87,14 @@ def instantiate(spec, depth: Fraction = Fraction(1)) -> list[Row]:
 def _cap(spec, row, out: list) -> None:
     if len(out) > MAX_ROWS or sum(r.n for r in out[-1:]) > MAX_ROWS:
         raise SpecError(f"blocks expand to more than {MAX_ROWS} rows", field=f"{row.label}.n",
-                        where=spec.document.where(row.path + ("n",)))
+                        where=row.doc.where(row.path + ("n",)))
 
 
 def _call(spec, call: BlockCall, depth, out: list[Row], counters: dict, scope: str | None, stack: tuple) -> None:
     """The rows of each repeat of one block call, inside the instance ``scope`` (None: the top)."""
     if call.kind in stack:
         raise SpecError(f"block {call.kind!r} uses itself: {' → '.join(stack + (call.kind,))}",
-                        field=f"{call.label}.kind", where=spec.document.where(call.path + ("kind",)))
+                        field=f"{call.label}.kind", where=call.doc.where(call.path + ("kind",)))
     n = repeats(call, depth)
     alias = (f"{scope}.{call.name}" if scope else call.name) if call.name else None
     for j in range(n):
@@ -104,9 +106,11 @@ def _call(spec, call: BlockCall, depth, out: list[Row], counters: dict, scope: s
         source = call.inputs if j == 0 else None  # later repeats read the previous instance
         start = len(out)
         _instance(spec, call, inst, depth, out, counters, stack + (call.kind,))
+        if call.times > 1:
+            out[start:] = [replace(r, times=r.times * call.times) for r in out[start:]]
         if len(out) == start:
             raise SpecError(f"block {call.kind!r} has no row whose 'if' holds here", field=call.label,
-                            where=spec.document.where(call.path))
+                            where=call.doc.where(call.path))
         # the instance's first row binds its `in` (an enclosing instance's binding comes first)
         out[start] = replace(out[start], enter=((f"{inst}.in", source),) + out[start].enter)
         exits = (inst,) + ((alias,) if alias and j == n - 1 and n > 1 else ())
@@ -116,7 +120,7 @@ def _call(spec, call: BlockCall, depth, out: list[Row], counters: dict, scope: s
 def _instance(spec, call: BlockCall, inst: str, depth, out: list[Row], counters: dict, stack: tuple) -> None:
     block = spec.blocks[call.kind]
     env = {**spec.params, **call.args}
-    data = spec.document.data
+    data = block.doc.data
     inner = {value_at(data, p).get("name") for p in block.rows if isinstance(value_at(data, p), dict)}
 
     def scoped(name: str) -> str:
@@ -127,17 +131,18 @@ def _instance(spec, call: BlockCall, inst: str, depth, out: list[Row], counters:
 
     for j, path in enumerate(block.rows):
         label = f"blocks.{block.name}.rows[{j}] (in {call.label})"
-        row = read_row(spec.document, path, label, len(out), env, spec.blocks)
+        row = read_row(block.doc, path, label, len(out), env, spec.blocks)
         if row is None:  # its `if` is false for this instance
             continue
         inputs = tuple(scoped(x) for x in row.inputs) if row.inputs else None
         if isinstance(row, BlockCall):
-            _call(spec, replace(row, inputs=inputs, label=label), depth, out, counters, inst, stack)
+            _call(spec, replace(row, inputs=inputs, label=label, part=call.part), depth, out, counters, inst, stack)
             continue
         refs = {f: scoped(getattr(row.args, f)) for f in KINDS[row.kind].refs if getattr(row.args, f) is not None}
         out.append(replace(row, name=f"{inst}.{row.name}" if row.name else None, inputs=inputs,
                            args=replace(row.args, **refs) if refs else row.args,
-                           n=repeats(row, depth), index=len(out), scope=inst))
+                           n=repeats(row, depth), index=len(out), scope=inst, defaults=block.defaults,
+                           part=call.part))
         _cap(spec, row, out)
 
 

@@ -36,6 +36,8 @@ def factor_of(layer: Layer, m: list[int], conv: Convention) -> Factor:
     layer's initializers (``shared``) counts its mult-adds but not those weights: they are
     counted once, where they are owned."""
     f = kind_of(layer).factor(layer, m, conv)
+    if layer.times > 1:  # run once per proposal: the work repeats, the weights are one set
+        f = replace(f, m=f.m * layer.times)
     if layer.shared:  # weights and bias are counted at the layer that owns them; its BN is its own
         return replace(f, p0=conv.bn * layer.c if layer.bn else 0, p1=0)
     if layer.shared_bias and layer.bias and conv.bias:

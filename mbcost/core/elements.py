@@ -26,7 +26,7 @@ every output element. What else a layer contributes is its kind's ``elements`` f
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Iterable
 
 from .graph import Shape
@@ -116,7 +116,10 @@ def elements(r: "LayerResult") -> Elements:
         generic.update(bn=out, bn_channels=r.output_shape[2])
     if layer.act and layer.act != "linear":
         generic.update(act=layer.act, act_elements=out)
-    return Elements(**generic, **rule(r))
+    e = Elements(**generic, **rule(r))
+    if layer.times > 1:  # every element count repeats with the runs (macs are already the layer's)
+        e = replace(e, **{n: getattr(e, n) * layer.times for n in COUNTS if n != "macs"})
+    return e
 
 
 

@@ -59,8 +59,9 @@ class LayerResult:
 
     @property
     def input_bytes(self) -> int:
-        """All of its inputs (an add's two operands), whole."""
-        return sum(h * w * c for h, w, c in self.input_shapes) * self.act_bytes
+        """All of its inputs (an add's two operands), whole; a ``like:`` reference moves nothing."""
+        data = self.input_shapes[:len(self.input_shapes) - self.layer.shape_only]
+        return sum(h * w * c for h, w, c in data) * self.act_bytes
 
     @property
     def input_shape(self) -> Shape:
@@ -220,17 +221,29 @@ def with_memory(graph: Graph, shapes: dict[str, Shape], costed: list, convention
                  for layer, inputs, cost in costed)
 
 
-def load(arch: str | Path | ArchSpec, *, allow_unknown: bool = False) -> ArchSpec:
+def load(arch: str | Path | ArchSpec, *, allow_unknown: bool = False, output_stride: int | None = None) -> ArchSpec:
     """An architecture by built-in name, by path, or as already loaded. ``allow_unknown``: an
     imported model's ops mbcost cannot cost are kept as zero-cost layers (the result says
-    partial) instead of refused."""
+    partial) instead of refused. ``output_stride`` (4, 8, 16, 32): DeepLab's — the strides that
+    would take the map past it become dilation (docs/heads.md)."""
     if isinstance(arch, ArchSpec):
-        return arch
-    if not isinstance(arch, (str, os.PathLike)) or isinstance(arch, bytes):
+        spec = arch
+    elif not isinstance(arch, (str, os.PathLike)) or isinstance(arch, bytes):
         raise UsageError(f"expected a built-in name (mobilenet_v2), a path to an architecture file or "
                          f"an ArchSpec, got {'None' if arch is None else 'a value of type ' + type(arch).__name__}",
                          field="arch")
-    return load_spec(arch if isinstance(arch, str) else Path(arch), allow_unknown=allow_unknown)
+    else:
+        spec = load_spec(arch if isinstance(arch, str) else Path(arch), allow_unknown=allow_unknown)
+    if output_stride is None:
+        return spec
+    from .spec import OUTPUT_STRIDES
+
+    if isinstance(output_stride, bool) or output_stride not in OUTPUT_STRIDES:
+        raise UsageError(f"expected one of {', '.join(map(str, OUTPUT_STRIDES))}, got {output_stride!r}",
+                         field="output_stride")
+    if spec.prebuilt is not None:
+        raise UsageError(f"{spec.source} is an imported model: its strides are fixed", field="output_stride")
+    return replace(spec, output_stride=output_stride)
 
 
 def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = None,

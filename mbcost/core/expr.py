@@ -54,6 +54,15 @@ def evaluate(text: str, env: Mapping[str, Fraction | int]) -> Fraction:
     return _eval(_parse(text, ARITHMETIC), env, text)
 
 
+def names(text: str) -> set[str]:
+    """The names an expression reads (none for one that does not parse: evaluating it says why)."""
+    try:
+        tree = _parse(text, ARITHMETIC)
+    except ExprError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
             ast.Gt: operator.gt, ast.GtE: operator.ge}
 

@@ -107,6 +107,10 @@ class Layer:
     heads: int = 1  # matmul, attention scores: the heads the channels split into
     extra: int = 0  # cls_token: tokens it prepends; attn_bias: the table's entries per head
     affine: bool = True  # a normalisation's learned γ, β
+    # its last inputs are read for their H×W only (an upsample or map ``like:`` a tensor): no data
+    # flows from them, so they are not kept alive for it and it moves none of their bytes
+    shape_only: int = 0
+    times: int = 1  # runs per inference (once per proposal): mult-adds and elements × times, params once
     block: str | None = None  # the separable / bottleneck block this layer belongs to
     role: str | None = None  # its part in that block: dw, pw, expand, project, add
     row: int = 0  # index of the architecture row it came from, for messages
@@ -114,6 +118,11 @@ class Layer:
     # its parameters are counted once, at that earlier layer
     shared: bool = False
     shared_bias: bool = False  # its bias alone is an earlier layer's initializer
+
+    @property
+    def data_inputs(self) -> tuple[str, ...]:
+        """The inputs whose data it reads (all but a ``like:`` reference)."""
+        return self.inputs[:len(self.inputs) - self.shape_only]
 
     def outputs(self) -> list[tuple[str, int]]:
         """The tensors this layer makes and their channels: itself, or a split's parts."""

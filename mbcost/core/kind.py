@@ -115,6 +115,9 @@ class Kind:
     # its output has its first input's layout and meaning (an element-wise op: an act, a norm, a
     # softmax, an add): attention scores stay scores through it
     elementwise: bool = False
+    # 'down': its stride s shrinks the map by s (conv, dwconv, pool: what an output stride turns
+    # into dilation); 'up': it enlarges it (deconv, upsample)
+    resamples: str = ""
     # a row of it that fits a 16×16×8 input — or the rows, ``kind`` and ``name`` given, of a
     # small network that uses it (the last row's output is read next) — for the docs and tests
     example: Mapping[str, Any] | list | None = None

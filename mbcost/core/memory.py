@@ -6,7 +6,8 @@ Definitions (docs/memory.md):
   elements × the activation dtype's size (fp32 4, fp16 and bf16 2, int8 1);
 - **live memory at a step** (a step runs one layer, or one fused bottleneck in the chunked
   mode below): its inputs, its outputs, and every tensor produced earlier (the network input
-  included) that a later step still reads. Nothing is computed in place, so a residual
+  included) that a later step still reads, or that is one of the network's outputs (a
+  detector's or segmenter's heads stay alive to the end). Nothing is computed in place, so a residual
   shortcut or a concat branch keeps its tensor alive until the join;
 - **peak activation memory**: the largest live memory over the steps of the order.
 
@@ -113,7 +114,7 @@ def plan(graph: Graph, chunks: int = 0, order: Sequence[str] | None = None) -> P
         units = [by_first[n] for n in order]
     # a split's parts are views of its output: reading sp.1 keeps the tensor sp alive
     owner = {t: L.name for L in graph.layers for t, _ in L.outputs()}
-    inputs = {L.name: tuple(owner.get(s, s) for s in L.inputs) for L in graph.layers}
+    inputs = {L.name: tuple(owner.get(s, s) for s in L.data_inputs) for L in graph.layers}
     produced_at = {NETWORK_INPUT: -1}
     for i, u in enumerate(units):
         for n in u:
@@ -123,6 +124,10 @@ def plan(graph: Graph, chunks: int = 0, order: Sequence[str] | None = None) -> P
         for n in u:
             for src in inputs[n]:
                 last_read[src] = i
+    # the network's outputs are its results: a detector's first head, made early, is still held
+    # when the last one is made (each is read by whatever decodes the boxes, after the network)
+    for t in graph.outputs:
+        last_read[owner.get(t, t)] = len(units) - 1
     chunked_names = {n for u in units if len(u) == 3 for n in u[:2]}
     # alive at step i: written by it, or written before and read at or after it — an interval
     # [produced, max(produced, last read)] per tensor, swept once (a 100k-layer file is linear)
@@ -225,7 +230,7 @@ def best_order(graph: Graph, elements: dict[str, int], chunks: int = 0,
     units = _units(graph, chunks)
     idx = {n: i for i, u in enumerate(units) for n in u}
     owner = {t: L.name for L in graph.layers for t, _ in L.outputs()}
-    inputs = {L.name: tuple(owner.get(s, s) for s in L.inputs) for L in graph.layers}
+    inputs = {L.name: tuple(owner.get(s, s) for s in L.data_inputs) for L in graph.layers}
     if _forced(units, inputs, idx) or len(units) > MAX_SEARCH_STEPS:
         # one order is possible (each step reads the one before), or the graph is too large to
         # search: the file's order, exact only in the first case
@@ -243,6 +248,9 @@ def best_order(graph: Graph, elements: dict[str, int], chunks: int = 0,
             for src in inputs[n]:
                 if src == NETWORK_INPUT or idx[src] != i:
                     readers[src] = readers.get(src, 0) | 1 << i
+    for t in graph.outputs:  # an output is read after the last step: held to the end, as plan() holds it
+        src = owner.get(t, t)
+        readers[src] = readers.get(src, 0) | 1 << len(units)
     # the search tracks layers: a split's parts are alive as one (they are its input's memory)
     elements = {NETWORK_INPUT: elements[NETWORK_INPUT],
                 **{L.name: sum(elements[t] for t, _ in L.outputs()) for L in graph.layers}}

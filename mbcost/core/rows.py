@@ -10,7 +10,8 @@ through :data:`mbcost.core.kinds.KINDS`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
@@ -24,6 +25,34 @@ if TYPE_CHECKING:
 
 COMMON = ("kind", "name", "from", "if")
 RESERVED = ("input", "in")  # the network's (or a block's) input
+MAX_TIMES = 1 << 16  # a block run once per proposal: Faster-RCNN's 300, with room
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What a row without its own ``bn``, ``act``, ``bias`` or width uses: its file's settings
+    (a backbone's rows keep their file's, whatever the file that builds on them says)."""
+
+    batch_norm: bool
+    activation: str
+    bias: bool | None
+    width: object  # a mbcost.core.width.WidthRule
+
+
+@dataclass(frozen=True)
+class ClassWidth:
+    """A width written over the class count: ``c: classes`` (a classifier), ``c: "anchors*classes"``
+    (an SSD class head: a score per anchor and class slot), ``c: "4*(classes-1)"`` (Faster-RCNN's
+    class-specific boxes). It is evaluated as the layers are built, with the file's class count
+    or the convention's (``--classes``), so one file serves 91 COCO slots and 81 alike."""
+
+    text: str
+    env: tuple = ()  # the params and block parameters it may read, as (name, value) pairs
+
+    def at(self, classes: int) -> Fraction:
+        from .expr import evaluate
+
+        return evaluate(self.text, {**dict(self.env), "classes": classes})
 
 
 @dataclass(frozen=True)
@@ -43,6 +72,13 @@ class Row:
     enter: tuple = ()  # ((name of a block instance's input, its from), …) — bound first, outermost first
     exit: tuple[str, ...] = ()  # names that refer to this row's output once it is done
     scope: str | None = None  # the block instance a row belongs to: its auto names are scoped
+    doc: Document | None = field(default=None, compare=False, repr=False)  # its file (a backbone's rows: another)
+    defaults: Defaults | None = None  # its file's settings; None: the architecture's
+    part: str = ""  # 'backbone': a row of the file's backbone (dropped after its ``until``)
+    times: int = 1  # runs per inference (a block call's ``times``: once per proposal)
+
+    def where(self, key: str | None = None):
+        return self.doc.where(self.path + ((key,) if key else ()))
 
 
 class RowFields(Fields):
@@ -92,15 +128,28 @@ class RowFields(Fields):
     def dilation(self) -> Pair:
         return self.pair("d", (1, 1), hi=MAX_KERNEL)
 
-    def channels(self, *, required: bool = True) -> tuple[int | None, bool]:
-        """``c`` and whether it is ``c: classes`` (the class count: the file's, or --classes —
-        SqueezeNet's conv classifier)."""
-        if self.data.get("c") == "classes" and "classes" not in (self.env or {}):
-            return None, True
+    def channels(self, *, required: bool = True, classes: bool = False) -> tuple[int | None, ClassWidth | None]:
+        """``c``, or — for the kinds that take ``classes`` — a :class:`ClassWidth` when it is
+        written over the class count (``c: classes``, SqueezeNet's conv classifier;
+        ``"anchors*classes"``, a detector's class head)."""
+        value, env = self.data.get("c"), self.env or {}
+        if isinstance(value, str) and "classes" not in env:
+            from .expr import ExprError, names
+
+            if "classes" in names(value):
+                if not classes:
+                    self.fail_key("c", f"a {self.kind} row's 'c' cannot count classes (conv, pwconv, "
+                                       "deconv, linear and fc rows can)")
+                width = ClassWidth(value, tuple(sorted(env.items())))
+                try:
+                    width.at(1000)  # a malformed expression is refused at its line, not as layers are built
+                except ExprError as exc:
+                    self.fail_key("c", f"expected a width over the classes, got {describe(value)} ({exc})")
+                return None, width
         c = self.integer("c")
         if c is None and required:
             self.missing("missing 'c' (output channels)")
-        return c, False
+        return c, None
 
     def single_input(self) -> None:
         """The kinds that read one tensor: ``from`` names at most one."""
@@ -133,10 +182,16 @@ class BlockCall:
     args: dict
     path: tuple
     label: str
+    doc: Document | None = field(default=None, compare=False, repr=False)
+    defaults: Defaults | None = None
+    part: str = ""
+    # ``times``: the instance runs this many times on inputs of one size (Faster-RCNN's second
+    # stage, once per proposal): its mult-adds and element counts times that, its parameters once
+    times: int = 1
 
 
 def read_call(doc: Document, path: tuple, label: str, index: int, env: dict, block: "BlockDef") -> BlockCall:
-    f = Fields(doc, path, label, ("kind", "name", "from", "if", "n") + block.params, env)
+    f = Fields(doc, path, label, ("kind", "name", "from", "if", "n", "times") + block.params, env)
     if not holds(f):
         return None
     args = {}
@@ -151,7 +206,7 @@ def read_call(doc: Document, path: tuple, label: str, index: int, env: dict, blo
     if inputs is not None and len(inputs) != 1:
         f.fail(path + ("from",), f"a block takes one input, got {len(inputs)}")
     return BlockCall(block.name, index, name, inputs, f.integer("n", 1, hi=MAX_REPEAT), f.has("n"), args,
-                     path, label)
+                     path, label, doc, times=f.integer("times", 1, hi=MAX_TIMES))
 
 
 def holds(f: Fields) -> bool:
@@ -204,6 +259,6 @@ def read_row(doc: Document, path: tuple, label: str, index: int, env: dict,
     if not k.joins:
         f.single_input()
     return Row(kind=kind, index=index, args=args, name=name, inputs=f.inputs, n=n, stage=f.has("n"),
-               path=path, label=label)
+               path=path, label=label, doc=doc)
 
 

@@ -9,7 +9,7 @@ by its kind's own reader (:mod:`mbcost.core.rows`, :mod:`mbcost.core.kinds`) and
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
@@ -19,7 +19,7 @@ from .blocks import read_blocks
 from .fields import MAX_CHANNELS, MAX_RESOLUTION, Fields, Pair, did_you_mean, value_at
 from .kind import ACTIVATIONS
 from .locate import read_model, resolve_arch, variant_name
-from .rows import read_row
+from .rows import Defaults, read_row
 from .width import WidthRule
 from .yamlio import Document, Outline, describe, parse, read_text
 
@@ -45,16 +45,18 @@ class ArchSpec:
     depth: Fraction | None = None
     variant: str | None = None
     variants: tuple[str, ...] = ()
+    until: tuple | None = None  # (the backbone's last layer kept, where the file says so)
+    output_stride: int | None = None  # the backbone's strides past it become dilation (DeepLab)
     document: Document | None = field(default=None, compare=False, repr=False)
     # a model read from another format (ONNX) has no rows: its layers are fixed, and
     # expand() asks this for the graph at (α, resolution, classes)
     prebuilt: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
 
-TOP_KEYS = ("name", "title", "input", "classes", "width", "batch_norm", "activation", "bias", "params",
-            "variants", "blocks", "layers", "outputs")
+TOP_KEYS = ("name", "title", "backbone", "input", "classes", "width", "batch_norm", "activation", "bias",
+            "params", "variants", "blocks", "layers", "outputs")
 VARIANT_KEYS = ("alpha", "depth", "resolution", "params", "title", "batch_norm", "activation", "bias",
-                "classes")
+                "classes", "width", "output_stride")
 
 
 def _params(doc: Document, path: tuple, label: str) -> dict[str, Fraction]:
@@ -67,9 +69,13 @@ def _params(doc: Document, path: tuple, label: str) -> dict[str, Fraction]:
     return out
 
 
-def _variant_params(doc: Document, name, params: dict) -> dict[str, Fraction]:
+def _variant_params(doc: Document, name, params: dict, backbone: bool = False) -> dict[str, Fraction]:
     """A variant's keys checked, and the params it sets (each must be one of the file's)."""
     v = Fields(doc, ("variants", name), f"variants.{name}", VARIANT_KEYS)
+    if v.has("output_stride"):  # a segmenter's OS 32 model: its backbone's strides as they are
+        if not backbone:
+            v.fail_key("output_stride", "an output stride is a backbone's: the file has no 'backbone'")
+        _output_stride(v)
     if not v.has("params"):
         return {}
     extra = _params(doc, ("variants", name, "params"), f"variants.{name}.params")
@@ -100,33 +106,88 @@ recognise_architecture = recognise_file(
     "an architecture", "a YAML mapping with 'input' and 'layers' (docs/format.md)", TOP_KEYS)
 
 
+@dataclass(frozen=True)
+class Backbone:
+    """A file's ``backbone:``: another architecture whose rows (up to ``until``) come first, with
+    its blocks, params and settings, so a head reads its feature maps by name."""
+
+    spec: ArchSpec
+    rows: tuple  # the rows kept
+    output_stride: int | None = None
+    until: str | None = None  # the backbone's last layer (or block) kept; its later rows are dropped
+
+
+OUTPUT_STRIDES = (4, 8, 16, 32)
+
+
+def _backbone(doc: Document, top: Fields) -> Backbone:
+    value = doc.data["backbone"]
+    if isinstance(value, str):
+        f, name = None, value
+    else:
+        f = Fields(doc, ("backbone",), "backbone", ("arch", "until", "output_stride"))
+        if not f.has("arch"):
+            f.fail(("backbone",), "missing 'arch' (a built-in name such as mobilenet_v2, or a path)")
+        name = f.text("arch")
+    if not isinstance(name, str) or not name.strip():
+        top.fail(("backbone",), f"expected a built-in name or a mapping {{arch, until, output_stride}}, "
+                                f"got {describe(value)}")
+    path = ("backbone", "arch") if f else ("backbone",)
+    ref = Path(doc.source).parent / name if name.endswith((".yaml", ".yml")) or "/" in name else name
+    try:
+        spec = load_spec(ref)
+    except SpecError as exc:
+        if exc.where.line is None:  # a whole-file error: say which entry named the file
+            raise SpecError(exc.message, field="backbone", where=doc.where(path)) from None
+        raise
+    if spec.document is not None and "backbone" in spec.document.data:
+        top.fail(path, f"{name!r} has a backbone of its own; a backbone is one file's rows")
+    if spec.prebuilt is not None:
+        top.fail(path, f"{name!r} is an imported model; a backbone is an architecture file")
+    # the feature extractor: every row before the classifier's global pool — or, with ``until``,
+    # up to the layer or block of that name (found as the rows expand: ``block12``, ``conv2``)
+    rows = spec.rows
+    pools = [i for i, r in enumerate(rows) if r.kind == "pool" and getattr(r.args, "global_", False)]
+    rows = tuple(replace(r, part="backbone") for r in (rows[:pools[-1]] if pools else rows))
+    until = f.text("until") if f else None
+    return Backbone(spec, rows, _output_stride(f) if f else None, until)
+
+
+def _output_stride(f: Fields) -> int | None:
+    stride = f.integer("output_stride", None, hi=1024)
+    if stride is not None and stride not in OUTPUT_STRIDES:
+        f.fail_key("output_stride", f"expected one of {', '.join(map(str, OUTPUT_STRIDES))}, got {stride}")
+    return stride
+
+
+def _width(doc: Document, path: tuple) -> WidthRule:
+    w = Fields(doc, path, ".".join(map(str, path)), ("rule", "min", "divisor"))
+    return WidthRule(rule=w.choice("rule", ("floor", "make_divisible"), "floor"), min=w.integer("min", 8),
+                     divisor=w.integer("divisor", 8))
+
+
 def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
     recognise_architecture(Outline.of(doc.data), doc.source)
     top = Fields(doc, (), "", TOP_KEYS)
-    if not top.has("input"):
+    backbone = _backbone(doc, top) if top.has("backbone") else None
+    base = backbone.spec if backbone else None
+    if not top.has("input") and base is None:
         top.fail((), "missing 'input' (e.g. input: {resolution: 224, channels: 3})")
-    inp = Fields(doc, ("input",), "input", ("resolution", "channels", "scale"))
-    if not inp.has("resolution"):
+    inp = Fields(doc, ("input",), "input", ("resolution", "channels", "scale")) if top.has("input") else None
+    if inp is not None and not inp.has("resolution"):
         inp.fail(("input",), "missing 'resolution'")
-    width = Fields(doc, ("width",), "width", ("rule", "min", "divisor")) if top.has("width") else None
-    rule = WidthRule()
-    if width:
-        rule = WidthRule(
-            rule=width.choice("rule", ("floor", "make_divisible"), "floor"),
-            min=width.integer("min", 8),
-            divisor=width.integer("divisor", 8),
-        )
+    rule = _width(doc, ("width",)) if top.has("width") else (base.width if base else WidthRule())
     layers = doc.data.get("layers")
     if not isinstance(layers, list) or not layers:
         top.fail(("layers",), "expected a non-empty list of layer rows"
                  if "layers" in doc.data else "missing 'layers' (the list of layer rows)")
-    params = _params(doc, ("params",), "params") if top.has("params") else {}
+    params = {**(base.params if base else {}), **(_params(doc, ("params",), "params") if top.has("params") else {})}
     variants = doc.data.get("variants") or {}
     if top.has("variants") and (not isinstance(variants, dict) or not variants):
         top.fail(("variants",), f"expected a mapping of variant names to settings, got {describe(variants)}")
     chosen = top  # where a variant's overrides are read from
     settings: dict[str, Any] = {}
-    overrides = {name: _variant_params(doc, name, params) for name in variants}  # every one checked
+    overrides = {name: _variant_params(doc, name, params, backbone is not None) for name in variants}  # all checked
     if variant is not None:
         if variant not in variants:
             hint = did_you_mean(variant, [str(v) for v in variants])
@@ -139,13 +200,33 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         settings = {"alpha": v.number("alpha", None, hi=64), "depth": v.number("depth", None, hi=64),
                     "resolution": v.pair("resolution", None, hi=MAX_RESOLUTION)}
         params = {**params, **overrides[variant]}
+        if v.has("width"):  # a variant's own width rule (ShuffleNet's groups set its divisor)
+            rule = _width(doc, ("variants", variant, "width"))
+        if v.has("output_stride"):
+            settings["output_stride"] = _output_stride(v)
+
+    inherited = {"batch_norm": base.batch_norm, "activation": base.activation, "bias": base.bias} if base else {}
 
     def pick(key, getter):
-        return getter(chosen, key) if chosen is not top and chosen.has(key) else getter(top, key)
+        if chosen is not top and chosen.has(key):
+            return getter(chosen, key)
+        return inherited[key] if key in inherited and not top.has(key) else getter(top, key)
 
     blocks = read_blocks(doc)
+    if base is not None:
+        for name in set(blocks) & set(base.blocks):
+            top.fail(("blocks", name), f"block {name!r} is the backbone's too: rename it", key=True)
+        blocks = {**base.blocks, **blocks}
     rows = tuple(row for row in (read_row(doc, ("layers", i), f"layers[{i}]", i, params, blocks)
                                  for i in range(len(layers))) if row is not None)
+    # every row and block of this file uses this file's settings; a backbone's keep their own
+    own = Defaults(bool(pick("batch_norm", lambda f, k: f.boolean(k, False))),
+                   pick("activation", lambda f, k: f.choice(k, ACTIVATIONS, "relu")),
+                   pick("bias", lambda f, k: f.boolean(k, None)), rule)
+    rows = tuple(replace(r, defaults=own) for r in rows)
+    blocks = {n: b if b.defaults is not None else replace(b, defaults=own) for n, b in blocks.items()}
+    if backbone is not None:
+        rows = backbone.rows + rows
     outputs = doc.data.get("outputs")
     if outputs is not None:
         if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
@@ -154,9 +235,10 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         name=variant_name(top.text("name", Path(doc.source).stem), variant),
         title=pick("title", lambda f, k: f.text(k, "")),
         source=doc.source,
-        resolution=settings.get("resolution") or inp.pair("resolution", (224, 224), hi=MAX_RESOLUTION),
-        in_channels=inp.integer("channels", 3),
-        scale_input=bool(inp.boolean("scale", False)),
+        resolution=settings.get("resolution") or (inp.pair("resolution", (224, 224), hi=MAX_RESOLUTION) if inp
+                                                  else base.resolution),
+        in_channels=inp.integer("channels", 3) if inp else base.in_channels,
+        scale_input=bool(inp.boolean("scale", False)) if inp else base.scale_input,
         classes=pick("classes", lambda f, k: f.integer(k, None)),
         width=rule,
         batch_norm=bool(pick("batch_norm", lambda f, k: f.boolean(k, False))),
@@ -171,6 +253,8 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         variant=variant,
         variants=tuple(map(str, variants)),
         document=doc,
+        output_stride=settings.get("output_stride") or (backbone.output_stride if backbone else None),
+        until=(backbone.until, doc.where(("backbone", "until"))) if backbone and backbone.until else None,
     )
 
 

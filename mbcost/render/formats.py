@@ -64,6 +64,9 @@ RENDERERS: dict[str, dict[str, str]] = {
                   "latex": "reproduce:reproduce_latex", "html": "html:reproduce_html"},
     "compare": {"table": "compare:compare_text", "json": "compare:compare_json", "csv": "compare:compare_csv",
                 "md": "compare:compare_md", "latex": "compare:compare_latex", "html": "html:compare_html"},
+    # report --scales: one row per input scale, and their sum
+    "multiscale": {"table": "multiscale:multiscale_text", "json": "multiscale:multiscale_json",
+                   "csv": "multiscale:multiscale_csv", "md": "multiscale:multiscale_md"},
     "list": {"table": "catalog:list_text", "json": "catalog:list_json", "csv": "catalog:list_csv",
              "md": "catalog:list_md"},
 }
@@ -156,7 +159,7 @@ def json_chunks(command: str, body: dict[str, Any]) -> Iterator[str]:
 
 
 TEXT_OF = {"Report": "report", "Sweep": "sweep", "Verification": "verify", "CheckRun": "check",
-           "ArchDiff": "diff", "FitResult": "fit", "Comparison": "compare"}
+           "ArchDiff": "diff", "FitResult": "fit", "Comparison": "compare", "MultiScale": "multiscale"}
 
 
 def text_of(result: Any) -> str:

@@ -59,7 +59,8 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "input_shapes": [list(s) for s in r.input_shapes],
                 "input_shape": list(r.input_shape),
                 "output_shape": list(r.output_shape),
-                "layout": layout(r.output_shape),  # map (H, W, C), tokens (N, S, C), scores (N_q·S, N_kv, heads)
+                "layout": layout(r.output_shape),
+                "runs": r.layer.times,  # runs per inference (a block's times: once per proposal)  # map (H, W, C), tokens (N, S, C), scores (N_q·S, N_kv, heads)
                 **{m.field: m.of(r) for m in present(report)},
                 **({"bound": "memory" if r.memory_bound else "compute"} if report.device else {}),
                 # what a counter other than the papers' may multiply (docs/peers.md)

@@ -111,7 +111,10 @@ def _setting(o: Outcome) -> str:
     h, w = o.resolution
     r = str(h) if h == w else f"{h}×{w}"
     rho = f" (ρ {fmt_alpha(o.entry.rho)})" if o.entry.rho is not None else ""
-    return f"{fmt_alpha(o.alpha)} · {r}{rho}"
+    e = o.entry
+    os_ = f" OS {e.output_stride}" if e.output_stride else ""
+    ms = f" × {len(e.scales)} scales{' × 2 flips' if e.flip else ''}" if e.scales else ""
+    return f"{fmt_alpha(o.alpha)} · {r}{rho}{os_}{ms}"
 
 
 def _quantity(e) -> str:

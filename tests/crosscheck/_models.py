@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import onnx
+import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -28,6 +29,58 @@ def _suite_helpers():
 
 _helpers = _suite_helpers()
 assert_one_line_error, kind_network = _helpers.assert_one_line_error, _helpers.kind_network
+
+
+def interop_gap(arch, onnx_import: bool = False, alpha=None, resolution=None) -> str | None:
+    """Why mbcost.torch.build (and from it the ONNX round trip) cannot check ``arch`` yet, if it
+    cannot: the graph features of issue 24 that mbcost/interop does not build — a shape-only
+    input (``upsample``/``map`` ``like:``: the builder passes it as data) and a block run
+    ``times: N`` (built once, so counted once) — and, for a torch.onnx.export read back, a
+    TF-'same' average pool whose padding is uneven at this size (ShuffleNet V1's shortcut at 224),
+    which torch exports as Pad/AveragePool/Div, a pattern the importer does not read (test_onnx's
+    generated graphs leave it out for that reason). The configs are marked xfail(strict=True)
+    with the reason, so the tier fails the day the builders catch up."""
+    r = mbcost.analyze(arch, alpha=alpha, resolution=resolution)
+    layers = r.graph.layers
+    if any(L.shape_only for L in layers):
+        return "mbcost.torch.build and mbcost export take a like: reference as data (no shape-only input yet)"
+    if any(L.times > 1 for L in layers):
+        return "mbcost.torch.build and mbcost export build a times: N block once (no repeated runs yet)"
+    if onnx_import and any(_uneven_same_avg_pool(x) for x in r.layers):
+        return "torch.onnx.export writes a TF-'same' average pool as Pad/AveragePool/Div, which the ONNX importer does not read"
+    return None
+
+
+def _uneven_same_avg_pool(x) -> bool:
+    """A windowed average pool with TF's 'same' padding split unevenly (more after than before)."""
+    L = x.layer
+    if L.kind != "pool" or L.op != "avg" or L.global_ or L.padding != "same":
+        return False
+    (h, w, _), (oh, ow, _) = x.input_shape, x.output_shape
+    return any(max((o - 1) * s + k - n, 0) % 2 for n, o, s, k in ((h, oh, L.s[0], L.k[0]), (w, ow, L.s[1], L.k[1])))
+
+
+def builds(arch, alpha=None, resolution=None) -> bool:
+    """Whether the engine builds ``arch`` there: ShuffleNet V1's groups must divide its α-scaled
+    widths, and LR-ASPP's 49-wide pool (valid padding) needs an input of 784 or more."""
+    from mbcost.errors import GraphError
+
+    try:
+        mbcost.analyze(arch, alpha=alpha, resolution=resolution)
+    except GraphError:
+        return False
+    return True
+
+
+def marked(configs, onnx_import: bool = False, ids=None) -> list:
+    """pytest params of (arch, alpha, resolution) or (arch, resolution) tuples, each known interop
+    gap marked xfail(strict=True)."""
+    out = []
+    for i, config in enumerate(configs):
+        gap = interop_gap(config[0], onnx_import, *((None,) + config[1:] if len(config) == 2 else config[1:3]))
+        marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
+        out.append(pytest.param(*config, marks=marks, id=ids[i] if ids else None))
+    return out
 
 
 def torch_counts(net: torch.nn.Module, size) -> tuple[int, int, dict]:

@@ -30,7 +30,8 @@ from mbcost.core.locate import builtin_variants, variants_of
 
 from mbcost.core.kinds import writable
 
-from _models import TORCHVISION, assert_one_line_error, distinct, export, imported, initializer_numel, kind_network
+from _models import (TORCHVISION, assert_one_line_error, builds, distinct, export, imported, initializer_numel,
+                     kind_network, marked)
 from test_torch import FAMILY_DIR, GRAPHS, _id, _spec_of_text, buildable, settings_of, spec_of
 
 SETTINGS = [(None, None), (0.75, 97)]
@@ -45,8 +46,8 @@ def one_patch(arch, alpha=None, resolution=None) -> bool:
     return any(x.layer.kind == "tokens" and x.layer.k != (1, 1) and x.output_shape[0] == 1 for x in r.layers)
 
 
-CONFIGS = [(name, a, 128 if one_patch(name, a, r) else r)
-           for name in builtin_variants() for a, r in settings_of(name, SETTINGS)]
+CONFIGS = marked([(name, a, 128 if one_patch(name, a, r) else r)
+                  for name in builtin_variants() for a, r in settings_of(name, SETTINGS)], onnx_import=True)
 # one variant of each family file (its others differ in widths only), at its own size or a small one
 FAMILY_ONE = [f"{p}@{variants_of(p)[0]}" if variants_of(p) else str(p) for p in sorted(FAMILY_DIR.glob("*.yaml"))]
 FAMILY_CONFIGS = [(arch, a, r) for arch in FAMILY_ONE for a, r in settings_of(arch, [(None, None)])]
@@ -103,11 +104,12 @@ def test_family_networks_round_trip_through_torch_onnx_export(arch, alpha, resol
     assert_round_trip(arch, alpha, resolution, tmp_path)
 
 
-EXPORTS = [(name, 160) for name in builtin_variants()] + \
+_EXPORTS = [(name, 160 if builds(name, None, 160) else 784) for name in builtin_variants()] + \
     [(arch, r or 160) for arch, _, r in FAMILY_CONFIGS]
+EXPORTS = marked(_EXPORTS, ids=[f"{_id(a)}-{r}" for a, r in _EXPORTS])
 
 
-@pytest.mark.parametrize("arch, resolution", EXPORTS, ids=[f"{_id(a)}-{r}" for a, r in EXPORTS])
+@pytest.mark.parametrize("arch, resolution", EXPORTS)
 def test_mbcost_export_is_valid_runs_and_reads_back(arch, resolution, cli, tmp_path):
     out = tmp_path / "net.onnx"
     run = cli("export", arch, "--to", "onnx", "-o", out, "--resolution", resolution)

@@ -28,7 +28,7 @@ from mbcost.core.yamlio import parse
 from mbcost.core.graph import Scores, Tokens
 from mbcost.core.kinds import writable
 
-from _models import TORCHVISION, kind_network, torch_counts
+from _models import TORCHVISION, builds, kind_network, marked, torch_counts
 
 # α below, at and above 1 (MobileNetV2's last conv only scales above), resolutions with odd
 # sizes (TF 'same' pads asymmetric every other layer) and small ones; α None is a variant's own
@@ -40,10 +40,13 @@ SMALL = [(None, 64)]
 
 
 def settings_of(arch, full=SETTINGS) -> list:
-    return SMALL if mbcost.analyze(arch).madds > LARGE else full
+    """The settings to check ``arch`` at: the small one for a large network, and only those the
+    engine builds (it refuses ShuffleNet V1 g = 2 at α = 0.5, LR-ASPP below 784 pixels)."""
+    chosen = SMALL if mbcost.analyze(arch).madds > LARGE else full
+    return [(a, r) for a, r in chosen if builds(arch, a, r)] or [(None, None)]
 
 
-CONFIGS = [(name, a, r) for name in builtin_variants() for a, r in settings_of(name)]
+CONFIGS = marked([(name, a, r) for name in builtin_variants() for a, r in settings_of(name)])
 
 # the research family files (the networks the built-in configs of the families issue will be),
 # each variant at its own α and resolution

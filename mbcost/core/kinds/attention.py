@@ -90,6 +90,7 @@ def expand(ex, row) -> None:
     a: AttentionArgs = row.args
     for name in ex.repeat_names(row, "attention"):
         _one(ex, name, a)
+        ex.alias(name)
 
 
 def _one(ex, name: str, a: AttentionArgs) -> None:

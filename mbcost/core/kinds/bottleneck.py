@@ -59,6 +59,7 @@ def expand(ex, row) -> None:
         ex.emit(f"{name}.project", "conv", d_out, act="linear", role="project", **common)
         if stride == (1, 1) and d_in == d_out:
             ex.emit(f"{name}.add", "add", d_out, inputs=(ex.last, block_input), block=name, role="add")
+        ex.alias(name)
 
 
 KIND = Kind("bottleneck", "MobileNetV2's inverted residual (t, c, n, s): expand, depthwise, linear project",

@@ -11,12 +11,15 @@ connected layer on a 1×1 map (:func:`latency`).
 Row keys: c or t, k (1), s (1), d (1), groups (1), padding (same), act, bn, bias, scale, n.
 ``t`` gives the output width as a factor of the input's instead of ``c``: N = t·M rounded by
 the file's width rule, even at α = 1 (M is already α-scaled, so α is applied once) — the
-expansion conv of MobileNetV4's FusedIB and EfficientNetV2's FusedMBConv, make_divisible(M·e).
+expansion conv of MobileNetV4's FusedIB and EfficientNetV2's FusedMBConv, make_divisible(M·e). With ``minus: NAME``
+(a tensor whose channels are left out) the conv makes c − that width, α-scaled first —
+ShuffleNet's stride-2 branch, concatenated with its input to make c.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from ...errors import GraphError
 from ..graph import Layer, Pair, Shape
@@ -30,7 +33,7 @@ class ConvArgs:
     """A conv row's parameters (also a transposed conv's: :mod:`.deconv`)."""
 
     c: int | None
-    to_classes: bool = False  # ``c: classes``: the class count (the file's, or --classes)
+    to_classes: Any = None  # a rows.ClassWidth: ``c: classes``, ``"anchors*classes"`` (the file's count, or --classes)
     k: Pair = (1, 1)
     s: Pair = (1, 1)
     d: Pair = (1, 1)
@@ -42,9 +45,10 @@ class ConvArgs:
     scale: str = "always"  # always | up (only when α > 1) | never
     output_padding: Pair = (0, 0)  # a transposed conv's
     t: Fraction | None = None  # the output width as a factor of the input's (c is then None)
+    minus: str | None = None  # a tensor whose channels it leaves out: c − its width (a concat's branch)
 
 
-KEYS = ("n", "act", "c", "t", "k", "s", "d", "groups", "padding", "bn", "bias", "scale")
+KEYS = ("n", "act", "c", "t", "k", "s", "d", "groups", "padding", "bn", "bias", "scale", "minus")
 
 
 def read(f) -> ConvArgs:
@@ -52,30 +56,34 @@ def read(f) -> ConvArgs:
     k, s, d = f.kernel(), f.stride(), f.dilation()
     c, to_classes, t = relative_width(f)
     return ConvArgs(c=c, to_classes=to_classes, k=k, s=s, d=d, groups=f.integer("groups", 1), padding=padding,
-                    act=act, bn=bn, bias=bias, scale=scale, t=t)
+                    act=act, bn=bn, bias=bias, scale=scale, t=t, minus=f.text("minus"))
 
 
-def relative_width(f) -> tuple[int | None, bool, Fraction | None]:
-    """``c`` (or ``c: classes``), or ``t``: the output width as a factor of the input's."""
+def relative_width(f) -> tuple[int | None, Any, Fraction | None]:
+    """``c`` (or a width over the classes: ``c: classes``), or ``t``: the output width as a
+    factor of the input's."""
     if f.has("t") and f.has("c"):
         f.fail_key("t", "give the output width as 'c' (channels) or 't' (a factor of the input's), not both")
     if f.has("t"):
-        return None, False, f.number("t")
-    return (*f.channels(), None)
+        return None, None, f.number("t")
+    return (*f.channels(classes=True), None)
 
 
 def out_width(ex, c: int | None, t: Fraction | None, how: str) -> int:
     """A row's output channels: c scaled by α, or t times the (α-scaled) input rounded by the
     width rule (TF-slim's expand_input_by_factor, timm's make_divisible(in_chs · exp_ratio))."""
-    return ex.spec.width.round(t * ex.cur) if t is not None else ex.scale(c, how)
+    return ex.defaults.width.round(t * ex.cur) if t is not None else ex.scale(c, how)
 
 
 def expand(ex, row, kind: str = "conv") -> None:
     a: ConvArgs = row.args
     for j, name in enumerate(ex.repeat_names(row, kind)):
-        c = ex.classes if a.to_classes else out_width(ex, a.c, a.t, a.scale)
-        if c is None:
-            ex.fail("'c: classes' but the file sets no 'classes'", "c")
+        c = ex.class_width(a.to_classes) if a.to_classes else out_width(ex, a.c, a.t, a.scale)
+        if a.minus is not None:  # ShuffleNet's stride-2 branch: the unit's width less its input's, at this α
+            other = ex.channels[ex.resolve(a.minus, "minus")]
+            if c <= other:
+                ex.fail(f"c = {c} leaves nothing once {a.minus}'s {other} channels are taken out", "minus")
+            c -= other
         for what, n in (("input", ex.cur), ("output", c)):
             if n % a.groups:
                 ex.fail(f"groups={a.groups} does not divide the {n} {what} channels", "groups")
@@ -139,7 +147,8 @@ def latency(r) -> str:
 
 KIND = Kind(
     "conv", "a standard (optionally grouped) convolution",
-    keys=KEYS, read=read, expand=expand, example={"c": 16, "k": 3, "s": 2},
+    resamples="down",
+    keys=KEYS, refs=("minus",), read=read, expand=expand, example={"c": 16, "k": 3, "s": 2},
     shape=shape, factor=factor, elements=bias_elements, counts=("bias",),
     label=label, kernel=window, latency=latency,
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),

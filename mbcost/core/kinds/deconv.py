@@ -23,7 +23,7 @@ def read(f) -> conv.ConvArgs:
     act, bn, bias, scale, padding = f.act(), f.boolean("bn"), f.boolean("bias"), f.scale(), _padding(f)
     k, s, d = f.kernel(), f.stride(), f.dilation()
     output_padding = f.pair("output_padding", (0, 0), hi=MAX_KERNEL, lo=0)
-    c, to_classes = f.channels()
+    c, to_classes = f.channels(classes=True)
     return conv.ConvArgs(c=c, to_classes=to_classes, k=k, s=s, d=d, groups=f.integer("groups", 1),
                          padding=padding, act=act, bn=bn, bias=bias, scale=scale, output_padding=output_padding)
 
@@ -73,6 +73,7 @@ def label(layer: Layer) -> str:
 
 KIND = Kind(
     "deconv", "a transposed convolution (PyTorch's ConvTranspose2d)",
+    resamples="up",
     keys=conv.KEYS + ("output_padding",), read=read, expand=expand, example={"c": 8, "k": 2, "s": 2},
     shape=shape, factor=factor, elements=conv.bias_elements, counts=("bias",),
     label=label, kernel=window, latency=latency,

@@ -69,6 +69,7 @@ def label(layer: Layer) -> str:
 
 KIND = Kind(
     "dwconv", "a depthwise convolution (one filter per input channel, or a depth multiplier of them)",
+    resamples="down",
     keys=("n", "act", "k", "s", "d", "padding", "multiplier", "bn", "bias"), read=read, expand=expand, example={"k": 3},
     shape=shape, factor=factor, elements=bias_elements, counts=("bias",),
     label=label, kernel=window, latency="dwconv",

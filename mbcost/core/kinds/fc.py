@@ -20,6 +20,7 @@ from .conv import extras
 @dataclass(frozen=True)
 class FcArgs:
     c: int | None = None
+    to_classes: object = None  # a rows.ClassWidth: ``c: "4*(classes-1)"`` (Faster-RCNN's box layer)
     act: str | None = None
     bn: bool | None = None
     bias: bool | None = None
@@ -27,15 +28,20 @@ class FcArgs:
 
 def read(f) -> FcArgs:
     act, bn, bias = f.act(), f.boolean("bn"), f.boolean("bias")
-    c, _ = f.channels(required=False)
-    return FcArgs(c=c, act=act, bn=bn, bias=bias)
+    c, to_classes = f.channels(required=False, classes=True)
+    return FcArgs(c=c, to_classes=to_classes, act=act, bn=bn, bias=bias)
 
 
 def expand(ex, row) -> None:
     a: FcArgs = row.args
-    c = a.c if a.c is not None else ex.classes
-    if c is None:
-        ex.fail("fc has no 'c' and the file sets no 'classes'")
+    if a.to_classes:
+        c = ex.class_width(a.to_classes)
+    elif a.c is None:
+        c = ex.classes
+        if c is None:
+            ex.fail("fc has no 'c' and the file sets no 'classes'")
+    else:
+        c = a.c
     for name in ex.repeat_names(row, "fc"):
         ex.emit(name, "fc", c, act=a.act or "linear", bn=ex.batch_norm(a.bn, False),
                 bias=True if a.bias is None else a.bias)

@@ -23,7 +23,7 @@ from .conv import extras
 @dataclass(frozen=True)
 class LinearArgs:
     c: int | None
-    to_classes: bool = False
+    to_classes: object = None  # a rows.ClassWidth (``c: classes``)
     act: str | None = None
     bias: bool | None = None
     bn: bool | None = None
@@ -32,16 +32,14 @@ class LinearArgs:
 
 def read(f) -> LinearArgs:
     act, bn, bias, scale = f.act(), f.boolean("bn"), f.boolean("bias"), f.scale()
-    c, to_classes = f.channels()
+    c, to_classes = f.channels(classes=True)
     return LinearArgs(c=c, to_classes=to_classes, act=act, bias=bias, bn=bn, scale=scale)
 
 
 def expand(ex, row) -> None:
     a: LinearArgs = row.args
     for name in ex.repeat_names(row, "linear"):
-        c = ex.classes if a.to_classes else ex.scale(a.c, a.scale)
-        if c is None:
-            ex.fail("'c: classes' but the file sets no 'classes'", "c")
+        c = ex.class_width(a.to_classes) if a.to_classes else ex.scale(a.c, a.scale)
         ex.emit(name, "linear", c, act=a.act or "linear", bn=ex.batch_norm(a.bn, False),
                 bias=True if a.bias is None else a.bias)
 

@@ -41,7 +41,7 @@ def expand(ex, row) -> None:
     a: MapArgs = row.args
     (name,) = ex.repeat_names(row, "map")
     inputs = (ex.last,) + ((ex.resolve(a.like, "like"),) if a.like else ())
-    ex.emit(name, "map", ex.cur, inputs=inputs, size=a.size, k=a.patch or (1, 1), mode=a.resize)
+    ex.emit(name, "map", ex.cur, inputs=inputs, shape_only=len(inputs) - 1, size=a.size, k=a.patch or (1, 1), mode=a.resize)
 
 
 def shape(layer: Layer, inputs: list[Shape]) -> Shape:

@@ -50,7 +50,7 @@ def expand(ex, row) -> None:
         d_in, block_input = ex.cur, ex.last
         stride = a.s if j == 0 else (1, 1)
         common = dict(bn=ex.batch_norm(a.bn), block=name)
-        exp = ex.scale(a.exp, a.scale) if a.exp is not None else ex.spec.width.round(a.t * d_in)
+        exp = ex.scale(a.exp, a.scale) if a.exp is not None else ex.defaults.width.round(a.t * d_in)
         if exp != d_in:
             ex.emit(f"{name}.expand", "conv", exp, act=ex.activation(a.act), role="expand", **common)
         ex.emit(f"{name}.dw", "dwconv", exp, k=a.k, s=stride, groups=exp, act=ex.activation(a.act), role="dw",
@@ -61,6 +61,7 @@ def expand(ex, row) -> None:
         ex.emit(f"{name}.project", "conv", d_out, act="linear", role="project", **common)
         if stride == (1, 1) and d_in == d_out:
             ex.emit(f"{name}.add", "add", d_out, inputs=(ex.last, block_input), block=name, role="add")
+        ex.alias(name)
 
 
 KIND = Kind("mbconv", "MobileNetV3's bneck / EfficientNet's MBConv: expand, depthwise, [SE], project",

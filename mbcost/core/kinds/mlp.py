@@ -45,6 +45,7 @@ def expand(ex, row) -> None:
         ex.emit(f"{name}.fc1", "linear", hidden, act=a.act or "gelu", bias=bias, block=name, role="fc1")
         ex.emit(f"{name}.fc2", "linear", ex.scale(a.c, a.scale) if a.c is not None else d_in, bias=bias,
                 block=name, role="fc2")
+        ex.alias(name)
 
 
 KIND = Kind("mlp", "a transformer's feed-forward block: linear, activation, linear",

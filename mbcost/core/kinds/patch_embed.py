@@ -37,6 +37,7 @@ def expand(ex, row) -> None:
         ex.emit(f"{name}.tokens", "tokens", ex.cur, block=name, role="tokens")
         if a.norm:
             ex.emit(f"{name}.norm", "layernorm", ex.cur, block=name, role="norm")
+        ex.alias(name)
 
 
 KIND = Kind("patch_embed", "ViT's patch embedding: a p×p conv of stride p, then tokens",

@@ -115,6 +115,7 @@ def kernel(layer: Layer) -> str:
 
 KIND = Kind(
     "pool", "average or max pooling over a window, or global",
+    resamples="down",
     keys=("n", "op", "k", "s", "global", "padding", "ceil"), read=read, expand=expand, example={"op": "max", "k": 2},
     shape=shape, factor=factor, elements=elements, counts=("pool", "pool_in", "pool_out"),
     label=lambda layer: "Pool", kernel=kernel, shows_act=False, latency="pool", peers=PEERS,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from ..kind import Kind
 from .conv import out_width, relative_width
@@ -21,18 +22,20 @@ class PointwiseArgs:
     bias: bool | None = None
     scale: str = "always"
     t: Fraction | None = None
+    to_classes: Any = None  # a rows.ClassWidth (``c: "anchors*classes"``)
 
 
 def read(f) -> PointwiseArgs:
     act, bn, bias, scale = f.act(), f.boolean("bn"), f.boolean("bias"), f.scale()
-    c, _, t = relative_width(f)
-    return PointwiseArgs(c=c, act=act, bn=bn, bias=bias, scale=scale, t=t)
+    c, to_classes, t = relative_width(f)
+    return PointwiseArgs(c=c, act=act, bn=bn, bias=bias, scale=scale, t=t, to_classes=to_classes)
 
 
 def expand(ex, row) -> None:
     a: PointwiseArgs = row.args
     for name in ex.repeat_names(row, "pwconv"):
-        ex.emit(name, "conv", out_width(ex, a.c, a.t, a.scale), act=ex.activation(a.act), bn=ex.batch_norm(a.bn),
+        c = ex.class_width(a.to_classes) if a.to_classes else out_width(ex, a.c, a.t, a.scale)
+        ex.emit(name, "conv", c, act=ex.activation(a.act), bn=ex.batch_norm(a.bn),
                 bias=ex.bias(a.bias))
 
 

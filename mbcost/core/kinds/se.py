@@ -62,6 +62,7 @@ def squeeze_excite(ex, block: str, se: SqueezeExcite, base: int) -> None:
 def expand(ex, row) -> None:
     for name in ex.repeat_names(row, "se"):
         squeeze_excite(ex, name, row.args, ex.cur)
+        ex.alias(name)
 
 
 KIND = Kind("se", "squeeze-and-excite: global pool, reduce, expand, gate the input",

@@ -41,6 +41,7 @@ def expand(ex, row) -> None:
         ex.emit(f"{name}.dw", "dwconv", ex.cur, k=a.k, s=a.s if j == 0 else (1, 1), groups=ex.cur,
                 padding=a.padding, role="dw", **common)
         ex.emit(f"{name}.pw", "conv", ex.scale(a.c, a.scale), role="pw", **common)
+        ex.alias(name)
 
 
 KIND = Kind("separable", "MobileNetV1's depthwise separable conv: k×k depthwise, then 1×1 pointwise",
