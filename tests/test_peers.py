@@ -222,3 +222,12 @@ def test_compare_csv_has_one_row_per_profile_with_its_setting(cli):
         {p: int(row[col]) for p, col in COLUMN.items()}
     assert {(r["alpha"], r["resolution"], r["pooling"], r["convention"]) for r in rows} == \
         {("0.35", "96x96", "functional", "torchvision;bn=2;bias=1;classes=1000;madds")}
+
+
+def test_compare_takes_a_variants_own_alpha_and_resolution(cli):
+    # efficientnet_b2 is α = 1.1 at 260 (was compared at α = 1.0: the CLI's default overrode it);
+    # FlopCounterMode's FLOPs are 2 × report's mult-adds at the same setting
+    d = cli("compare", "efficientnet_b2", "-f", "json").json()
+    r = cli("report", "efficientnet_b2", "-f", "json").json()
+    assert (d["alpha"], d["resolution"]) == (r["alpha"], r["resolution"]) == (1.1, [260, 260])
+    assert next(p["total"] for p in d["profiles"] if p["profile"] == "flopcounter") == 2 * r["totals"]["madds"]

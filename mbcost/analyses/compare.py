@@ -68,10 +68,11 @@ def compare_report(report: Report, implementation: Implementation | None = None)
     return Comparison(report, impl, tuple(rows), total(report))
 
 
-def compare(arch: str | Path | ArchSpec, alpha: float | str | Fraction = 1,
+def compare(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = None,
             resolution: int | str | None = None, rho: float | str | Fraction | None = None,
             pool: str | None = None, convention: Convention = PROFILES["torchvision"]) -> Comparison:
-    """Every counter on ``arch`` at width α and a resolution; ``pool`` ('module' or
+    """Every counter on ``arch`` at width α and a resolution (by default the file's, or its
+    variant's, own); ``pool`` ('module' or
     'functional') overrides how the implementation is taken to call its pools. The
     convention sets the parameters and the class count (the counters' own parameter count is
     torchvision's); the counts are the profiles'."""

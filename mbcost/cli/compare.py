@@ -26,7 +26,7 @@ Pool = Annotated[Optional[str], typer.Option(
              "profiles reproduce each counter on torchvision's implementation of the architecture.")
 def compare(
     arch: Arch,
-    alpha: Alpha = "1.0",
+    alpha: Alpha = None,  # a variant's own α, as report uses
     resolution: Resolution = None,
     rho: Rho = None,
     pool: Pool = None,
