@@ -56,7 +56,8 @@ def test_compare_through_the_cli(cli, alpha, res):
     assert totals == {"paper": int(row["calflops"]), **{p: int(row[col]) for p, col in COLUMN.items()}}
     for p in d["profiles"]:
         assert p["delta"] == p["total"] - p["paper"] and sum(p["components"].values()) == p["total"]
-    assert d["implementation"]["pool"] == "functional" and d["alpha"] == float(alpha)
+    assert d["implementation"]["name"] == "torchvision.mobilenetv2" and d["alpha"] == float(alpha)
+    assert d["implementation"]["calls"] == {"pool.global_avg": "functional"}
 
 
 @pytest.mark.parametrize("row", V2[::7], ids=lambda r: f"{r['alpha']}-{r['res']}")
@@ -76,7 +77,8 @@ def test_the_terms_at_1_0_224():
     t = el.total(mbcost.analyze("mobilenet_v2"))
     assert t.counts == {"macs": 299_494_272 + 1280 * 1000, "bias": 1000, "bn": 6_678_112, "bn_channels": 17_056,
                         "act_elements": 6_105_792, "pool_in": 1280 * 7 * 7, "pool_out": 1280, "add": 216_384,
-                        "mul": 0, "norm": 0, "norm_channels": 0, "softmax": 0}
+                        "mul": 0, "norm": 0, "norm_channels": 0, "softmax": 0, "macs_out": 0, "macs_per_group": 0,
+                        "fc_in": 0, "params_batch": 0, "softmax_rows": 0, "query": 0, "resize_out": 0}
     # so ptflops = W + bias + 2·BN + ReLU6 + pool in = 300,774,272 + 1,000 + 13,356,224 + 6,105,792 + 62,720
     assert count(PEERS["ptflops"], mbcost.analyze("mobilenet_v2")).total == 320_300_008
 
@@ -98,12 +100,12 @@ def test_an_unknown_kind_fails_loudly():
     # a conv with bias, BN and ReLU: one bias per output element, BN and ReLU over the output
     ("conv", {"bias": True, "bn": True, "act": "relu"},
      {"bias": 128, "bn": 128, "bn_channels": 8, "act": "relu", "act_elements": 128}),
-    # an fc with bias: one per output unit
-    ("fc", {"bias": True}, {"bias": 8}),
+    # an fc with bias: one per output unit; it reads a 4×4×8 map: 128 input elements
+    ("fc", {"bias": True}, {"bias": 8, "fc_in": 128}),
     ("pool", {"op": "max"}, {"pool": "max", "pool_in": 128, "pool_out": 128}),
 ])
 def test_element_rules(kind, kw, expected):
-    assert el.elements(_result(kind, **kw)) == el.Elements(kind=kind, **expected)
+    assert el.elements(_result(kind, **kw)) == el.Elements(kind=kind, name="x", **expected)
 
 
 # A module pool and a ReLU module, on one layer of elements (input 8·14·14 = 1,568 → output
@@ -119,7 +121,8 @@ def test_pool_rules_depend_on_how_the_pool_is_called(profile, module, functional
     pool = [el.Elements(kind="pool", pool="global_avg", pool_in=1568, pool_out=8)]
     p = PEERS[profile]
     assert count_elements(p, pool, TORCHVISION).total == module
-    assert count_elements(p, pool, Implementation(pool="functional")).total == functional
+    assert count_elements(p, pool, Implementation("f", {"pool": "functional"})).total == functional
+    assert count_elements(p, pool, Implementation("m", {"pool": "mean"})).total == 0  # x.mean: nobody
     assert count_elements(p, [el.Elements(kind="act", act="relu", act_elements=1568)], TORCHVISION).total == relu
 
 
@@ -127,16 +130,16 @@ def test_an_activation_a_profile_does_not_know_is_an_error():
     from mbcost.errors import UsageError
 
     with pytest.raises(UsageError, match="what ptflops counts for a prelu activation is not known"):
-        count(PEERS["ptflops"], type("R", (), {"architecture": "x", "layers": [_result("conv", act="prelu")]})())
+        count(PEERS["ptflops"], type("R", (), {"layers": [_result("conv", act="prelu")]})(), TORCHVISION)
 
 
 def test_pool_flag_overrides_the_implementation(cli):
     # thop with a module pool adds pool in + out: 327,486,720 + 62,720 + 1,280
     d = cli("compare", "mobilenet_v2", "--pool", "module", "-f", "json").json()
     assert next(p["total"] for p in d["profiles"] if p["profile"] == "thop") == 327_486_720 + 62_720 + 1_280
-    assert d["implementation"]["pool"] == "module"
+    assert d["implementation"]["calls"] == {"pool": "module"}
     assert_one_line_error(cli("compare", "mobilenet_v2", "--pool", "inline"), "--pool",
-                          "expected one of module, functional, got 'inline'")
+                          "expected one of module, functional, mean, got 'inline'")
 
 
 def test_report_lists_every_layers_elements(cli):
@@ -220,8 +223,8 @@ def test_compare_csv_has_one_row_per_profile_with_its_setting(cli):
     assert [r["profile"] for r in rows] == ["paper", *PEERS]
     assert {r["profile"]: int(r["total"]) for r in rows if r["profile"] != "paper"} == \
         {p: int(row[col]) for p, col in COLUMN.items()}
-    assert {(r["alpha"], r["resolution"], r["pooling"], r["convention"]) for r in rows} == \
-        {("0.35", "96x96", "functional", "torchvision;bn=2;bias=1;classes=1000;madds")}
+    assert {(r["alpha"], r["resolution"], r["implementation"], r["convention"]) for r in rows} == \
+        {("0.35", "96x96", "torchvision.mobilenetv2", "torchvision;bn=2;bias=1;classes=1000;madds")}
 
 
 def test_compare_takes_a_variants_own_alpha_and_resolution(cli):

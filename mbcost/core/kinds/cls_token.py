@@ -13,6 +13,7 @@ from ...errors import GraphError
 from ..fields import MAX_REPEAT
 from ..graph import Layer, Shape, Tokens
 from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
+from ._peers import view
 from ..kind import Counting, Factor, Kind, no_elements
 
 
@@ -48,6 +49,7 @@ KIND = Kind(
                                                            {"kind": "cls_token", "name": "x"}],
     shape=shape, factor=factor, elements=no_elements,
     label=lambda layer: "Class token", latency="copy",
+    peers=view('torch.cat of a class token'),
     counting=Counting(work="a concatenation"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

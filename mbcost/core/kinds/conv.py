@@ -23,6 +23,7 @@ from ..graph import Layer, Pair, Shape
 from ..kind import Counting, Factor, Kind, kernel_text, window
 from ..spatial import spatial
 from ..conventions import Convention
+from ._peers import conv_like
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,6 @@ KIND = Kind(
     "conv", "a standard (optionally grouped) convolution",
     keys=KEYS, read=read, expand=expand, example={"c": 16, "k": 3, "s": 2},
     shape=shape, factor=factor, elements=bias_elements, counts=("bias",),
-    label=label, kernel=window, latency=latency,
+    label=label, kernel=window, latency=latency, peers=conv_like("a Conv2d"),
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),
 )

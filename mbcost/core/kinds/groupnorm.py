@@ -10,7 +10,7 @@ Row keys: groups (required), affine (true).
 from __future__ import annotations
 
 from ...errors import GraphError
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT, PENDING_PEERS
+from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Kind
 from . import _norms
 from .layernorm import NormArgs
@@ -40,8 +40,9 @@ def shape(layer, inputs):
 KIND = Kind(
     "groupnorm", "group normalisation (channels in groups, affine per channel)",
     keys=("groups", "affine"), read=read, expand=expand, example={"groups": 2}, elementwise=True,
-    shape=shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels"),
+    shape=shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels", "params_batch"),
     label=lambda layer: "GroupNorm", latency="groupnorm",
+    peers=_norms.peers('groupnorm', 'nn.GroupNorm', ptflops_affine=True, thop=False),
     counting=Counting(bn="own", work="mean, variance, normalise, scale and shift per element"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT, "peers": PENDING_PEERS},
+    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

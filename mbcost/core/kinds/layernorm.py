@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT, PENDING_PEERS
+from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Kind
 from . import _norms
 
@@ -35,8 +35,9 @@ def expand(ex, row) -> None:
 KIND = Kind(
     "layernorm", "layer normalisation over the channels of each token or pixel (affine)",
     keys=("affine",), read=read, expand=expand, example={}, elementwise=True,
-    shape=_norms.shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels"),
+    shape=_norms.shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels", "params_batch"),
     label=lambda layer: "LayerNorm", latency="layernorm",
+    peers=_norms.peers('layernorm', 'nn.LayerNorm', ptflops_affine=False, thop=True),
     counting=Counting(bn="own", work="mean, variance, normalise, scale and shift per element"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT, "peers": PENDING_PEERS},
+    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )

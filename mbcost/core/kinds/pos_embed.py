@@ -14,7 +14,8 @@ from ..graph import Layer, Scores, Shape
 from ._pending import PENDING_EXPORT, PENDING_TORCH, PENDING_IMPORT
 from ..kind import Counting, Factor, Kind
 from ._moves import passthrough
-from .add import peers
+from ._peers import elementwise
+from .add import TENSOR_OPS
 
 
 def read(f) -> None:
@@ -42,7 +43,7 @@ KIND = Kind(
     "pos_embed", "a learned position embedding added to every position",
     read=read, expand=passthrough, example={}, elementwise=True,
     shape=shape, factor=factor, elements=elements, counts=("add",),
-    label=lambda layer: "Position embedding", latency="add", peers=peers("add"),
+    label=lambda layer: "Position embedding", latency="add", peers=elementwise("pos_embed", "add", TENSOR_OPS),
     counting=Counting(work="one addition per element"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )
