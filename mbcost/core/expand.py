@@ -85,6 +85,8 @@ class Expander:
             self.fail(f"layer name {name!r} is used twice", "name")
         if len(self.layers) >= MAX_LAYERS:
             self.fail(f"architecture expands to more than {MAX_LAYERS} layers", "n")
+        if row.weights and KINDS[kind].weights is not None:
+            kw.update(shared=True, weights_of=self.owner(row.weights, kind, kw.get("bias", False)))
         layer = Layer(name=name, kind=kind, c=c, inputs=inputs or (self.last,), row=row.index, **kw)
         self.layers.append(layer)
         outs = layer.outputs()
@@ -96,6 +98,24 @@ class Expander:
         if layer.inputs[0] in self.scores and KINDS[kind].elementwise:
             self.scores[name] = self.scores[layer.inputs[0]]
         return name
+
+    def owner(self, name: str, kind: str, bias: bool) -> str:
+        """The layer whose weights ``weights: name`` reuses (the one that holds them, if that layer
+        reuses another's): of the same kind, with a bias if this one has one. Its shape is checked
+        where the input shapes are known (:func:`mbcost.core.engine.infer`)."""
+        tensor = self.resolve(name, "weights")
+        layer = next((L for L in reversed(self.layers) if any(t == tensor for t, _ in L.outputs())), None)
+        if layer is None or KINDS[layer.kind].weights is None:
+            what = "the network's input" if layer is None else f"a {layer.kind} layer"
+            self.fail(f"'weights: {name}' names {what}, which has no weights to reuse", "weights")
+        if layer.kind != kind:
+            self.fail(f"'weights: {name}' names a {layer.kind} layer; a {kind} row can reuse only a {kind}'s "
+                      "weights", "weights")
+        if layer.bias != bias:
+            has = lambda b: "a bias" if b else "no bias"  # noqa: E731
+            self.fail(f"'weights: {name}' has {has(layer.bias)} and this row {has(bias)}: the bias is part of "
+                      "the weights it reuses", "weights")
+        return layer.weights_of or layer.name
 
     def repeat_names(self, row: Row, prefix: str) -> list[str]:
         if row.name:

@@ -115,6 +115,7 @@ class Layer:
     # its parameters are counted once, at that earlier layer
     shared: bool = False
     shared_bias: bool = False  # its bias alone is an earlier layer's initializer
+    weights_of: str | None = None  # a row's ``weights: NAME``: the layer whose weights it reuses (shared)
 
     def outputs(self) -> list[tuple[str, int]]:
         """The tensors this layer makes and their channels: itself, or a split's parts."""

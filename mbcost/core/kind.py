@@ -27,6 +27,8 @@ layers (:class:`mbcost.core.expand.Expander` emits them). A composite kind (``se
   the terms that counter charges for a layer of the kind, by how the implementation calls it,
   with the counter's source line (:func:`generic` for a counter that charges only what any
   layer carries);
+- ``weights``: for a kind with weights, their shape given its input; a row may then reuse an
+  earlier layer's (``weights: NAME``), which must have that shape;
 - ``counting``: the counting decisions — does a following BN fold into it, can it carry a
   bias, what per-element work it does — which its module's docstring states in words.
 
@@ -167,6 +169,9 @@ class Kind:
     kernel: Callable[[Layer], str] | None = None
     shows_act: bool = True
     latency: str | Callable[["LayerResult"], str] | None = None
+    # the shape of its weights given its input (a kind with weights): what a row that reuses them
+    # (``weights: NAME``) must match
+    weights: Callable[[Layer, Shape], tuple[int, ...]] | None = None
     peers: Mapping[str, Charge] | None = None
     counting: Counting | None = None
     # facet → why this kind does not have it (yet)

@@ -245,7 +245,7 @@ PRESETS: dict[str, Implementation] = {p.name: p for p in (
 
 
 def preset(name: str, field: str = "implementation") -> Implementation:
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:
         raise UsageError(f"expected one of {', '.join(PRESETS)}, got {name!r}", field=field)
     return PRESETS[name]
 

@@ -43,6 +43,9 @@ class Row:
     enter: tuple = ()  # ((name of a block instance's input, its from), …) — bound first, outermost first
     exit: tuple[str, ...] = ()  # names that refer to this row's output once it is done
     scope: str | None = None  # the block instance a row belongs to: its auto names are scoped
+    # ``weights: NAME``: the row reuses that earlier layer's weights (its mult-adds at every call,
+    # its parameters once, at NAME); a kind that takes it lists "weights" in its keys
+    weights: str | None = None
 
 
 class RowFields(Fields):
@@ -203,7 +206,8 @@ def read_row(doc: Document, path: tuple, label: str, index: int, env: dict,
     args = k.read(f)
     if not k.joins:
         f.single_input()
+    weights = f.text("weights") if "weights" in k.keys else None
     return Row(kind=kind, index=index, args=args, name=name, inputs=f.inputs, n=n, stage=f.has("n"),
-               path=path, label=label)
+               path=path, label=label, weights=weights)
 
 

@@ -45,7 +45,7 @@ class ConvArgs:
     t: Fraction | None = None  # the output width as a factor of the input's (c is then None)
 
 
-KEYS = ("n", "act", "c", "t", "k", "s", "d", "groups", "padding", "bn", "bias", "scale")
+KEYS = ("n", "act", "c", "t", "k", "s", "d", "groups", "padding", "bn", "bias", "scale", "weights")
 
 
 def read(f) -> ConvArgs:
@@ -138,10 +138,15 @@ def latency(r) -> str:
     return "fc" if matrix_vector(r) else "conv"
 
 
+def weight_shape(layer: Layer, x: Shape) -> tuple[int, ...]:
+    """N × M/g × D_K × D_K (PyTorch's Conv2d.weight)."""
+    return (layer.c, x[2] // layer.groups, *layer.k)
+
+
 KIND = Kind(
     "conv", "a standard (optionally grouped) convolution",
     keys=KEYS, read=read, expand=expand, example={"c": 16, "k": 3, "s": 2},
     shape=shape, factor=factor, elements=bias_elements, counts=("bias",),
-    label=label, kernel=window, latency=latency, peers=conv_like("a Conv2d"),
+    label=label, kernel=window, latency=latency, peers=conv_like("a Conv2d"), weights=weight_shape,
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),
 )

@@ -107,5 +107,6 @@ KIND = Kind(
     keys=conv.KEYS + ("output_padding",), read=read, expand=expand, example={"c": 8, "k": 2, "s": 2},
     shape=shape, factor=factor, elements=elements, counts=("bias", "macs_out", "macs_per_group"),
     label=label, kernel=window, latency=latency, peers=PEERS,
+    weights=lambda layer, x: (x[2], layer.c // layer.groups, *layer.k),  # ConvTranspose2d.weight: M × N/g × k × k
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),
 )

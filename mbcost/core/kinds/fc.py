@@ -86,8 +86,9 @@ PEERS = every(
 
 KIND = Kind(
     "fc", "a fully connected layer on the flattened input",
-    keys=("n", "act", "c", "bias", "bn"), read=read, expand=expand, example={"c": 10},
+    keys=("n", "act", "c", "bias", "bn", "weights"), read=read, expand=expand, example={"c": 10},
     shape=shape, factor=factor, elements=elements, counts=("bias", "fc_in"),
     label=lambda layer: "Fully Connected", latency="fc", peers=PEERS,
+    weights=lambda layer, x: (layer.c, x[0] * x[1] * x[2]),  # N × H·W·M
     counting=Counting(bn="folds", bias=True, work="a bias at each output unit"),
 )

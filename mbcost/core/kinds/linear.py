@@ -103,9 +103,9 @@ PEERS = every(
 
 KIND = Kind(
     "linear", "a fully connected layer at every token (or pixel): a 1×1 conv's cost",
-    keys=("n", "act", "c", "bias", "bn", "scale"), read=read, expand=expand, example={"c": 16},
+    keys=("n", "act", "c", "bias", "bn", "scale", "weights"), read=read, expand=expand, example={"c": 16},
     shape=shape, factor=factor, elements=elements, counts=("bias", "params_batch"),
-    label=lambda layer: "Linear", latency="conv", peers=PEERS,
+    label=lambda layer: "Linear", latency="conv", peers=PEERS, weights=lambda layer, x: (layer.c, x[2]),
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),
     unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
 )
