@@ -206,15 +206,28 @@ def test_the_mobilenet_v2_control_row_is_the_shared_reference():
         {k: reference[k] for k in reference if k != "alpha"}
 
 
-def test_the_docs_table_is_the_tools_output(cli):
-    # docs/peers.md shows `mbcost compare mobilenet_v2 --format md` verbatim between its markers
-    text = (Path(__file__).parents[1] / "docs" / "peers.md").read_text()
-    start = "<!-- mbcost compare mobilenet_v2 --format md (tests/test_peers.py checks this block) -->\n"
-    block = text.split(start, 1)[1].split("<!-- end -->", 1)[0]
+def test_the_docs_are_the_tools_output(cli):
+    # docs/peers.md's tables are tools/peers_doc.py's output: `mbcost compare mobilenet_v2 --format
+    # md` verbatim, each counter's generic prices, every kind's rule with its source line, the
+    # implementations and the ported cases
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("peers_doc", Path(__file__).parents[1] / "tools" / "peers_doc.py")
+    doc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(doc)
+    text = doc.DOC.read_text()
+    assert doc.render(text) == text, "docs/peers.md is stale: run tools/peers_doc.py"
+    block = text.split("<!-- generated: compare -->\n", 1)[1].split("<!-- end compare -->", 1)[0]
     assert block == cli("compare", "mobilenet_v2", "--format", "md").out
     # and the issue's numbers are in it
     for n in ("300,774,272", "300,775,272", "300,809,384", "314,193,216", "320,300,008", "327,486,720"):
         assert f"| {n} |" in block
+    # the new rules are in the kinds' tables, each with the counter's file and line
+    kinds = text.split("<!-- generated: kinds -->", 1)[1].split("<!-- end kinds -->", 1)[0]
+    for kind in ("deconv", "upsample", "layernorm", "groupnorm", "softmax", "matmul", "linear"):
+        assert f"### `{kind}`" in kinds
+    assert "| thop | its weights × the output positions (as a conv), no bias | thop/vision/basic_hooks.py:22-34" in kinds
+    assert "calflops/flops_counter.py:121" in text
 
 
 def test_compare_csv_has_one_row_per_profile_with_its_setting(cli):

@@ -80,7 +80,9 @@ CALLS: dict[str, dict[str, str]] = {
     "groupnorm": {"module": "nn.GroupNorm itself", "subclass": "a subclass of nn.GroupNorm (timm's GroupNorm1)",
                   "functional": "F.group_norm called in forward"},
     "linear": {"module": "nn.Linear", "subclass": "a subclass of nn.Linear (timm.layers.Linear)", "conv": "a 1×1 nn.Conv2d (timm's ConvMlp, MobileNetV4's attention)",
-               "functional": "F.linear called in forward (nn.MultiheadAttention's projections)"},
+               "functional": "F.linear called in forward (nn.MultiheadAttention's projections)",
+               "view": "nn.Linear on a non-contiguous view (x.flatten(2).transpose(1, 2) or x.permute(0, 2, 3, 1) "
+                          "straight from a map): torch's linear runs mm + add instead of addmm"},
     "matmul": {"operator": "a @ b", "matmul": "torch.matmul(a, b) or a.matmul(b)", "bmm": "torch.bmm(a, b)",
                "einsum": "torch.einsum", "sdpa": "inside F.scaled_dot_product_attention"},
     "softmax": {"method": "x.softmax(dim) or torch.softmax", "module": "nn.Softmax", "functional": "F.softmax",

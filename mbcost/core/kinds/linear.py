@@ -84,15 +84,18 @@ PEERS = every(
                    "the block)",
                    f"{PT_OPS}:35-43 linear_flops_counter_hook, :180-266 the attention hooks; {PT_ENGINE}:349 "
                    f"(F.linear's patch commented out), :96-103 accumulate_flops (no descent into a hooked module)"),
-    ptflops_aten=generic(f"{ATEN}:36-54 addmm_flop (+ bias), :23-33 matmul_flop; module or F.linear alike",
-                         "W + bias"),
+    # torch's linear folds a 3-d or 4-d input into one addmm only when it is contiguous; on a
+    # strided view it runs matmul → mm, then add (seen with a logging TorchDispatchMode, torch 2.13
+    # and 2.14), and ATEN_OPS_MAPPING has no add
+    ptflops_aten=per_call("linear", {"view": [("bias", "bias", 0, "bias")]},
+                          "W + bias, module or F.linear alike; on a non-contiguous view: W (mm + add, no addmm)",
+                          f"{ATEN}:36-54 addmm_flop (+ bias), :23-33 matmul_flop, :109-116 ATEN_OPS_MAPPING (no add)"),
     fvcore=generic(f"{FV_JIT}:99-110 linear_flop_jit (prod(input)·out, no bias)", "W"),
     thop=per_call("linear", {"functional": NOTHING, "subclass": NOTHING},
                   "nn.Linear or a 1×1 conv: W (never the bias); F.linear or a subclass: 0",
                   f"{THOP_HOOKS}:140-147 count_linear (in_features × output numel), :22-34 count_convNd"),
-    torchinfo=per_call("linear", {"module": [("weights", "P", 1, "params_batch"), ("bias", "bias", 0, "bias")],
-                                  "subclass": [("weights", "P", 1, "params_batch"), ("bias", "bias", 0, "bias")],
-                                  "functional": NOTHING},
+    torchinfo=per_call("linear", {**{how: [("weights", "P", 1, "params_batch"), ("bias", "bias", 0, "bias")]
+                                     for how in ("module", "subclass", "view")}, "functional": NOTHING},
                        "nn.Linear: its parameters × the batch (once per sequence, not per token); a 1×1 conv: "
                        "W + bias; F.linear: 0 (its parameters are the calling module's, no leaf)",
                        f"{TI}:226-245 calculate_macs (:241-242 output_size[0] × numel; :237-240 a Conv's × H·W)"),
