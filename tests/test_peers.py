@@ -247,3 +247,24 @@ def test_compare_takes_a_variants_own_alpha_and_resolution(cli):
     r = cli("report", "efficientnet_b2", "-f", "json").json()
     assert (d["alpha"], d["resolution"]) == (r["alpha"], r["resolution"]) == (1.1, [260, 260])
     assert next(p["total"] for p in d["profiles"] if p["profile"] == "flopcounter") == 2 * r["totals"]["madds"]
+
+
+def test_an_implementation_is_a_preset_or_a_family_with_none_yet(cli, tmp_path):
+    # what `mbcost convert` writes of an imported model: its family, FRAMEWORK.MODULE; a family
+    # with no preset takes its framework's usual code and says so; `unknown`: torchvision's
+    from mbcost.core.peers import PRESETS, Origin, implementation_for, implementation_named
+
+    assert implementation_named("timm.convnext") is PRESETS["timm.convnext"]
+    assert implementation_for(Origin("timm", "timm.models.convnext", "convnext_atto")) is PRESETS["timm.convnext"]
+    ghost = implementation_named("timm.ghostnet")
+    assert (ghost.name, dict(ghost.calls)) == ("timm.ghostnet", dict(PRESETS["timm"].calls))
+    assert ghost.source.startswith("no preset for timm.ghostnet yet: assumed timm's usual code")
+    assert implementation_for(Origin("onnx")).name == implementation_named("unknown").name == "unknown"
+    # on a BN-and-ReLU network: timm's BatchNormAct2d is invisible to thop (0), torchvision's BN 4 per element
+    f = tmp_path / "net.yaml"
+    for name, thop in (("timm.ghostnet", 9 * 3 * 8 * 64), ("unknown", 9 * 3 * 8 * 64 + 4 * 8 * 64)):
+        f.write_text(f"implementation: {name}\ninput: {{resolution: 8, channels: 3}}\nbatch_norm: true\n"
+                     "layers:\n  - {kind: conv, c: 8, k: 3}\n")
+        d = cli("compare", f, "-f", "json").json()
+        assert d["implementation"]["name"] == name
+        assert next(p["total"] for p in d["profiles"] if p["profile"] == "thop") == thop

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..errors import UsageError
 from .elements import Elements, elements
+from .fields import did_you_mean
 from .kinds import KINDS
 from .kinds._peers import ATTENTION_ROLES
 
@@ -252,11 +253,64 @@ def preset(name: str, field: str = "implementation") -> Implementation:
     return PRESETS[name]
 
 
+# What an imported model's code may come from: the frameworks with presets, any other torch
+# module, and an ONNX file (whose code is not known); UNKNOWN names an implementation not known
+FRAMEWORKS = ("torchvision", "timm", "torch", "onnx")
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an imported model's code came from: the framework (one of :data:`FRAMEWORKS`), the
+    Python module that defines its class (``timm.models.efficientnet``) and the model's name."""
+
+    framework: str
+    module: str = ""
+    model: str = ""
+
+    @property
+    def family(self) -> str:
+        """FRAMEWORK.MODULE: torchvision.mobilenetv2, timm.efficientnet (the defining module's last part)."""
+        return f"{self.framework}.{self.module.rsplit('.', 1)[-1]}" if self.module else self.framework
+
+
+def implementation_for(origin: Origin) -> Implementation:
+    """The implementation of the code a model came from: the preset of its family (the module
+    that builds it), else its framework's usual one, saying the family has no preset; an ONNX
+    file or a module of no known framework: torchvision's usual one, saying it is assumed."""
+    if origin.family in PRESETS:
+        return PRESETS[origin.family]
+    if origin.framework in PRESETS:
+        base = PRESETS[origin.framework]
+        return Implementation(origin.family, base.calls, f"no preset for {origin.family} yet: assumed "
+                                                          f"{base.name}'s usual code ({base.source})")
+    what = {"onnx": "an ONNX file does not say how its code calls each op"}.get(
+        origin.framework, f"{origin.module or 'its module'} is no framework mbcost has presets for")
+    return Implementation(UNKNOWN, TORCHVISION.calls, f"{what}: assumed torchvision's usual code ({TORCHVISION.source})")
+
+
+def implementation_named(name: Any, field: str = "implementation") -> Implementation:
+    """A file's ``implementation: NAME``: a preset, or FRAMEWORK.MODULE of a family with no preset
+    yet (what ``mbcost convert`` writes of a model it imported), or ``unknown``."""
+    if isinstance(name, str) and name in PRESETS:
+        return PRESETS[name]
+    framework, _, module = name.partition(".") if isinstance(name, str) else ("", "", "")
+    if name != UNKNOWN and (framework not in FRAMEWORKS or not module.isidentifier()):
+        hint = did_you_mean(name, (*PRESETS, UNKNOWN)) if isinstance(name, str) else None
+        raise UsageError(f"got {name!r}; " + (f"did you mean {hint!r}?" if hint else
+                         f"expected a preset ({', '.join(PRESETS)}), FRAMEWORK.MODULE ({', '.join(FRAMEWORKS)}) or "
+                         f"{UNKNOWN}"), field=field)
+    if name == UNKNOWN:
+        return Implementation(UNKNOWN, TORCHVISION.calls, "the file says its code is not known: assumed "
+                                                          f"torchvision's usual code ({TORCHVISION.source})")
+    return implementation_for(Origin(framework, f"{framework}.{module}"))
+
+
 def implementation_from(value: Any, field: str = "implementation") -> Implementation:
     """A file's ``implementation``: a preset's name, or a mapping of op → how (on top of
     ``preset:``, the default's otherwise; ``source:`` says what the file describes)."""
     if isinstance(value, str):
-        return preset(value, field)
+        return implementation_named(value, field)
     if not isinstance(value, dict):
         raise UsageError(f"expected a preset name ({', '.join(PRESETS)}) or a mapping of op → how", field=field)
     calls = {str(k): v for k, v in value.items() if k not in ("preset", "source")}
