@@ -95,6 +95,36 @@ class RecursiveNet(nn.Module):
         return x
 
 
+class ReuseLinear(nn.Module):
+    """torchinfo's ReuseLinear: one nn.Linear(10, 10) in an nn.Sequential four times, each
+    followed by an nn.ReLU(inplace=True)."""
+
+    def __init__(self):
+        super().__init__()
+        linear = nn.Linear(10, 10)
+        self.model = nn.Sequential(*[m for _ in range(4) for m in (linear, nn.ReLU(True))])
+
+    def forward(self, x):
+        return self.model(x)
+
+
+class SharedModuleInNestedList(nn.Module):
+    """torchinfo's SharedModuleInNestedList: three blocks of two nn.Linear(4, 4), one nn.ReLU
+    instance after each of the six."""
+
+    def __init__(self):
+        super().__init__()
+        act = nn.ReLU()
+        self.blocks = nn.ModuleList([nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)]) for _ in range(3)])
+        self.act = act
+
+    def forward(self, x):
+        for block in self.blocks:
+            for layer in block:
+                x = self.act(layer(x))
+        return x
+
+
 class GroupNormCall(nn.Module):
     """fvcore's TestFlopCountHandles.test_group_norm: F.group_norm with the module's own γ, β
     (named so that torchinfo, which charges parameters named weight/bias, sees a functional call)."""
@@ -167,6 +197,8 @@ CASES: dict[str, Case] = {
                                                          nn.ReLU(), nn.Linear(128, 1)), (128,)),
     "torchinfo_single_input": Case(SingleInputNet, (1, 28, 28)),
     "torchinfo_recursive": Case(RecursiveNet, (64, 28, 28)),
+    "torchinfo_reuse_linear": Case(ReuseLinear, (10,)),
+    "torchinfo_shared_relu_nested": Case(SharedModuleInNestedList, (4,)),
     # issue 28's acceptance: one Linear called three times (weights: in the format)
     "shared_linear_3x": Case(SharedLinear, (16, 3, 4)),
 }
