@@ -153,6 +153,54 @@ class SharedLinear(nn.Module):
         return self.fc(self.relu(self.fc(self.fc(x))))
 
 
+class LayerNormSub(nn.LayerNorm):
+    """A subclass of nn.LayerNorm, as timm's LayerNorm and LayerNorm2d are: counters that look
+    modules up by exact type (ptflops, thop) do not see it."""
+
+
+class Attention(nn.Module):
+    """Pre-norm multi-head self-attention on tokens, written out as timm's Attention writes its
+    unfused path: one qkv Linear, Q·Kᵀ, softmax, A·V, proj; ``matmul`` and ``softmax`` say how the
+    products and the softmax are called."""
+
+    def __init__(self, dim: int = 16, heads: int = 2, matmul: str = "operator", softmax: str = "method"):
+        super().__init__()
+        self.heads, self.scale, self.how = heads, (dim // heads) ** -0.5, (matmul, softmax)
+        self.norm = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.softmax = nn.Softmax(dim=-1)
+
+    def forward(self, x):
+        x = self.norm(x.flatten(2).transpose(1, 2))
+        B, N, C = x.shape
+        q, k, v = self.qkv(x).reshape(B, N, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+        matmul, softmax = self.how
+        if matmul == "sdpa":
+            o = F.scaled_dot_product_attention(q, k, v)
+        else:
+            mm = torch.matmul if matmul == "matmul" else (lambda a, b: a @ b)
+            a = mm(q, k.transpose(-2, -1)) * self.scale
+            a = self.softmax(a) if softmax == "module" else F.softmax(a, -1) if softmax == "functional" \
+                else a.softmax(dim=-1)
+            o = mm(a, v)
+        return self.proj(o.transpose(1, 2).reshape(B, N, C))
+
+
+class Mlp(nn.Module):
+    """LayerNorm → Linear(16, 64) → GELU (an nn.GELU module, or F.gelu) → Linear(64, 16) on tokens."""
+
+    def __init__(self, functional: bool = False):
+        super().__init__()
+        self.norm, self.fc1, self.fc2 = nn.LayerNorm(16), nn.Linear(16, 64), nn.Linear(64, 16)
+        self.functional, self.act = functional, nn.GELU()
+
+    def forward(self, x):
+        x = self.fc1(self.norm(x.flatten(2).transpose(1, 2)))
+        # F.gelu looked up at the call, as code calls it: ptflops patches the name F.gelu
+        return self.fc2(F.gelu(x) if self.functional else self.act(x))
+
+
 def _conv(*args, **kw) -> Callable[[], nn.Module]:
     return lambda: nn.Sequential(nn.Conv2d(*args, **kw))
 
@@ -199,6 +247,22 @@ CASES: dict[str, Case] = {
     "torchinfo_recursive": Case(RecursiveNet, (64, 28, 28)),
     "torchinfo_reuse_linear": Case(ReuseLinear, (10,)),
     "torchinfo_shared_relu_nested": Case(SharedModuleInNestedList, (4,)),
+    # the ops whose rules differ by how the code calls them (docs/research/peers, NEW_OPS.md):
+    # upsampling by mode and call, norms, the attention core, GELU, a grouped transposed conv
+    "ops_upsample_module_nearest": Case(lambda: nn.Upsample(scale_factor=2), (16, 6, 5)),
+    "ops_upsample_module_bilinear": Case(lambda: nn.Upsample(scale_factor=2, mode="bilinear"), (16, 6, 5)),
+    "ops_upsampling_bilinear2d": Case(lambda: nn.UpsamplingBilinear2d(scale_factor=2), (16, 6, 5)),
+    "ops_interpolate_nearest": Case(lambda: Lambda(lambda x: F.interpolate(x, scale_factor=2)), (16, 6, 5)),
+    "ops_layernorm_tokens": Case(lambda: ToTokens(nn.LayerNorm(16)), (16, 3, 4)),
+    "ops_layernorm_subclass": Case(lambda: ToTokens(LayerNormSub(16)), (16, 3, 4)),
+    "ops_groupnorm_module": Case(lambda: nn.GroupNorm(4, 16), (16, 6, 5)),
+    "ops_attention_operator_method": Case(lambda: Attention(matmul="operator", softmax="method"), (16, 3, 4)),
+    "ops_attention_matmul_module": Case(lambda: Attention(matmul="matmul", softmax="module"), (16, 3, 4)),
+    "ops_attention_matmul_functional": Case(lambda: Attention(matmul="matmul", softmax="functional"), (16, 3, 4)),
+    "ops_attention_sdpa": Case(lambda: Attention(matmul="sdpa"), (16, 3, 4)),
+    "ops_mlp_gelu_module": Case(lambda: Mlp(functional=False), (16, 3, 4)),
+    "ops_mlp_gelu_functional": Case(lambda: Mlp(functional=True), (16, 3, 4)),
+    "ops_deconv_groups": Case(_deconv(16, 8, 4, 2, 1, groups=2, bias=False), (16, 6, 5)),
     # issue 28's acceptance: one Linear called three times (weights: in the format)
     "shared_linear_3x": Case(SharedLinear, (16, 3, 4)),
 }
