@@ -4,8 +4,8 @@ rule shapes several kinds use (a weighted layer's, a view's, an element-wise op'
 A rule is a :class:`mbcost.core.kind.Charge`: the terms a counter charges for a layer, said in
 words, with the counter's file and line. The line numbers are those of the installed files
 (ptflops 0.7.5, fvcore 0.1.5.post20221221, thop 0.1.1.post2209072238, torchinfo 1.8.0, calflops
-0.3.2, torch 2.14.1), which the cross-check tier runs; docs/research/peers and
-/work/team/research/peers/NEW_OPS.md hold the measurements each was checked on.
+0.3.2, torch 2.14.1), which the cross-check tier runs; docs/research/peers (FINDINGS.md,
+NEW_OPS.md) holds the measurements each was checked on.
 """
 from __future__ import annotations
 
