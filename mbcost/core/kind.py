@@ -95,7 +95,7 @@ class Charge:
     """
 
     terms: TermRule
-    says: str  # the rule in words, for docs/peers.md and ``mbcost compare --rules``
+    says: str  # the rule in words, for docs/peers.md (tools/peers_doc.py)
     source: str  # where the counter's code says so: file:line (function)
 
 
