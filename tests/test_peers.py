@@ -8,6 +8,7 @@ import csv
 from pathlib import Path
 
 import pytest
+import yaml
 
 import mbcost
 from _derive import tv_mobilenet_v2_elements
@@ -268,3 +269,21 @@ def test_an_implementation_is_a_preset_or_a_family_with_none_yet(cli, tmp_path):
         d = cli("compare", f, "-f", "json").json()
         assert d["implementation"]["name"] == name
         assert next(p["total"] for p in d["profiles"] if p["profile"] == "thop") == thop
+
+
+@pytest.mark.parametrize("rows, resolution, aten", [
+    # tokens straight from x.flatten(2).transpose(1, 2) are a strided view: torch's linear runs
+    # mm + add, and ptflops' aten backend maps mm but not add: 12·16·16 = 3,072, no bias
+    ([{"kind": "tokens"}, {"kind": "linear", "c": 16}], [3, 4], 3_072),
+    # a 1×1 map's tokens are contiguous (a transpose of size-1 dims): addmm, 256 + 16
+    ([{"kind": "tokens"}, {"kind": "linear", "c": 16}], 1, 272),
+    # a layer norm between makes them contiguous again: 3,072 + 12·16 bias
+    ([{"kind": "tokens"}, {"kind": "layernorm"}, {"kind": "linear", "c": 16}], [3, 4], 3_264),
+])
+def test_a_linear_on_freshly_flattened_tokens_reads_a_view(cli, tmp_path, rows, resolution, aten):
+    # measured: ptflops 0.7.5, backend aten, nn.Linear(16, 16) on x.flatten(2).transpose(1, 2) of
+    # (1, 16, 3, 4): 3,072; of (1, 16, 1, 1): 272 (docs/research/peers; the case shared_linear_3x)
+    f = tmp_path / "net.yaml"
+    f.write_text(yaml.safe_dump({"input": {"resolution": resolution, "channels": 16}, "layers": rows}))
+    d = cli("compare", f, "-f", "json").json()
+    assert next(p["total"] for p in d["profiles"] if p["profile"] == "ptflops-aten") == aten

@@ -77,6 +77,9 @@ class Elements:
     kind:         the layer's kind, whose peer terms apply to its own counts (not an output field)
     name, role, strided: the layer's name, its part in a block and whether its stride is > 1: an
                   implementation may call the op of some layers differently (not output fields)
+    view:         a linear reads a map's tokens as they are flattened, x.flatten(2).transpose(1, 2):
+                  a strided view, on which torch's linear runs mm + add instead of addmm (set by
+                  :func:`mbcost.core.peers.count`, which sees the graph; not an output field)
     """
 
     macs: int = 0
@@ -105,6 +108,7 @@ class Elements:
     name: str = field(default="", metadata={"output": False})
     role: str = field(default="", metadata={"output": False})
     strided: bool = field(default=False, metadata={"output": False})
+    view: bool = field(default=False, metadata={"output": False})
 
     def to_dict(self) -> dict:
         """For JSON: every count, with the activation and pool named."""

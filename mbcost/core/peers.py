@@ -37,7 +37,7 @@ of op → how), and so will an imported model (issue 23).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..errors import UsageError
@@ -476,7 +476,22 @@ def count(profile: Profile, report: "Report", implementation: Implementation | N
     impl = implementation or implementation_of(report)
     if profile.needs_parameters and module_parameters(report) == 0:
         return Count(profile, impl, (), (), crash=profile.needs_parameters)
-    return count_elements(profile, [elements(r) for r in report.layers], impl)
+    return count_elements(profile, layer_elements(report), impl)
+
+
+def layer_elements(report: "Report") -> list[Elements]:
+    """Each layer's element counts, and what only the graph says: a linear that reads a map's
+    tokens straight from the flattening (``x.flatten(2).transpose(1, 2)``, a strided view unless
+    the map is one position or one channel) reads a view (``Elements.view``)."""
+    views = {r.name for r in report.layers if r.layer.kind == "tokens" and r.layer.k == (1, 1)
+             and r.input_shapes[0][0] * r.input_shapes[0][1] > 1 and r.input_shapes[0][2] > 1}
+    out = []
+    for r in report.layers:
+        e = elements(r)
+        if r.layer.kind == "linear" and r.layer.inputs[0] in views:
+            e = replace(e, view=True)
+        out.append(e)
+    return out
 
 
 def count_elements(profile: Profile, layers: Iterable[Elements], implementation: Implementation) -> Count:

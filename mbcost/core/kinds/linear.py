@@ -78,6 +78,11 @@ def _ptflops(e, impl):
     return NOTHING if impl.how("linear", e) in ("functional", "subclass") else []
 
 
+def _aten(e, impl):
+    how = impl.how("linear", e)
+    return [("bias", "bias", 0, "bias")] if how == "view" or (e.view and how != "conv") else []
+
+
 PEERS = every(
     ptflops=Charge(_ptflops, "nn.Linear or a 1×1 conv: W + bias; F.linear: 0 (not patched); inside "
                    "nn.MultiheadAttention: its hook's W + bias; inside timm's Attention: 0 (its hook replaces "
@@ -87,9 +92,9 @@ PEERS = every(
     # torch's linear folds a 3-d or 4-d input into one addmm only when it is contiguous; on a
     # strided view it runs matmul → mm, then add (seen with a logging TorchDispatchMode, torch 2.13
     # and 2.14), and ATEN_OPS_MAPPING has no add
-    ptflops_aten=per_call("linear", {"view": [("bias", "bias", 0, "bias")]},
-                          "W + bias, module or F.linear alike; on a non-contiguous view: W (mm + add, no addmm)",
-                          f"{ATEN}:36-54 addmm_flop (+ bias), :23-33 matmul_flop, :109-116 ATEN_OPS_MAPPING (no add)"),
+    ptflops_aten=Charge(_aten, "W + bias, module or F.linear alike; on a non-contiguous view (tokens straight from "
+                        "x.flatten(2).transpose(1, 2)): W (mm + add, no addmm)",
+                        f"{ATEN}:36-54 addmm_flop (+ bias), :23-33 matmul_flop, :109-116 ATEN_OPS_MAPPING (no add)"),
     fvcore=generic(f"{FV_JIT}:99-110 linear_flop_jit (prod(input)·out, no bias)", "W"),
     thop=per_call("linear", {"functional": NOTHING, "subclass": NOTHING},
                   "nn.Linear or a 1×1 conv: W (never the bias); F.linear or a subclass: 0",
