@@ -24,12 +24,12 @@ def write_case(tmp_path: Path, case_id: str) -> Path:
 
 
 def test_the_cases_come_from_every_counters_tests_and_record_every_counter():
-    # ptflops' common_test.py: conv, conv_t, fc, fc_multidim, interpolate by size and scale;
+    # ptflops' common_test.py: conv, conv_t, fc, fc_multidim, interpolate by size and scale, ten_matmul;
     # thop's conv2d (with and without bias), linear, relu; fvcore's 2-d convs (7), linear (2),
     # batchnorm, ThreeNet, group_norm and upsample handles; torchinfo's LinearModel,
     # SingleInputNet, RecursiveNet, ReuseLinear, SharedModuleInNestedList; 14 ops; the issue's
     sources = Counter(c["from"].split()[0].rstrip(":") for c in CASES.values())
-    assert sources == {"ptflops": 6, "thop": 4, "fvcore": 13, "torchinfo": 5, "ops": 14, "issue": 1}
+    assert sources == {"ptflops": 7, "thop": 4, "fvcore": 13, "torchinfo": 5, "ops": 14, "issue": 1}
     for case_id, case in CASES.items():
         assert tuple(case["counters"]) == COUNTERS, case_id
         assert all(isinstance(v, int) or v == "crash" for v in case["counters"].values()), case_id

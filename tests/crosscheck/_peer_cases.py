@@ -220,6 +220,7 @@ CASES: dict[str, Case] = {
         (3, 10, 10)),
     "ptflops_interpolate_scale": Case(lambda: Lambda(lambda x: F.interpolate(x, scale_factor=2, mode="bilinear")),
                                       (3, 10, 10)),
+    "ptflops_ten_matmul": Case(lambda: Lambda(lambda x: x.matmul(x.t())), (10,)),
     # thop tests/test_conv2d.py, test_matmul.py, test_relu.py
     "thop_conv2d_no_bias": Case(_conv(3, 12, kernel_size=(5, 5), stride=1, padding=1, bias=False), (3, 32, 32)),
     "thop_conv2d": Case(_conv(3, 12, kernel_size=(5, 5), stride=1, padding=1, bias=True), (3, 32, 32)),
