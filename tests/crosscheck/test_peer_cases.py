@@ -114,3 +114,27 @@ def test_compare_on_every_builtin_is_what_the_counter_gives(counter):
         if as_recorded(got[c["id"]]) != prediction:
             wrong.append(f"{c['id']} at {c['input'][1]}: measured {got[c['id']]}, compare {prediction}")
     assert len(cases) == 45 and not wrong, "\n".join(wrong)
+
+
+def test_every_source_line_a_rule_cites_is_in_the_installed_counter():
+    # each rule cites FILE:LINE or FILE:FIRST-LAST of the pinned counters (docs/peers.md): the
+    # file must exist in the counters' venv and hold that line (a new pin that moved the code fails)
+    import re
+
+    from mbcost.core.kinds import KINDS
+    from mbcost.core.peers import PEERS
+
+    cited = [c.source for k in KINDS.values() if k.peers for c in k.peers.values()]
+    cited += [p.source for p in PEERS.values()] + [p.needs_parameters for p in PEERS.values()]
+    refs = {(m[1], int(m[3] or m[2])) for text in cited
+            for m in re.finditer(r"\b((?:ptflops|fvcore|thop|torchinfo|calflops|torch)/[\w/]+\.py):(\d+)(?:-(\d+))?", text)}
+    roots = json.loads(subprocess.run(
+        [str(PYTHON), "-c", "import importlib.util as u, json, os; print(json.dumps({p: os.path.dirname("
+         "u.find_spec(p).submodule_search_locations[0]) for p in ('ptflops', 'fvcore', 'thop', 'torchinfo', "
+         "'calflops', 'torch')}))"], capture_output=True, text=True, check=True).stdout)
+    missing = []
+    for path, line in sorted(refs):
+        f = Path(roots[path.split("/")[0]]) / path
+        if not f.exists() or len(f.read_text().splitlines()) < line:
+            missing.append(f"{path}:{line}")
+    assert len(refs) > 40 and not missing, missing
