@@ -49,7 +49,24 @@ $(XC_VENV)/.installed: pyproject.toml
 		|| { cat $(XC_VENV)/install.log; exit 1; }
 	touch $@
 
-crosscheck: $(XC_VENV)/.installed
+# The FLOP counters `mbcost compare` reproduces (tests/crosscheck/test_peer_cases.py), pinned to the
+# versions whose source lines the profiles cite, in a venv over the cross-check's torch,
+# torchvision and timm (a .pth file): each counter runs there in a process of its own.
+COUNTERS_VENV := .venv-counters
+COUNTER_PINS  := ptflops==0.7.5 fvcore==0.1.5.post20221221 thop==0.1.1.post2209072238 torchinfo==1.8.0 calflops==0.3.2
+PURELIB := -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+SITE_DIRS := -c "import sys; print('\\n'.join(p for p in sys.path if p.endswith('site-packages')))"
+$(COUNTERS_VENV)/.installed: $(XC_VENV)/.installed
+	$(PYTHON) -m venv $(COUNTERS_VENV)
+	$(XC_VENV)/bin/python $(SITE_DIRS) > "$$($(COUNTERS_VENV)/bin/python $(PURELIB))/crosscheck.pth"
+	@# torch must come from the cross-check's venv, or pip would fetch another (CUDA) build
+	$(COUNTERS_VENV)/bin/python -c "import torch, torchvision, timm"
+	@echo "installing $(COUNTER_PINS) into $(COUNTERS_VENV) (log: $(COUNTERS_VENV)/install.log)"
+	@$(COUNTERS_VENV)/bin/pip install $(COUNTER_PINS) > $(COUNTERS_VENV)/install.log 2>&1 \
+		|| { cat $(COUNTERS_VENV)/install.log; exit 1; }
+	touch $@
+
+crosscheck: $(XC_VENV)/.installed $(COUNTERS_VENV)/.installed
 	$(XC_VENV)/bin/python -m pytest -o addopts="-q" -n auto tests/crosscheck
 
 # The browser tier (tests/browser): every command's HTML page opened in headless Chromium through

@@ -124,7 +124,7 @@ TYPED = {
     "kv_stride": st.integers(min_value=1, max_value=3), "kv_down": st.sampled_from(["dwconv", "conv", "pool"]),
     "kv_k": st.integers(min_value=1, max_value=5), "ratio": st.sampled_from([1, 2, 4, 2.5]),
     "hidden": st.integers(min_value=1, max_value=64), "affine": st.booleans(),
-    "patch": st.integers(min_value=1, max_value=4) | PAIR, "like": NAMES,
+    "patch": st.integers(min_value=1, max_value=4) | PAIR, "like": NAMES, "weights": NAMES,
     "tokens": st.integers(min_value=1, max_value=3), "norm": st.booleans(),
     "head_dim": st.integers(min_value=1, max_value=32), "minus": NAMES,
     "resize": st.sampled_from(["bilinear", "nearest", "cubic"]),

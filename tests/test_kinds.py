@@ -12,7 +12,7 @@ import yaml
 import mbcost
 from conftest import assert_one_line_error, kind_network
 from mbcost.core import elements as el
-from mbcost.core.kind import INTEROP_FACETS, LAYER_FACETS, ROW_FACETS, Counting, Factor, Kind
+from mbcost.core.kind import INTEROP_FACETS, LAYER_FACETS, ROW_FACETS, Counting, Factor, Kind, generic
 from mbcost.core.kinds import KINDS, primitives, writable
 from mbcost.core.peers import PEERS
 from mbcost.interop.onnx_export import EXPORTERS
@@ -46,11 +46,10 @@ def test_every_kind_has_every_facet_or_says_why_not(name):
             continue
         if facet in HANDLES:
             assert name in HANDLES[facet], f"{name} has no {facet} handle and no reason in 'unsupported'"
-        elif facet == "peers":
-            own = set(k.counts) - set(el.GENERIC)  # what no profile prices by itself
-            if own:
-                assert k.peers is not None and set(PEERS) <= set(k.peers), \
-                    f"{name}: every profile must say what it charges for {sorted(own)}"
+        elif facet == "peers":  # every counter says what it charges for the kind, citing its source
+            assert k.peers is not None and set(PEERS) <= set(k.peers), f"{name}: every profile must have a rule"
+            for p, charge in k.peers.items():
+                assert charge.says and charge.source, f"{name}: {p}'s rule says nothing or cites nothing"
         elif facet not in INTEROP_FACETS:
             assert getattr(k, facet) is not None, f"{name} lacks {facet} and gives no reason"
     # a reason for a facet the kind has is stale
@@ -139,6 +138,7 @@ def toy_kind() -> Kind:
     return Kind("toy", "a per-channel scale γ (the test's own kind)", read=_toy_read, expand=_toy_expand, example={},
                 shape=lambda layer, inputs: inputs[0], factor=_toy_factor, elements=lambda r: {},
                 label=lambda layer: "Toy scale", latency="mul", counting=Counting(work="one product per element"),
+                peers={p: generic("the test's toy: the counters see a conv", "W") for p in PEERS},
                 unsupported={"torch": "the test's toy has no module", "onnx_export": "the test's toy has no ONNX op",
                              "onnx_import": "no ONNX op makes it"})
 
@@ -183,6 +183,15 @@ def test_a_toy_kind_registered_from_a_test_runs_through_every_command(cli, toy, 
     run = cli("export", toy, "-o", out)  # said before onnx is needed, so the same without it
     assert_one_line_error(run, "mbcost export: 'toy' has no ONNX exporter yet: the test's toy has no ONNX op")
     assert not out.exists()
+
+
+def test_compare_refuses_a_kind_whose_counter_rules_are_unknown(cli, toy, monkeypatch):
+    # a kind without a rule for every counter is refused by compare with the reason it gives, never
+    # counted as if the counters charged nothing for it
+    monkeypatch.setitem(KINDS, "toy", Kind(**{**toy_kind().__dict__, "peers": None,
+                                              "unsupported": {**toy_kind().unsupported, "peers": "being measured"}}))
+    assert_one_line_error(cli("compare", toy), "--profile", "what ptflops counts for a toy layer is not known "
+                                                            "(being measured)")
 
 
 def test_a_kind_without_a_facet_fails_the_completeness_test(monkeypatch):

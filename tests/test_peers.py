@@ -8,6 +8,7 @@ import csv
 from pathlib import Path
 
 import pytest
+import yaml
 
 import mbcost
 from _derive import tv_mobilenet_v2_elements
@@ -56,7 +57,8 @@ def test_compare_through_the_cli(cli, alpha, res):
     assert totals == {"paper": int(row["calflops"]), **{p: int(row[col]) for p, col in COLUMN.items()}}
     for p in d["profiles"]:
         assert p["delta"] == p["total"] - p["paper"] and sum(p["components"].values()) == p["total"]
-    assert d["implementation"]["pool"] == "functional" and d["alpha"] == float(alpha)
+    assert d["implementation"]["name"] == "torchvision.mobilenetv2" and d["alpha"] == float(alpha)
+    assert d["implementation"]["calls"] == {"pool.global_avg": "functional"}
 
 
 @pytest.mark.parametrize("row", V2[::7], ids=lambda r: f"{r['alpha']}-{r['res']}")
@@ -76,7 +78,8 @@ def test_the_terms_at_1_0_224():
     t = el.total(mbcost.analyze("mobilenet_v2"))
     assert t.counts == {"macs": 299_494_272 + 1280 * 1000, "bias": 1000, "bn": 6_678_112, "bn_channels": 17_056,
                         "act_elements": 6_105_792, "pool_in": 1280 * 7 * 7, "pool_out": 1280, "add": 216_384,
-                        "mul": 0, "norm": 0, "norm_channels": 0, "softmax": 0}
+                        "mul": 0, "norm": 0, "norm_channels": 0, "softmax": 0, "macs_out": 0, "macs_per_group": 0,
+                        "fc_in": 0, "params_batch": 0, "softmax_rows": 0, "query": 0, "resize_out": 0}
     # so ptflops = W + bias + 2·BN + ReLU6 + pool in = 300,774,272 + 1,000 + 13,356,224 + 6,105,792 + 62,720
     assert count(PEERS["ptflops"], mbcost.analyze("mobilenet_v2")).total == 320_300_008
 
@@ -98,12 +101,12 @@ def test_an_unknown_kind_fails_loudly():
     # a conv with bias, BN and ReLU: one bias per output element, BN and ReLU over the output
     ("conv", {"bias": True, "bn": True, "act": "relu"},
      {"bias": 128, "bn": 128, "bn_channels": 8, "act": "relu", "act_elements": 128}),
-    # an fc with bias: one per output unit
-    ("fc", {"bias": True}, {"bias": 8}),
+    # an fc with bias: one per output unit; it reads a 4×4×8 map: 128 input elements
+    ("fc", {"bias": True}, {"bias": 8, "fc_in": 128}),
     ("pool", {"op": "max"}, {"pool": "max", "pool_in": 128, "pool_out": 128}),
 ])
 def test_element_rules(kind, kw, expected):
-    assert el.elements(_result(kind, **kw)) == el.Elements(kind=kind, **expected)
+    assert el.elements(_result(kind, **kw)) == el.Elements(kind=kind, name="x", **expected)
 
 
 # A module pool and a ReLU module, on one layer of elements (input 8·14·14 = 1,568 → output
@@ -119,7 +122,8 @@ def test_pool_rules_depend_on_how_the_pool_is_called(profile, module, functional
     pool = [el.Elements(kind="pool", pool="global_avg", pool_in=1568, pool_out=8)]
     p = PEERS[profile]
     assert count_elements(p, pool, TORCHVISION).total == module
-    assert count_elements(p, pool, Implementation(pool="functional")).total == functional
+    assert count_elements(p, pool, Implementation("f", {"pool": "functional"})).total == functional
+    assert count_elements(p, pool, Implementation("m", {"pool": "mean"})).total == 0  # x.mean: nobody
     assert count_elements(p, [el.Elements(kind="act", act="relu", act_elements=1568)], TORCHVISION).total == relu
 
 
@@ -127,16 +131,16 @@ def test_an_activation_a_profile_does_not_know_is_an_error():
     from mbcost.errors import UsageError
 
     with pytest.raises(UsageError, match="what ptflops counts for a prelu activation is not known"):
-        count(PEERS["ptflops"], type("R", (), {"architecture": "x", "layers": [_result("conv", act="prelu")]})())
+        count(PEERS["ptflops"], type("R", (), {"layers": [_result("conv", act="prelu")]})(), TORCHVISION)
 
 
 def test_pool_flag_overrides_the_implementation(cli):
     # thop with a module pool adds pool in + out: 327,486,720 + 62,720 + 1,280
     d = cli("compare", "mobilenet_v2", "--pool", "module", "-f", "json").json()
     assert next(p["total"] for p in d["profiles"] if p["profile"] == "thop") == 327_486_720 + 62_720 + 1_280
-    assert d["implementation"]["pool"] == "module"
+    assert d["implementation"]["calls"] == {"pool": "module"}
     assert_one_line_error(cli("compare", "mobilenet_v2", "--pool", "inline"), "--pool",
-                          "expected one of module, functional, got 'inline'")
+                          "expected one of module, functional, mean, got 'inline'")
 
 
 def test_report_lists_every_layers_elements(cli):
@@ -203,15 +207,28 @@ def test_the_mobilenet_v2_control_row_is_the_shared_reference():
         {k: reference[k] for k in reference if k != "alpha"}
 
 
-def test_the_docs_table_is_the_tools_output(cli):
-    # docs/peers.md shows `mbcost compare mobilenet_v2 --format md` verbatim between its markers
-    text = (Path(__file__).parents[1] / "docs" / "peers.md").read_text()
-    start = "<!-- mbcost compare mobilenet_v2 --format md (tests/test_peers.py checks this block) -->\n"
-    block = text.split(start, 1)[1].split("<!-- end -->", 1)[0]
+def test_the_docs_are_the_tools_output(cli):
+    # docs/peers.md's tables are tools/peers_doc.py's output: `mbcost compare mobilenet_v2 --format
+    # md` verbatim, each counter's generic prices, every kind's rule with its source line, the
+    # implementations and the ported cases
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("peers_doc", Path(__file__).parents[1] / "tools" / "peers_doc.py")
+    doc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(doc)
+    text = doc.DOC.read_text()
+    assert doc.render(text) == text, "docs/peers.md is stale: run tools/peers_doc.py"
+    block = text.split("<!-- generated: compare -->\n", 1)[1].split("<!-- end compare -->", 1)[0]
     assert block == cli("compare", "mobilenet_v2", "--format", "md").out
     # and the issue's numbers are in it
     for n in ("300,774,272", "300,775,272", "300,809,384", "314,193,216", "320,300,008", "327,486,720"):
         assert f"| {n} |" in block
+    # the new rules are in the kinds' tables, each with the counter's file and line
+    kinds = text.split("<!-- generated: kinds -->", 1)[1].split("<!-- end kinds -->", 1)[0]
+    for kind in ("deconv", "upsample", "layernorm", "groupnorm", "softmax", "matmul", "linear"):
+        assert f"### `{kind}`" in kinds
+    assert "| thop | its weights × the output positions (as a conv), no bias | thop/vision/basic_hooks.py:22-34" in kinds
+    assert "calflops/flops_counter.py:121" in text
 
 
 def test_compare_csv_has_one_row_per_profile_with_its_setting(cli):
@@ -220,5 +237,53 @@ def test_compare_csv_has_one_row_per_profile_with_its_setting(cli):
     assert [r["profile"] for r in rows] == ["paper", *PEERS]
     assert {r["profile"]: int(r["total"]) for r in rows if r["profile"] != "paper"} == \
         {p: int(row[col]) for p, col in COLUMN.items()}
-    assert {(r["alpha"], r["resolution"], r["pooling"], r["convention"]) for r in rows} == \
-        {("0.35", "96x96", "functional", "torchvision;bn=2;bias=1;classes=1000;madds")}
+    assert {(r["alpha"], r["resolution"], r["implementation"], r["convention"]) for r in rows} == \
+        {("0.35", "96x96", "torchvision.mobilenetv2", "torchvision;bn=2;bias=1;classes=1000;madds")}
+
+
+def test_compare_takes_a_variants_own_alpha_and_resolution(cli):
+    # efficientnet_b2 is α = 1.1 at 260 (was compared at α = 1.0: the CLI's default overrode it);
+    # FlopCounterMode's FLOPs are 2 × report's mult-adds at the same setting
+    d = cli("compare", "efficientnet_b2", "-f", "json").json()
+    r = cli("report", "efficientnet_b2", "-f", "json").json()
+    assert (d["alpha"], d["resolution"]) == (r["alpha"], r["resolution"]) == (1.1, [260, 260])
+    assert next(p["total"] for p in d["profiles"] if p["profile"] == "flopcounter") == 2 * r["totals"]["madds"]
+
+
+def test_an_implementation_is_a_preset_or_a_family_with_none_yet(cli, tmp_path):
+    # what `mbcost convert` writes of an imported model: its family, FRAMEWORK.MODULE; a family
+    # with no preset takes its framework's usual code and says so; `unknown`: torchvision's
+    from mbcost.core.peers import PRESETS, Origin, implementation_for, implementation_named
+
+    assert implementation_named("timm.convnext") is PRESETS["timm.convnext"]
+    assert implementation_for(Origin("timm", "timm.models.convnext", "convnext_atto")) is PRESETS["timm.convnext"]
+    ghost = implementation_named("timm.ghostnet")
+    assert (ghost.name, dict(ghost.calls)) == ("timm.ghostnet", dict(PRESETS["timm"].calls))
+    assert ghost.source.startswith("no preset for timm.ghostnet yet: assumed timm's usual code")
+    assert implementation_for(Origin("onnx")).name == implementation_named("unknown").name == "unknown"
+    # on a BN-and-ReLU network: timm's BatchNormAct2d is invisible to thop (0), torchvision's BN 4 per element
+    f = tmp_path / "net.yaml"
+    for name, thop in (("timm.ghostnet", 9 * 3 * 8 * 64), ("unknown", 9 * 3 * 8 * 64 + 4 * 8 * 64)):
+        f.write_text(f"implementation: {name}\ninput: {{resolution: 8, channels: 3}}\nbatch_norm: true\n"
+                     "layers:\n  - {kind: conv, c: 8, k: 3}\n")
+        d = cli("compare", f, "-f", "json").json()
+        assert d["implementation"]["name"] == name
+        assert next(p["total"] for p in d["profiles"] if p["profile"] == "thop") == thop
+
+
+@pytest.mark.parametrize("rows, resolution, aten", [
+    # tokens straight from x.flatten(2).transpose(1, 2) are a strided view: torch's linear runs
+    # mm + add, and ptflops' aten backend maps mm but not add: 12·16·16 = 3,072, no bias
+    ([{"kind": "tokens"}, {"kind": "linear", "c": 16}], [3, 4], 3_072),
+    # a 1×1 map's tokens are contiguous (a transpose of size-1 dims): addmm, 256 + 16
+    ([{"kind": "tokens"}, {"kind": "linear", "c": 16}], 1, 272),
+    # a layer norm between makes them contiguous again: 3,072 + 12·16 bias
+    ([{"kind": "tokens"}, {"kind": "layernorm"}, {"kind": "linear", "c": 16}], [3, 4], 3_264),
+])
+def test_a_linear_on_freshly_flattened_tokens_reads_a_view(cli, tmp_path, rows, resolution, aten):
+    # measured: ptflops 0.7.5, backend aten, nn.Linear(16, 16) on x.flatten(2).transpose(1, 2) of
+    # (1, 16, 3, 4): 3,072; of (1, 16, 1, 1): 272 (docs/research/peers; the case shared_linear_3x)
+    f = tmp_path / "net.yaml"
+    f.write_text(yaml.safe_dump({"input": {"resolution": resolution, "channels": 16}, "layers": rows}))
+    d = cli("compare", f, "-f", "json").json()
+    assert next(p["total"] for p in d["profiles"] if p["profile"] == "ptflops-aten") == aten

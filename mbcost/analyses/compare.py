@@ -18,7 +18,7 @@ from pathlib import Path
 from ..core.conventions import PROFILES, Convention
 from ..core.elements import Totals, total
 from ..core.engine import Report, analyze
-from ..core.peers import PEERS, Count, Implementation, Profile, count, implementation_of
+from ..core.peers import PEERS, Count, Implementation, Profile, count, implementation_of, preset
 from ..core.present import Printable
 from ..core.spec import ArchSpec
 
@@ -36,16 +36,16 @@ class Row:
         return self.count.profile.name
 
     @property
-    def total(self) -> int:
-        return self.count.total
+    def total(self) -> int | None:
+        return self.count.total  # None: the counter crashes on this network (count.crash says how)
 
     @property
-    def delta(self) -> int:
-        return self.total - self.paper
+    def delta(self) -> int | None:
+        return None if self.total is None else self.total - self.paper
 
     @property
     def ratio(self) -> Fraction | None:
-        return Fraction(self.delta, self.paper) if self.paper else None
+        return Fraction(self.delta, self.paper) if self.paper and self.delta is not None else None
 
 
 @dataclass(frozen=True, repr=False)
@@ -60,7 +60,7 @@ class Comparison(Printable):
 
 
 def compare_report(report: Report, implementation: Implementation | None = None) -> Comparison:
-    impl = implementation or implementation_of(report.architecture)
+    impl = implementation or implementation_of(report)
     rows = []
     for p in (PAPER, *PEERS.values()):
         c = count(p, report, impl)
@@ -68,12 +68,15 @@ def compare_report(report: Report, implementation: Implementation | None = None)
     return Comparison(report, impl, tuple(rows), total(report))
 
 
-def compare(arch: str | Path | ArchSpec, alpha: float | str | Fraction = 1,
+def compare(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = None,
             resolution: int | str | None = None, rho: float | str | Fraction | None = None,
-            pool: str | None = None, convention: Convention = PROFILES["torchvision"]) -> Comparison:
-    """Every counter on ``arch`` at width α and a resolution; ``pool`` ('module' or
-    'functional') overrides how the implementation is taken to call its pools. The
-    convention sets the parameters and the class count (the counters' own parameter count is
-    torchvision's); the counts are the profiles'."""
+            pool: str | None = None, convention: Convention = PROFILES["torchvision"],
+            implementation: str | Implementation | None = None) -> Comparison:
+    """Every counter on ``arch`` at width α and a resolution (by default the file's, or its
+    variant's, own), on the implementation the network carries (its file's ``implementation``)
+    unless ``implementation`` names a preset or gives one; ``pool`` ('module', 'functional' or
+    'mean') overrides how it calls its pools. The convention sets the parameters and the class
+    count (the counters' own parameter count is torchvision's); the counts are the profiles'."""
     report = analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=convention)
-    return compare_report(report, implementation_of(report.architecture, pool))
+    impl = preset(implementation, "--implementation") if isinstance(implementation, str) else implementation
+    return compare_report(report, implementation_of(report, pool, impl))

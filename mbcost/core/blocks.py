@@ -52,7 +52,9 @@ def read_blocks(doc: Document) -> dict[str, BlockDef]:
 def _refuse_cycles(doc: Document, blocks: dict[str, BlockDef]) -> None:
     """A block may use other blocks, never itself through them: the first use that closes a
     cycle is refused, naming the cycle."""
-    calls = {name: [(p, value_at(doc.data, p).get("kind")) for p in b.rows if isinstance(value_at(doc.data, p), dict)]
+    # only a name can call a block: any other value is refused where the row is read
+    calls = {name: [(p, value_at(doc.data, p).get("kind")) for p in b.rows if isinstance(value_at(doc.data, p), dict)
+                    and isinstance(value_at(doc.data, p).get("kind"), str)]
              for name, b in blocks.items()}
 
     def visit(name: str, stack: tuple) -> None:
@@ -140,6 +142,7 @@ def _instance(spec, call: BlockCall, inst: str, depth, out: list[Row], counters:
             continue
         refs = {f: scoped(getattr(row.args, f)) for f in KINDS[row.kind].refs if getattr(row.args, f) is not None}
         out.append(replace(row, name=f"{inst}.{row.name}" if row.name else None, inputs=inputs,
+                           weights=scoped(row.weights) if row.weights else None,
                            args=replace(row.args, **refs) if refs else row.args,
                            n=repeats(row, depth), index=len(out), scope=inst, defaults=block.defaults,
                            part=call.part))

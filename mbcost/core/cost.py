@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 
 from .conventions import Convention
 from .graph import Layer, Shape
-from .kind import Factor
+from ..errors import GraphError
+from .kind import Factor, fmt_shape
 from .kinds import kind_of
 
 
@@ -45,9 +46,28 @@ def factor_of(layer: Layer, m: list[int], conv: Convention) -> Factor:
     return f
 
 
-def layer_cost(layer: Layer, inputs: list[Shape], conv: Convention) -> Cost:
-    """One layer at one configuration: its shape rule, then its factor at that map's area."""
+def layer_cost(layer: Layer, inputs: list[Shape], conv: Convention,
+               weights: dict[str, tuple[int, ...]] | None = None) -> Cost:
+    """One layer at one configuration: its shape rule, then its factor at that map's area;
+    ``weights`` (the weighted layers' weight shapes so far) checks a row that reuses another's."""
+    if weights is not None:
+        shared_weights(layer, inputs, weights)
     out = kind_of(layer).shape(layer, inputs)
     f = factor_of(layer, [s[2] for s in inputs], conv)
     h, w, _ = inputs[0] if f.area == "in" else out
     return Cost(*f.at(h * w), out)
+
+
+def shared_weights(layer: Layer, inputs: list[Shape], seen: dict[str, tuple[int, ...]]) -> None:
+    """Record a weighted layer's weight shape; a layer that reuses another's (``weights: NAME``)
+    must have the same, or the file is wrong (its mult-adds are its own, its parameters NAME's)."""
+    rule = kind_of(layer).weights
+    if rule is None:
+        return
+    shape = rule(layer, inputs[0])
+    if layer.weights_of is None:
+        seen[layer.name] = shape
+    elif seen[layer.weights_of] != shape:
+        text = lambda s: "×".join(map(str, s))  # noqa: E731
+        raise GraphError(f"'weights: {layer.weights_of}' reuses weights of {text(seen[layer.weights_of])}, but this "
+                         f"layer's are {text(shape)} (its input is {fmt_shape(inputs[0])})", field="weights")

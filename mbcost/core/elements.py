@@ -46,25 +46,45 @@ def numel(shape: Shape) -> int:
 class Elements:
     """The element counts of one layer (or, summed, of a network), batch 1.
 
-    macs:         weight multiply-accumulates, the papers' mult-adds (conv D_K²·(M/g)·N·D_F²,
-                  fc M·N)
+    macs:         weight multiply-accumulates, the papers' mult-adds (conv D_K²·(M/g)·N·D_F², fc M·N)
+    macs_out:     a transposed conv's weights × its *output* positions (D_K²·(M/g)·N·H_out·W_out):
+                  what counters that treat it as a conv charge; its ``macs`` are per input position
+    macs_per_group: a transposed conv's D_K²·M·⌊(N/g)/g⌋·H_in·W_in, its ``macs`` / groups when g
+                  divides N/g (calflops divides its filters per group by the groups again)
     bias:         bias additions: N·D_F² for a conv with a bias, N for an fc with one
     bn:           batch-norm elements C·H·W (eval mode, affine: a scale and a shift each)
     bn_channels:  batch-norm channels C (its γ and β are 2·C parameters)
     act:          the activation applied to the output ('' for linear)
     act_elements: elements it is applied to (the output's)
-    pool:         '' or the pooling: avg, max, global_avg, global_max
+    pool:         '' or the pooling: avg, max, global_avg, global_max; tokens_avg, tokens_max
     pool_in, pool_out: the pool's input and output elements
+    fc_in:        an fc's input elements H·W·M (a pool to the size it already has, in some
+                  implementations: torchvision's AlexNet and VGG)
     add:          element-wise additions of an add: output × (inputs − 1)
     mul:          element-wise products of a mul: output × (inputs − 1), after broadcasting; a
                   layer scale's γ·x: one per element
     norm:         elements a layer norm or group norm normalises (mean, variance, scale, shift)
     norm_channels: its channels C (its γ and β are 2·C parameters)
+    params_batch: a linear's or a norm's weight and bias elements × the output's leading
+                  (batch) dimension — 1 for a map, S for S sequences of tokens — which torchinfo
+                  charges a module that is not a conv: a Linear over N tokens counts its
+                  parameters once per sequence, not per token
     softmax:      elements a softmax exponentiates and normalises
+    softmax_rows: the rows it normalises (its elements / the length of a row)
+    query:        a Q·Kᵀ's query elements N·h·d_k (ptflops's attention hooks charge scaling q)
+    resize:       '' or how a map is resized: nearest, bilinear (an upsample, MobileViT's resize)
+    resize_out:   the resized map's elements
     kind:         the layer's kind, whose peer terms apply to its own counts (not an output field)
+    name, role, strided: the layer's name, its part in a block and whether its stride is > 1: an
+                  implementation may call the op of some layers differently (not output fields)
+    view:         a linear reads a map's tokens as they are flattened, x.flatten(2).transpose(1, 2):
+                  a strided view, on which torch's linear runs mm + add instead of addmm (set by
+                  :func:`mbcost.core.peers.count`, which sees the graph; not an output field)
     """
 
     macs: int = 0
+    macs_out: int = 0
+    macs_per_group: int = 0
     bias: int = 0
     bn: int = 0
     bn_channels: int = 0
@@ -73,12 +93,22 @@ class Elements:
     pool: str = ""
     pool_in: int = 0
     pool_out: int = 0
+    fc_in: int = 0
     add: int = 0
     mul: int = 0
     norm: int = 0
     norm_channels: int = 0
+    params_batch: int = 0
     softmax: int = 0
+    softmax_rows: int = 0
+    query: int = 0
+    resize: str = ""
+    resize_out: int = 0
     kind: str = field(default="", metadata={"output": False})
+    name: str = field(default="", metadata={"output": False})
+    role: str = field(default="", metadata={"output": False})
+    strided: bool = field(default=False, metadata={"output": False})
+    view: bool = field(default=False, metadata={"output": False})
 
     def to_dict(self) -> dict:
         """For JSON: every count, with the activation and pool named."""
@@ -111,7 +141,8 @@ def elements(r: "LayerResult") -> Elements:
     layer = r.layer
     rule = kind_of(layer).elements
     out = numel(r.output_shape)
-    generic: dict = {"macs": r.madds, "kind": layer.kind}
+    generic: dict = {"macs": r.madds, "kind": layer.kind, "name": layer.name, "role": layer.role or "",
+                     "strided": layer.s != (1, 1)}
     if layer.bn:
         generic.update(bn=out, bn_channels=r.output_shape[2])
     if layer.act and layer.act != "linear":

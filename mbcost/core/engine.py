@@ -183,16 +183,17 @@ def infer(graph: Graph, convention: Convention = PAPER) -> tuple[dict[str, Shape
     """Every tensor's shape ('input' the network's) and each layer's (layer, input shapes,
     Cost), in order: what the sweep needs, without the memory bookkeeping."""
     shapes: dict[str, Shape] = {NETWORK_INPUT: graph.input_shape}
+    weights: dict[str, tuple[int, ...]] = {}  # each weighted layer's weight shape, for ``weights: NAME``
     out = []
     for layer in graph.layers:
         inputs = [shapes[n] for n in layer.inputs]
         try:
-            cost = layer_cost(layer, inputs, convention)
+            cost = layer_cost(layer, inputs, convention, weights)
         except GraphError as exc:
             # the cost functions know the layer, not the file: name the row it came from, where
             # it is, and the layer, as spec errors do (file:line:col: layers[3]: layer conv4: …)
-            if exc.field in (None, layer.name):
-                exc.field = graph.label(layer)
+            if exc.field in (None, layer.name, "weights"):
+                exc.field = graph.label(layer) + (".weights" if exc.field == "weights" else "")
                 exc.message = f"layer {layer.name}: {exc.message}"
             if not str(exc.where):
                 exc.where = graph.where(layer)

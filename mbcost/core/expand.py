@@ -121,6 +121,8 @@ class Expander:
             kw = self.dilated(kind, inputs[0], name, kw)
         if row.times > 1:
             kw = {**kw, "times": row.times}
+        if row.weights and KINDS[kind].weights is not None:
+            kw.update(shared=True, weights_of=self.owner(row.weights, kind, kw.get("bias", False)))
         layer = Layer(name=name, kind=kind, c=c, inputs=inputs, row=row.index, **kw)
         self.layers.append(layer)
         outs = layer.outputs()
@@ -170,6 +172,24 @@ class Expander:
         emitted, so later rows read it by that name."""
         if name not in self.names:
             self.names[name] = self.last
+
+    def owner(self, name: str, kind: str, bias: bool) -> str:
+        """The layer whose weights ``weights: name`` reuses (the one that holds them, if that layer
+        reuses another's): of the same kind, with a bias if this one has one. Its shape is checked
+        where the input shapes are known (:func:`mbcost.core.engine.infer`)."""
+        tensor = self.resolve(name, "weights")
+        layer = next((L for L in reversed(self.layers) if any(t == tensor for t, _ in L.outputs())), None)
+        if layer is None or KINDS[layer.kind].weights is None:
+            what = "the network's input" if layer is None else f"a {layer.kind} layer"
+            self.fail(f"'weights: {name}' names {what}, which has no weights to reuse", "weights")
+        if layer.kind != kind:
+            self.fail(f"'weights: {name}' names a {layer.kind} layer; a {kind} row can reuse only a {kind}'s "
+                      "weights", "weights")
+        if layer.bias != bias:
+            has = lambda b: "a bias" if b else "no bias"  # noqa: E731
+            self.fail(f"'weights: {name}' has {has(layer.bias)} and this row {has(bias)}: the bias is part of "
+                      "the weights it reuses", "weights")
+        return layer.weights_of or layer.name
 
     def repeat_names(self, row: Row, prefix: str) -> list[str]:
         if row.name:
@@ -268,7 +288,7 @@ def expand_traced(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pai
                  input_shape=(res[0], res[1], ex.channels[NETWORK_INPUT]), layers=tuple(ex.layers),
                  classes=ex.classes, outputs=outputs,
                  row_where=tuple(_where(spec, row, None) for row in rows),
-                 row_label=tuple(row.label for row in rows)), tuple((c, how, rule, out) for (c, how, rule), out in ex.widths.items())
+                 row_label=tuple(row.label for row in rows), implementation=spec.implementation), tuple((c, how, rule, out) for (c, how, rule), out in ex.widths.items())
 
 
 def same_widths(spec: ArchSpec, widths: Widths | None, alpha: Fraction) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from ..errors import Where
 
@@ -118,6 +119,7 @@ class Layer:
     # its parameters are counted once, at that earlier layer
     shared: bool = False
     shared_bias: bool = False  # its bias alone is an earlier layer's initializer
+    weights_of: str | None = None  # a row's ``weights: NAME``: the layer whose weights it reuses (shared)
 
     @property
     def data_inputs(self) -> tuple[str, ...]:
@@ -150,6 +152,10 @@ class Graph:
     # (no cost); every output then says the result is partial
     unknown: tuple[str, ...] = ()
     row_label: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # how the code the network came from calls each op (mbcost.core.peers.Implementation), which
+    # some FLOP counters tell apart: the file's ``implementation``, or an imported model's source;
+    # None: torchvision's usual one
+    implementation: Any = field(default=None, compare=False, repr=False)
 
     def label(self, layer: Layer) -> str:
         """How messages name the row a layer came from: layers[3], or a block's row."""

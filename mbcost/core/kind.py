@@ -23,8 +23,12 @@ layers (:class:`mbcost.core.expand.Expander` emits them). A composite kind (``se
 - ``latency``: the op class the latency model times it as (a name, or a function of the
   costed layer: a grouped conv with one group per channel is ``dwconv``); the model's
   :data:`mbcost.core.latency.CLASSES` maps each class to the constant that prices it;
-- ``peers``: per FLOP-counter profile of :data:`mbcost.core.peers.PEERS`, the terms that
-  counter adds for the kind's own element counts (a kind with no counts of its own needs none);
+- ``peers``: per FLOP-counter profile of :data:`mbcost.core.peers.PEERS`, a :class:`Charge`:
+  the terms that counter charges for a layer of the kind, by how the implementation calls it,
+  with the counter's source line (:func:`generic` for a counter that charges only what any
+  layer carries);
+- ``weights``: for a kind with weights, their shape given its input; a row may then reuse an
+  earlier layer's (``weights: NAME``), which must have that shape;
 - ``counting``: the counting decisions — does a following BN fold into it, can it carry a
   bias, what per-element work it does — which its module's docstring states in words.
 
@@ -75,7 +79,45 @@ ShapeRule = Callable[[Layer, list[Shape]], Shape]
 FactorRule = Callable[[Layer, list[int], Convention], Factor]
 ElementRule = Callable[["LayerResult"], dict]
 # (a layer's element counts, the implementation) → (component, label, coefficient, elements)
-PeerRule = Callable[[Any, Any], Iterable[tuple[str, str, int, int]]]
+TermRule = Callable[[Any, Any], Iterable[tuple[str, str, int, int]]]
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What one FLOP counter charges for a layer of one kind: its terms as a function of the
+    layer's element counts (:class:`mbcost.core.elements.Elements`) and of how the implementation
+    calls the op (:class:`mbcost.core.peers.Implementation`), said in words, with the counter's
+    source file and line where the rule is written.
+
+    A term of component ``weights`` or ``bias`` replaces the profile's own price for that
+    component on this layer (a transposed conv's weights per output position, a token Linear's
+    parameters once per sequence); any other term is added to the generic ones.
+    """
+
+    terms: TermRule
+    says: str  # the rule in words, for docs/peers.md (tools/peers_doc.py)
+    source: str  # where the counter's code says so: file:line (function)
+
+
+def _none(e, impl) -> list:
+    return []
+
+
+def generic(source: str, says: str = "the generic terms only (weights, bias, BN, activation)") -> Charge:
+    """A counter that charges a kind nothing beyond what every layer may carry, as its profile prices it."""
+    return Charge(_none, says, source)
+
+
+def per_call(op: str, table: Mapping[str, Iterable[tuple[str, str, int, str]]], says: str, source: str,
+             *qualifiers: Callable[[Any], str]) -> Charge:
+    """A rule by how the implementation calls ``op``: how → [(component, label, coefficient,
+    the Elements count it multiplies)]; a way missing from ``table`` adds nothing. ``qualifiers``
+    give more names the implementation may key the op on (a pool's type: ``pool.global_avg``)."""
+    def terms(e, impl):
+        how = impl.how(op, e, *(q(e) for q in qualifiers))
+        return [(c, label, k, getattr(e, count)) for c, label, k, count in table.get(how, ())]
+
+    return Charge(terms, says, source)
 
 
 @dataclass(frozen=True)
@@ -130,7 +172,10 @@ class Kind:
     kernel: Callable[[Layer], str] | None = None
     shows_act: bool = True
     latency: str | Callable[["LayerResult"], str] | None = None
-    peers: Mapping[str, PeerRule] | None = None
+    # the shape of its weights given its input (a kind with weights): what a row that reuses them
+    # (``weights: NAME``) must match
+    weights: Callable[[Layer, Shape], tuple[int, ...]] | None = None
+    peers: Mapping[str, Charge] | None = None
     counting: Counting | None = None
     # facet → why this kind does not have it (yet)
     unsupported: Mapping[str, str] = field(default_factory=dict)

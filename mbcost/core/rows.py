@@ -77,6 +77,10 @@ class Row:
     part: str = ""  # 'backbone': a row of the file's backbone (dropped after its ``until``)
     times: int = 1  # runs per inference (a block call's ``times``: once per proposal)
 
+    # ``weights: NAME``: the row reuses that earlier layer's weights (its mult-adds at every call,
+    # its parameters once, at NAME); a kind that takes it lists "weights" in its keys
+    weights: str | None = None
+
     def where(self, key: str | None = None):
         return self.doc.where(self.path + ((key,) if key else ()))
 
@@ -258,7 +262,8 @@ def read_row(doc: Document, path: tuple, label: str, index: int, env: dict,
     args = k.read(f)
     if not k.joins:
         f.single_input()
+    weights = f.text("weights") if "weights" in k.keys else None
     return Row(kind=kind, index=index, args=args, name=name, inputs=f.inputs, n=n, stage=f.has("n"),
-               path=path, label=label, doc=doc)
+               path=path, label=label, doc=doc, weights=weights)
 
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import SpecError, Where
+from ..errors import SpecError, UsageError, Where
 from .blocks import read_blocks
 from .fields import MAX_CHANNELS, MAX_RESOLUTION, Fields, Pair, did_you_mean, value_at
 from .kind import ACTIVATIONS
@@ -48,15 +48,17 @@ class ArchSpec:
     until: tuple | None = None  # (the backbone's last layer kept, where the file says so)
     output_stride: int | None = None  # the backbone's strides past it become dilation (DeepLab)
     document: Document | None = field(default=None, compare=False, repr=False)
+    # how the code it describes calls each op (mbcost.core.peers.Implementation): ``implementation:``
+    implementation: Any = None
     # a model read from another format (ONNX) has no rows: its layers are fixed, and
     # expand() asks this for the graph at (α, resolution, classes)
     prebuilt: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
 
 TOP_KEYS = ("name", "title", "backbone", "input", "classes", "width", "batch_norm", "activation", "bias",
-            "params", "variants", "blocks", "layers", "outputs")
+            "params", "variants", "blocks", "layers", "outputs", "implementation")
 VARIANT_KEYS = ("alpha", "depth", "resolution", "params", "title", "batch_norm", "activation", "bias",
-                "classes", "width", "output_stride")
+                "classes", "width", "output_stride", "implementation")
 
 
 def _params(doc: Document, path: tuple, label: str) -> dict[str, Fraction]:
@@ -255,7 +257,23 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         document=doc,
         output_stride=settings.get("output_stride") or (backbone.output_stride if backbone else None),
         until=(backbone.until, doc.where(("backbone", "until"))) if backbone and backbone.until else None,
+        implementation=pick("implementation", _implementation),
     )
+
+
+def _implementation(f: Fields, key: str):
+    """``implementation:``, a preset's name or a mapping of op → how (mbcost.core.peers), said
+    wrong at its line."""
+    if not f.has(key):
+        return None
+    from .peers import implementation_from
+
+    try:
+        return implementation_from(f.data[key])
+    except UsageError as exc:  # its field is implementation.OP: point at that entry when there is one
+        value, sub = f.data[key], (exc.field or "").split(".", 1)[1:]
+        at = (key, sub[0]) if sub and isinstance(value, dict) and sub[0] in value else (key,)
+        f.fail(f.path + at, exc.message)
 
 
 def load_spec(arch: str | Path, variant: str | None = None, *, allow_unknown: bool = False) -> ArchSpec:

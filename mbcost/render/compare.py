@@ -6,7 +6,7 @@ from typing import Any
 
 from ..analyses.compare import Comparison, Row
 from ..core.multipliers import fmt_alpha
-from ..core.peers import COMPONENTS
+from ..core.peers import COMPONENTS, LABELS
 from .report import setting
 from .text import latex_table, md_table, percent, shape_text, signed, text_table
 
@@ -16,20 +16,23 @@ UNIT = {"madds": "MACs", "flops": "FLOPs"}
 def title(c: Comparison) -> str:
     r = c.report
     return (f"{r.architecture}  α = {fmt_alpha(r.alpha)}  {shape_text(r.resolution)} input  ·  "
-            f"pooling: {c.implementation.pool}")
+            f"implementation: {c.implementation.name}")
 
 
 def _rows(c: Comparison) -> tuple[list[str], list[list[str]], set[int]]:
     headers = ["profile", "unit", "total", "Δ vs paper", "Δ %", "includes"]
-    rows = [[row.name, UNIT[row.count.profile.unit], f"{row.total:,}", signed(row.delta),
-             percent(row.ratio), row.count.formula()] for row in c.rows]
+    rows = [[row.name, UNIT[row.count.profile.unit], "—" if row.total is None else f"{row.total:,}",
+             "—" if row.delta is None else signed(row.delta), percent(row.ratio), row.count.formula()]
+            for row in c.rows]
     return headers, rows, {2, 3, 4}
 
 
 def _notes(c: Comparison) -> list[str]:
     e = c.elements.counts
+    used = {t.label for row in c.rows for t in row.count.terms} - {"W", "bias", "BN", "BN channels"}
+    more = "".join(f"; {label} = {LABELS[label]}" for label in LABELS if label in used)
     return [f"W = weight multiply-accumulates ({e['macs']:,}); bias = bias additions ({e['bias']:,}); "
-            f"BN = batch-norm elements ({e['bn']:,}), BN channels ({e['bn_channels']:,}); an activation's "
+            f"BN = batch-norm elements ({e['bn']:,}), BN channels ({e['bn_channels']:,}){more}; an activation's "
             "name = its elements; FLOPs count 2 per multiply-accumulate.",
             f"Implementation assumed: {c.implementation.source}."]
 
@@ -61,13 +64,13 @@ def row_dict(row: Row) -> dict[str, Any]:
             "components": row.count.components, "formula": row.count.formula(),
             "terms": [{"component": t.component, "label": t.label, "coefficient": t.coefficient,
                        "elements": t.elements, "count": t.count} for t in row.count.terms],
-            "source": p.source}
+            "source": p.source, "crash": row.count.crash or None}
 
 
 def compare_dict(c: Comparison) -> dict[str, Any]:
     impl = c.implementation
     return {**setting(c.report),
-            "implementation": {"pool": impl.pool, "elementwise": impl.elementwise, "source": impl.source},
+            "implementation": impl.to_dict(),
             "elements": c.elements.to_dict(),
             "profiles": [row_dict(row) for row in c.rows]}
 
@@ -78,7 +81,7 @@ def compare_json(c: Comparison, **_) -> str:
     return json_text("compare", compare_dict(c))
 
 
-CSV_COLUMNS = ("architecture", "alpha", "resolution", "convention", "pooling", "profile", "unit", "total", "paper",
+CSV_COLUMNS = ("architecture", "alpha", "resolution", "convention", "implementation", "profile", "unit", "total", "paper",
                "delta") + COMPONENTS + ("formula",)
 
 
@@ -91,9 +94,10 @@ def compare_csv(c: Comparison, **_) -> str:
     w.writerow(CSV_COLUMNS)
     r = c.report
     head = [r.architecture, fmt_alpha(r.alpha), shape_text(r.resolution, "x"), r.convention.tag(r.classes),
-            c.implementation.pool]
+            c.implementation.name]
     for row in c.rows:
         comp = row.count.components
-        w.writerow(head + [row.name, row.count.profile.unit, row.total, row.paper, row.delta]
+        w.writerow(head + [row.name, row.count.profile.unit, "" if row.total is None else row.total, row.paper,
+                           "" if row.delta is None else row.delta]
                    + [comp[k] for k in COMPONENTS] + [row.count.formula()])
     return buf.getvalue()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._peers import view
 from ..kind import ACTIVATIONS, Counting, Kind, no_elements, same_shape, weightless
 from ._moves import passthrough
 
@@ -36,5 +37,6 @@ KIND = Kind(
     keys=("act",), read=read, expand=expand, example={"act": "relu"},
     shape=same_shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Activation", latency="act",
+    peers=view('a standalone activation beyond its generic term'),
     counting=Counting(work="the activation on every element (the generic activation rule)"),
 )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..graph import Layer, Shape, layout
 from ..kind import Counting, Factor, Kind, fmt_shape
+from ._peers import PT_ENGINE, PT_OPS, elementwise
 
 
 @dataclass(frozen=True)
@@ -67,28 +68,9 @@ def elements(r) -> dict:
     return {"add": h * w * c * (len(r.input_shapes) - 1)}
 
 
-def elementwise(per: dict[str, int], count: str):
-    """A counter's rule for an element-wise op: per element, by how the code writes it
-    (``x + y`` is 'operator', ``torch.add(x, y)`` is 'call')."""
-    def terms(e, impl):
-        return [("elementwise", count, per.get(impl.elementwise, 0), getattr(e, count))]
-
-    return terms
-
-
-def peers(count: str) -> dict:
-    """What each counter charges for the element-wise op ``count`` (add or mul)."""
-    none = elementwise({}, count)
-    return {
-        # patch_tensor_ops (ptflops/pytorch_engine.py): torch.add/mul and Tensor.add/mul, not `+`/`*`
-        "ptflops": elementwise({"call": 1}, count),
-        "ptflops-aten": none,  # ATEN_OPS_MAPPING: convolution and addmm only
-        "fvcore": none,  # no aten::add / aten::mul handle in _DEFAULT_SUPPORTED_OPS
-        "thop": none,  # module hooks only: an operator is no module
-        "torchinfo": none,  # parameters only
-        "calflops": none,  # conv, linear, matmul and addmm only
-        "flopcounter": none,  # torch/utils/flop_counter.py counts no element-wise op
-    }
+# ptflops's patch_tensor_ops wraps torch.add/mul and Tensor.add/mul (not `+`, `*`, `+=`, mul_):
+# _elementwise_tensor_flops_hook, the broadcast numel of its operands paired from the left
+TENSOR_OPS = f"{PT_OPS}:397-419 _elementwise_tensor_flops_hook, :465-468; {PT_ENGINE}:451-456 patch_tensor_ops"
 
 
 KIND = Kind(
@@ -96,6 +78,6 @@ KIND = Kind(
     elementwise=True,
     keys=("act",), read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=factor, elements=elements, counts=("add",),
-    label=lambda layer: "Add", shows_act=False, latency="add", peers=peers("add"),
+    label=lambda layer: "Add", shows_act=False, latency="add", peers=elementwise("add", "add", TENSOR_OPS),
     counting=Counting(work="one addition per output element for each input past the first"),
 )

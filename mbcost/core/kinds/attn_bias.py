@@ -15,7 +15,8 @@ from ...errors import GraphError
 from ..fields import MAX_CHANNELS
 from ..graph import Layer, Scores, Shape
 from ..kind import Counting, Factor, Kind
-from .add import peers
+from ._peers import elementwise
+from .add import TENSOR_OPS
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,6 @@ KIND = Kind(
         {"kind": "attn_bias", "name": "b", "offsets": 16},
         {"kind": "matmul", "name": "x", "from": ["b", "input"], "heads": 2}],
     shape=shape, factor=factor, elements=elements, counts=("add",),
-    label=lambda layer: "Attention bias", latency="add", peers=peers("add"),
+    label=lambda layer: "Attention bias", latency="add", peers=elementwise("attn_bias", "add", TENSOR_OPS),
     counting=Counting(work="one addition per score"),
 )

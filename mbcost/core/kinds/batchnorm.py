@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..kind import Counting, Factor, Kind, no_elements
+from ..kind import Counting, Factor, Kind, generic, no_elements
+from ._peers import COUNTERS, every
 from ._norms import shape
 
 
@@ -38,10 +39,15 @@ def factor(layer, m: list[int], conv) -> Factor:
     return Factor(0, conv.bn * m[0])
 
 
+# Every counter's BN rule is the generic one, by how the BN is called (nn.BatchNorm2d or 1d, or
+# timm's BatchNormAct2d): mbcost.core.peers.PEERS prices it per element or per channel
+PEERS = every(**{name.replace("-", "_"): generic(f"mbcost.core.peers.PEERS[{name!r}] (its bn and bn_channels)",
+                                                 "the generic BN term") for name in COUNTERS})
+
 KIND = Kind(
     "batchnorm", "a batch norm on its own (after a join, or before a projection)",
     keys=("act",), read=read, expand=expand, example={}, elementwise=True,
     shape=shape, factor=factor, elements=no_elements,
-    label=lambda layer: "BatchNorm", latency="batchnorm",
+    label=lambda layer: "BatchNorm", latency="batchnorm", peers=PEERS,
     counting=Counting(bn="folds", work="the batch norm's scale and shift per element (the generic bn count)"),
 )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..fields import MAX_REPEAT
 from ..graph import Layer, Shape, Tokens
+from ._peers import view
 from ..kind import Counting, Factor, Kind, no_elements
 
 
@@ -47,5 +48,6 @@ KIND = Kind(
                                                            {"kind": "cls_token", "name": "x"}],
     shape=shape, factor=factor, elements=no_elements,
     label=lambda layer: "Class token", latency="copy",
+    peers=view('torch.cat of a class token'),
     counting=Counting(work="a concatenation"),
 )

@@ -7,6 +7,7 @@ Row keys: from (two or more names).
 from __future__ import annotations
 
 from ..graph import Layer, Shape, with_channels
+from ._peers import view
 from ..kind import Counting, Kind, no_elements, weightless
 from ..spatial import same_map
 from .add import joined
@@ -32,5 +33,6 @@ KIND = Kind(
     read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Concat", latency="copy",
+    peers=view('torch.cat'),
     counting=Counting(work="moves data only"),
 )

@@ -26,6 +26,7 @@ from ..graph import Layer, Pair, Shape
 from ..kind import Counting, Factor, Kind, kernel_text, window
 from ..spatial import spatial
 from ..conventions import Convention
+from ._peers import conv_like
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class ConvArgs:
     minus: str | None = None  # a tensor whose channels it leaves out: c − its width (a concat's branch)
 
 
-KEYS = ("n", "act", "c", "t", "k", "s", "d", "groups", "padding", "bn", "bias", "scale", "minus")
+KEYS = ("n", "act", "c", "t", "k", "s", "d", "groups", "padding", "bn", "bias", "scale", "minus", "weights")
 
 
 def read(f) -> ConvArgs:
@@ -145,11 +146,16 @@ def latency(r) -> str:
     return "fc" if matrix_vector(r) else "conv"
 
 
+def weight_shape(layer: Layer, x: Shape) -> tuple[int, ...]:
+    """N × M/g × D_K × D_K (PyTorch's Conv2d.weight)."""
+    return (layer.c, x[2] // layer.groups, *layer.k)
+
+
 KIND = Kind(
     "conv", "a standard (optionally grouped) convolution",
     resamples="down",
     keys=KEYS, refs=("minus",), read=read, expand=expand, example={"c": 16, "k": 3, "s": 2},
     shape=shape, factor=factor, elements=bias_elements, counts=("bias",),
-    label=label, kernel=window, latency=latency,
+    label=label, kernel=window, latency=latency, peers=conv_like("a Conv2d"), weights=weight_shape,
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),
 )

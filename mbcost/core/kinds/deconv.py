@@ -13,7 +13,8 @@ from ...errors import GraphError
 from ..conventions import Convention
 from ..fields import MAX_KERNEL
 from ..graph import Layer, Shape
-from ..kind import Counting, Factor, Kind, kernel_text, window
+from ..kind import Charge, Counting, Factor, Kind, generic, kernel_text, window
+from ._peers import ATEN, CF, FCM, FV_JIT, PT_OPS, THOP, THOP_CALC, THOP_HOOKS, TI, every
 from ..yamlio import describe
 from ..spatial import require_map
 from . import conv
@@ -71,11 +72,44 @@ def label(layer: Layer) -> str:
     return f"Deconv {kernel_text(layer)}"
 
 
+def elements(r) -> dict:
+    """Its bias at every output element; its weights × its output positions (what counters that
+    treat it as a conv charge) and its mult-adds / groups (calflops's)."""
+    L, (hi, wi, m), (h, w, _) = r.layer, r.input_shapes[0], r.output_shape
+    per_group = L.k[0] * L.k[1] * m * (L.c // L.groups // L.groups) * hi * wi  # calflops: D_K²·M·⌊(N/g)/g⌋·H_in·W_in
+    return {**conv.bias_elements(r), "macs_out": conv.weights(L, [m]) * h * w, "macs_per_group": per_group}
+
+
+# Three conventions (NEW_OPS.md §10): per input position (ptflops, aten, fvcore, FlopCounterMode),
+# per output position (thop, torchinfo — equal at stride 1 with "same" sizes, s² apart at stride s),
+# and calflops's mult-adds / groups (it takes out_channels = weight.shape[1], already C_out/g,
+# and divides by the groups again).
+PEERS = every(
+    ptflops=generic(f"{PT_OPS}:60-92 conv_flops_counter_hook(transpose=True): input positions (:76-78), "
+                    "+ C_out·H_out·W_out for a bias (:85-88); registered at :310-312", "W (per input position) + bias"),
+    ptflops_aten=generic(f"{ATEN}:71-106 conv_flop_count(transposed): input positions, + the bias (:93-94)",
+                         "W (per input position) + bias"),
+    fvcore=generic(f"{FV_JIT}:127-151 conv_flop_count(transposed): input positions, no bias",
+                   "W (per input position)"),
+    thop=Charge(lambda e, impl: [("weights", "W_out", 1, e.macs_out)],
+                "its weights × the output positions (as a conv), no bias",
+                f"{THOP_HOOKS}:22-34 count_convNd → {THOP_CALC}:28-34 (out numel·C_in/g·k²); {THOP}:26-28"),
+    torchinfo=Charge(lambda e, impl: [("weights", "W_out", 1, e.macs_out)],
+                     "(weight + bias numel) × the output positions",
+                     f"{TI}:237-240 ('Conv' in the class name: × output H·W)"),
+    calflops=Charge(lambda e, impl: [("weights", "W/g", 1, e.macs_per_group)],
+                    "W / groups (its out_channels is weight.shape[1], already C_out/g, divided by groups again)",
+                    f"{CF}:128-171 _conv_trans_flops_compute (:140, :161)"),
+    flopcounter=generic(f"{FCM}:215-261 conv_flop_count(transposed): input positions", "2·W"),
+)
+
+
 KIND = Kind(
     "deconv", "a transposed convolution (PyTorch's ConvTranspose2d)",
     resamples="up",
     keys=conv.KEYS + ("output_padding",), read=read, expand=expand, example={"c": 8, "k": 2, "s": 2},
-    shape=shape, factor=factor, elements=conv.bias_elements, counts=("bias",),
-    label=label, kernel=window, latency=latency,
+    shape=shape, factor=factor, elements=elements, counts=("bias", "macs_out", "macs_per_group"),
+    label=label, kernel=window, latency=latency, peers=PEERS,
+    weights=lambda layer, x: (x[2], layer.c // layer.groups, *layer.k),  # ConvTranspose2d.weight: M × N/g × k × k
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),
 )

@@ -6,6 +6,7 @@ Row keys: p (a probability, 0 ≤ p < 1).
 """
 from __future__ import annotations
 
+from ._peers import view
 from ..kind import Counting, Kind, no_elements, same_shape, weightless
 from ..yamlio import describe
 from ._moves import passthrough
@@ -24,5 +25,6 @@ KIND = Kind(
     keys=("p",), read=read, expand=passthrough, example={"p": 0.2},
     shape=same_shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Dropout", latency="free",
+    peers=view('dropout in eval'),
     counting=Counting(work="none at inference"),
 )

@@ -18,6 +18,7 @@ from ..fields import MAX_EXPANSION
 from ..graph import Layer, Pair, Shape
 from ..kind import Counting, Factor, Kind, kernel_text, window
 from ..spatial import spatial
+from ._peers import conv_like
 from .conv import bias_elements, extras
 
 
@@ -70,8 +71,9 @@ def label(layer: Layer) -> str:
 KIND = Kind(
     "dwconv", "a depthwise convolution (one filter per input channel, or a depth multiplier of them)",
     resamples="down",
-    keys=("n", "act", "k", "s", "d", "padding", "multiplier", "bn", "bias"), read=read, expand=expand, example={"k": 3},
+    keys=("n", "act", "k", "s", "d", "padding", "multiplier", "bn", "bias", "weights"), read=read, expand=expand, example={"k": 3},
     shape=shape, factor=factor, elements=bias_elements, counts=("bias",),
-    label=label, kernel=window, latency="dwconv",
+    label=label, kernel=window, latency="dwconv", peers=conv_like("a Conv2d with groups = C"),
+    weights=lambda layer, x: (layer.c, 1, *layer.k),
     counting=Counting(bn="folds", bias=True, work="a bias at each output element, if it has one"),
 )

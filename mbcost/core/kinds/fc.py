@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from ..conventions import Convention
 from ..graph import Layer, Shape
-from ..kind import Counting, Factor, Kind
+from ..kind import Counting, Factor, Kind, generic, per_call
+from ._peers import ATEN, CF, FCM, FV_JIT, FV_OPS, NOTHING, PT_ENGINE, PT_OPS, THOP, THOP_HOOKS, TI, every
 from .conv import extras
 
 
@@ -59,14 +60,41 @@ def factor(layer: Layer, m: list[int], conv: Convention) -> Factor:
 
 
 def elements(r) -> dict:
-    """One bias addition per output unit."""
-    return {"bias": r.output_shape[2] if r.layer.bias else 0}
+    """One bias addition per output unit; the elements of the map it reads (H·W > 1: the first
+    classifier layer, which an implementation may pool first: torchvision's AlexNet and VGG,
+    CALLS["fc"])."""
+    h, w, c = r.input_shapes[0]
+    return {"bias": r.output_shape[2] if r.layer.bias else 0, "fc_in": h * w * c if h * w > 1 else 0}
+
+
+# nn.Linear on the flattened (1, H·W·M) input: every counter's Linear rule at batch 1, where
+# torchinfo's parameters × batch is W + bias too. With fc: pooled (torchvision's AlexNet, VGG) an
+# nn.AdaptiveAvgPool2d to the size the map already has runs first: an adaptive pool's rule with
+# input = output = fc_in.
+PEERS = every(
+    ptflops=per_call("fc", {"pooled": [("pool", "fc in", 2, "fc_in")], "subclass": NOTHING},
+                     "W + bias; pooled: + 2 per input element (the pool's hook and F.adaptive_avg_pool2d); "
+                     "a subclass of nn.Linear: 0",
+                     f"{PT_OPS}:35-43 linear_flops_counter_hook; pooled: :46-48, {PT_ENGINE}:370-371; "
+                     f"{PT_ENGINE}:311-314 (exact type)"),
+    ptflops_aten=generic(f"{ATEN}:36-54 addmm_flop (+ bias)", "W + bias"),
+    fvcore=per_call("fc", {"pooled": [("pool", "fc in", 1, "fc_in")]},
+                    "W; pooled: + 1 per input element",
+                    f"{FV_JIT}:82-110 addmm/linear_flop_jit (no bias); pooled: {FV_OPS}:42"),
+    thop=per_call("fc", {"pooled": [("pool", "fc in", 2, "fc_in")], "subclass": NOTHING},
+                  "W (never the bias); pooled: + input + output elements of the pool; a subclass: 0",
+                  f"{THOP_HOOKS}:140-147 count_linear; pooled: :114-121 count_adap_avgpool; {THOP}:180-188"),
+    torchinfo=generic(f"{TI}:241-242 (weight and bias numel × the batch, 1)", "W + bias"),
+    calflops=generic(f"{CF}:37-40 _linear_flops_compute (the bias in FLOPs only)", "W"),
+    flopcounter=generic(f"{FCM}:159-174 mm_flop, addmm_flop", "2·W"),
+)
 
 
 KIND = Kind(
     "fc", "a fully connected layer on the flattened input",
-    keys=("n", "act", "c", "bias", "bn"), read=read, expand=expand, example={"c": 10},
-    shape=shape, factor=factor, elements=elements, counts=("bias",),
-    label=lambda layer: "Fully Connected", latency="fc",
+    keys=("n", "act", "c", "bias", "bn", "weights"), read=read, expand=expand, example={"c": 10},
+    shape=shape, factor=factor, elements=elements, counts=("bias", "fc_in"),
+    label=lambda layer: "Fully Connected", latency="fc", peers=PEERS,
+    weights=lambda layer, x: (layer.c, x[0] * x[1] * x[2]),  # N × H·W·M
     counting=Counting(bn="folds", bias=True, work="a bias at each output unit"),
 )

@@ -7,6 +7,7 @@ Row keys: none.
 """
 from __future__ import annotations
 
+from ._peers import view
 from ..kind import Counting, Kind, no_elements, same_shape, weightless
 from ._moves import passthrough
 
@@ -20,5 +21,6 @@ KIND = Kind(
     read=read, expand=passthrough, example={},
     shape=same_shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Flatten", latency="free",
+    peers=view('a flatten'),
     counting=Counting(work="views its input"),
 )

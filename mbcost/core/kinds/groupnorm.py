@@ -10,7 +10,6 @@ Row keys: groups (required), affine (true).
 from __future__ import annotations
 
 from ...errors import GraphError
-from ._pending import PENDING_PEERS
 from ..kind import Counting, Kind
 from . import _norms
 from .layernorm import NormArgs
@@ -40,8 +39,8 @@ def shape(layer, inputs):
 KIND = Kind(
     "groupnorm", "group normalisation (channels in groups, affine per channel)",
     keys=("groups", "affine"), read=read, expand=expand, example={"groups": 2}, elementwise=True,
-    shape=shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels"),
+    shape=shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels", "params_batch"),
     label=lambda layer: "GroupNorm", latency="groupnorm",
+    peers=_norms.peers('groupnorm', 'nn.GroupNorm', ptflops_affine=True, thop=False),
     counting=Counting(bn="own", work="mean, variance, normalise, scale and shift per element"),
-    unsupported={"peers": PENDING_PEERS},
 )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._pending import PENDING_PEERS
 from ..kind import Counting, Kind
 from . import _norms
 
@@ -35,8 +34,8 @@ def expand(ex, row) -> None:
 KIND = Kind(
     "layernorm", "layer normalisation over the channels of each token or pixel (affine)",
     keys=("affine",), read=read, expand=expand, example={}, elementwise=True,
-    shape=_norms.shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels"),
+    shape=_norms.shape, factor=_norms.factor, elements=_norms.elements, counts=("norm", "norm_channels", "params_batch"),
     label=lambda layer: "LayerNorm", latency="layernorm",
+    peers=_norms.peers('layernorm', 'nn.LayerNorm', ptflops_affine=False, thop=True),
     counting=Counting(bn="own", work="mean, variance, normalise, scale and shift per element"),
-    unsupported={"peers": PENDING_PEERS},
 )

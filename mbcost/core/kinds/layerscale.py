@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ..kind import Counting, Factor, Kind, same_shape
 from ._moves import passthrough
-from .add import peers
+from ._peers import elementwise
+from .add import TENSOR_OPS
 
 
 def read(f) -> None:
@@ -32,6 +33,6 @@ KIND = Kind(
     "layerscale", "a learned per-channel scale γ (layer scale)",
     read=read, expand=passthrough, example={}, elementwise=True,
     shape=same_shape, factor=factor, elements=elements, counts=("mul",),
-    label=lambda layer: "Layer scale", latency="mul", peers=peers("mul"),
+    label=lambda layer: "Layer scale", latency="mul", peers=elementwise("layerscale", "mul", TENSOR_OPS),
     counting=Counting(work="one product per element"),
 )

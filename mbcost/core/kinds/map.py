@@ -7,7 +7,7 @@ p_h×p_w patches of a ``tokens`` row with that patch: S = p_h·p_w sequences, an
 (that row's resize) the tokens of the map resized up to the next multiples of the patch, folded
 back and resized down to H×W (timm's MobileVitBlock: fold, then F.interpolate).
 
-Cost: a view, nothing in any count (a resize's interpolation is in no count, as for ``tokens``).
+Cost: a view, nothing in any count but a resize's interpolation (``resize_out``, as for ``tokens``).
 
 Row keys: size or like, patch, resize (none | bilinear | nearest; needs a patch).
 """
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..fields import MAX_KERNEL, MAX_RESOLUTION
 from ..graph import Layer, Pair, Shape, Tokens, fmt_positions, layout
-from ..kind import Counting, Kind, no_elements, weightless
+from ..kind import Counting, Kind, weightless
+from . import upsample
 from .tokens import read_resize, tiled
 
 
@@ -67,11 +68,19 @@ def shape(layer: Layer, inputs: list[Shape]) -> Shape:
     return (h, w, x[2])
 
 
+def elements(r) -> dict:
+    """A view; with ``resize``, the map resized back down to H×W (when it was resized up)."""
+    layer, (h, w, c) = r.layer, r.output_shape
+    if not layer.mode or tiled(h, w, layer.k) == (h, w):
+        return {}
+    return {"resize": layer.mode, "resize_out": h * w * c}
+
+
 KIND = Kind(
     "map", "a sequence of tokens back as an H×W map",
     keys=("size", "like", "patch", "resize"), read=read, expand=expand, refs=("like",), example=[
         {"kind": "tokens", "name": "t"}, {"kind": "map", "name": "x", "like": "input"}],
-    shape=shape, factor=weightless, elements=no_elements,
-    label=lambda layer: "Map", latency="free",
-    counting=Counting(work="a view (a resize: an interpolation per element, in no count)"),
+    shape=shape, factor=weightless, elements=elements, counts=("resize", "resize_out"),
+    label=lambda layer: "Map", latency="free", peers=upsample.PEERS,
+    counting=Counting(work="a view (a resize: an interpolation per element, which counters charge as an upsample's)"),
 )

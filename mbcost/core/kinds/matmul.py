@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from ...errors import GraphError
 from ..graph import Layer, Scores, Shape, Tokens, fmt_positions, with_channels
-from ..kind import Counting, Factor, Kind, fmt_shape
+from ..kind import Charge, Counting, Factor, Kind, fmt_shape, generic
+from ._peers import ATEN, CF, FCM, FV_JIT, FV_OPS, PT_ENGINE, PT_OPS, THOP, TI, attention_hook, every
 from .add import joined
 
 
@@ -99,11 +100,55 @@ def label(layer: Layer) -> str:
     return "MatMul A·V" if layer.op == "av" else "MatMul Q·Kᵀ"
 
 
+def elements(r) -> dict:
+    """A Q·Kᵀ's query elements N_q·h·d_k (what ptflops's attention hooks charge for scaling q)."""
+    if r.layer.op == "av":
+        return {}
+    q = r.input_shapes[0]
+    return {"query": q[0] * q[1] * q[2]}
+
+
+def _only(*hows: str):
+    """The weight products when the code calls the product one of ``hows``, else nothing."""
+    def terms(e, impl):
+        return [] if impl.how("matmul", e) in hows else [("weights", "W", 0, e.macs)]
+    return terms
+
+
+def _ptflops(e, impl):
+    if attention_hook(e, impl):  # the hook's N·N·d per head for each product, + N·C scaling q
+        return [("attention", "q", 1, e.query)]
+    return _only("matmul", "bmm")(e, impl)
+
+
+PEERS = every(
+    ptflops=Charge(_ptflops, "torch.matmul, x.matmul, torch.bmm: W; `@`, einsum, inside "
+                   "F.scaled_dot_product_attention: 0; inside an attention ptflops hooks: W, + 1 per query "
+                   "element for Q·Kᵀ (scaling q)",
+                   f"{PT_OPS}:385-387 _matmul_tensor_flops_hook, :453-469; {PT_ENGINE}:434-443 patch_tensor_ops "
+                   "(not Tensor.__matmul__, torch.einsum, F.scaled_dot_product_attention); the hooks :214-237, :252-261"),
+    ptflops_aten=Charge(_only("operator", "matmul", "bmm", "einsum"),
+                        "W, however it is written; inside F.scaled_dot_product_attention: 0 (the CPU kernel "
+                        "_scaled_dot_product_flash_attention_for_cpu is not mapped)",
+                        f"{ATEN}:57-68 bmm_flop, :23-33 matmul_flop, :109-116 ATEN_OPS_MAPPING"),
+    fvcore=Charge(_only("operator", "matmul", "bmm", "einsum"),
+                  "W (aten::matmul, bmm, einsum); inside F.scaled_dot_product_attention: 0 (one unsupported node)",
+                  f"{FV_JIT}:113-124 bmm_flop_jit, :174-227 einsum_flop_jit, matmul_flop_jit; {FV_OPS}:26-44"),
+    thop=Charge(_only(), "0: a product of two activations is no module", f"{THOP}:21-66 register_hooks"),
+    torchinfo=Charge(_only(), "0: no parameters", f"{TI}:226-245 calculate_macs"),
+    calflops=Charge(_only("matmul"), "torch.matmul, x.matmul: W; `@`, torch.bmm (its patch is commented out), "
+                    "einsum (FLOPs only), inside F.scaled_dot_product_attention: 0",
+                    f"{CF}:274-279 _matmul_flops_compute, :290-308 _einsum_flops_compute, :507-512"),
+    flopcounter=generic(f"{FCM}:159-196 mm_flop, bmm_flop (F.scaled_dot_product_attention decomposes into "
+                        "them on the math backend, which the profile's reading selects)", "2·W"),
+)
+
+
 KIND = Kind(
     "matmul", "a product of two activations per head: attention's Q·Kᵀ and A·V",
     keys=("heads",), read=read, expand=expand, joins=True, example=[{"kind": "matmul", "name": "s", "from": ["input", "input"], "heads": 2},
                                                   {"kind": "matmul", "name": "x", "from": ["s", "input"], "heads": 2}],
-    shape=shape, factor=factor, elements=lambda r: {},
-    label=label, latency="matmul",
+    shape=shape, factor=factor, elements=elements, counts=("query",),
+    label=label, latency="matmul", peers=PEERS,
     counting=Counting(work="the multiply-accumulates are its mult-adds; no other work"),
 )

@@ -11,7 +11,8 @@ from __future__ import annotations
 from ...errors import GraphError
 from ..graph import Layer, Shape
 from ..kind import Counting, Factor, Kind, fmt_shape
-from .add import joined, peers
+from ._peers import elementwise
+from .add import TENSOR_OPS, joined
 
 
 def read(f) -> None:
@@ -52,6 +53,6 @@ KIND = Kind(
     elementwise=True,
     read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=factor, elements=elements, counts=("mul",),
-    label=lambda layer: "Multiply", latency="mul", peers=peers("mul"),
+    label=lambda layer: "Multiply", latency="mul", peers=elementwise("mul", "mul", TENSOR_OPS),
     counting=Counting(work="one product per output element"),
 )

@@ -7,7 +7,8 @@ output of a result holding one says PARTIAL and names the op. It is never writte
 from __future__ import annotations
 
 from ..graph import Layer, Shape
-from ..kind import Counting, Factor, Kind, no_elements
+from ..kind import Counting, Factor, Kind, generic, no_elements
+from ._peers import COUNTERS, every
 
 
 def shape(layer: Layer, inputs: list[Shape]) -> Shape:
@@ -23,10 +24,15 @@ def factor(layer: Layer, m: list[int], conv) -> Factor:
 
 NOT_A_MODEL_OP = "it stands for an op mbcost cannot cost, which no other format could rebuild"
 
+# mbcost does not know the op, so no profile can say what a counter charges for it: the counts
+# are a lower bound, and every output says the result is partial
+PEERS = every(**{name.replace("-", "_"): generic("the op is not costed (a partial result)",
+                                                 "unknown: not costed") for name in COUNTERS})
+
 KIND = Kind(
     "opaque", "an imported op mbcost does not cost (--allow-unknown)",
     shape=shape, factor=factor, elements=no_elements,
-    label=lambda layer: f"{layer.op} (not costed)", latency="opaque",
+    label=lambda layer: f"{layer.op} (not costed)", latency="opaque", peers=PEERS,
     counting=Counting(work="unknown: not costed"),
     unsupported={"read": "it is what --allow-unknown keeps of an imported op; no file writes it",
                  "expand": "it is never written in a file",

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from ...errors import GraphError
 from ..graph import Layer, Pair, Scores, Shape, Tokens, layout
-from ..kind import Counting, Factor, Kind, window
+from ..kind import Charge, Counting, Factor, Kind, window
+from ._peers import ATEN, CF, FCM, FV_OPS, PT_ENGINE, PT_OPS, THOP, THOP_HOOKS, TI, every
 from ..spatial import spatial
 
 
@@ -77,36 +78,46 @@ def elements(r) -> dict:
     return {"pool": kind, "pool_in": hi * wi * ci, "pool_out": ho * wo * co}
 
 
-POOLS = ("avg", "max", "global_avg", "global_max")
+POOLS = ("avg", "max", "global_avg", "global_max", "tokens_avg", "tokens_max")
 
 
-def charges(per: dict[tuple[str, str], tuple[int, int]]):
+def charges(per: dict[tuple[str, str], tuple[int, int]], says: str, source: str) -> Charge:
     """A counter's pool rule: (pool type, how it is called) → (per input element, per output
-    element); a pair missing from ``per`` counts nothing."""
+    element); a pair missing from ``per`` counts nothing. ``pool.TYPE`` in an implementation
+    says how the pools of one type are called (MNASNet's global pool is x.mean, its others modules)."""
     def terms(e, impl):
-        c_in, c_out = per.get((e.pool, impl.pool), (0, 0))
+        c_in, c_out = per.get((e.pool, impl.how("pool", e, e.pool)), (0, 0))
         return [("pool", f"{e.pool} pool in", c_in, e.pool_in), ("pool", f"{e.pool} pool out", c_out, e.pool_out)]
 
-    return terms
+    return Charge(terms, says, source)
 
 
 def _every(how: str, coefficients: tuple[int, int]) -> dict:
     return {(p, how): coefficients for p in POOLS}
 
 
-PEERS = {
-    # pool_flops_counter_hook (input numel) + the patched F.*pool* inside the module's forward
-    # (ptflops/pytorch_ops.py): a module counts its input twice, a bare functional call once
-    "ptflops": charges({**_every("module", (2, 0)), **_every("functional", (1, 0))}),
-    "ptflops-aten": charges({}),  # ATEN_OPS_MAPPING has no pooling op
-    "fvcore": charges({("global_avg", "module"): (1, 0), ("global_avg", "functional"): (1, 0)}),  # aten::adaptive_avg_pool2d
+PEERS = every(
+    # pool_flops_counter_hook (input numel) for every nn.*Pool*d module, AdaptiveAvgPool1d too, and
+    # the patched F.*pool* its forward calls: a module counts its input twice, a bare functional
+    # call once, x.mean nothing
+    ptflops=charges({**_every("module", (2, 0)), **_every("functional", (1, 0))},
+                    "module: 2 per input element; functional: 1; x.mean: 0",
+                    f"{PT_OPS}:46-48 pool_flops_counter_hook, :282-294; {PT_ENGINE}:356-379 patch_functional"),
+    ptflops_aten=charges({}, "nothing", f"{ATEN}:109-116 ATEN_OPS_MAPPING has no pooling op"),
+    fvcore=charges({("global_avg", "module"): (1, 0), ("global_avg", "functional"): (1, 0)},
+                   "a global average pool (module or functional): 1 per input element; other pools, a 1-d "
+                   "pool over tokens and x.mean: 0",
+                   f"{FV_OPS}:42 aten::adaptive_avg_pool2d → elementwise_flop_counter(1, 0)"),
     # module hooks only: count_avgpool = output numel, count_adap_avgpool = (in/out + 1)·out, max
-    # pools are zero_ops; a functional pool is invisible (thop/vision/basic_hooks.py)
-    "thop": charges({("avg", "module"): (0, 1), ("global_avg", "module"): (1, 1)}),
-    "torchinfo": charges({}),  # parameters only: a pool has none
-    "calflops": charges({}),  # only conv, linear, matmul and addmm return MACs
-    "flopcounter": charges({}),  # torch/utils/flop_counter.py registers no pooling op
-}
+    # pools are zero_ops; a functional pool is invisible
+    thop=charges({("avg", "module"): (0, 1), ("global_avg", "module"): (1, 1), ("tokens_avg", "module"): (1, 1)},
+                 "module: an average pool 1 per output element, an adaptive (global) one input + output, "
+                 "max 0; functional and x.mean: invisible",
+                 f"{THOP_HOOKS}:106-121 count_avgpool, count_adap_avgpool; {THOP}:40-53"),
+    torchinfo=charges({}, "nothing", f"{TI}:226-245 calculate_macs (parameters only: a pool has none)"),
+    calflops=charges({}, "nothing", f"{CF}:71-80 _pool_flops_compute (FLOPs only, no MACs)"),
+    flopcounter=charges({}, "nothing", f"{FCM}:159-403 (no pooling formula)"),
+)
 
 
 def kernel(layer: Layer) -> str:

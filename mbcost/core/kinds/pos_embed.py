@@ -13,7 +13,8 @@ from ...errors import GraphError
 from ..graph import Layer, Scores, Shape
 from ..kind import Counting, Factor, Kind
 from ._moves import passthrough
-from .add import peers
+from ._peers import elementwise
+from .add import TENSOR_OPS
 
 
 def read(f) -> None:
@@ -41,6 +42,6 @@ KIND = Kind(
     "pos_embed", "a learned position embedding added to every position",
     read=read, expand=passthrough, example={}, elementwise=True,
     shape=shape, factor=factor, elements=elements, counts=("add",),
-    label=lambda layer: "Position embedding", latency="add", peers=peers("add"),
+    label=lambda layer: "Position embedding", latency="add", peers=elementwise("pos_embed", "add", TENSOR_OPS),
     counting=Counting(work="one addition per element"),
 )

@@ -40,4 +40,4 @@ def expand(ex, row) -> None:
 
 
 KIND = Kind("pwconv", "a 1×1 pointwise convolution (a conv with k = 1)",
-            keys=("n", "act", "c", "t", "bn", "bias", "scale"), read=read, expand=expand, example={"c": 16})
+            keys=("n", "act", "c", "t", "bn", "bias", "scale", "weights"), read=read, expand=expand, example={"c": 16})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ...errors import GraphError
 from ..graph import Layer, Shape
+from ._peers import view
 from ..kind import Counting, Kind, no_elements, weightless
 
 
@@ -42,5 +43,6 @@ KIND = Kind(
     keys=("groups",), read=read, expand=expand, example={"groups": 2},
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Shuffle", latency="copy",
+    peers=view('a channel shuffle'),
     counting=Counting(work="moves data only"),
 )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ...errors import GraphError
 from ..graph import Layer, Shape
+from ._peers import view
 from ..kind import Counting, Kind, no_elements, weightless
 
 
@@ -48,5 +49,6 @@ KIND = Kind(
     keys=("sizes",), read=read, expand=expand, example={"sizes": [4, 4]},
     shape=shape, factor=weightless, elements=no_elements,
     label=lambda layer: "Split", latency="copy",
+    peers=view('a channel split'),
     counting=Counting(work="views its input"),
 )

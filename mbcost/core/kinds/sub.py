@@ -14,7 +14,8 @@ from __future__ import annotations
 from ...errors import GraphError
 from ..graph import Layer, Shape, layout
 from ..kind import Counting, Kind, fmt_shape, weightless
-from .add import elementwise, joined
+from ._peers import view
+from .add import joined
 
 
 def read(f) -> None:
@@ -44,14 +45,12 @@ def elements(r) -> dict:
     return {"add": h * w * c}
 
 
-NONE = elementwise({}, "add")  # no profile charges a subtraction (see the docstring)
-
 KIND = Kind(
     "sub", "element-wise difference a − b of two tensors of one shape (pool(x) − x)",
     elementwise=True,
     read=read, expand=expand, example={"from": ["input", "input"]}, joins=True,
     shape=shape, factor=weightless, elements=elements, counts=("add",),
     label=lambda layer: "Subtract", shows_act=False, latency="add",
-    peers={p: NONE for p in ("ptflops", "ptflops-aten", "fvcore", "thop", "torchinfo", "calflops", "flopcounter")},
+    peers=view("a subtraction (ptflops patches torch.add and torch.mul, not torch.sub)"),
     counting=Counting(work="one subtraction per output element"),
 )

@@ -9,8 +9,8 @@ timm's MobileVitBlock does with F.interpolate before unfolding (a ``map`` with t
 
 Cost: a view, nothing in any count; every count reads tokens as it reads a map (N·S positions of
 C channels), so flattening changes no number. A resize has no weights; its interpolation is
-per-element work that no count includes (as an ``upsample``'s), and what follows it runs on the
-resized map's positions.
+per-element work (the ``resize_out`` count, which ptflops, fvcore and thop charge as they charge an
+``upsample``: :mod:`.upsample`), and what follows it runs on the resized map's positions.
 
 Row keys: patch (none: one sequence), resize (none | bilinear | nearest; needs a patch).
 """
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from ...errors import GraphError
 from ..fields import MAX_KERNEL
 from ..graph import Layer, Pair, Shape, Tokens, layout
-from ..kind import Counting, Kind, no_elements, weightless
+from ..kind import Counting, Kind, weightless
+from . import upsample
 from ._moves import passthrough
 
 RESIZE = ("bilinear", "nearest")
@@ -70,10 +71,19 @@ def shape(layer: Layer, inputs: list[Shape]) -> Shape:
     return Tokens(h * w // (ph * pw), c, ph * pw)
 
 
+def elements(r) -> dict:
+    """A view; with ``resize``, the resized map's elements (when the patch does not tile the map)."""
+    (h, w, c), layer = r.input_shapes[0], r.layer
+    if not layer.mode or (h % layer.k[0] == 0 and w % layer.k[1] == 0):
+        return {}
+    th, tw = tiled(h, w, layer.k)
+    return {"resize": layer.mode, "resize_out": th * tw * c}
+
+
 KIND = Kind(
     "tokens", "a map as a sequence of tokens (or MobileViT's unfolded patches)",
     keys=("patch", "resize"), read=read, expand=expand, example={},
-    shape=shape, factor=weightless, elements=no_elements,
-    label=lambda layer: "Tokens", latency="free",
-    counting=Counting(work="a view (a resize: an interpolation per element, in no count)"),
+    shape=shape, factor=weightless, elements=elements, counts=("resize", "resize_out"),
+    label=lambda layer: "Tokens", latency="free", peers=upsample.PEERS,
+    counting=Counting(work="a view (a resize: an interpolation per element, which counters charge as an upsample's)"),
 )
