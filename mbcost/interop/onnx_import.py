@@ -20,7 +20,8 @@ through ``IMPORTERS[op_type]``:
   ReduceMean/Sub/Pow/Sqrt/Div form older exporters write) → layernorm; ``GroupNormalization``,
   the Reshape → InstanceNormalization → Reshape → Mul → Add that torch writes for it, and
   ``InstanceNormalization`` → groupnorm (affine when γ is a parameter, an initializer);
-- ``BatchNormalization`` after a conv, deconv, fc or linear → that layer's BN;
+- ``BatchNormalization`` after a conv, deconv, fc or linear → that layer's BN; after a Concat of
+  such layers (MixNet's mixed-kernel convs) → each one's BN;
 - ``Relu``, ``Clip(0, 6)`` (and ``Clip(0, ∞)``), ``HardSwish``, ``HardSigmoid``, ``Sigmoid``,
   ``Tanh``, ``LeakyRelu``, ``Gelu`` → the activation of the layer before, or a standalone act
   layer where it cannot fold (after a join, or on a tensor read elsewhere too);
@@ -467,14 +468,41 @@ def _channels_axis(view: ax.View, c: int, axis: int | None = None) -> int:
                   f"axis {axis} of {_view_text(view)} does not hold its {c} channels")
 
 
+BN_FOLDS = ("conv", "dwconv", "deconv", "fc", "linear")
+
+
 def _bn(r: _Reader, node) -> None:
+    """A BatchNormalization folds into the layer before it: a conv's, an fc's, a linear's BN; after
+    a Concat of such layers (MixNet's mixed-kernel convs, read by the Concat alone) into each of
+    them, since a BN scales and shifts each channel on its own, and the parts' channels are the
+    Concat's — the same count, γ and β of every channel."""
     x = r.data(node.input[0])
     _channels_axis(x.view, r.shape(x)[2], 1)
-    layer = r.producer(node.input[0], node, ("conv", "dwconv", "deconv", "fc", "linear"), "BatchNormalization")
-    if layer["bn"] if "bn" in layer else False:
-        raise _Cannot(f"a second BatchNormalization on {layer['name']} needs a standalone normalisation kind")
-    layer["bn"] = True
+    try:
+        layers = [r.producer(node.input[0], node, BN_FOLDS, "BatchNormalization")]
+    except _Cannot as why:
+        layers = _concat_parts(r, x)
+        if layers is None:
+            raise why from None
+    for layer in layers:
+        if layer.get("bn", False):
+            raise _Cannot(f"a second BatchNormalization on {layer['name']} needs a standalone normalisation kind")
+    for layer in layers:
+        layer["bn"] = True
     r.through(node.output[0], x)
+
+
+def _concat_parts(r: _Reader, x: _Val) -> list[dict] | None:
+    """The layers a Concat joins, where each can take a BN over its channels: of the kinds a BN
+    folds into, and read by that Concat alone; None if the tensor is not such a Concat's."""
+    concat = r.layers.get(x.layer)
+    if concat is None or concat["kind"] != "concat" or any(x.pads) or r.readers(x.layer) != 1:
+        return None
+    parts = [r.layers.get(name) for name in concat["inputs"]]
+    if any(p is None or p["kind"] not in BN_FOLDS or r.readers(p["name"]) != 1 for p in parts) \
+            or len({p["name"] for p in parts}) != len(parts):
+        return None
+    return parts
 
 
 def _affine(r: _Reader, node, scale: int, bias: int, c: int, per: str = "channel") -> bool:
