@@ -112,6 +112,16 @@ class Report(Printable):
         return bool(self.graph.unknown)
 
     @property
+    def not_costed(self) -> str:
+        """The op types a partial result leaves out, with their node counts, most first:
+        'Frobnicate ×3, Erf' (six types named at most, then how many more); '' if none."""
+        from collections import Counter
+
+        counts, most = Counter(self.graph.unknown).most_common(), 6
+        text = ", ".join(f"{op} ×{n}" if n > 1 else op for op, n in counts[:most])
+        return text + (f" and {len(counts) - most} more op types" if len(counts) > most else "")
+
+    @property
     def weight_bytes(self) -> int:
         return sum(r.weight_bytes for r in self.layers)
 

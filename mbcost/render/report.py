@@ -27,15 +27,15 @@ def setting(report: Report) -> dict[str, Any]:
             "partial": report.partial, "not_costed": sorted(set(report.graph.unknown))}
 
 
-def partial_note(unknown) -> str:
-    """What a title says of a partial result: '  ·  PARTIAL, not costed: Foo, Bar'."""
-    return f"  ·  PARTIAL, not costed: {', '.join(sorted(set(unknown)))}" if unknown else ""
+def partial_note(report: Report) -> str:
+    """What a title (and the totals) say of a partial result: '  ·  PARTIAL, not costed: Foo ×2, Bar'."""
+    return f"  ·  PARTIAL, not costed: {report.not_costed}" if report.partial else ""
 
 
 def title(report: Report) -> str:
     return (f"{report.architecture}  α = {fmt_alpha(report.alpha)}  "
             f"{shape_text(report.resolution)} input  ·  {report.convention.describe(report.classes)}"
-            + partial_note(report.graph.unknown))
+            + partial_note(report))
 
 
 # --- machine formats --------------------------------------------------------------------------
@@ -119,10 +119,12 @@ def report_csv(report: Report, **_) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     metrics = present(report)
-    w.writerow(CSV_COLUMNS + tuple(m.field for m in metrics) + (("bound",) if report.device else ()) +
-               ("pool",) + ELEMENT_COLUMNS)
+    # a partial result (ops not costed) says so in every row, as each row says what was counted
+    partial = ("partial", "not_costed") if report.partial else ()
+    w.writerow(CSV_COLUMNS[:4] + partial + CSV_COLUMNS[4:] + tuple(m.field for m in metrics) +
+               (("bound",) if report.device else ()) + ("pool",) + ELEMENT_COLUMNS)
     head = [report.architecture, fmt_alpha(report.alpha), shape_text(report.resolution, "x"),
-            report.convention.tag(report.classes)]
+            report.convention.tag(report.classes)] + (["PARTIAL", report.not_costed] if report.partial else [])
     for r in report.layers:
         L, e = r.layer, elements(r)
         w.writerow(head + [L.name, L.kind, "x".join(map(str, L.k)), "x".join(map(str, L.s)), L.groups,
@@ -164,7 +166,7 @@ def _kind_rows(report: Report) -> tuple[list[str], list[list[str]], set[int]]:
 
 def _totals_lines(report: Report) -> list[str]:
     out = [f"{report.madds:,} mult-adds ({human(report.madds)})  ·  "
-           f"{report.params:,} parameters ({human(report.params, 2)})"]
+           f"{report.params:,} parameters ({human(report.params, 2)})" + partial_note(report)]
     if report.convention.flops:
         flops = METRICS["flops"].of(report)
         out.append(f"FLOPs  {flops:,} ({human(flops)}) = 2 × mult-adds")

@@ -56,3 +56,65 @@ def test_real_exports_with_no_op_slices_and_a_bn_after_a_concat_import_exactly(n
     model = export(net, size, tmp_path / "m.onnx")
     got = imported(tmp_path / "m.onnx", TORCHVISION)  # no --allow-unknown: nothing left uncosted
     assert (got.madds, got.params, got.graph.unknown) == (madds, params - eval_folding_loss(net, model), ())
+
+
+# --- a partial result: said everywhere, and no verdict from `check` without --allow-partial ----
+
+def _partial_model(path, unknown=("Frobnicate", "Frobnicate")):
+    """conv 3→8 3×3 on 8×8 (216 weights, 216·64 = 13,824 mult-adds) → ops nobody knows → global pool."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.zeros((8, 3, 3, 3), np.float32), "w")
+    nodes, x = [helper.make_node("Conv", ["x", "w"], ["c"], name="c1", pads=[1, 1, 1, 1])], "c"
+    info = []
+    for i, op in enumerate(unknown):
+        nodes.append(helper.make_node(op, [x], [f"u{i}"], name=f"{op.lower()}{i}", domain="custom"))
+        x = f"u{i}"
+        info.append(helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 8, 8, 8]))
+    nodes.append(helper.make_node("GlobalAveragePool", [x], ["y"], name="gap"))
+    g = helper.make_graph(nodes, "partial", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 1, 1])], initializer=[w],
+                          value_info=info)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("custom", 1)]),
+              str(path))
+    return path
+
+
+def test_check_of_a_partial_import_exits_2_and_junit_says_why(cli, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    m = _partial_model(tmp_path / "p.onnx")
+    out = tmp_path / "j.xml"
+    # 216 parameters ≤ 1M: within the limit, but two nodes are not costed
+    run = cli("check", m, "--allow-unknown", "--max-params", "1M", "-f", "junit", "-o", out)
+    assert run.code == 2 and "Traceback" not in run.err
+    assert run.err.splitlines() == [run.err.strip()] and run.err.startswith(
+        f"error: PARTIAL, so not checked: {m} (not costed: Frobnicate ×2)") and "--allow-partial" in run.err
+    assert run.out.splitlines()[0].startswith(f"PART  {m} (α 1.0, 8×8, PARTIAL): parameters 216 ≤ limit 1,000,000")
+    suite = ET.parse(out).getroot().find("testsuite")
+    assert (suite.get("failures"), suite.get("errors"), suite.find("testcase/error").get("type")) == ("0", "1", "Partial")
+    ok = cli("check", m, "--allow-unknown", "--allow-partial", "--max-params", "1M")
+    assert ok.code == 0 and ok.out.splitlines()[0].endswith("[PARTIAL, not costed: Frobnicate ×2]")
+    assert cli("check", m, "--allow-unknown", "--allow-partial", "--max-params", "215").code == 1
+
+
+def test_a_budgets_file_names_onnx_models_through_the_same_loader(cli, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    _partial_model(tmp_path / "p.onnx")
+    cli("export", "mobilenet_v1", "-o", tmp_path / "v1.onnx")
+    (tmp_path / "b.yaml").write_text("budgets:\n"
+                                     "  - arch: v1.onnx\n    max_madds: 568740352\n"  # MobileNetV1's 568,740,352
+                                     "  - arch: p.onnx\n    max_madds: 13824\n    allow_partial: true\n")
+    out = tmp_path / "j.xml"
+    run = cli("check", "--budgets", tmp_path / "b.yaml", "--allow-unknown", "-f", "junit", "-o", out)
+    assert run.code == 0, run.err
+    suite = ET.parse(out).getroot().find("testsuite")
+    assert [c.get("name") for c in suite.findall("testcase")] == [
+        "v1.onnx (α 1.0, 224×224): mult-adds", "p.onnx (α 1.0, 8×8, PARTIAL): mult-adds"]
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "0", "0")
+    # without allow_partial the entry gets no verdict, and the JUnit still says why
+    (tmp_path / "b.yaml").write_text("budgets:\n  - arch: p.onnx\n    max_madds: 13824\n")
+    run = cli("check", "--budgets", tmp_path / "b.yaml", "--allow-unknown", "-f", "junit", "-o", out)
+    assert run.code == 2 and ET.parse(out).getroot().find("testsuite").get("errors") == "1"
