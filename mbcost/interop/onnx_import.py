@@ -1239,10 +1239,32 @@ def _opaque(r: _Reader, node) -> None:
             r.alias(extra, r.vals[node.output[0]])
 
 
+MOST_TYPES = 6  # op types a refusal describes; the rest it names with their counts only
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
 def _problems(problems) -> str:
-    counts = Counter((op, why) for op, _, why in problems)
-    parts = [f"{op} ×{n} ({why})" if n > 1 else f"{op} ({why}; node {next(p[1] for p in problems if p[0] == op)})"
-             for (op, why), n in counts.items()]
+    """One readable line, whatever the model: each op type with its count, most first, and its
+    first node's own name with why that node is refused; past :data:`MOST_TYPES` types only
+    their names and counts; node names and reasons clipped (a node name can be 1 KB)."""
+    first: dict[str, tuple[str, str]] = {}
+    counts: Counter = Counter()
+    for op, node, why in problems:
+        counts[op] += 1
+        first.setdefault(op, (node, why))
+    ranked = counts.most_common()
+    parts = []
+    for op, n in ranked[:MOST_TYPES]:
+        node, why = first[op]
+        where = f"first node {_clip(node, 80)}" if n > 1 else f"node {_clip(node, 80)}"
+        parts.append(f"{op}{f' ×{n}' if n > 1 else ''} ({where}: {_clip(why, 160)})")
+    rest = ranked[MOST_TYPES:]
+    if rest:
+        more = ", ".join(f"{_clip(op, 40)}{f' ×{n}' if n > 1 else ''}" for op, n in rest[:20])
+        parts.append(f"and {len(rest)} more op types: {more}{', …' if len(rest) > 20 else ''}")
     return f"{len(problems)} node{'s' if len(problems) > 1 else ''} mbcost cannot cost: " + ", ".join(parts)
 
 

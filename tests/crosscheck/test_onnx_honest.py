@@ -10,7 +10,7 @@ import onnx
 import pytest
 import torch
 
-from _models import TORCHVISION, export, imported, torch_counts
+from _models import TORCHVISION, assert_one_line_error, export, imported, torch_counts
 
 
 def _module_of(node_name: str) -> str:
@@ -60,7 +60,7 @@ def test_real_exports_with_no_op_slices_and_a_bn_after_a_concat_import_exactly(n
 
 # --- a partial result: said everywhere, and no verdict from `check` without --allow-partial ----
 
-def _partial_model(path, unknown=("Frobnicate", "Frobnicate")):
+def _partial_model(path, unknown=("Frobnicate", "Frobnicate"), names=None):
     """conv 3→8 3×3 on 8×8 (216 weights, 216·64 = 13,824 mult-adds) → ops nobody knows → global pool."""
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
@@ -69,7 +69,8 @@ def _partial_model(path, unknown=("Frobnicate", "Frobnicate")):
     nodes, x = [helper.make_node("Conv", ["x", "w"], ["c"], name="c1", pads=[1, 1, 1, 1])], "c"
     info = []
     for i, op in enumerate(unknown):
-        nodes.append(helper.make_node(op, [x], [f"u{i}"], name=f"{op.lower()}{i}", domain="custom"))
+        name = names[i] if names else f"{op.lower()}{i}"
+        nodes.append(helper.make_node(op, [x], [f"u{i}"], name=name, domain="custom"))
         x = f"u{i}"
         info.append(helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 8, 8, 8]))
     nodes.append(helper.make_node("GlobalAveragePool", [x], ["y"], name="gap"))
@@ -118,3 +119,15 @@ def test_a_budgets_file_names_onnx_models_through_the_same_loader(cli, tmp_path)
     (tmp_path / "b.yaml").write_text("budgets:\n  - arch: p.onnx\n    max_madds: 13824\n")
     run = cli("check", "--budgets", tmp_path / "b.yaml", "--allow-unknown", "-f", "junit", "-o", out)
     assert run.code == 2 and ET.parse(out).getroot().find("testsuite").get("errors") == "1"
+
+
+def test_the_refusal_counts_each_op_type_names_its_first_node_and_stays_one_short_line(cli, tmp_path):
+    # 30 Frobnicate nodes with 1 KB names, then one node each of 8 other op types: 38 refused
+    ops = ["Frobnicate"] * 30 + [f"Op{i}" for i in range(1, 9)]
+    names = [f"{'f' * 1000}{i}" for i in range(30)] + [f"node_of_op{i}" for i in range(1, 9)]
+    m = _partial_model(tmp_path / "many.onnx", ops, names)
+    line = assert_one_line_error(cli("report", m), "38 nodes mbcost cannot cost: Frobnicate ×30 (first node fff",
+                                 "Op1 (node node_of_op1: unknown op)", "Op5 (node node_of_op5: unknown op)",
+                                 "and 3 more op types: Op6, Op7, Op8", "--allow-unknown")
+    assert "node_of_op6" not in line and "f" * 100 not in line
+    assert len(line) < 1000  # was one 13 KB line for a real model
