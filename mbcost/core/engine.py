@@ -112,6 +112,20 @@ class Report(Printable):
         return bool(self.graph.unknown)
 
     @property
+    def module_params(self) -> int | None:
+        """An imported model's parameters as its PyTorch module's Σ numel would be: the
+        torchvision convention's count (biases, BN's γ and β), each BN the export folded into a
+        conv unfolded again (its channel's bias one number, γ and β two); None if not imported."""
+        stored = self.graph.stored
+        if stored is None:
+            return None
+        from .conventions import PROFILES
+
+        tv = self.params if self.convention == PROFILES["torchvision"] else \
+            sum(r.params for r in run_graph(self.graph, PROFILES["torchvision"]))
+        return tv + stored.folded_bn
+
+    @property
     def not_costed(self) -> str:
         """The op types a partial result leaves out, with their node counts, most first:
         'Frobnicate ×3, Erf' (six types named at most, then how many more); '' if none."""

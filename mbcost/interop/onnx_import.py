@@ -64,7 +64,7 @@ from math import prod
 from pathlib import Path
 from typing import Callable
 
-from ..core.graph import NETWORK_INPUT, Graph, Layer, Scores, Shape, Tokens, with_channels
+from ..core.graph import NETWORK_INPUT, Graph, Layer, Scores, Shape, Stored, Tokens, with_channels
 from ..core.spec import ArchSpec
 from ..core.width import WidthRule
 from ..errors import GraphError, SpecError, UsageError, Where
@@ -1116,6 +1116,7 @@ def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
         raise SpecError(f"not a readable ONNX model ({type(exc).__name__}: {exc})",
                         where=Where(source)) from None
     origin = origins(model)  # before folding: which constants the file's own initializers make
+    stored = _stored(model)
     for _ in range(32):  # folding pads makes more shapes known, whose Shape nodes then fold
         folded = fold_constants(model)
         if folded is model:
@@ -1200,7 +1201,7 @@ def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
                              "that input only", field="--resolution")
         return Graph(name=name, source=source, alpha=Fraction(1), resolution=res,
                      input_shape=(res[0], res[1], c0), layers=layers,
-                     classes=fcs[-1] if fcs else None, unknown=unknown)
+                     classes=fcs[-1] if fcs else None, unknown=unknown, stored=stored)
 
     del last
     spec = ArchSpec(name=name, source=source, resolution=res0, in_channels=c0, scale_input=False,
@@ -1208,6 +1209,28 @@ def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
                     activation="linear", rows=(), title=g.name or name, prebuilt=prebuilt)
     _check_shapes(r, spec)
     return spec
+
+
+def _stored(model) -> Stored:
+    """What the file holds (:class:`mbcost.core.graph.Stored`), read from its initializers'
+    dims and its nodes, before anything is folded."""
+    from onnx import TensorProto
+
+    floats = (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.BFLOAT16)
+    g = model.graph
+    size = {i.name: prod(i.dims) for i in g.initializer if i.data_type in floats}
+    copied = {n.output[0]: n.input[0] for n in g.node if n.op_type == "Identity" and n.input and n.input[0] in size}
+    copies = sum(size[t] for t in copied.values())
+    # a BatchNormalization's running mean and variance (inputs 3, 4; or copies of them) are no
+    # parameter of any convention
+    unread = sum(size.get(copied.get(t, t), 0) for n in g.node if n.op_type == "BatchNormalization"
+                 for t in n.input[3:5])
+    # torch's TorchScript exporter names the weight of a conv it folded a BN into onnx::Conv_<n>
+    init_dims = {i.name: tuple(i.dims) for i in g.initializer}
+    folded = sum(init_dims[n.input[1]][0] for n in g.node
+                 if n.op_type == "Conv" and len(n.input) > 2 and n.input[2] and n.input[1] in init_dims
+                 and n.input[1].startswith("onnx::Conv_") and init_dims[n.input[1]])
+    return Stored(elements=sum(size.values()), copies=copies, unread=unread, folded_bn=folded)
 
 
 def _opaque(r: _Reader, node) -> None:
