@@ -70,7 +70,9 @@ from ..core.width import WidthRule
 from ..errors import GraphError, SpecError, UsageError, Where
 from . import axes as ax
 from .onnx_export import require_onnx
-from .onnx_rewrite import attrs as _attrs, constant_value, fold_constants, fuse, infer_shapes, origins, small
+from .onnx_file import load as load_file
+from .onnx_rewrite import (FoldTooLarge, attrs as _attrs, constant_value, fold_constants, fuse, infer_shapes, origins,
+                           strip_weights, value_of)
 
 
 @dataclass
@@ -1099,36 +1101,36 @@ KINDS_READ: dict[str, tuple[str, ...]] = {
 }
 
 
-def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
+def read(path: str | Path, allow_unknown: bool = False, max_bytes: int | None = None) -> ArchSpec:
     """An ONNX model as an architecture every command reads (its layers fixed: α must be 1).
     ``allow_unknown``: keep the ops mbcost cannot cost as 'opaque' layers that count nothing
-    (the result is partial) instead of refusing the model."""
+    (the result is partial) instead of refusing the model. ``max_bytes``: the largest file read
+    (default :func:`mbcost.interop.onnx_file.max_onnx_bytes`: $MBCOST_MAX_ONNX_SIZE, else 2 GiB)."""
     onnx = require_onnx()
-    from onnx import numpy_helper
 
     allow = allow_unknown
     source = str(path)
-    try:
-        model = onnx.load(str(path))
-    except FileNotFoundError:
-        raise SpecError("no such file", where=Where(source)) from None
-    except Exception as exc:
-        raise SpecError(f"not a readable ONNX model ({type(exc).__name__}: {exc})",
-                        where=Where(source)) from None
+    model = load_file(onnx, source, max_bytes)
+    strip_weights(model)  # from here on the graph is kilobytes: weights are read by their dims only
     origin = origins(model)  # before folding: which constants the file's own initializers make
     stored = _stored(model)
-    for _ in range(32):  # folding pads makes more shapes known, whose Shape nodes then fold
-        folded = fold_constants(model)
-        if folded is model:
-            break
-        model = folded
-    shapes = infer_shapes(model)
+    shapes = None
+    try:
+        for _ in range(32):  # folding pads makes more shapes known, whose Shape nodes then fold
+            folded, shapes = fold_constants(model, shapes)
+            if folded is model:
+                break  # nothing folded: inference's shapes of this model are the final ones
+            model, shapes = folded, None
+    except FoldTooLarge as exc:
+        raise SpecError(str(exc), where=Where(source)) from None
+    if shapes is None:
+        shapes = infer_shapes(model)
     model = fuse(model, shapes)
     g = model.graph
     r = _Reader(onnx, model, source, shapes=shapes, origin=origin)
     for init in g.initializer:
         r.init_dims[init.name] = tuple(init.dims)
-        r.consts[init.name] = numpy_helper.to_array(init) if small(init.dims) else None
+        r.consts[init.name] = value_of(init)
     inputs = [i for i in g.input if i.name not in r.consts]
     if len(inputs) != 1:
         raise SpecError(f"expected one input tensor, the model has {len(inputs)} "

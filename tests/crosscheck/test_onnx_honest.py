@@ -6,9 +6,11 @@ eval-mode export's folding of each BN into the conv before it removes (_models.b
 """
 from __future__ import annotations
 
+import json
 import numpy as np
 import onnx
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 import torch
 
 from _models import TORCHVISION, assert_one_line_error, export, imported, torch_counts
@@ -147,3 +149,147 @@ def test_the_refusal_counts_each_op_type_names_its_first_node_and_stays_one_shor
                                  "and 3 more op types: Op6, Op7, Op8", "--allow-unknown")
     assert "node_of_op6" not in line and "f" * 100 not in line
     assert len(line) < 1000  # was one 13 KB line for a real model
+
+
+# --- issue 26, class 2: tiny files that would take minutes or gigabytes -----------------------
+
+def _conv_model(path, extra_nodes=(), extra_inits=(), external_weight: str | None = None):
+    """conv 3→8 3×3 on 8×8 (216 weights), plus nodes computing constants nothing reads."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.zeros((8, 3, 3, 3), np.float32), "w")
+    if external_weight is not None:  # the weight's data said to live in another file
+        w.ClearField("raw_data")
+        w.data_location = TensorProto.EXTERNAL
+        w.external_data.add(key="location", value=external_weight)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="c1", pads=[1, 1, 1, 1]), *extra_nodes]
+    g = helper.make_graph(nodes, "c", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 8, 8])],
+                          initializer=[w, *extra_inits])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def _capped(*argv, env=None):
+    """mbcost in a child capped at 1 GB of address space and 60 s (a cap, not a timing: the
+    failure mode is minutes and gigabytes)."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    return subprocess.run([sys.executable, "-m", "mbcost", *map(str, argv)], capture_output=True, text=True,
+                          timeout=60, preexec_fn=cap, env={**os.environ, **(env or {})})
+
+
+def test_a_constant_range_of_3e8_numbers_is_refused_before_it_is_computed(tmp_path):
+    from onnx import helper, numpy_helper
+    import numpy as np
+
+    consts = [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in (("lo", 0), ("hi", 300_000_000), ("d", 1))]
+    m = _conv_model(tmp_path / "range.onnx", [helper.make_node("Range", ["lo", "hi", "d"], ["big"], name="r")], consts)
+    assert m.stat().st_size < 2000
+    run = _capped("report", m)
+    assert run.returncode == 2 and "Traceback" not in run.stderr and run.stdout == ""
+    assert run.stderr.strip() == (f"error: {m}: node r (Range) computes a constant of 300,000,000 numbers: more than "
+                                  "the 1,000,000 mbcost evaluates while folding constants")
+
+
+def test_a_loop_of_1e12_iterations_is_never_run(tmp_path):
+    from onnx import TensorProto, helper, numpy_helper
+    import numpy as np
+
+    body = helper.make_graph([helper.make_node("Identity", ["cond"], ["cond_out"]),
+                              helper.make_node("Add", ["v", "one"], ["v_out"])], "body",
+                             [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                              helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
+                              helper.make_tensor_value_info("v", TensorProto.INT64, [])],
+                             [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+                              helper.make_tensor_value_info("v_out", TensorProto.INT64, [])],
+                             initializer=[numpy_helper.from_array(np.array(1, np.int64), "one")])
+    consts = [numpy_helper.from_array(np.array(10 ** 12, np.int64), "n"),
+              numpy_helper.from_array(np.array(True), "t"), numpy_helper.from_array(np.array(0, np.int64), "v0")]
+    m = _conv_model(tmp_path / "loop.onnx", [helper.make_node("Loop", ["n", "t", "v0"], ["count"], body=body)], consts)
+    run = _capped("report", m, "-f", "json")
+    assert run.returncode == 0, run.stderr
+    assert (json.loads(run.stdout)["totals"]["madds"]) == 216 * 64  # the conv alone: 216 weights × 8×8 outputs
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "folder"])
+def test_only_a_regular_file_is_read_as_onnx(cli, tmp_path, special):
+    import os
+
+    link = tmp_path / "m.onnx"
+    if special == "fifo":
+        os.mkfifo(link)  # nobody writes into it: opening it to read must not wait
+    elif special == "folder":
+        link.mkdir()
+    else:
+        link.symlink_to(special)
+    what = "a folder" if special == "folder" else "a device, FIFO or socket"
+    assert_one_line_error(cli("report", link), f"{link}: is {what}, not a regular file")
+
+
+def test_the_size_cap_is_settable_and_said(cli, tmp_path):
+    m = _conv_model(tmp_path / "m.onnx")
+    size = m.stat().st_size
+    assert cli("report", m, env={"MBCOST_MAX_ONNX_SIZE": str(size)}).code == 0  # the cap is inclusive
+    assert_one_line_error(cli("report", m, env={"MBCOST_MAX_ONNX_SIZE": str(size - 1)}),
+                          f"the file is {size:,} bytes, more than the {size - 1:,} mbcost reads",
+                          "MBCOST_MAX_ONNX_SIZE=4GB")
+    assert_one_line_error(cli("report", m, env={"MBCOST_MAX_ONNX_SIZE": "lots"}), "MBCOST_MAX_ONNX_SIZE",
+                          "expected a size like")
+
+
+@pytest.mark.parametrize("location", ["missing.bin", "fifo.bin", ".env"])
+def test_external_data_is_never_read_only_its_dims(cli, tmp_path, location):
+    import os
+
+    if location == "fifo.bin":
+        os.mkfifo(tmp_path / location)  # read, it would block the import forever
+    elif location == ".env":
+        (tmp_path / location).write_bytes(b"TOKEN=hunter2-secret\n" * 20)
+    m = _conv_model(tmp_path / "m.onnx", external_weight=location)
+    run = cli("report", m, "-f", "json")
+    assert run.code == 0, run.err
+    d = run.json()
+    assert (d["totals"]["madds"], d["totals"]["params"]) == (216 * 64, 216)
+    assert "hunter2" not in run.out + run.err
+
+
+# --- the file read by its skeleton (mbcost/interop/onnx_file.py) -------------------------------
+
+def test_skim_keeps_the_graph_and_small_values_and_drops_weight_data(tmp_path):
+    from mbcost.interop.onnx_file import skim
+
+    model = onnx.load(str(_partial_model(tmp_path / "p.onnx")))
+    pads = onnx.numpy_helper.from_array(np.arange(8, dtype=np.int64), "pads")  # 8 numbers: kept
+    model.graph.initializer.append(pads)
+    whole = model.SerializeToString()
+    got = onnx.ModelProto.FromString(skim(whole))
+    # the 216-number weight keeps its name, type and dims, and loses its 864 bytes of data
+    w, p = got.graph.initializer
+    assert (w.name, w.data_type, list(w.dims), w.raw_data) == ("w", onnx.TensorProto.FLOAT, [8, 3, 3, 3], b"")
+    assert list(onnx.numpy_helper.to_array(p)) == list(range(8))
+    assert got.graph.node == model.graph.node and got.opset_import == model.opset_import
+    # the 864 bytes of data, their key (1 byte) and length (2), and the tensor's own length, now < 128: 2 → 1
+    assert len(whole) - len(skim(whole)) == 216 * 4 + 1 + 2 + 1
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(0, 10_000), flip=st.integers(0, 10_000), byte=st.integers(0, 255))
+def test_a_cut_or_corrupted_file_is_refused_in_one_line_or_read(cli, tmp_path, cut, flip, byte):
+    m = tmp_path / "m.onnx"
+    if not (tmp_path / "good.onnx").exists():
+        _partial_model(tmp_path / "good.onnx", unknown=())
+    data = bytearray((tmp_path / "good.onnx").read_bytes())
+    data[flip % len(data)] = byte
+    m.write_bytes(bytes(data[: len(data) - cut % len(data)]))
+    run = cli("report", m)
+    assert run.code in (0, 2) and "Traceback" not in run.err, run.err
+    if run.code == 2:
+        assert len(run.err.splitlines()) == 1 and run.err.startswith("error: ")
