@@ -293,3 +293,80 @@ def test_a_cut_or_corrupted_file_is_refused_in_one_line_or_read(cli, tmp_path, c
     assert run.code in (0, 2) and "Traceback" not in run.err, run.err
     if run.code == 2:
         assert len(run.err.splitlines()) == 1 and run.err.startswith("error: ")
+
+
+# --- no-ops folded, and the BN after a Concat -------------------------------------------------
+
+def _graph(path, nodes, inits, out_dims):
+    from onnx import TensorProto, helper
+
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_dims)], initializer=inits)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def _i64(name, values):
+    return onnx.numpy_helper.from_array(np.array(values, np.int64), name)
+
+
+def _w(name, *dims):
+    return onnx.numpy_helper.from_array(np.zeros(dims, np.float32), name)
+
+
+def test_full_range_slices_identities_and_same_shape_reshapes_cost_nothing(cli, tmp_path):
+    from onnx import helper
+
+    # conv 3→8 3×3 (216 weights, 216·64 = 13,824 mult-adds), then a Slice of all 8 channels
+    # (ends past the axis, as timm's GhostNet writes [:, :out_chs]), an Identity, and a Reshape
+    # to the shape it has: the conv alone
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="c1", pads=[1, 1, 1, 1]),
+             helper.make_node("Slice", ["c", "s0", "s1", "ax"], ["s"], name="all_channels"),
+             helper.make_node("Identity", ["s"], ["i"], name="same"),
+             helper.make_node("Reshape", ["i", "shape"], ["y"], name="same_shape")]
+    m = _graph(tmp_path / "noop.onnx", nodes, [_w("w", 8, 3, 3, 3), _i64("s0", [0]), _i64("s1", [2 ** 62]),
+                                               _i64("ax", [1]), _i64("shape", [1, 8, 8, 8])], [1, 8, 8, 8])
+    d = cli("report", m, "-f", "json").json()
+    assert (d["totals"]["madds"], d["totals"]["params"], d["partial"]) == (13_824, 216, False)
+    assert [L["name"] for L in d["layers"]] == ["c1"]
+
+
+def _mixed(path, extra_reader: bool):
+    """Two convs 3→4 (3×3: 108 weights each, 108·64 = 6,912 mult-adds) joined by a Concat and
+    normalised by one BatchNormalization of 8 channels, as MixNet's mixed conv; with
+    ``extra_reader`` the first conv's output is read by an Add as well."""
+    from onnx import helper
+
+    nodes = [helper.make_node("Conv", ["x", "wa"], ["a"], name="ca", pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["x", "wb"], ["b"], name="cb", pads=[1, 1, 1, 1]),
+             helper.make_node("Concat", ["a", "b"], ["cat"], name="cat", axis=1),
+             helper.make_node("BatchNormalization", ["cat", "g", "beta", "mu", "var"], ["y" if not extra_reader else "n"],
+                              name="bn")]
+    if extra_reader:
+        nodes.append(helper.make_node("Add", ["a", "b"], ["y2"], name="also"))
+        nodes.append(helper.make_node("Concat", ["n", "y2"], ["y"], name="out", axis=1))
+    inits = [_w("wa", 4, 3, 3, 3), _w("wb", 4, 3, 3, 3)] + [_w(n, 8) for n in ("g", "beta", "mu", "var")]
+    return _graph(path, nodes, inits, [1, 8 if not extra_reader else 12, 8, 8])
+
+
+def test_a_bn_after_a_concat_of_convs_is_each_convs_bn(cli, tmp_path):
+    d = cli("report", _mixed(tmp_path / "mixed.onnx", False), "--profile", "torchvision", "-f", "json").json()
+    # 2 × 108 weights + the BN's γ, β of 8 channels (2 × 8) under torchvision's bn = 2
+    assert (d["totals"]["madds"], d["totals"]["params"]) == (2 * 6_912, 2 * 108 + 2 * 8)
+    assert [L["name"] for L in d["layers"]] == ["ca", "cb", "cat"]  # the BN is the convs', no layer of its own
+
+
+def test_a_bn_after_a_concat_whose_part_is_read_elsewhere_is_refused(cli, tmp_path):
+    assert_one_line_error(cli("report", _mixed(tmp_path / "mixed.onnx", True)), "BatchNormalization (node bn:",
+                          "needs a standalone layer kind")
+
+
+def test_shape_inference_runs_once_where_nothing_folds(tmp_path, monkeypatch):
+    from mbcost.interop import onnx_import, onnx_rewrite
+
+    calls = []
+    real = onnx_rewrite.infer_shapes
+    monkeypatch.setattr(onnx_rewrite, "infer_shapes", lambda model: calls.append(1) or real(model))
+    monkeypatch.setattr(onnx_import, "infer_shapes", onnx_rewrite.infer_shapes)
+    onnx_import.read(_mixed(tmp_path / "mixed.onnx", False))
+    assert len(calls) == 1
