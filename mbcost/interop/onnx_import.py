@@ -71,7 +71,7 @@ from ..errors import GraphError, SpecError, UsageError, Where
 from . import axes as ax
 from .onnx_export import require_onnx
 from .onnx_file import load as load_file
-from .onnx_rewrite import (FoldTooLarge, attrs as _attrs, constant_value, fold_constants, fuse, infer_shapes, origins,
+from .onnx_rewrite import (FOLD_BUDGET, FoldTooLarge, attrs as _attrs, constant_value, fold_constants, fuse, infer_shapes, origins,
                            strip_weights, value_of)
 
 
@@ -1114,10 +1114,11 @@ def read(path: str | Path, allow_unknown: bool = False, max_bytes: int | None = 
     strip_weights(model)  # from here on the graph is kilobytes: weights are read by their dims only
     origin = origins(model)  # before folding: which constants the file's own initializers make
     stored = _stored(model)
-    shapes = None
+    shapes, budget = None, FOLD_BUDGET  # the numbers folding may compute, over every pass
     try:
         for _ in range(32):  # folding pads makes more shapes known, whose Shape nodes then fold
-            folded, shapes = fold_constants(model, shapes)
+            folded, shapes, spent = fold_constants(model, shapes, budget)
+            budget -= spent
             if folded is model:
                 break  # nothing folded: inference's shapes of this model are the final ones
             model, shapes = folded, None

@@ -282,7 +282,9 @@ def _output_size(node, static: dict, known: dict) -> int | None:
     ins = [known[t] for t in node.input if t]
     if node.op_type == "Constant":
         a = node.attribute[0] if node.attribute else None
-        return int(np.prod(a.t.dims, dtype=object)) if a is not None and a.name == "value" else 64
+        if a is None:
+            return None
+        return int(np.prod(a.t.dims, dtype=object)) if a.name == "value" else max(len(a.floats), len(a.ints), 1)
     if node.op_type in _ELEMENTWISE:
         try:
             return int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in ins)), dtype=object))
@@ -295,14 +297,14 @@ def _output_size(node, static: dict, known: dict) -> int | None:
     return None
 
 
-def fold_constants(model, shapes: dict | None = None):
+def fold_constants(model, shapes: dict | None = None, budget: int = FOLD_BUDGET):
     """Evaluate the nodes computed from constants only (an exporter's pad and shape arithmetic:
     Constant → Concat → Reshape → Cast …) with onnx's reference evaluator, and keep their
     values as initializers, so the pads are known and shape inference gets through. Returns
     (the model, the shapes inference gave for the model passed in — the final ones when nothing
-    was folded). Nothing is evaluated past :data:`FOLD_BUDGET` numbers in all (a 1 KB
-    ``Range(0, 3e8)``: :class:`FoldTooLarge`), nor control flow, nor an op whose output size is
-    not known beforehand. ``shapes``: inference's shapes of ``model``, if already run."""
+    was folded —, the numbers computed). Nothing is evaluated past ``budget`` numbers in all (a
+    1 KB ``Range(0, 3e8)``: :class:`FoldTooLarge`), nor control flow, nor an op whose output size
+    is not known beforehand. ``shapes``: inference's shapes of ``model``, if already run."""
     import onnx
     from onnx import numpy_helper
     from onnx.reference import ReferenceEvaluator
@@ -338,7 +340,7 @@ def fold_constants(model, shapes: dict | None = None):
             kept.append(node)
             continue
         spent += size
-        if spent > FOLD_BUDGET:
+        if spent > budget:
             raise FoldTooLarge(f"node {node.name or node.output[0]} ({node.op_type}) computes a constant of "
                                f"{size:,} numbers: more than the {FOLD_BUDGET:,} mbcost evaluates while folding "
                                "constants")
@@ -351,12 +353,12 @@ def fold_constants(model, shapes: dict | None = None):
             known[name] = value
             folded.append(numpy_helper.from_array(value, name))
     if not folded:
-        return model, static
+        return model, static, spent
     model = onnx.ModelProto.FromString(model.SerializeToString())
     del model.graph.node[:]
     model.graph.node.extend(kept)
     model.graph.initializer.extend(folded)
-    return model, static
+    return model, static, spent
 
 
 def small(dims) -> bool:

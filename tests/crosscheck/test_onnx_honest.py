@@ -370,3 +370,31 @@ def test_shape_inference_runs_once_where_nothing_folds(tmp_path, monkeypatch):
     monkeypatch.setattr(onnx_import, "infer_shapes", onnx_rewrite.infer_shapes)
     onnx_import.read(_mixed(tmp_path / "mixed.onnx", False))
     assert len(calls) == 1
+
+
+_BLOWUPS = ["Range", "ConstantOfShape", "Expand", "Tile"]
+
+
+@settings(max_examples=8, deadline=None)
+@given(op=st.sampled_from(_BLOWUPS), exponent=st.integers(7, 12))
+def test_constants_that_would_take_gigabytes_are_never_computed(tmp_path_factory, op, exponent):
+    """A few hundred bytes of constant ops asking for 10⁷…10¹² numbers: refused in one line
+    (where inference knows the size) or left unevaluated, under the 1 GB / 60 s cap."""
+    from onnx import helper
+
+    n = 10 ** exponent
+    nodes, consts = {
+        "Range": ([helper.make_node("Range", ["lo", "hi", "d"], ["big"], name="big")],
+                  [_i64("lo", 0), _i64("hi", n), _i64("d", 1)]),
+        "ConstantOfShape": ([helper.make_node("ConstantOfShape", ["shape"], ["big"], name="big")],
+                            [_i64("shape", [n])]),
+        "Expand": ([helper.make_node("Expand", ["one", "shape"], ["big"], name="big")],
+                   [_i64("one", [1]), _i64("shape", [n])]),
+        "Tile": ([helper.make_node("Tile", ["one", "reps"], ["big"], name="big")], [_i64("one", [1]), _i64("reps", [n])]),
+    }[op]
+    m = _conv_model(tmp_path_factory.mktemp("blowup") / "m.onnx", nodes, consts)
+    run = _capped("report", m)
+    assert run.returncode in (0, 2) and "Traceback" not in run.stderr, run.stderr
+    if run.returncode == 2:
+        assert run.stderr.strip().endswith(f"node big ({op}) computes a constant of {n:,} numbers: more than the "
+                                           "1,000,000 mbcost evaluates while folding constants")
