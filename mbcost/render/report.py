@@ -200,8 +200,10 @@ def _totals_lines(report: Report) -> list[str]:
            f"{report.params:,} parameters ({human(report.params, 2)})" + partial_note(report)]
     stored = stored_dict(report)
     if stored is not None:
+        # a BN folded into a conv is recovered from torch's names only: where none is, say what is assumed
+        how = "BN unfolded" if report.graph.stored.folded_bn else "if the export folded no BN into a conv"
         out.append(f"parameters  {stored['counted']:,} counted ({report.convention.name})  ·  {stored['file']:,} "
-                   f"stored in the file  ·  {stored['module']:,} in the module (Σ numel, BN unfolded)")
+                   f"stored in the file  ·  {stored['module']:,} in the module (Σ numel, {how})")
         out.append(f"why  {stored['why']}")
     if report.convention.flops:
         flops = METRICS["flops"].of(report)

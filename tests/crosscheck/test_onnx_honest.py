@@ -113,6 +113,9 @@ def test_check_of_a_partial_import_exits_2_and_junit_says_why(cli, tmp_path):
     assert run.out.splitlines()[0].startswith(f"PART  {m} (α 1.0, 8×8, PARTIAL): parameters 216 ≤ limit 1,000,000")
     suite = ET.parse(out).getroot().find("testsuite")
     assert (suite.get("failures"), suite.get("errors"), suite.find("testcase/error").get("type")) == ("0", "1", "Partial")
+    summary = tmp_path / "summary.md"  # GitHub's step summary says so too
+    cli("check", m, "--allow-unknown", "--max-params", "1M", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert summary.read_text().startswith("### mbcost budget check: ⚠️ 1 PARTIAL result not checked")
     ok = cli("check", m, "--allow-unknown", "--allow-partial", "--max-params", "1M")
     assert ok.code == 0 and ok.out.splitlines()[0].endswith("[PARTIAL, not costed: Frobnicate ×2]")
     assert cli("check", m, "--allow-unknown", "--allow-partial", "--max-params", "215").code == 1
