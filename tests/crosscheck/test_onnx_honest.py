@@ -152,6 +152,10 @@ def test_the_refusal_counts_each_op_type_names_its_first_node_and_stays_one_shor
                                  "and 3 more op types: Op6, Op7, Op8", "--allow-unknown")
     assert "node_of_op6" not in line and "f" * 100 not in line
     assert len(line) < 1000  # was one 13 KB line for a real model
+    # refused without --allow-unknown is bad input: check writes no report
+    out = tmp_path / "j.xml"
+    assert_one_line_error(cli("check", m, "--max-madds", "1M", "-f", "junit", "-o", out), "38 nodes mbcost cannot cost")
+    assert not out.exists()
 
 
 # --- issue 26, class 2: tiny files that would take minutes or gigabytes -----------------------
