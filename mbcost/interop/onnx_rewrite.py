@@ -280,11 +280,8 @@ def _output_size(node, static: dict, known: dict) -> int | None:
     if dims and all(d is not None and all(isinstance(x, int) and x >= 0 for x in d) for d in dims):
         return sum(int(np.prod(d, dtype=object)) for d in dims)
     ins = [known[t] for t in node.input if t]
-    if node.op_type == "Constant":
-        a = node.attribute[0] if node.attribute else None
-        if a is None:
-            return None
-        return int(np.prod(a.t.dims, dtype=object)) if a.name == "value" else max(len(a.floats), len(a.ints), 1)
+    if node.op_type == "Constant":  # a small one (fold_constants keeps the others as they are)
+        return 64
     if node.op_type in _ELEMENTWISE:
         try:
             return int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in ins)), dtype=object))
@@ -331,6 +328,9 @@ def fold_constants(model, shapes: dict | None = None, budget: int = FOLD_BUDGET)
             if any(t in data for t in ins) or node.op_type in ("Shape", "Size"):
                 data.update(node.output)
             kept.append(node)
+            continue
+        if node.op_type == "Constant" and constant_value(node) is None:
+            kept.append(node)  # a weight written as a Constant node: its dims are all that is read
             continue
         size = None if node.domain not in ("", "ai.onnx") or any(a.type in (onnx.AttributeProto.GRAPH,
                                                                             onnx.AttributeProto.GRAPHS)

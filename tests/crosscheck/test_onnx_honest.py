@@ -407,3 +407,17 @@ def test_constants_that_would_take_gigabytes_are_never_computed(tmp_path_factory
     if run.returncode == 2:
         assert run.stderr.strip().endswith(f"node big ({op}) computes a constant of {n:,} numbers: more than the "
                                            "1,000,000 mbcost evaluates while folding constants")
+
+
+def test_a_weight_written_as_a_constant_node_is_read_by_its_dims_not_folded(cli, tmp_path):
+    from onnx import helper
+
+    # conv 3→81,920 3×3 whose weight is a Constant node, as older converters write weights:
+    # 81,920 · 27 = 2,211,840 numbers, more than constant folding's 1,000,000 — it is in the file
+    # already, so it is read by its dims and never refused; 2,211,840 · 8·8 = 141,557,760 mult-adds
+    w = helper.make_node("Constant", [], ["w"], name="weight", value=_w("wv", 81_920, 3, 3, 3))
+    nodes = [w, helper.make_node("Conv", ["x", "w"], ["y"], name="c1", pads=[1, 1, 1, 1])]
+    m = _graph(tmp_path / "const.onnx", nodes, [], [1, 81_920, 8, 8])
+    run = cli("report", m, "-f", "json")
+    assert run.code == 0, run.err
+    assert (run.json()["totals"]["madds"], run.json()["totals"]["params"]) == (141_557_760, 2_211_840)
