@@ -30,11 +30,22 @@ $(PEERS_VENV)/.installed:
 	$(PEERS_VENV)/bin/pip install --quiet torch==2.13.0 ptflops fvcore
 	touch $@
 
+# mbcost against onnx-tool on large ONNX files (issue 23): onnx, onnx-tool and mbcost in a venv of their own
+ONNXBENCH_VENV := .venv-onnxbench
+$(ONNXBENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(ONNXBENCH_VENV)
+	$(ONNXBENCH_VENV)/bin/pip install --quiet onnx onnx-tool==1.0.1 -e .
+	touch $@
+
 # compileall: with PYTHONDONTWRITEBYTECODE set (as on CI machines) an editable install would
 # otherwise recompile mbcost's sources on every start, which no installed user pays.
-bench: $(STAMP) $(if $(PEERS),$(PEERS_VENV)/.installed)
+# Both benchmarks run; either missing a target fails the run.
+bench: $(STAMP) $(ONNXBENCH_VENV)/.installed $(if $(PEERS),$(PEERS_VENV)/.installed)
 	$(BIN)/python -m compileall -q mbcost
-	$(BIN)/python benchmarks/bench.py $(if $(PEERS),--peers $(PEERS_VENV)/bin/python)
+	status=0; \
+	$(BIN)/python benchmarks/bench.py $(if $(PEERS),--peers $(PEERS_VENV)/bin/python) || status=1; \
+	$(ONNXBENCH_VENV)/bin/python benchmarks/onnx_tool_bench.py || status=1; \
+	exit $$status
 
 # The cross-check tier (tests/crosscheck): mbcost's counts against PyTorch's FlopCounterMode and
 # parameters, torch.onnx.export and onnxruntime, and the built-in families against timm's and

@@ -128,6 +128,9 @@ class Budget:
     depth: Fraction | None = None
     where: Where = field(default_factory=Where)  # the entry in the budgets file
     device: Device | None = None  # the latency profile, for max_latency
+    # a partial result (an imported model's ops not costed, --allow-unknown) is judged on what is
+    # costed only when this says so; else the check cannot say the model is within budget (exit 2)
+    allow_partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,13 +165,29 @@ class BudgetResult:
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes)
+        return all(o.ok for o in self.outcomes) and not self.unjudged
+
+    @property
+    def partial(self) -> bool:
+        """The counts leave out ops mbcost does not cost (an import with --allow-unknown)."""
+        return self.report.partial
+
+    @property
+    def unjudged(self) -> bool:
+        """Partial, and not allowed to be (``allow_partial``): no verdict, exit 2."""
+        return self.partial and not self.budget.allow_partial
+
+    @property
+    def not_costed(self) -> str:
+        """What the counts leave out: 'LayerNormalization ×12, Mul ×12' ('' if nothing)."""
+        return self.report.not_costed
 
     @property
     def label(self) -> str:
-        """The budget's name and the settings that make it unique: 'mobilenet_v2 (α 1.0, 224×224)'."""
+        """The budget's name and the settings that make it unique: 'mobilenet_v2 (α 1.0, 224×224)';
+        a partial result says so: 'net.onnx (α 1.0, 224×224, PARTIAL)'."""
         r = self.report
-        extra = "" if r.convention.name == "paper" else f", {r.convention.name}"
+        extra = ("" if r.convention.name == "paper" else f", {r.convention.name}") + (", PARTIAL" if self.partial else "")
         return f"{self.budget.name} (α {fmt_alpha(r.alpha)}, {r.resolution[0]}×{r.resolution[1]}{extra})"
 
     def grew_most(self, metric: str, n: int = 5) -> list[tuple[LayerDelta, int]]:
@@ -192,6 +211,22 @@ class CheckRun:
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.results)
+
+    @property
+    def unjudged(self) -> list[BudgetResult]:
+        """The partial results no verdict is given on (``allow_partial`` not set): exit 2."""
+        return [r for r in self.results if r.unjudged]
+
+    @property
+    def exit_code(self) -> int:
+        """0 within budget, 1 over, 2 partial results not allowed (their verdict unknown)."""
+        return 2 if self.unjudged else 0 if self.ok else 1
+
+    def unjudged_line(self) -> str:
+        """One line for stderr: which results are partial and what they leave out."""
+        parts = [f"{r.budget.name} (not costed: {r.not_costed})" for r in self.unjudged]
+        return (f"PARTIAL, so not checked: {'; '.join(parts)}: the counts leave those ops out; "
+                "--allow-partial (allow_partial: true in a budgets entry) checks what is costed")
 
     @property
     def outcomes(self) -> list[tuple[BudgetResult, Outcome]]:
@@ -297,7 +332,7 @@ def check(budgets: list[Budget] | tuple[Budget, ...], source: str | None = None,
 
 MEMORY_KEYS = ("act_dtype", "weight_dtype", "chunks")  # the Convention's memory fields, by name
 BUDGET_KEYS = ("arch", "name", "alpha", "depth", "resolution", "rho", "profile", "classes", "bias", "bn",
-               "baseline", "device") + MEMORY_KEYS + tuple(f"max_{m}" for m in METRICS)
+               "baseline", "device", "allow_partial") + MEMORY_KEYS + tuple(f"max_{m}" for m in METRICS)
 
 
 @contextmanager
@@ -342,7 +377,8 @@ def _load_arch(ref: str | Path, specs: dict, allow_unknown: bool = False) -> Arc
     return specs[key]
 
 
-def _budget(doc, i: int, base: Path, specs: dict | None = None, allow_unknown: bool = False) -> Budget:
+def _budget(doc, i: int, base: Path, specs: dict | None = None, allow_unknown: bool = False,
+            allow_partial: bool = False) -> Budget:
     specs = {} if specs is None else specs
     path, label = ("budgets", i), f"budgets[{i}]"
     f = Fields(doc, path, label, BUDGET_KEYS)
@@ -398,15 +434,16 @@ def _budget(doc, i: int, base: Path, specs: dict | None = None, allow_unknown: b
         f.fail(path, "no limit: give max_madds, max_params or max_flops")
     return Budget(name=f.text("name", arch_text), arch=spec, limits=tuple(limits), alpha=alpha,
                   resolution=resolution, rho=rho, convention=convention, baseline=baseline, depth=depth,
-                  where=doc.where(path), device=dev)
+                  where=doc.where(path), device=dev, allow_partial=allow_partial or f.boolean("allow_partial", False))
 
 
 _recognise_budgets = recognise_file("a budgets file", "a YAML mapping with 'budgets' (docs/ci.md)", ("budgets",))
 
 
-def load_budgets(path: str | Path, *, allow_unknown: bool = False) -> list[Budget]:
+def load_budgets(path: str | Path, *, allow_unknown: bool = False, allow_partial: bool = False) -> list[Budget]:
     """Read and validate a budgets file; every error names file:line:column and the field.
-    ``allow_unknown``: imported models' ops mbcost cannot cost are kept (results are partial)."""
+    ``allow_unknown``: imported models' ops mbcost cannot cost are kept (results are partial);
+    ``allow_partial``: such results are judged on what is costed (else per entry's ``allow_partial``)."""
     path = Path(path)
     doc = parse(read_text(path), str(path), _recognise_budgets)
     top = Fields(doc, (), "", ("budgets",))
@@ -416,4 +453,4 @@ def load_budgets(path: str | Path, *, allow_unknown: bool = False) -> list[Budge
                  "max_params or max_flops)" if "budgets" in doc.data else
                  "missing 'budgets' (a list of {arch: ..., max_madds: ...} entries)")
     specs: dict[str, ArchSpec] = {}  # each referenced file read and validated once
-    return [_budget(doc, i, path.parent, specs, allow_unknown) for i in range(len(entries))]
+    return [_budget(doc, i, path.parent, specs, allow_unknown, allow_partial) for i in range(len(entries))]

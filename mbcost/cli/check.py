@@ -10,7 +10,7 @@ import typer
 
 from ..errors import UsageError
 from . import io
-from .app import app
+from .app import _one_line, app
 from ..core.metrics import METRICS
 from .options import (COUNTING, MEMORY, ConventionFlags, Device, Resolution, Rho, allow_unknown, choose_format,
                       convention_options, device, emit, model, output_format, render, replace_parameter, styled)
@@ -23,6 +23,9 @@ Size = Optional[str]
 def _style(line: str) -> str:
     if line.startswith("FAIL"):
         return typer.style("FAIL", fg="red", bold=True) + line[4:]
+    if line.startswith("PART") or line.startswith("NOT CHECKED"):
+        word = line.split(" ")[0] if line.startswith("PART") else "NOT CHECKED"
+        return typer.style(word, fg="yellow", bold=True) + line[len(word):]
     if line.startswith("ok  "):
         return typer.style("ok", fg="green") + line[2:]
     return line
@@ -58,7 +61,8 @@ def with_limits(command):
              "  mbcost check configs/my_net.yaml --alpha 0.5 --max-madds 140M --baseline old_net.yaml\n\n"
              "  mbcost check --budgets budgets.yaml --format junit --output mbcost-junit.xml\n\n"
              "  mbcost check mobilenet_v2 --alpha 0.75 --max-latency 60 --device pixel1\n\n"
-             "Exit codes: 0 all within budget, 1 any over budget, 2 bad input (file, size, flag). "
+             "Exit codes: 0 all within budget, 1 any over budget, 2 bad input (file, size, flag) or a PARTIAL result "
+             "without --allow-partial. "
              "With --output the report goes to FILE and the plain summary to stdout. "
              "When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to it. See docs/ci.md.")
 @with_limits
@@ -85,6 +89,10 @@ def check(
         help="Write the --format report to FILE (atomically), even when over budget; "
              "the plain summary still goes to stdout.")] = None,
     device_name: Device = None,
+    allow_partial: Annotated[bool, typer.Option(
+        "--allow-partial",
+        help="Judge a PARTIAL result (an imported model's ops not costed, kept by --allow-unknown) on what is "
+             "costed; without it such a result is not checked and the exit code is 2.")] = False,
     counting: ConventionFlags = None,
     limits: dict | None = None,
 ) -> int:
@@ -102,7 +110,7 @@ def check(
         if given:
             raise UsageError(f"the budgets file sets architecture, α, resolution, convention, limits and "
                              f"baseline per entry; drop {', '.join(given)}", field="--budgets")
-        plan = load_budgets(budgets, allow_unknown=allow_unknown())
+        plan = load_budgets(budgets, allow_unknown=allow_unknown(), allow_partial=allow_partial)
         source = str(budgets)
     else:
         flags = " or ".join(m.flag for m in METRICS.values())
@@ -115,7 +123,7 @@ def check(
         plan = [Budget(name=arch, arch=model(arch), limits=parsed,
                        alpha=parse_alpha(alpha) if alpha is not None else None, resolution=resolution, rho=rho,
                        convention=conv, baseline=model(baseline) if baseline is not None else None,
-                       device=device(device_name))]
+                       device=device(device_name), allow_partial=allow_partial)]
         source = None
     with io.progress(f"check {Path(source).name}" if source else "check") as step:  # a long budgets file
         run = run_check(plan, source, progress=step)
@@ -129,4 +137,6 @@ def check(
     else:
         emit(render("check", fmt, run), None)
     _append_step_summary(render("check", "md", run))
-    return 0 if run.ok else 1
+    if run.unjudged:  # the reports are written (JUnit shows the error); the verdict is unknown
+        io.error_line(f"error: {_one_line(run.unjudged_line())}")
+    return run.exit_code

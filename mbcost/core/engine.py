@@ -113,6 +113,30 @@ class Report(Printable):
         return bool(self.graph.unknown)
 
     @property
+    def module_params(self) -> int | None:
+        """An imported model's parameters as its PyTorch module's Σ numel would be: the
+        torchvision convention's count (biases, BN's γ and β), each BN the export folded into a
+        conv unfolded again (its channel's bias one number, γ and β two); None if not imported."""
+        stored = self.graph.stored
+        if stored is None:
+            return None
+        from .conventions import PROFILES
+
+        tv = self.params if self.convention == PROFILES["torchvision"] else \
+            sum(r.params for r in run_graph(self.graph, PROFILES["torchvision"]))
+        return tv + stored.folded_bn
+
+    @property
+    def not_costed(self) -> str:
+        """The op types a partial result leaves out, with their node counts, most first:
+        'Frobnicate ×3, Erf' (six types named at most, then how many more); '' if none."""
+        from collections import Counter
+
+        counts, most = Counter(self.graph.unknown).most_common(), 6
+        text = ", ".join(f"{op} ×{n}" if n > 1 else op for op, n in counts[:most])
+        return text + (f" and {len(counts) - most} more op types" if len(counts) > most else "")
+
+    @property
     def weight_bytes(self) -> int:
         return sum(r.weight_bytes for r in self.layers)
 

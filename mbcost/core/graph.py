@@ -134,6 +134,28 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Stored:
+    """What an imported model's file holds, beside the layers' parameter count (which counts
+    each layer's own initializers, as the convention says):
+
+    - ``elements``: the numbers of its float initializers, each once — the file's storage;
+    - ``copies``: the numbers of initializers the exporter wrote once and copies by Identity
+      nodes to further layers (torch deduplicates equal tensors in eval mode: an untrained net's
+      folded biases are all 0), which each such layer counts as its own;
+    - ``unread``: the numbers of initializers no counted parameter is (a kept BatchNormalization's
+      running mean and variance);
+    - ``folded_bn``: the channels of BNs an eval-mode export folded into the conv before them,
+      recovered where the exporter's names say so (torch's TorchScript exporter names a weight it
+      folded a BN into ``onnx::Conv_…``): each was γ, β (2 numbers) in the module and is now the
+      conv's one bias number."""
+
+    elements: int
+    copies: int = 0
+    unread: int = 0
+    folded_bn: int = 0
+
+
+@dataclass(frozen=True)
 class Graph:
     """An architecture expanded at one (α, resolution): what the cost engine consumes."""
 
@@ -156,6 +178,8 @@ class Graph:
     # some FLOP counters tell apart: the file's ``implementation``, or an imported model's source;
     # None: torchvision's usual one
     implementation: Any = field(default=None, compare=False, repr=False)
+    # an imported model: what its file stores, for the two parameter counts every report shows
+    stored: Stored | None = None
 
     def label(self, layer: Layer) -> str:
         """How messages name the row a layer came from: layers[3], or a block's row."""

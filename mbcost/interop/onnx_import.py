@@ -20,7 +20,8 @@ through ``IMPORTERS[op_type]``:
   ReduceMean/Sub/Pow/Sqrt/Div form older exporters write) → layernorm; ``GroupNormalization``,
   the Reshape → InstanceNormalization → Reshape → Mul → Add that torch writes for it, and
   ``InstanceNormalization`` → groupnorm (affine when γ is a parameter, an initializer);
-- ``BatchNormalization`` after a conv, deconv, fc or linear → that layer's BN;
+- ``BatchNormalization`` after a conv, deconv, fc or linear → that layer's BN; after a Concat of
+  such layers (MixNet's mixed-kernel convs) → each one's BN;
 - ``Relu``, ``Clip(0, 6)`` (and ``Clip(0, ∞)``), ``HardSwish``, ``HardSigmoid``, ``Sigmoid``,
   ``Tanh``, ``LeakyRelu``, ``Gelu`` → the activation of the layer before, or a standalone act
   layer where it cannot fold (after a join, or on a tensor read elsewhere too);
@@ -63,14 +64,16 @@ from math import prod
 from pathlib import Path
 from typing import Callable
 
-from ..core.graph import NETWORK_INPUT, Graph, Layer, Scores, Shape, Tokens, with_channels
+from ..core.graph import NETWORK_INPUT, Graph, Layer, Scores, Shape, Stored, Tokens, with_channels
 from ..core.kinds.tokens import tiled
 from ..core.spec import ArchSpec
 from ..core.width import WidthRule
 from ..errors import GraphError, SpecError, UsageError, Where
 from . import axes as ax
 from .onnx_export import require_onnx
-from .onnx_rewrite import attrs as _attrs, constant_value, fold_constants, fuse, infer_shapes, origins, small
+from .onnx_file import load as load_file
+from .onnx_rewrite import (FOLD_BUDGET, FoldTooLarge, attrs as _attrs, constant_value, fold_constants, fuse, infer_shapes, origins,
+                           strip_weights, value_of)
 
 
 @dataclass
@@ -468,20 +471,42 @@ def _channels_axis(view: ax.View, c: int, axis: int | None = None) -> int:
                   f"axis {axis} of {_view_text(view)} does not hold its {c} channels")
 
 
+BN_FOLDS = ("conv", "dwconv", "deconv", "fc", "linear")
+
+
 def _bn(r: _Reader, node) -> None:
+    """A BatchNormalization folds into the layer before it: a conv's, an fc's, a linear's BN; after
+    a Concat of such layers (MixNet's mixed-kernel convs, read by the Concat alone) into each of
+    them, since a BN scales and shifts each channel on its own, and the parts' channels are the
+    Concat's — the same count, γ and β of every channel. Anywhere else (after an add, on a
+    tensor read elsewhere too, or a second BN) it is a ``batchnorm`` layer of its own."""
     x = r.data(node.input[0])
     _channels_axis(x.view, r.shape(x)[2], 1)
     try:
-        layer = r.producer(node.input[0], node, ("conv", "dwconv", "deconv", "fc", "linear"), "BatchNormalization")
+        layers = [r.producer(node.input[0], node, BN_FOLDS, "BatchNormalization")]
     except _Cannot:
-        layer = None
-    if layer is None or layer.get("bn", False):
-        # after a join, on a tensor read elsewhere too, or a second one: a batch norm on its own
+        layers = _concat_parts(r, x)
+    if layers is None or any(layer.get("bn", False) for layer in layers):
+        # after another join, on a tensor read elsewhere too, or a second one: a batch norm on its own
         shape = r.shape(x)
         r.emit(node, "batchnorm", shape[2], (x.layer,), shape, view=x.view, bn=True)
         return
-    layer["bn"] = True
+    for layer in layers:
+        layer["bn"] = True
     r.through(node.output[0], x)
+
+
+def _concat_parts(r: _Reader, x: _Val) -> list[dict] | None:
+    """The layers a Concat joins, where each can take a BN over its channels: of the kinds a BN
+    folds into, and read by that Concat alone; None if the tensor is not such a Concat's."""
+    concat = r.layers.get(x.layer)
+    if concat is None or concat["kind"] != "concat" or any(x.pads) or r.readers(x.layer) != 1:
+        return None
+    parts = [r.layers.get(name) for name in concat["inputs"]]
+    if any(p is None or p["kind"] not in BN_FOLDS or r.readers(p["name"]) != 1 for p in parts) \
+            or len({p["name"] for p in parts}) != len(parts):
+        return None
+    return parts
 
 
 def _affine(r: _Reader, node, scale: int, bias: int, c: int, per: str = "channel") -> bool:
@@ -1130,35 +1155,37 @@ KINDS_READ: dict[str, tuple[str, ...]] = {
 }
 
 
-def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
+def read(path: str | Path, allow_unknown: bool = False, max_bytes: int | None = None) -> ArchSpec:
     """An ONNX model as an architecture every command reads (its layers fixed: α must be 1).
     ``allow_unknown``: keep the ops mbcost cannot cost as 'opaque' layers that count nothing
-    (the result is partial) instead of refusing the model."""
+    (the result is partial) instead of refusing the model. ``max_bytes``: the largest file read
+    (default :func:`mbcost.interop.onnx_file.max_onnx_bytes`: $MBCOST_MAX_ONNX_SIZE, else 2 GiB)."""
     onnx = require_onnx()
-    from onnx import numpy_helper
 
     allow = allow_unknown
     source = str(path)
-    try:
-        model = onnx.load(str(path))
-    except FileNotFoundError:
-        raise SpecError("no such file", where=Where(source)) from None
-    except Exception as exc:
-        raise SpecError(f"not a readable ONNX model ({type(exc).__name__}: {exc})",
-                        where=Where(source)) from None
+    model = load_file(onnx, source, max_bytes)
+    strip_weights(model)  # from here on the graph is kilobytes: weights are read by their dims only
     origin = origins(model)  # before folding: which constants the file's own initializers make
-    for _ in range(32):  # folding pads makes more shapes known, whose Shape nodes then fold
-        folded = fold_constants(model)
-        if folded is model:
-            break
-        model = folded
-    shapes = infer_shapes(model)
+    stored = _stored(model)
+    shapes, budget = None, FOLD_BUDGET  # the numbers folding may compute, over every pass
+    try:
+        for _ in range(32):  # folding pads makes more shapes known, whose Shape nodes then fold
+            folded, shapes, spent = fold_constants(model, shapes, budget)
+            budget -= spent
+            if folded is model:
+                break  # nothing folded: inference's shapes of this model are the final ones
+            model, shapes = folded, None
+    except FoldTooLarge as exc:
+        raise SpecError(str(exc), where=Where(source)) from None
+    if shapes is None:
+        shapes = infer_shapes(model)
     model = fuse(model, shapes)
     g = model.graph
     r = _Reader(onnx, model, source, shapes=shapes, origin=origin)
     for init in g.initializer:
         r.init_dims[init.name] = tuple(init.dims)
-        r.consts[init.name] = numpy_helper.to_array(init) if small(init.dims) else None
+        r.consts[init.name] = value_of(init)
     inputs = [i for i in g.input if i.name not in r.consts]
     if len(inputs) != 1:
         raise SpecError(f"expected one input tensor, the model has {len(inputs)} "
@@ -1231,7 +1258,7 @@ def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
                              "that input only", field="--resolution")
         return Graph(name=name, source=source, alpha=Fraction(1), resolution=res,
                      input_shape=(res[0], res[1], c0), layers=layers,
-                     classes=fcs[-1] if fcs else None, unknown=unknown)
+                     classes=fcs[-1] if fcs else None, unknown=unknown, stored=stored)
 
     del last
     spec = ArchSpec(name=name, source=source, resolution=res0, in_channels=c0, scale_input=False,
@@ -1239,6 +1266,28 @@ def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
                     activation="linear", rows=(), title=g.name or name, prebuilt=prebuilt)
     _check_shapes(r, spec)
     return spec
+
+
+def _stored(model) -> Stored:
+    """What the file holds (:class:`mbcost.core.graph.Stored`), read from its initializers'
+    dims and its nodes, before anything is folded."""
+    from onnx import TensorProto
+
+    floats = (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.BFLOAT16)
+    g = model.graph
+    size = {i.name: prod(i.dims) for i in g.initializer if i.data_type in floats}
+    copied = {n.output[0]: n.input[0] for n in g.node if n.op_type == "Identity" and n.input and n.input[0] in size}
+    copies = sum(size[t] for t in copied.values())
+    # a BatchNormalization's running mean and variance (inputs 3, 4; or copies of them) are no
+    # parameter of any convention
+    unread = sum(size.get(copied.get(t, t), 0) for n in g.node if n.op_type == "BatchNormalization"
+                 for t in n.input[3:5])
+    # torch's TorchScript exporter names the weight of a conv it folded a BN into onnx::Conv_<n>
+    init_dims = {i.name: tuple(i.dims) for i in g.initializer}
+    folded = sum(init_dims[n.input[1]][0] for n in g.node
+                 if n.op_type == "Conv" and len(n.input) > 2 and n.input[2] and n.input[1] in init_dims
+                 and n.input[1].startswith("onnx::Conv_") and init_dims[n.input[1]])
+    return Stored(elements=sum(size.values()), copies=copies, unread=unread, folded_bn=folded)
 
 
 def _opaque(r: _Reader, node) -> None:
@@ -1270,10 +1319,32 @@ def _opaque(r: _Reader, node) -> None:
             r.alias(extra, r.vals[node.output[0]])
 
 
+MOST_TYPES = 6  # op types a refusal describes; the rest it names with their counts only
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
 def _problems(problems) -> str:
-    counts = Counter((op, why) for op, _, why in problems)
-    parts = [f"{op} ×{n} ({why})" if n > 1 else f"{op} ({why}; node {next(p[1] for p in problems if p[0] == op)})"
-             for (op, why), n in counts.items()]
+    """One readable line, whatever the model: each op type with its count, most first, and its
+    first node's own name with why that node is refused; past :data:`MOST_TYPES` types only
+    their names and counts; node names and reasons clipped (a node name can be 1 KB)."""
+    first: dict[str, tuple[str, str]] = {}
+    counts: Counter = Counter()
+    for op, node, why in problems:
+        counts[op] += 1
+        first.setdefault(op, (node, why))
+    ranked = counts.most_common()
+    parts = []
+    for op, n in ranked[:MOST_TYPES]:
+        node, why = first[op]
+        where = f"first node {_clip(node, 80)}" if n > 1 else f"node {_clip(node, 80)}"
+        parts.append(f"{op}{f' ×{n}' if n > 1 else ''} ({where}: {_clip(why, 160)})")
+    rest = ranked[MOST_TYPES:]
+    if rest:
+        more = ", ".join(f"{_clip(op, 40)}{f' ×{n}' if n > 1 else ''}" for op, n in rest[:20])
+        parts.append(f"and {len(rest)} more op types: {more}{', …' if len(rest) > 20 else ''}")
     return f"{len(problems)} node{'s' if len(problems) > 1 else ''} mbcost cannot cost: " + ", ".join(parts)
 
 

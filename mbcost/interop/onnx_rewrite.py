@@ -111,7 +111,7 @@ def fuse(model, shapes):
             if t:
                 readers.setdefault(t, []).append(n)
     inits = {i.name for i in model.graph.initializer}
-    consts = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer if small(i.dims)}
+    consts = {i.name: v for i in model.graph.initializer if (v := value_of(i)) is not None}
     m = _Matcher(made, consts, inits)
     drop, fused = set(), {}
 
@@ -253,19 +253,65 @@ def origins(model) -> dict[str, frozenset]:
     return out
 
 
-def fold_constants(model):
+FOLD_BUDGET = 1_000_000  # numbers constant folding may compute in all: shape arithmetic needs hundreds
+
+# ops whose output size follows from their inputs' (known) shapes, evaluated when inference does
+# not know it: elementwise ops broadcast, the others take or rearrange their inputs' numbers
+_ELEMENTWISE = {"Add", "Sub", "Mul", "Div", "Pow", "Mod", "Min", "Max", "Equal", "Less", "Greater", "LessOrEqual",
+                "GreaterOrEqual", "And", "Or", "Not", "Where", "Cast", "Floor", "Ceil", "Round", "Neg", "Abs",
+                "Sqrt", "Reciprocal", "Sign", "Identity", "Clip", "Relu", "Sigmoid", "Exp", "Log", "Erf"}
+_REARRANGE = {"Concat", "Slice", "Squeeze", "Unsqueeze", "Reshape", "Transpose", "Flatten", "Gather", "Size",
+              "ReduceMin", "ReduceMax", "ReduceSum", "ReduceMean", "ReduceProd", "ArgMax", "ArgMin", "Split",
+              "Constant"}
+
+
+class FoldTooLarge(Exception):
+    """A constant subgraph computes more numbers than :data:`FOLD_BUDGET`; the message names it."""
+
+
+def _output_size(node, static: dict, known: dict) -> int | None:
+    """How many numbers evaluating ``node`` makes: from shape inference where it knows every
+    output's shape, else from its inputs' shapes for the ops of :data:`_ELEMENTWISE` and
+    :data:`_REARRANGE`; None for any other (control flow, Range, Expand, Tile… of a size
+    inference does not know), which is then left unevaluated."""
+    import numpy as np
+
+    dims = [static.get(o) for o in node.output if o]
+    if dims and all(d is not None and all(isinstance(x, int) and x >= 0 for x in d) for d in dims):
+        return sum(int(np.prod(d, dtype=object)) for d in dims)
+    ins = [known[t] for t in node.input if t]
+    if node.op_type == "Constant":  # a small one (fold_constants keeps the others as they are)
+        return 64
+    if node.op_type in _ELEMENTWISE:
+        try:
+            return int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in ins)), dtype=object))
+        except ValueError:
+            return None
+    if node.op_type == "Gather" and len(ins) == 2:
+        return int(np.size(ins[0])) * max(int(np.size(ins[1])), 1)
+    if node.op_type in _REARRANGE:
+        return sum(int(np.size(v)) for v in ins)
+    return None
+
+
+def fold_constants(model, shapes: dict | None = None, budget: int = FOLD_BUDGET):
     """Evaluate the nodes computed from constants only (an exporter's pad and shape arithmetic:
     Constant → Concat → Reshape → Cast …) with onnx's reference evaluator, and keep their
-    values as initializers, so the pads are known and shape inference gets through."""
+    values as initializers, so the pads are known and shape inference gets through. Returns
+    (the model, the shapes inference gave for the model passed in — the final ones when nothing
+    was folded —, the numbers computed). Nothing is evaluated past ``budget`` numbers in all (a
+    1 KB ``Range(0, 3e8)``: :class:`FoldTooLarge`), nor control flow, nor an op whose output size
+    is not known beforehand. ``shapes``: inference's shapes of ``model``, if already run."""
     import onnx
     from onnx import numpy_helper
     from onnx.reference import ReferenceEvaluator
 
-    known = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer if small(i.dims)}
+    known = {i.name: v for i in model.graph.initializer if (v := value_of(i)) is not None}
     weights = {i.name for i in model.graph.initializer}
     data = {i.name for i in model.graph.input if i.name not in weights}
     kept, folded = [], []
-    static = infer_shapes(model)  # a Shape of a map whose size inference knows is a constant too
+    static = infer_shapes(model) if shapes is None else shapes  # a Shape of a map whose size inference knows is a constant too
+    spent = 0
     for node in model.graph.node:
         ins = [t for t in node.input if t]
         dims = static.get(ins[0]) if node.op_type == "Shape" and ins else None
@@ -283,6 +329,21 @@ def fold_constants(model):
                 data.update(node.output)
             kept.append(node)
             continue
+        if node.op_type == "Constant" and constant_value(node) is None:
+            kept.append(node)  # a weight written as a Constant node: its dims are all that is read
+            continue
+        size = None if node.domain not in ("", "ai.onnx") or any(a.type in (onnx.AttributeProto.GRAPH,
+                                                                            onnx.AttributeProto.GRAPHS)
+                                                                 for a in node.attribute) \
+            else _output_size(node, static, known)
+        if size is None:  # control flow, another domain's op, a size not known before: not evaluated
+            kept.append(node)
+            continue
+        spent += size
+        if spent > budget:
+            raise FoldTooLarge(f"node {node.name or node.output[0]} ({node.op_type}) computes a constant of "
+                               f"{size:,} numbers: more than the {FOLD_BUDGET:,} mbcost evaluates while folding "
+                               "constants")
         try:
             outs = ReferenceEvaluator(node).run(None, {t: known[t] for t in ins})
         except Exception:  # not evaluable: left as it is
@@ -292,12 +353,12 @@ def fold_constants(model):
             known[name] = value
             folded.append(numpy_helper.from_array(value, name))
     if not folded:
-        return model
+        return model, static, spent
     model = onnx.ModelProto.FromString(model.SerializeToString())
     del model.graph.node[:]
     model.graph.node.extend(kept)
     model.graph.initializer.extend(folded)
-    return model
+    return model, static, spent
 
 
 def small(dims) -> bool:
@@ -307,13 +368,43 @@ def small(dims) -> bool:
     return n <= 64  # pads, axes, clip bounds, shapes: values the importer reads
 
 
+def external(tensor) -> bool:
+    from onnx import TensorProto
+
+    return tensor.data_location == TensorProto.EXTERNAL
+
+
+def value_of(init):
+    """A small initializer's value (pads, axes, shapes); None for a large one (a weight, whose
+    dims are all the importer reads) and for one whose data lives outside the file, which is
+    never read, wherever it points."""
+    from onnx import numpy_helper
+
+    if not small(init.dims) or external(init):
+        return None
+    return numpy_helper.to_array(init)
+
+
+_DATA_FIELDS = ("raw_data", "float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data")
+
+
+def strip_weights(model) -> None:
+    """Drop the data of every large initializer, in place (its name, type and dims stay): the
+    importer reads weights' shapes only, and shape inference, folding and every copy of the
+    graph then work on kilobytes, not the file's gigabytes."""
+    for init in model.graph.initializer:
+        if not small(init.dims) or external(init):
+            for f in _DATA_FIELDS:
+                init.ClearField(f)
+
+
 def constant_value(node):
     if node.op_type == "Constant" and node.attribute:
         from onnx import numpy_helper
 
         a = node.attribute[0]
         if a.name == "value":
-            return numpy_helper.to_array(a.t)
+            return None if not small(a.t.dims) or external(a.t) else numpy_helper.to_array(a.t)
         import numpy as np
 
         if a.name in ("value_float", "value_int"):

@@ -32,19 +32,34 @@ def verdict(o: Outcome) -> str:
 def summary_line(run: CheckRun) -> str:
     n, bad = len(run.outcomes), len(run.failures)
     checks = f"{n} check{'s' if n != 1 else ''}"
+    if run.unjudged:
+        return "NOT CHECKED: " + run.unjudged_line().removeprefix("PARTIAL, so not checked: ")
+    partial = [r.budget.name for r in run.results if r.partial]
+    allowed = f" (PARTIAL, allowed: {'; '.join(partial)}: the counts leave out ops not costed)" if partial else ""
     if not bad:
-        return f"within budget: {checks} passed"
+        return f"within budget: {checks} passed{allowed}"
     over = list(dict.fromkeys(r.label for r, _ in run.failures))
-    return f"OVER BUDGET: {bad} of {checks} failed: {'; '.join(over)}"
+    return f"OVER BUDGET: {bad} of {checks} failed: {'; '.join(over)}{allowed}"
+
+
+def status(r: BudgetResult, o: Outcome) -> str:
+    """What a check line starts with: 'ok', 'FAIL', or 'PART' — a partial result not judged."""
+    return "PART" if r.unjudged else "ok  " if o.ok else "FAIL"
+
+
+def partial_text(r: BudgetResult) -> str:
+    """What a check line of a partial result ends with: '  [PARTIAL, not costed: Foo ×3]'."""
+    return f"  [PARTIAL, not costed: {r.not_costed}{'' if r.budget.allow_partial else '; not judged'}]" \
+        if r.partial else ""
 
 
 def check_text(run: CheckRun) -> str:
-    """One line per architecture × metric, starting 'ok' or 'FAIL'; under a failure, the
-    layers that grew most since the baseline; then a summary line."""
+    """One line per architecture × metric, starting 'ok' or 'FAIL' ('PART' for a partial result
+    not judged); under a failure, the layers that grew most since the baseline; then a summary line."""
     lines = []
     for r in run.results:
         for o in r.outcomes:
-            lines.append(f"{'ok  ' if o.ok else 'FAIL'}  {r.label}: {verdict(o)}")
+            lines.append(f"{status(r, o)}  {r.label}: {verdict(o)}{partial_text(r)}")
             if not o.ok and r.baseline is not None:
                 lines += growth_lines(r, o.metric)
     lines.append(summary_line(run))
@@ -79,7 +94,9 @@ def _outcome_dict(r: BudgetResult, o: Outcome) -> dict[str, Any]:
 
 
 def check_dict(run: CheckRun) -> dict[str, Any]:
-    """The JSON contract of ``mbcost check`` (docs/ci.md)."""
+    """The JSON contract of ``mbcost check`` (docs/ci.md). A partial result says ``"partial": true``
+    and its ``not_costed`` ops (as in a report); one not allowed is ``"ok": false`` with no
+    failing result: no verdict, exit 2."""
     return {
         "ok": run.ok,
         "checks": len(run.outcomes),
@@ -112,14 +129,19 @@ def check_json(run: CheckRun) -> str:
 def check_md(run: CheckRun) -> str:
     """A GitHub-flavoured Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment)."""
     n, bad = len(run.outcomes), len(run.failures)
-    head = (f"### mbcost budget check: ❌ {bad} of {n} checks over budget" if bad
+    head = (f"### mbcost budget check: ⚠️ {len(run.unjudged)} PARTIAL result{'s' if len(run.unjudged) > 1 else ''} "
+            "not checked" if run.unjudged else
+            f"### mbcost budget check: ❌ {bad} of {n} checks over budget" if bad
             else f"### mbcost budget check: ✅ all {n} checks within budget")
     lines = [head, "", "| | architecture | metric | count | limit | over (negative: headroom) |",
              "|---|---|---|---:|---:|---:|"]
     for r in run.results:
         for o in r.outcomes:
-            lines.append(f"| {'✅' if o.ok else '❌'} | {md_cell(r.label)} | {METRIC_NAMES[o.metric]} | "
+            mark = "⚠️" if r.unjudged else "✅" if o.ok else "❌"
+            lines.append(f"| {mark} | {md_cell(r.label + partial_text(r))} | {METRIC_NAMES[o.metric]} | "
                          f"{num(o.count)} | {num(o.limit)} | {signed(o.over) if isinstance(o.over, int) else f'{o.over:+.2f}'} ({percent(o.over_ratio)}) |")
+    if run.unjudged:
+        lines += ["", md_cell(run.unjudged_line())]
     for r in run.results:
         for o in r.outcomes:
             if o.ok or r.baseline is None:

@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..analyses.budget import METRIC_NAMES, CheckRun
-from .check import growth_lines, verdict
+from .check import growth_lines, partial_text, verdict
 
 CLASSNAME = "mbcost.check"
 
@@ -33,19 +33,29 @@ def _element(parent, tag: str, **attrs) -> ET.Element:
 
 
 def check_junit(run: CheckRun) -> str:
-    n, bad = str(len(run.outcomes)), str(len(run.failures))
-    root = ET.Element("testsuites", name="mbcost check", tests=n, failures=bad, errors="0", time="0")
+    """A partial result not allowed (no verdict, exit 2) is an ``<error type="Partial">`` of each
+    of its checks; an allowed one keeps its verdict and says PARTIAL in its name and output."""
+    n = str(len(run.outcomes))
+    unjudged = [(r, o) for r, o in run.outcomes if r.unjudged]
+    bad = str(len([1 for r, o in run.failures if not r.unjudged]))
+    errors = str(len(unjudged))
+    root = ET.Element("testsuites", name="mbcost check", tests=n, failures=bad, errors=errors, time="0")
     title = "mbcost budgets" + (f" ({run.source})" if run.source else "")
-    suite = _element(root, "testsuite", name=title, tests=n, failures=bad, errors="0",
+    suite = _element(root, "testsuite", name=title, tests=n, failures=bad, errors=errors,
                      skipped="0", time="0")
     for r in run.results:
         for o in r.outcomes:
             case = _element(suite, "testcase", classname=CLASSNAME,
                             name=f"{r.label}: {METRIC_NAMES[o.metric]}", time="0")
-            if o.ok:
-                _element(case, "system-out").text = xml_text(verdict(o))
+            if r.unjudged:
+                message = f"PARTIAL, not judged: not costed: {r.not_costed}"
+                err = _element(case, "error", type="Partial", message=message)
+                err.text = xml_text(f"{message}\n{verdict(o)} (of the costed part only)\n"
+                                    "--allow-partial (allow_partial: true in a budgets entry) judges what is costed")
+            elif o.ok:
+                _element(case, "system-out").text = xml_text(verdict(o) + partial_text(r))
             else:
-                detail = [verdict(o)] + (growth_lines(r, o.metric) if r.baseline is not None else [])
+                detail = [verdict(o) + partial_text(r)] + (growth_lines(r, o.metric) if r.baseline is not None else [])
                 fail = _element(case, "failure", type="OverBudget", message=verdict(o))
                 fail.text = xml_text("\n".join(line.strip() for line in detail))
     ET.indent(root)

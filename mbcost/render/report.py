@@ -27,15 +27,15 @@ def setting(report: Report) -> dict[str, Any]:
             "partial": report.partial, "not_costed": sorted(set(report.graph.unknown))}
 
 
-def partial_note(unknown) -> str:
-    """What a title says of a partial result: '  ·  PARTIAL, not costed: Foo, Bar'."""
-    return f"  ·  PARTIAL, not costed: {', '.join(sorted(set(unknown)))}" if unknown else ""
+def partial_note(report: Report) -> str:
+    """What a title (and the totals) say of a partial result: '  ·  PARTIAL, not costed: Foo ×2, Bar'."""
+    return f"  ·  PARTIAL, not costed: {report.not_costed}" if report.partial else ""
 
 
 def title(report: Report) -> str:
     return (f"{report.architecture}  α = {fmt_alpha(report.alpha)}  "
             f"{shape_text(report.resolution)} input  ·  {report.convention.describe(report.classes)}"
-            + partial_note(report.graph.unknown))
+            + partial_note(report))
 
 
 # --- machine formats --------------------------------------------------------------------------
@@ -73,6 +73,8 @@ def report_dict(report: Report) -> dict[str, Any]:
             for r in report.layers
         ],
         "memory": memory_dict(report),
+        # an imported model's parameters: counted, stored in the file, the module's (and why they differ)
+        **({"parameters": stored_dict(report)} if report.graph.stored is not None else {}),
         **({"device": device_dict(report.device, report.layers)} if report.device else {}),
         "by_kind": [
             {"type": k.type, "madds": k.madds, "params": k.params,
@@ -120,10 +122,12 @@ def report_csv(report: Report, **_) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     metrics = present(report)
-    w.writerow(CSV_COLUMNS + tuple(m.field for m in metrics) + (("bound",) if report.device else ()) +
-               ("pool",) + ELEMENT_COLUMNS)
+    # a partial result (ops not costed) says so in every row, as each row says what was counted
+    partial = ("partial", "not_costed") if report.partial else ()
+    w.writerow(CSV_COLUMNS[:4] + partial + CSV_COLUMNS[4:] + tuple(m.field for m in metrics) +
+               (("bound",) if report.device else ()) + ("pool",) + ELEMENT_COLUMNS)
     head = [report.architecture, fmt_alpha(report.alpha), shape_text(report.resolution, "x"),
-            report.convention.tag(report.classes)]
+            report.convention.tag(report.classes)] + (["PARTIAL", report.not_costed] if report.partial else [])
     for r in report.layers:
         L, e = r.layer, elements(r)
         w.writerow(head + [L.name, L.kind, "x".join(map(str, L.k)), "x".join(map(str, L.s)), L.groups,
@@ -163,9 +167,45 @@ def _kind_rows(report: Report) -> tuple[list[str], list[list[str]], set[int]]:
     return ["type", "mult-adds", "% mult-adds", "params", "% params"], rows, {1, 2, 3, 4}
 
 
+def stored_dict(report: Report) -> dict[str, Any] | None:
+    """An imported model's two parameter counts beside the convention's, and what separates
+    them (:class:`mbcost.core.graph.Stored`); None for an architecture file."""
+    s = report.graph.stored
+    if s is None:
+        return None
+    return {"counted": report.params, "file": s.elements, "module": report.module_params,
+            "identity_copies": s.copies, "bn_statistics": s.unread, "folded_bn_channels": s.folded_bn,
+            "why": stored_why(report)}
+
+
+def stored_why(report: Report) -> str:
+    """Why the counted, the file's and the module's parameters differ, in the report's numbers."""
+    s = report.graph.stored
+    said = []
+    if s.copies:
+        said.append(f"the file stores {s.copies:,} numbers once that Identity nodes copy to further layers "
+                    "(torch's exporter deduplicates equal initializers), and each layer counts its copy")
+    if s.unread:
+        said.append(f"it holds {s.unread:,} BN running means and variances, which no convention counts")
+    left = s.elements + s.copies - s.unread - report.params
+    if left > 0:
+        said.append(f"the {report.convention.name} convention leaves out {left:,} numbers (biases, BN parameters)")
+    if s.folded_bn:
+        said.append(f"the module has γ and β (2 numbers) for each of the {s.folded_bn:,} BN channels the export "
+                    "folded into a conv's bias (1 number)")
+    return "; ".join(said) if said else "the three agree"
+
+
 def _totals_lines(report: Report) -> list[str]:
     out = [f"{report.madds:,} mult-adds ({human(report.madds)})  ·  "
-           f"{report.params:,} parameters ({human(report.params, 2)})"]
+           f"{report.params:,} parameters ({human(report.params, 2)})" + partial_note(report)]
+    stored = stored_dict(report)
+    if stored is not None:
+        # a BN folded into a conv is recovered from torch's names only: where none is, say what is assumed
+        how = "BN unfolded" if report.graph.stored.folded_bn else "if the export folded no BN into a conv"
+        out.append(f"parameters  {stored['counted']:,} counted ({report.convention.name})  ·  {stored['file']:,} "
+                   f"stored in the file  ·  {stored['module']:,} in the module (Σ numel, {how})")
+        out.append(f"why  {stored['why']}")
     if report.convention.flops:
         flops = METRICS["flops"].of(report)
         out.append(f"FLOPs  {flops:,} ({human(flops)}) = 2 × mult-adds")

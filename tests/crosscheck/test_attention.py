@@ -436,7 +436,7 @@ class Scaled(nn.Module):
 def test_an_op_mbcost_does_not_cost_is_named_never_free(cli, tmp_path):
     # an Erf outside the GELU pattern, and a scale by a constant that no attention reads
     export(Scaled(), (1, 3, 8, 8), tmp_path / "e.onnx")
-    assert_one_line_error(cli("report", tmp_path / "e.onnx"), "2 nodes mbcost cannot cost", "Erf (unknown op",
+    assert_one_line_error(cli("report", tmp_path / "e.onnx"), "2 nodes mbcost cannot cost", "Erf (node /Erf: unknown op)",
                           "Mul (")
 
 

@@ -355,7 +355,7 @@ def _swish_model(path):
 def test_ops_mbcost_cannot_cost_are_all_listed_with_exit_2(cli, tmp_path):
     _swish_model(tmp_path / "s.onnx")
     line = assert_one_line_error(cli("report", tmp_path / "s.onnx"), "1 node mbcost cannot cost",
-                                 "Frobnicate (unknown op", "--allow-unknown")
+                                 "Frobnicate (node frob: unknown op)", "--allow-unknown")
     assert line.startswith(f"error: {tmp_path / 's.onnx'}: ")
 
 

@@ -259,12 +259,12 @@ def check_html(run, **_) -> str:
     summary = Table.of("entries", [Column("", "mark"), Column("entry", "label", link="anchor"), Column("architecture", "architecture"),
                                    Column("α", "alpha"), Column("input", "resolution"), Column("checks", "checks"),
                                    Column("over budget", "over")],
-                       [{**d, "mark": "✓" if d["ok"] else "✗", "checks": len(d["results"]), "anchor": f"#entry-{i + 1}",
+                       [{**d, "mark": "?" if r.unjudged else "✓" if d["ok"] else "✗", "checks": len(d["results"]), "anchor": f"#entry-{i + 1}",
                          "over": ", ".join(o["metric"] for o in d["results"] if not o["ok"])}
-                        for i, d in enumerate(body["budgets"])],
+                        for i, (r, d) in enumerate(zip(run.results, body["budgets"]))],
                        attrs=lambda d: {"name": d["label"], "ok": "pass" if d["ok"] else "fail"},
                        filters=[("ok", "verdict")])
-    return html_page("check", body, f"mbcost check: {'all within budget' if run.ok else f'{len(run.failures)} over budget'}",
+    return html_page("check", body, f"mbcost check: {f'{len(run.unjudged)} PARTIAL, not checked' if run.unjudged else 'all within budget' if run.ok else f'{len(run.failures)} over budget'}",
                 extra={"entries": extra}, libraries=("dagre",), summary=summary, entries=entries, detail=detail,
                 layer_count=layers)
 
