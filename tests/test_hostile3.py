@@ -132,6 +132,14 @@ def test_styled_tables_hold_only_styles(nasty, command, make):
     assert "\nTAIL" not in without_styles
 
 
+def test_a_figure_holds_no_control_character(cli, nasty):
+    pytest.importorskip("matplotlib")
+    run = cli("plot", "diff", "a.yaml", "b.yaml", "-o", "d.svg")
+    assert run.code == 0 and run.err == "", run.err
+    svg = (nasty / "d.svg").read_text()
+    assert RAW.search(svg) is None and r"\x1b]0;T\x07" in svg
+
+
 def test_error_lines_use_the_same_sanitiser(cli, tmp_path):
     from mbcost.render.text import printable
 
@@ -167,3 +175,91 @@ def test_generated_names_are_escaped_in_text_md_and_csv(tmp_path_factory, name):
             assert len(out.split("\n")) == 1 + len(report.layers) + 1, (name, out)
     assert printable(report.layers[0].name) in "".join(render("report", "table", report))
 
+
+# --- 6. plot -o through the one atomic writer ---------------------------------------------------
+
+SMALL = "input: {resolution: 16, channels: 3}\nlayers:\n  - {kind: conv, c: 8, k: 3, s: 2}\n  - {kind: fc, c: 10}\n"
+
+
+@pytest.fixture
+def small(tmp_path):
+    f = tmp_path / "small.yaml"
+    f.write_text(SMALL)
+    return f
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_plot_into_a_full_device_is_one_line_and_keeps_the_link(cli, tmp_path, small):
+    pytest.importorskip("matplotlib")
+    link = tmp_path / "full.png"
+    link.symlink_to("/dev/full")
+    assert_one_line_error(cli("plot", "layers", small, "-o", link), f"error: --output: cannot write {link}",
+                          "No space left on device")
+    assert link.is_symlink() and str(link.readlink()) == "/dev/full"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full.png", "small.yaml"]  # no temporary left
+
+
+def test_plot_through_a_symlink_replaces_the_target_and_keeps_the_link(cli, tmp_path, small):
+    pytest.importorskip("matplotlib")
+    target, link = tmp_path / "real.svg", tmp_path / "link.svg"
+    target.write_text("old")
+    link.symlink_to(target)
+    assert cli("plot", "layers", small, "-o", link).code == 0
+    assert link.is_symlink() and target.read_text().startswith("<?xml")
+
+
+def test_plot_into_a_fifo_writes_into_it_and_keeps_it_a_fifo(cli, tmp_path, small):
+    import os
+    import stat
+    import threading
+
+    pytest.importorskip("matplotlib")
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    run = cli("plot", "layers", small, "-o", fifo)
+    reader.join(timeout=30)
+    assert run.code == 0 and stat.S_ISFIFO(fifo.stat().st_mode)
+    assert got and got[0].startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_plot_has_no_writer_of_its_own():
+    """One writer for every output file: no module but cli/io.py renames over a path."""
+    for module in (ROOT / "mbcost").rglob("*.py"):
+        text = module.read_text()
+        if module.name != "io.py":
+            assert "os.replace" not in text and "mkstemp" not in text, module
+
+
+# --- 8. plot labels are plain text, never mathtext ----------------------------------------------
+
+def _svg_text(svg: str) -> str:
+    import html
+
+    return html.unescape(svg)
+
+
+@pytest.mark.parametrize("name", ["$\\sqrt{$", "$x^2$", "a_b^c", "$", "\\", "$\\frac{1}{0}$ and $"])
+def test_names_with_dollars_are_printed_as_written(cli, tmp_path, name):
+    pytest.importorskip("matplotlib")
+    f = tmp_path / "net.yaml"
+    f.write_text(f"name: {json.dumps(name)}\n" + SMALL)
+    out = tmp_path / "fig.svg"
+    run = cli("plot", "layers", f, "-o", out)
+    assert run.code == 0 and run.err == "", run.err
+    assert f"per layer: {name}, α = 1.0" in _svg_text(out.read_text())
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(name=st.text(st.sampled_from("$\\{}^_ax%#&~"), min_size=1, max_size=10).filter(str.strip))
+def test_generated_mathtext_names_never_crash_a_figure(cli, tmp_path, name):
+    pytest.importorskip("matplotlib")
+    f = tmp_path / "net.yaml"
+    f.write_text(f"name: {json.dumps(name)}\n" + SMALL)
+    out = tmp_path / "fig.svg"
+    run = cli("plot", "layers", f, "-o", out)
+    assert run.code == 0 and run.err == "", (name, run.err)
+    assert f"per layer: {name}, α" in _svg_text(out.read_text())
