@@ -263,3 +263,55 @@ def test_generated_mathtext_names_never_crash_a_figure(cli, tmp_path, name):
     run = cli("plot", "layers", f, "-o", out)
     assert run.code == 0 and run.err == "", (name, run.err)
     assert f"per layer: {name}, α" in _svg_text(out.read_text())
+
+
+# --- 10. the API's arguments, type-checked like the CLI's flags ---------------------------------
+
+def test_device_by_name_or_path_is_the_profile_the_cli_reads(cli):
+    """device='pixel1' loads the built-in profile, as --device pixel1 does: the same latency."""
+    by_name = mbcost.analyze("mobilenet_v2", device="pixel1").latency_ms
+    by_cli = cli("report", "mobilenet_v2", "--device", "pixel1", "-f", "json").json()["totals"]["latency_ms"]
+    path = ROOT / "mbcost" / "analyses" / "devices" / "pixel1.yaml"
+    assert by_name == by_cli == mbcost.analyze("mobilenet_v2", device=path).latency_ms
+    assert by_name == mbcost.analyze("mobilenet_v2", device=mbcost.load_device("pixel1")).latency_ms
+    assert mbcost.sweep_grid("mobilenet_v2", alphas=[1], device="pixel1").points[0].latency_ms == pytest.approx(by_name)
+
+
+@pytest.mark.parametrize("device, says", [
+    (3, "got 3"), (b"pixel1", "got a value of type bytes"), (["pixel1"], "got a value of type list"),
+    (object(), "got a value of type object"), ("pixel9", "unknown device 'pixel9'"),
+])
+def test_a_device_that_is_not_one_is_one_clear_error(device, says):
+    for call in (lambda: mbcost.analyze("mobilenet_v1", device=device),
+                 lambda: mbcost.sweep_grid("mobilenet_v1", device=device)):
+        with pytest.raises(MbcostError) as info:
+            call()
+        assert info.value.field == "device" and says in info.value.message, str(info.value)
+
+
+# any Python value in any argument of the front door: a result or one MbcostError, never another
+# exception (an AttributeError deep in the engine was how device='pixel1' failed)
+ANY_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(), st.text(max_size=6),
+                      st.binary(max_size=4), st.lists(st.integers(0, 300), max_size=3), st.fractions(),
+                      st.sampled_from([object(), {}, {"bn": 2}, (224, 224), 1j, "pixel1", "paper", "0.5:1:0.25"]))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.sampled_from(["alpha", "resolution", "rho", "convention", "depth", "device"]), value=ANY_VALUE)
+def test_any_value_in_any_argument_is_a_result_or_one_error(which, value):
+    try:
+        mbcost.analyze("mobilenet_v1_shallow", **{which: value})
+    except MbcostError as exc:
+        assert str(exc).count("\n") == 0
+    sweep_arg = {"alpha": "alphas", "resolution": "resolutions", "rho": "rhos", "depth": "depths"}.get(which, which)
+    try:
+        mbcost.sweep_grid("mobilenet_v1_shallow", **{sweep_arg: value})
+    except MbcostError as exc:
+        assert str(exc).count("\n") == 0
+
+
+def test_sweep_refuses_what_is_not_a_list_and_a_progress_that_is_not_a_function():
+    with pytest.raises(MbcostError, match=r"--depth: expected numbers .* got a value of type object"):
+        mbcost.sweep_grid("mobilenet_v1", depths=object())
+    with pytest.raises(MbcostError, match=r"progress: expected a function"):
+        mbcost.sweep_grid("mobilenet_v1", progress=3)

@@ -66,7 +66,11 @@ def parse_list(values: Values, flag: str) -> list[Fraction]:
     if isinstance(values, (str, int, float, Fraction)):
         items = [values]
     else:
-        items = list(values)
+        try:
+            items = list(values)
+        except TypeError:  # not a list at all: say so, as for any other wrong value
+            raise UsageError(f"expected numbers or text like {_EXAMPLES[flag]}, got a value of type "
+                             f"{type(values).__name__}", field=flag) from None
     parts: list[str | int | float | Fraction] = []
     for item in items:
         if isinstance(item, str):
@@ -468,6 +472,9 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
     (:func:`mbcost.sweep_grid` documents the arguments). ``progress(done, total)``, if given,
     is called as the rows are costed (the CLI draws a bar from it at a terminal)."""
     convention = require_convention(convention)
+    if progress is not None and not callable(progress):
+        raise UsageError(f"expected a function progress(done, total), got a value of type {type(progress).__name__}",
+                         field="progress")
     spec = load(arch)
     a_list = _checked(parse_list(alphas, "--alpha"), parse_alpha, "--alpha") or [spec.alpha or Fraction(1)]
     d_list = _checked(parse_list(depths, "--depth"), parse_depth, "--depth") or [spec.depth or Fraction(1)]
