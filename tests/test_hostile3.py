@@ -315,3 +315,106 @@ def test_sweep_refuses_what_is_not_a_list_and_a_progress_that_is_not_a_function(
         mbcost.sweep_grid("mobilenet_v1", depths=object())
     with pytest.raises(MbcostError, match=r"progress: expected a function"):
         mbcost.sweep_grid("mobilenet_v1", progress=3)
+
+
+# --- 4. numbers in architecture files: finite, at most 10¹², at most 12 digits after the point --
+
+def _row_file(tmp_path, row: str, top: str = "") -> Path:
+    f = tmp_path / "net.yaml"
+    f.write_text(f"input: {{resolution: 32}}\n{top}layers:\n  - {{kind: conv, c: 8}}\n  - {row}\n")
+    return f
+
+
+@pytest.mark.parametrize("row, top, says", [
+    ('{kind: conv, c: "1e999"}', "", "too large to be finite"),
+    ('{kind: conv, c: "w*1e-300*1e-300*1e300*1e300"}', "params: {w: 16}\n", "more than 12 digits after the point"),
+    ("{kind: mbconv, c: 8, t: 1.0e-300}", "", "layers[1].t: expected a positive number, got 1e-300"),
+    ("{kind: mbconv, c: 8, t: 0.0000000000001}", "", "more than 12 digits after the point"),
+    ("{kind: conv, c: 8}", "params: {w: 1.0e-300}\n", "params.w: expected a positive number, got 1e-300"),
+    ("{kind: conv, c: 8}", "params: {w: 1.0e300}\n", "params.w: expected a positive number, got '1.0e300'"),
+    ("{kind: mlp, ratio: 1.0e-300}", "", "more than 12 digits after the point"),
+])
+def test_numbers_past_the_bounds_are_one_line(cli, tmp_path, row, top, says):
+    f = _row_file(tmp_path, row, top)
+    assert_one_line_error(cli("report", f), f"error: {f}:", says)
+
+
+def test_a_variants_settings_have_the_same_bounds(cli, tmp_path):
+    f, g = tmp_path / "v.yaml", tmp_path / "w.yaml"
+    f.write_text("input: {resolution: 32}\nvariants:\n  v: {alpha: 1.0e-300, depth: 0.5}\n"
+                 "layers:\n  - {kind: conv, c: 8}\n")
+    g.write_text("input: {resolution: 32}\nvariants:\n  w: {params: {c: 1.0e-300}}\nparams: {c: 8}\n"
+                 "layers:\n  - {kind: conv, c: c}\n")
+    assert_one_line_error(cli("report", f"{f}@v"), "variants.v.alpha: ", "more than 12 digits after the point")
+    assert_one_line_error(cli("report", g), "variants.w.params.c: ", "more than 12 digits after the point")
+
+
+TINY_OR_HUGE = st.sampled_from(["1e-300", "1e300", "1e999", "1e-999", "0.000001", "1000000", "7", "3",
+                                "0.5", "w", "(w+1)", "1e12", "1e-12", "1e13"])
+EXPRESSIONS = st.lists(TINY_OR_HUGE, min_size=1, max_size=30).flatmap(
+    lambda xs: st.lists(st.sampled_from(["*", "/", "+", "-", "//", "%"]), min_size=len(xs) - 1,
+                        max_size=len(xs) - 1).map(lambda ops: xs[0] + "".join(o + x for o, x in zip(ops, xs[1:]))))
+PLAIN_FLOATS = st.floats(allow_nan=False, allow_infinity=False, min_value=1e-308, max_value=1e308)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(expr=EXPRESSIONS, t=PLAIN_FLOATS, where=st.sampled_from(["c", "t", "param", "block"]))
+def test_generated_numbers_are_a_result_or_one_error(tmp_path, expr, t, where):
+    """Products of tiny and huge numbers, in every place a file gives a number: costed, or
+    refused with one SpecError — never a crash, never a number of thousands of digits."""
+    q = json.dumps(expr)
+    doc = {"c": f"params: {{w: 16}}\ninput: {{resolution: 16}}\nlayers:\n  - {{kind: conv, c: {q}}}\n",
+           "t": f"input: {{resolution: 16}}\nlayers:\n  - {{kind: conv, c: 8}}\n  - {{kind: mbconv, c: 8, t: {t!r}}}\n",
+           "param": f"params: {{w: {t!r}}}\ninput: {{resolution: 16}}\nlayers:\n  - {{kind: conv, c: \"8 + 0*w\"}}\n",
+           "block": f"input: {{resolution: 16}}\nblocks:\n  b:\n    params: [w]\n    rows:\n"
+                    f"      - {{kind: conv, c: {q}}}\nlayers:\n  - {{kind: b, w: 3}}\n"}[where]
+    f = tmp_path / "net.yaml"
+    f.write_text(doc)
+    try:
+        r = mbcost.analyze(f)
+    except MbcostError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 400, str(exc)
+        return
+    assert 0 < r.madds < 10**30  # costed: every channel count came out a bounded integer
+
+
+# --- 5. device profiles at their extremes: JSON never holds Infinity, check never exits 3 -------
+
+def _strict_json(text: str):
+    def refuse(name):
+        raise AssertionError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(conv=st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1e-308, 1e308, 5e-324, 1e-9, 1e9]),
+       limit=st.sampled_from(["1e-320", "5e-324", "1e-6", "0.000001", "1e308", "30", "1e-7", "999999999"]))
+def test_extreme_device_constants_and_limits(cli, tmp_path, conv, limit):
+    pixel1 = (ROOT / "mbcost" / "analyses" / "devices" / "pixel1.yaml").read_text()
+    dev = tmp_path / "dev.yaml"
+    dev.write_text(pixel1.replace("value: 0.148402", f"value: {conv!r}".replace("inf", ".inf").replace("nan", ".nan"), 1))
+    run = cli("report", "mobilenet_v1", "--device", dev, "-f", "json")
+    assert run.code in (0, 2), run.err
+    if run.code == 0:
+        doc = _strict_json(run.out)
+        assert doc["totals"]["latency_ms"] > 0 and all(v.get("rate") is None or v["rate"] < 1e10
+                                                       for v in doc["device"]["constants"].values())
+    for fmt in ("table", "json", "junit"):
+        run = cli("check", "mobilenet_v1", "--device", dev, "--max-latency", limit, "-f", fmt)
+        assert run.code in (0, 1, 2), run.err
+        if run.code == 2:
+            assert len(run.err.splitlines()) == 1 and "internal error" not in run.err
+        elif fmt == "json":
+            _strict_json(run.out)
+
+
+def test_a_limit_below_a_nanosecond_is_refused_and_a_huge_overshoot_is_short(cli):
+    assert_one_line_error(cli("check", "mobilenet_v1", "--device", "pixel1", "--max-latency", "1e-320"),
+                          "error: --max-latency: ", "from 1e-06 to 1e+09")
+    run = cli("check", "mobilenet_v1", "--device", "pixel1", "--max-latency", "1e-6")
+    assert run.code == 1
+    # 98.04 ms over 1e-6 ms: 9.8e9 %, in powers of ten rather than 300 digits
+    assert re.search(r"over by 98\.04 ms \(9\.80e\+9%\)", run.out), run.out

@@ -165,9 +165,9 @@ def json_chunks(command: str, body: dict[str, Any]) -> Iterator[str]:
 
     doc = envelope(command, body)
     if not any(isinstance(v, list) and len(v) > LONG_LIST for v in doc.values()):
-        yield json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        yield json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         return
-    record = json.JSONEncoder(ensure_ascii=False).encode  # the separators json.dumps uses
+    record = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode  # the separators json.dumps uses
     yield "{\n"
     for n, (key, value) in enumerate(doc.items()):
         yield (",\n" if n else "") + f"  {json.dumps(key)}: "
@@ -177,7 +177,7 @@ def json_chunks(command: str, body: dict[str, Any]) -> Iterator[str]:
                 yield (",\n" if i else "") + ",\n".join("    " + record(v) for v in value[i:i + 1000])
             yield "\n  ]"
         else:
-            yield json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            yield json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).replace("\n", "\n  ")
     yield "\n}\n"
 
 

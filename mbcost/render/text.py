@@ -101,11 +101,17 @@ def signed(n: int) -> str:
 
 
 def percent(ratio: Fraction | None, *, sign: bool = True) -> str:
+    """'+0.26%'; past a million percent, in powers of ten ('+9.80e+12%'), never a hundred digits."""
     if ratio is None:
         return "n/a"
     if not ratio:
         return "0.00%"
-    return f"{float(100 * ratio):{'+' if sign else ''}.2f}%"
+    plus = "+" if sign else ""
+    if abs(ratio) < 10**4:
+        return f"{float(100 * ratio):{plus}.2f}%"
+    from decimal import Decimal
+
+    return f"{Decimal(100 * ratio.numerator) / Decimal(ratio.denominator):{plus}.2e}%"
 
 
 def text_table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
