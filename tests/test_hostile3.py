@@ -418,3 +418,82 @@ def test_a_limit_below_a_nanosecond_is_refused_and_a_huge_overshoot_is_short(cli
     assert run.code == 1
     # 98.04 ms over 1e-6 ms: 9.8e9 %, in powers of ten rather than 300 digits
     assert re.search(r"over by 98\.04 ms \(9\.80e\+9%\)", run.out), run.out
+
+
+# --- 2. tiny inputs that take minutes or gigabytes: bounds before work -------------------------
+
+def _capped(*argv: str, seconds: float = 10, memory: int = 1 << 30, cwd=None):
+    """Run ``mbcost argv`` in a child under an address-space cap and a wall-clock cap, as the
+    acceptance states them: no input under 100 KB may take more than 1 GB or 10 s."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run([sys.executable, "-m", "mbcost", *map(str, argv)], capture_output=True, text=True,
+                          timeout=seconds, preexec_fn=limit, cwd=cwd)
+
+
+def _nested(levels: int, n: int, false_rows: int = 0, inner: int | None = None) -> str:
+    """``levels`` blocks, each calling the one below ``n`` times; the innermost holds
+    ``false_rows`` rows whose ``if`` is false and one conv of ``inner`` (else n) repeats."""
+    false = "".join(f"      - {{kind: conv, c: 4, k: 1, if: \"1 == 0\"}}\n" for _ in range(false_rows))
+    blocks = f"  b0:\n    rows:\n{false}      - {{kind: conv, c: 4, k: 1, n: {inner or n}}}\n"
+    blocks += "".join(f"  b{i}:\n    rows:\n      - {{kind: b{i - 1}, n: {n}}}\n" for i in range(1, levels))
+    return (f"input: {{resolution: 8, channels: 3}}\nblocks:\n{blocks}layers:\n"
+            f"  - {{kind: b{levels - 1}, n: {n}}}\n")
+
+
+def test_a_nested_block_bomb_is_refused_at_once_under_the_caps(tmp_path):
+    """Four levels of n: 1000 are 10¹² layers: refused as the 100,001st repeat is made, where the
+    expansion ran 30 s to 2.2 GB first. At --depth 64 each n becomes 64,000."""
+    f = tmp_path / "bomb.yaml"
+    f.write_text(_nested(4, 1000))
+    assert f.stat().st_size < 2000
+    for depth in ("1", "64"):
+        run = _capped("report", f, "--depth", depth)
+        assert (run.returncode, run.stdout) == (2, ""), run.stderr
+        assert run.stderr == (f"error: {f}:5:37: blocks.b0.rows[0] (in blocks.b1.rows[0] (in blocks.b2.rows[0] "
+                              "(in blocks.b3.rows[0] (in layers[0])))).n: blocks expand to more than 100000 rows "
+                              "(each repeat counted; n and --depth multiply)\n")
+
+
+def test_rows_whose_if_is_false_count_as_work(cli, tmp_path):
+    """1,000 × 1,000 instances of a block of four false rows and one true one: 100,000 rows made
+    would take 5 million reads; the reads are capped at 25,000 as they happen."""
+    f = tmp_path / "false.yaml"
+    f.write_text(_nested(2, 1000, false_rows=4, inner=1))
+    assert_one_line_error(cli("report", f), f"error: {f}:", "(in layers[0]).n: blocks expand to more than 25000 "
+                          "template rows read (rows whose 'if' is false count too)")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(levels=st.integers(1, 5), n=st.integers(1, 1000), false_rows=st.integers(0, 30),
+       depth=st.sampled_from(["1", "0.5", "3", "64"]))
+def test_generated_block_bombs_answer_within_seconds(levels, n, false_rows, depth):
+    """Any nesting of block calls, repeats, false rows and depth: a result or one error, and the
+    instantiation (what the caps bound) takes well under a second (a time cap set here)."""
+    import signal
+    from fractions import Fraction
+    from mbcost.core.blocks import MAX_ROWS, instantiate
+    from mbcost.core.spec import spec_from_document
+    from mbcost.core.yamlio import parse
+
+    def too_slow(*_):
+        raise TimeoutError("instantiation took over 3 s")
+
+    old = signal.signal(signal.SIGALRM, too_slow)
+    signal.setitimer(signal.ITIMER_REAL, 3)
+    try:
+        spec = spec_from_document(parse(_nested(levels, n, false_rows), "g.yaml"))
+        try:
+            rows = instantiate(spec, Fraction(depth))
+        except MbcostError as exc:
+            assert "blocks expand to more than" in str(exc)
+        else:
+            assert sum(r.n for r in rows) <= MAX_ROWS
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
