@@ -9,6 +9,7 @@ itself, so a regression fails the test instead of swapping or hanging the suite.
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 import re
 from pathlib import Path
 
@@ -497,3 +498,48 @@ def test_generated_block_bombs_answer_within_seconds(levels, n, false_rows, dept
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def _pareto_by_pairs(cands, metrics, by_top1):
+    """The definition, comparing every pair (what fit did, minutes on the 842k grid)."""
+    def dominates(a, b):
+        if by_top1:
+            return (a.top1 >= b.top1 and all(a.values[m] <= b.values[m] for m in metrics)
+                    and (a.top1 > b.top1 or any(a.values[m] < b.values[m] for m in metrics)))
+        return all(a.values[m] >= b.values[m] for m in metrics) and any(a.values[m] > b.values[m] for m in metrics)
+    return [c for c in cands if not any(dominates(o, c) for o in cands if o is not c)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(points=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 6), st.integers(0, 4)),
+                       max_size=40),
+       k=st.integers(1, 4), by_top1=st.booleans())
+def test_the_fast_pareto_front_is_the_definitions(points, k, by_top1):
+    """Up to four goals, ties and duplicates included: the sort-and-sweep front (running maximum,
+    Fenwick tree, or the kept front past three goals) is the pairwise definition's, in order."""
+    from mbcost.analyses.fit import Candidate, pareto
+    from mbcost.analyses.accuracy import Expected
+
+    metrics = ("madds", "params", "peak_memory", "weights")[:k]
+    cands = [Candidate(Fraction(i + 1), (1, 1), dict(zip(metrics, p)),
+                       Expected(float(p[-1]), "published") if by_top1 else None) for i, p in enumerate(points)]
+    if by_top1:  # top-1 is the fourth number: up to three limits and top-1
+        metrics = metrics[:3]
+    assert pareto(cands, metrics, by_top1) == _pareto_by_pairs(cands, metrics, by_top1)
+
+
+def test_fit_builds_only_the_points_within_the_exact_limits(monkeypatch):
+    """fit over 2 α × 3 resolutions with 3 inside the limit: 3 points built, not 6."""
+    from mbcost.analyses import sweep
+    from mbcost.analyses.budget import Limit
+    from mbcost.analyses.fit import fit
+
+    built = []
+    point = sweep.Sweep._point
+    monkeypatch.setattr(sweep.Sweep, "_point", lambda self, *a: built.append(a) or point(self, *a))
+    all6 = sweep.grid("resnet18", "0.5,1", "96,128,160")  # no published top-1: nothing else built
+    limit = sorted(p.madds for p in all6.points)[2]
+    built.clear()
+    r = fit("resnet18", (Limit("madds", limit),), "0.5,1", "96,128,160")
+    assert (r.candidates, r.fitting, len(built)) == (6, 3, 3)
+    assert all(c.values["madds"] <= limit for c in r.pareto)

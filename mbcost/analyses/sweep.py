@@ -239,13 +239,26 @@ class Sweep(Printable):
     def __iter__(self):
         return iter(self.points) if "points" in self.__dict__ else self._points()
 
-    def _points(self):
+    def _points(self, most: dict[str, int] | None = None):
         counts = [self.counts[c] for c in COUNTS]
         latency = self.counts.get("latency_ms")
+        ok = None  # per α row, whether each resolution is within ``most``: numpy, not 842k tests
+        for c, v in (most or {}).items():
+            import numpy as np
+
+            within = np.asarray(self.counts[c], dtype=object if v >= 2**63 else None) <= v
+            ok = within if ok is None else ok & within
         for i, (a, d) in enumerate(self.rows):
             row = [ints(c[i]) for c in counts]  # numpy → Python ints, once per α
+            keep = ok[i].tolist() if ok is not None else None
             for rho, j in self.columns:
-                yield self._point(a, d, j, rho, [r[j] for r in row], latency[i][j] if latency else None)
+                if keep is None or keep[j]:
+                    yield self._point(a, d, j, rho, [r[j] for r in row], latency[i][j] if latency else None)
+
+    def within(self, most: dict[str, int]):
+        """The points whose counts are at most ``most`` (a count of :data:`COUNTS` → its
+        largest value), in order; only those are built (``fit`` on the 842k grid)."""
+        return self._points(most)
 
     def _point(self, a, d, j, rho, values, latency) -> SweepPoint:
         return SweepPoint(a, self.resolutions[j], *values[:2], rho=rho, depth=d, peak_activation_bytes=values[2],
