@@ -543,3 +543,31 @@ def test_fit_builds_only_the_points_within_the_exact_limits(monkeypatch):
     r = fit("resnet18", (Limit("madds", limit),), "0.5,1", "96,128,160")
     assert (r.candidates, r.fitting, len(built)) == (6, 3, 3)
     assert all(c.values["madds"] <= limit for c in r.pareto)
+
+
+# --- 1. silent wrong counts, the YAML side: a split part nothing reads, a deconv's output_padding --
+
+@pytest.mark.parametrize("read, unread", [("sp.0", "sp.1"), ("sp.1", "sp.0")])
+def test_a_split_part_nothing_reads_is_an_unused_branch(cli, tmp_path, read, unread):
+    f = tmp_path / "sp.yaml"
+    f.write_text(f"input: {{resolution: 8, channels: 8}}\nlayers:\n  - {{kind: split, name: sp, sizes: [4, 4]}}\n"
+                 f"  - {{kind: conv, c: 4, k: 1, from: {read}}}\n")
+    assert_one_line_error(cli("report", f), f"error: {f}:3:5: layers[0]: the output of part {unread} of sp is never "
+                          "used: read it with 'from', or list it in 'outputs:'")
+    f.write_text(f.read_text() + f"outputs: [conv1, {unread}]\n")  # listed as an output, it is used
+    assert cli("report", f).code == 0
+
+
+@pytest.mark.parametrize("s, d, op, ok", [(2, 1, 1, True), (2, 1, 2, False), (2, 1, 5, False), (1, 1, 1, False),
+                                          (1, 3, 2, True), ("[2, 3]", 1, "[1, 3]", False), ("[2, 3]", 1, "[1, 2]", True)])
+def test_a_deconvs_output_padding_is_smaller_than_its_stride_or_dilation(cli, tmp_path, s, d, op, ok):
+    """PyTorch's ConvTranspose2d rule (and ONNX's): output_padding 5 at s: 2 was costed."""
+    f = tmp_path / "dc.yaml"
+    f.write_text(f"input: {{resolution: 8, channels: 8}}\nlayers:\n"
+                 f"  - {{kind: deconv, c: 4, k: 3, s: {s}, d: {d}, padding: 1, output_padding: {op}}}\n")
+    run = cli("report", f, "-f", "json")
+    if ok:
+        assert run.code == 0, run.err
+    else:
+        assert_one_line_error(run, f"error: {f}:3:", "layers[0].output_padding: expected an output_padding smaller "
+                              "than the stride")

@@ -75,7 +75,10 @@ def network(kind: str) -> str:
     example = KINDS[kind].example
     rows = [dict(r) for r in example] if isinstance(example, list) else [{"kind": kind, "name": "x", **example}]
     assert kind in {r["kind"] for r in rows}
-    tail = [{"kind": "pool", "global": True, "from": "x.1" if kind == "split" else "x"}, {"kind": "fc", "c": 10}]
+    # a split's parts are all read (a part nothing reads is an unused branch)
+    head = [{"kind": "concat", "from": ["x.1", "x.0"]}] if kind == "split" else []
+    tail = head + [{"kind": "pool", "global": True, "from": "x" if kind != "split" else None}, {"kind": "fc", "c": 10}]
+    tail = [{k: v for k, v in r.items() if v is not None} for r in tail]
     return yaml.safe_dump({"input": {"resolution": 16, "channels": 8}, "layers": rows + tail}, sort_keys=False)
 
 
