@@ -48,6 +48,7 @@ from ..core.graph import NETWORK_INPUT, Graph, Layer
 from ..core.spec import ArchSpec
 from ..core.width import WidthRule
 from ..errors import SpecError, UsageError, Where
+from .onnx_check import MALFORMED, malformed, validate
 from .onnx_export import require_onnx
 
 @dataclass
@@ -549,6 +550,16 @@ def _shapes(model) -> dict[str, list]:
 
 
 def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
+    """:func:`_read`, where an error a malformed model can still raise past the checks of
+    :mod:`.onnx_check` (a value of the wrong type where the importer reads one) is one line
+    and exit 2, as every malformed model is, never exit 3."""
+    try:
+        return _read(path, allow_unknown)
+    except MALFORMED as exc:
+        raise malformed(str(path), exc) from None
+
+
+def _read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
     """An ONNX model as an architecture every command reads (its layers fixed: α must be 1).
     ``allow_unknown``: keep the ops mbcost cannot cost as 'opaque' layers that count nothing
     (the result is partial) instead of refusing the model."""
@@ -558,12 +569,13 @@ def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
     allow = allow_unknown
     source = str(path)
     try:
-        model = onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)  # never opened: onnx_check
     except FileNotFoundError:
         raise SpecError("no such file", where=Where(source)) from None
     except Exception as exc:
         raise SpecError(f"not a readable ONNX model ({type(exc).__name__}: {exc})",
                         where=Where(source)) from None
+    model = validate(model, source)
     for _ in range(4):  # folding pads makes more shapes known, whose Shape nodes then fold
         folded = _fold_constants(model)
         if folded is model:
