@@ -571,3 +571,19 @@ def test_a_deconvs_output_padding_is_smaller_than_its_stride_or_dilation(cli, tm
     else:
         assert_one_line_error(run, f"error: {f}:3:", "layers[0].output_padding: expected an output_padding smaller "
                               "than the stride")
+
+
+def test_a_depth_axis_is_bounded_by_the_layers_it_expands(cli, monkeypatch):
+    """-d 0.001:64:0.001 made 64,000 networks, up to 64× deep (minutes, 1.5 GB): the layers a
+    sweep expands are capped (400,000 by default, ~4 s; here 1,000 to keep the test cheap)."""
+    from mbcost.analyses import sweep
+
+    one = len(mbcost.analyze("mobilenet_v1").layers)  # 28 at d = 1 (no stage row states n: d changes nothing)
+    monkeypatch.setattr(sweep, "MAX_EXPANDED", 30 * one)
+    assert cli("sweep", "mobilenet_v2", "-d", "1:1.5:0.5", "-f", "csv").code == 0
+    line = assert_one_line_error(cli("sweep", "mobilenet_v2", "-d", "1:64:1", "-f", "csv"),
+                                 f"error: --depth: this sweep expands to more than {30 * one:,} layers in all, at 64 "
+                                 "(α, depth) rows", "give fewer --depth or --alpha values")
+    assert re.search(r"d = \d+ has [\d,]+ layers", line), line
+    assert_one_line_error(cli("sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.01", "-f", "csv"),
+                          "error: --alpha: this sweep expands to more than")

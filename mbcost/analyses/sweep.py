@@ -42,6 +42,10 @@ from ..core.spec import ArchSpec
 # α × resolution (× depth, when that axis comes) configurations in one sweep; a million is two
 # 8 MB arrays and a 90 MB CSV, written in seconds (benchmarks/bench.py)
 MAX_CONFIGS = 1_000_000
+# layers expanded in one sweep, over its distinct networks: ~10 µs each, so about 4 s. The 842k
+# grid of mobilenet_v2 expands 1,751 networks (~260,000 layers); -d 1:64:0.25 made 253
+# networks of up to 64× the layers (13 s) and -d 0.001:64:0.001 64,000 of them (minutes, 1.5 GB)
+MAX_EXPANDED = 400_000
 
 Values = Union[str, int, float, Fraction, Iterable[Union[str, int, float, Fraction]], None]
 
@@ -401,6 +405,7 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
     act, wbytes = DTYPES[conv.act_dtype], DTYPES[conv.weight_dtype]
     structures: dict[tuple, _Structure] = {}
     previous = None  # (depth, widths, row index) of the last network costed
+    expanded = 0  # layers of the networks expanded so far: the work a depth axis multiplies
     for i, (a, d) in enumerate(rows):
         if previous is not None and previous[0] == d and same_widths(spec, previous[1], a):
             for c in out:  # the same layers as the row before: the same counts
@@ -413,6 +418,12 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
         except MbcostError as exc:
             raise _context(exc, a, None)
         previous = (d, widths, i)
+        expanded += len(graph.layers)
+        if expanded > MAX_EXPANDED:
+            raise UsageError(f"this sweep expands to more than {MAX_EXPANDED:,} layers in all, at {len(rows):,} "
+                             f"(α, depth) rows (each depth, and each α that changes a width, is a network of its "
+                             f"own; d = {_show(d)} has {len(graph.layers):,} layers): give fewer --depth or --alpha "
+                             "values", field="--depth" if len({r[1] for r in rows}) > 1 else "--alpha")
         m, p0, p1, fs = _factors(graph, conv)
         key = _spatial_key(graph)
         if key not in structures:
