@@ -587,3 +587,15 @@ def test_a_depth_axis_is_bounded_by_the_layers_it_expands(cli, monkeypatch):
     assert re.search(r"d = \d+ has [\d,]+ layers", line), line
     assert_one_line_error(cli("sweep", "mobilenet_v2", "--alpha", "0.25:2.0:0.01", "-f", "csv"),
                           "error: --alpha: this sweep expands to more than")
+
+
+def test_export_refuses_a_model_no_onnx_file_can_hold_before_allocating(cli, tmp_path):
+    """--alpha 64 asked for ~33 GiB of fp32 weights, allocated before protobuf refused them; the
+    size is checked first (before onnx is even imported), and no file is made or clobbered."""
+    out = tmp_path / "big.onnx"
+    assert_one_line_error(cli("export", "mobilenet_v2", "--alpha", "64", "-o", out),
+                          "error: --alpha: the model's weights would be about 32.8 GiB in fp32, past the 1.98 GiB an "
+                          "ONNX file holds (protobuf's limit)")
+    assert not out.exists()
+    out.write_bytes(b"kept")
+    assert cli("export", "mobilenet_v2", "--alpha", "64", "-o", out).code == 2 and out.read_bytes() == b"kept"
