@@ -461,6 +461,18 @@ def test_a_nested_block_bomb_is_refused_at_once_under_the_caps(tmp_path):
                               "(each repeat counted; n and --depth multiply)\n")
 
 
+@pytest.mark.parametrize("argv", [["sweep", "{f}", "-d", "1,64"], ["fit", "{f}", "--max-madds", "1G", "--alpha", "1,0.5"],
+                                  ["diff", "{f}", "mobilenet_v1"], ["check", "{f}", "--max-madds", "1G"],
+                                  ["verify", "{f}"]])
+def test_the_bomb_through_every_kind_of_command_is_refused_under_the_caps(tmp_path, argv):
+    f = tmp_path / "bomb.yaml"
+    f.write_text(_nested(3, 1000, false_rows=2))
+    run = _capped(*[a.format(f=f) for a in argv])
+    assert (run.returncode, run.stdout) == (2, ""), run.stderr
+    assert run.stderr.startswith(f"error: {f}:") and "blocks expand to more than" in run.stderr
+    assert len(run.stderr.splitlines()) == 1
+
+
 def test_rows_whose_if_is_false_count_as_work(cli, tmp_path):
     """1,000 × 1,000 instances of a block of four false rows and one true one: 100,000 rows made
     would take 5 million reads; the reads are capped at 25,000 as they happen."""
