@@ -65,7 +65,8 @@ def validate(model, source: str):
     ctx = onnx.checker.C.CheckerContext()
     ctx.ir_version = model.ir_version or onnx.IR_VERSION
     ctx.opset_imports = {o.domain: o.version for o in model.opset_import} or {"": onnx.defs.onnx_opset_version()}
-    scope = onnx.checker.C.LexicalScopeContext()
+    # onnx ≥ 1.16 takes the lexical scope (what a subgraph may read); older ones do not
+    scope = (onnx.checker.C.LexicalScopeContext(),) if hasattr(onnx.checker.C, "LexicalScopeContext") else ()
     dims = {i.name: tuple(i.dims) for i in g.initializer}
     consts = {n.output[0]: n for n in g.node if n.op_type == "Constant" and len(n.output)}
     for node in g.node:
@@ -86,7 +87,7 @@ def validate(model, source: str):
         if node.domain:
             continue  # custom domains: the checker has no schema; the importer names the op
         try:
-            onnx.checker.check_node(node, ctx, scope)
+            onnx.checker.check_node(node, ctx, *scope)
         except Exception as exc:  # the checker's ValidationError, and others on what it cannot parse
             fail(what, _plain(str(exc)))
         _attributes(node, what, fail)
