@@ -11,11 +11,11 @@ The pipeline is core (YAML rows → layers at α → the op registry's counts) �
 verify, diff, budget, reproduce) ← render ← cli; mbcost.api is the front door above them.
 Everything is importable without the CLI.
 """
-from .core.engine import Report, analyze, load  # noqa: F401
+from .core.engine import Report, load  # noqa: F401
 from .core.conventions import PAPER, PROFILES, Convention  # noqa: F401
 from ._version import __version__  # noqa: F401
 from .errors import MbcostError  # noqa: F401
-from .api import sweep, sweep_grid, to_frame  # noqa: F401  (pandas only when a frame is asked for)
+from .api import analyze, load_device, sweep, sweep_grid, to_frame  # noqa: F401  (pandas only when a frame is asked for)
 
 
 

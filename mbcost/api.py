@@ -24,6 +24,7 @@ The work (and pandas) is imported when called.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,42 @@ if TYPE_CHECKING:
     import pandas
 
     from .analyses.sweep import Sweep, Values
+    from .core.engine import Report
     from .core.spec import ArchSpec
+
+
+def load_device(name: str | Path):
+    """A device latency profile: a built-in by name (``pixel1``; ``mbcost list`` shows them)
+    or a profile file by path (``mbcost latency fit --save`` writes one), as ``--device`` reads it."""
+    from .analyses.latency import load_device as load
+
+    return load(name, flag="device")
+
+
+def _device(device):
+    """``device=`` as the CLI's ``--device`` takes it: a built-in's name or a profile's path is
+    read; a Device (or None) is kept; anything else is one clear error naming the parameter."""
+    from .core.latency import require_device
+
+    if isinstance(device, (str, os.PathLike)):
+        return load_device(device)
+    return require_device(device)
+
+
+def analyze(arch: str | Path | ArchSpec, alpha=None, resolution=None, rho=None, convention: Convention = PAPER,
+            depth=None, device=None) -> Report:
+    """Cost an architecture at width α, depth multiplier d and input resolution (or ρ) under a
+    convention; α, d and the resolution default to the file's (a variant's) own. ``device``,
+    a built-in profile's name (``"pixel1"``), a profile file's path or a Device, times each
+    layer on it too (its profile in the convention's dtype).
+
+    >>> import mbcost
+    >>> round(mbcost.analyze("mobilenet_v3_large", device="pixel1").latency_ms, 2)   # the README's 51.42 ms
+    51.42
+    """
+    from .core.engine import analyze as run
+
+    return run(arch, alpha, resolution, rho, convention, depth, device=_device(device))
 
 
 def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
@@ -47,11 +83,7 @@ def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: 
     """
     from .analyses.sweep import grid
 
-    if isinstance(device, str):
-        from .analyses.latency import load_device
-
-        device = load_device(device, flag="device")
-    return grid(arch, alphas, resolutions, rhos, convention, depths, device=device, progress=progress)
+    return grid(arch, alphas, resolutions, rhos, convention, depths, device=_device(device), progress=progress)
 
 
 def sweep(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,

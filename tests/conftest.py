@@ -36,9 +36,11 @@ def kind_network(kind: str) -> str:
     example = KINDS[kind].example
     rows = [dict(r) for r in example] if isinstance(example, list) else [{"kind": kind, "name": "x", **example}]
     assert kind in {r["kind"] for r in rows}
+    # a split's parts are all read (a part nothing reads is an unused branch)
+    join = [{"kind": "concat", "name": "join", "from": ["x.1", "x.0"]}] if kind == "split" else []
     pool = [] if rows[-1]["kind"] in ("fc", "flatten") else [{"kind": "pool", "global": True,
-                                                               "from": "x.1" if kind == "split" else "x"}]
-    tail = pool + [{"kind": "fc", "c": 10}]
+                                                               "from": "join" if kind == "split" else "x"}]
+    tail = join + pool + [{"kind": "fc", "c": 10}]
     return yaml.safe_dump({"input": {"resolution": 16, "channels": 8}, "layers": rows + tail}, sort_keys=False)
 
 

@@ -122,7 +122,8 @@ def test_latex_escapes_what_a_file_name_can_hold():
     assert latex_escape("a_b & 50% #1 {x} ~^\\") == \
         r"a\_b \& 50\% \#1 \{x\} \textasciitilde{}\textasciicircum{}\textbackslash{}"
     assert latex_escape("α × ρ") == r"$\alpha$ $\times$ $\rho$"
-    assert latex_escape("two\n\nparagraphs") == "two paragraphs"  # a blank line would end \caption
+    # a blank line would end \caption: a newline is shown escaped, as every output shows it (issue 26)
+    assert latex_escape("two\n\nparagraphs") == r"two\textbackslash{}n\textbackslash{}nparagraphs"
 
 
 WEIRD = """\

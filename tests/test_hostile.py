@@ -579,15 +579,17 @@ def test_error_lines_survive_an_ascii_stderr():
 
 import xml.etree.ElementTree as ET
 
+# control characters are shown escaped, as on every output (issue 26); what XML cannot hold at
+# all (U+FFFE) is dropped
 NASTY_NAMES = [
-    ("\\x01bell", "bell"),
-    ("\\e[31mred\\e[0m", "[31mred[0m"),
-    ("nul\\0byte", "nulbyte"),
-    ("form\\ffeed\\vtab", "formfeedtab"),
-    ("\\x1f\\x7fdel", "\x7fdel"),  # DEL is allowed in XML 1.0
+    ("\\x01bell", "\\x01bell"),
+    ("\\e[31mred\\e[0m", "\\x1b[31mred\\x1b[0m"),
+    ("nul\\0byte", "nul\\x00byte"),
+    ("form\\ffeed\\vtab", "form\\x0cfeed\\x0btab"),
+    ("\\x1f\\x7fdel", "\\x1f\\x7fdel"),
     ("\\uFFFEnot a char", "not a char"),
     ("<tag> & \\\"quotes\\\" ]]>", '<tag> & "quotes" ]]>'),
-    ("α×β \\t tab\\r\\n", "α×β \t tab\r\n"),
+    ("α×β \\t tab\\r\\n", "α×β \\t tab\\r\\n"),
 ]
 
 
@@ -626,7 +628,7 @@ def test_junit_with_control_characters_in_paths_and_layer_names(cli, tmp_path):
     assert run.code == 1, run.err
     root = ET.parse(out).getroot()
     suite = root.find("testsuite")
-    assert suite.get("name") == f"mbcost budgets ({tmp_path}/budgets.yaml)"
+    assert suite.get("name") == f"mbcost budgets ({tmp_path}/bud\\x01gets.yaml)"  # \xff: a lone surrogate, dropped
     text = suite.find("testcase/failure").text
     assert "wide" in text and "\x02" not in text and "\x1b" not in text
 

@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from typing import Callable
 from importlib import resources
 
 from ..core.conventions import PAPER
@@ -103,57 +104,70 @@ class Top1Model:
         self.alphas = sorted({r.alpha for r in self.rows})
         self.resolutions = sorted({r.resolution for r in self.rows})
         self._quadratic: tuple[float, float, float] | None = None
+        self._r_brackets: dict[int, tuple | None] = {}  # each resolution's, found once
 
     def __bool__(self) -> bool:
         return bool(self.rows)
 
     def expected(self, alpha: Fraction, resolution: int, madds: int | None = None) -> Expected | None:
-        a, R = Fraction(alpha), int(resolution)
+        return self.expected_at(alpha)(resolution, madds)
+
+    def expected_at(self, alpha: Fraction) -> Callable[[int, int | None], Expected | None]:
+        """``expected`` at one α, as a function of (resolution, exact mult-adds or None): what
+        depends on α alone (its published rows, its bracket of widths) is found once, so a fit
+        over 1,751 α × 481 resolutions does not hash and compare 842k Fractions."""
+        a = Fraction(alpha)
         if not self.rows:
-            return None
-        if (a, R) in self.at:
-            row = self.at[a, R]
-            return Expected(row.top1, "published", row.checkpoint)
-        cell = self._cell(a, R)
-        if cell is not None:
-            return Expected(cell, "bilinear")
-        row = self._along_row(a, R)
-        if row is not None:
-            return Expected(row, "ln-alpha")
-        if madds is None:
-            madds = self._madds(a, R)
-        c0, c1, c2 = self.quadratic()
-        x = math.log(madds / 1e6)
-        return Expected(c0 + c1 * x + c2 * x * x, "quadratic-ln-madds")
+            return lambda R, madds=None: None
+        published = {R: row for (x, R), row in self.at.items() if x == a}
+        ab = self._bracket(self.alphas, a)
+        u = None if ab is None else math.log(a / ab[0]) / math.log(ab[1] / ab[0])
+        along = {}  # at a published resolution: linear in ln α between two widths published there
+        for R in self.resolutions:
+            widths = sorted(x for x, y in self.at if y == R)
+            wb = self._bracket(widths, a)
+            if wb is not None:
+                w = math.log(a / wb[0]) / math.log(wb[1] / wb[0])
+                along[R] = (1 - w) * self.at[wb[0], R].top1 + w * self.at[wb[1], R].top1
 
-    @staticmethod
-    def _bracket(values: list, v) -> tuple | None:
-        for lo, hi in zip(values, values[1:]):
-            if lo <= v <= hi:
-                return lo, hi
-        return None
+        # the published top-1s at the two widths around α, per resolution: the cell's corners
+        edges = [{R: self.at[x, R].top1 for R in self.resolutions if (x, R) in self.at} for x in ab or ()]
 
-    def _cell(self, a: Fraction, R: int) -> float | None:
-        """Bilinear in (ln α, ln R) inside a cell whose four corners are published."""
-        ab, rb = self._bracket(self.alphas, a), self._bracket(self.resolutions, R)
-        if ab is None or rb is None or not all((x, y) in self.at for x in ab for y in rb):
+        def at(resolution: int, madds: int | None = None) -> Expected:
+            R = int(resolution)
+            if R in published:
+                return Expected(published[R].top1, "published", published[R].checkpoint)
+            cell = self._cell(edges, u, R)
+            if cell is not None:
+                return Expected(cell, "bilinear")
+            if R in along:
+                return Expected(along[R], "ln-alpha")
+            if madds is None:
+                madds = self._madds(a, R)
+            c0, c1, c2 = self.quadratic()
+            x = math.log(madds / 1e6)
+            return Expected(c0 + c1 * x + c2 * x * x, "quadratic-ln-madds")
+
+        return at
+
+    def _bracket(self, values: list, v) -> tuple | None:
+        if not (values and values[0] <= v <= values[-1]):
             return None
-        (a0, a1), (r0, r1) = ab, rb
-        u = math.log(a / a0) / math.log(a1 / a0)
+        return next(((lo, hi) for lo, hi in zip(values, values[1:]) if lo <= v <= hi), None)
+
+    def _cell(self, edges: list[dict], u: float | None, R: int) -> float | None:
+        """Bilinear in (ln α, ln R) inside a cell whose four corners are published: ``edges``
+        the top-1s at the widths around α by resolution, ``u`` α's way between them in ln α."""
+        if not edges:
+            return None
+        if R not in self._r_brackets:
+            self._r_brackets[R] = self._bracket(self.resolutions, R)
+        rb = self._r_brackets[R]
+        if rb is None or not all(r in e for e in edges for r in rb):
+            return None
+        (t0, t1), (r0, r1) = edges, rb
         v = math.log(R / r0) / math.log(r1 / r0)
-        t = lambda x, y: self.at[x, y].top1  # noqa: E731
-        return ((1 - u) * (1 - v) * t(a0, r0) + u * (1 - v) * t(a1, r0) +
-                (1 - u) * v * t(a0, r1) + u * v * t(a1, r1))
-
-    def _along_row(self, a: Fraction, R: int) -> float | None:
-        """Linear in ln α between two published widths at a published resolution."""
-        widths = sorted(x for x, y in self.at if y == R)
-        ab = self._bracket(widths, a)
-        if ab is None:
-            return None
-        a0, a1 = ab
-        u = math.log(a / a0) / math.log(a1 / a0)
-        return (1 - u) * self.at[a0, R].top1 + u * self.at[a1, R].top1
+        return (1 - u) * (1 - v) * t0[r0] + u * (1 - v) * t1[r0] + (1 - u) * v * t0[r1] + u * v * t1[r1]
 
     def _madds(self, a: Fraction, R: int) -> int:
         from .sweep import grid  # the exact count, under the papers' convention

@@ -253,8 +253,12 @@ def parse_limits(limits: dict[str, object], convention: Convention,
                  for m in REGISTRY if m in limits)
 
 
+MIN_MS, MAX_MS = 1e-6, 1e9  # a nanosecond to eleven days: every limit's overshoot then has a finite percentage
+
+
 def parse_ms(value: object, field: str | None = None, where: Where | None = None) -> float:
-    """A latency limit in milliseconds: 30, 33.5, '33.5ms'."""
+    """A latency limit in milliseconds: 30, 33.5, '33.5ms', from a nanosecond (1e-06) to 1e9
+    (1e-320 passed, and its overshoot as a percentage of the limit overflowed: exit 3)."""
     text = str(value).strip() if not isinstance(value, bool) and isinstance(value, (int, float, str)) else None
     if text is not None and len(text) <= 30:
         text = text[:-2].strip() if text.lower().endswith("ms") else text
@@ -262,9 +266,10 @@ def parse_ms(value: object, field: str | None = None, where: Where | None = None
             ms = float(text)
         except ValueError:
             ms = None
-        if ms is not None and ms > 0 and ms < 1e9:
+        if ms is not None and MIN_MS <= ms < MAX_MS:
             return ms
-    raise UsageError(f"expected milliseconds > 0 like 30, 33.5 or 33.5ms, got {describe(value)}",
+    raise UsageError(f"expected milliseconds > 0 like 30, 33.5 or 33.5ms, from {MIN_MS:g} to {MAX_MS:g}, "
+                     f"got {describe(value)}",
                      field=field, where=where)
 
 

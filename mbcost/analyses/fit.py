@@ -19,6 +19,7 @@ A candidate *fits* when every limited metric is ≤ its limit (limits are inclus
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -82,18 +83,59 @@ def candidates(spec: ArchSpec, alphas: Values, resolutions: Values) -> tuple[Val
     return alphas, resolutions
 
 
-def _dominates(a: Candidate, b: Candidate, metrics: tuple[str, ...], by_top1: bool) -> bool:
+def _goals(c: Candidate, metrics: tuple[str, ...], by_top1: bool) -> tuple:
+    """What a candidate is judged on, each the higher the better: its expected top-1 and the
+    negated limited metrics (less is better), else the limited metrics (more of the budget used)."""
     if by_top1:
-        no_worse = a.top1 >= b.top1 and all(a.values[m] <= b.values[m] for m in metrics)
-        better = a.top1 > b.top1 or any(a.values[m] < b.values[m] for m in metrics)
-    else:  # more of the budget used is better
-        no_worse = all(a.values[m] >= b.values[m] for m in metrics)
-        better = any(a.values[m] > b.values[m] for m in metrics)
-    return no_worse and better
+        return (c.top1,) + tuple(-c.values[m] for m in metrics)
+    return tuple(c.values[m] for m in metrics)
+
+
+def _dominates(a: tuple, b: tuple) -> bool:
+    return a != b and all(x >= y for x, y in zip(a, b))
 
 
 def pareto(cands: list[Candidate], metrics: tuple[str, ...], by_top1: bool) -> list[Candidate]:
-    return [c for c in cands if not any(_dominates(o, c, metrics, by_top1) for o in cands if o is not c)]
+    """The candidates no other dominates (at least as good in every goal, better in one), in
+    their given order; equal candidates are all kept. Distinct goal tuples sorted best first
+    (lexicographically), every earlier one is at least as good in the first goal, and a tuple
+    is dominated exactly when an earlier one is at least as good in the rest: with up to three
+    goals (a limit or two, and top-1) that is a running maximum or a Fenwick tree of maxima,
+    n·log n, where comparing all pairs took minutes on the 842k grid. More goals compare each
+    tuple with the front kept so far."""
+    goals = [_goals(c, metrics, by_top1) for c in cands]
+    order = sorted(set(goals), reverse=True)
+    kept: set[tuple] = set()
+    k = len(order[0]) if order else 0
+    if k <= 3:
+        # k == 2: the best second goal so far; k == 3: per rank of the second goal (best first),
+        # the best third goal among tuples at least that good in the second (a prefix maximum)
+        best = -math.inf
+        rank = {v: i for i, v in enumerate(sorted({t[1] for t in order}, reverse=True), 1)} if k == 3 else {}
+        tree = [-math.inf] * (len(rank) + 1)
+        for n, t in enumerate(order):
+            if k == 1:
+                dominated = n > 0 and t[0] < order[0][0]
+            elif k == 2:
+                dominated = best >= t[1]
+                best = max(best, t[1])
+            else:
+                i, top = rank[t[1]], -math.inf
+                while i:
+                    top, i = max(top, tree[i]), i & (i - 1)
+                dominated = top >= t[2]
+                i = rank[t[1]]
+                while i < len(tree):
+                    tree[i], i = max(tree[i], t[2]), i + (i & -i)
+            if not dominated:
+                kept.add(t)
+    else:
+        front: list[tuple] = []
+        for t in order:
+            if not any(_dominates(f, t) for f in front):
+                front.append(t)
+        kept = set(front)
+    return [c for c, g in zip(cands, goals) if g in kept]
 
 
 def fit(arch: str | Path | ArchSpec, limits: tuple[Limit, ...], alphas: Values = None,
@@ -114,12 +156,17 @@ def fit(arch: str | Path | ArchSpec, limits: tuple[Limit, ...], alphas: Values =
         raise UsageError("a latency limit needs a device profile: give --device NAME (e.g. pixel1)",
                          field="--max-latency")
 
+    # an exact limit is a bound on one of the sweep's counts (FLOPs = 2 × mult-adds: at most
+    # ⌊limit / 2⌋ mult-adds), so the points over it are never built
+    most: dict[str, int] = {}
+    for lim in fast:
+        m = METRICS[lim.metric]
+        most[m.base] = min(most.get(m.base, lim.value // m.times), lim.value // m.times)
     fitting: list[Candidate] = []
-    for p in g.points:
+    expected_at, alpha = None, None
+    for p in g.within(most):
         values = {m: METRICS[m].of(p) for m in ("madds", "params")}
         values.update({lim.metric: METRICS[lim.metric].of(p) for lim in fast})
-        if any(values[lim.metric] > lim.value for lim in fast):
-            continue
         if slow:  # only what passed the exact limits is costed layer by layer
             report = analyze(spec, p.alpha, p.resolution[0], convention=convention, device=device)
             values.update({lim.metric: METRICS[lim.metric].of(report) for lim in slow})
@@ -127,9 +174,11 @@ def fit(arch: str | Path | ArchSpec, limits: tuple[Limit, ...], alphas: Values =
                 continue
         expected = None
         if model and p.resolution[0] == p.resolution[1]:
+            if p.alpha is not alpha:  # the points come α by α: what depends on α only, once
+                expected_at, alpha = model.expected_at(p.alpha), p.alpha
             # accuracy belongs to the network, not to the counting convention: the papers' counts
             madds = p.madds if convention == PAPER else None
-            expected = model.expected(p.alpha, p.resolution[0], madds)
+            expected = expected_at(p.resolution[0], madds)
         fitting.append(Candidate(p.alpha, p.resolution, values, expected))
 
     by_top1 = bool(model)
@@ -140,7 +189,7 @@ def fit(arch: str | Path | ArchSpec, limits: tuple[Limit, ...], alphas: Values =
         best.sort(key=lambda c: (-c.top1, c.values[first]))
     else:
         best.sort(key=lambda c: (-c.values[first], c.alpha, c.resolution))
-    return FitResult(spec.name, spec.source, convention, tuple(limits), len(g.points), len(fitting),
+    return FitResult(spec.name, spec.source, convention, tuple(limits), len(g), len(fitting),
                      tuple(best), "top1" if by_top1 else first,
                      classes=convention.classes if convention.classes is not None else spec.classes,
                      device=device.name if device else None)

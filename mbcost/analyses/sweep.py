@@ -42,6 +42,10 @@ from ..core.spec import ArchSpec
 # α × resolution (× depth, when that axis comes) configurations in one sweep; a million is two
 # 8 MB arrays and a 90 MB CSV, written in seconds (benchmarks/bench.py)
 MAX_CONFIGS = 1_000_000
+# layers expanded in one sweep, over its distinct networks: ~10 µs each, so about 4 s. The 842k
+# grid of mobilenet_v2 expands 1,751 networks (~260,000 layers); -d 1:64:0.25 made 253
+# networks of up to 64× the layers (13 s) and -d 0.001:64:0.001 64,000 of them (minutes, 1.5 GB)
+MAX_EXPANDED = 400_000
 
 Values = Union[str, int, float, Fraction, Iterable[Union[str, int, float, Fraction]], None]
 
@@ -66,7 +70,11 @@ def parse_list(values: Values, flag: str) -> list[Fraction]:
     if isinstance(values, (str, int, float, Fraction)):
         items = [values]
     else:
-        items = list(values)
+        try:
+            items = list(values)
+        except TypeError:  # not a list at all: say so, as for any other wrong value
+            raise UsageError(f"expected numbers or text like {_EXAMPLES[flag]}, got a value of type "
+                             f"{type(values).__name__}", field=flag) from None
     parts: list[str | int | float | Fraction] = []
     for item in items:
         if isinstance(item, str):
@@ -235,13 +243,26 @@ class Sweep(Printable):
     def __iter__(self):
         return iter(self.points) if "points" in self.__dict__ else self._points()
 
-    def _points(self):
+    def _points(self, most: dict[str, int] | None = None):
         counts = [self.counts[c] for c in COUNTS]
         latency = self.counts.get("latency_ms")
+        ok = None  # per α row, whether each resolution is within ``most``: numpy, not 842k tests
+        for c, v in (most or {}).items():
+            import numpy as np
+
+            within = np.asarray(self.counts[c], dtype=object if v >= 2**63 else None) <= v
+            ok = within if ok is None else ok & within
         for i, (a, d) in enumerate(self.rows):
             row = [ints(c[i]) for c in counts]  # numpy → Python ints, once per α
+            keep = ok[i].tolist() if ok is not None else None
             for rho, j in self.columns:
-                yield self._point(a, d, j, rho, [r[j] for r in row], latency[i][j] if latency else None)
+                if keep is None or keep[j]:
+                    yield self._point(a, d, j, rho, [r[j] for r in row], latency[i][j] if latency else None)
+
+    def within(self, most: dict[str, int]):
+        """The points whose counts are at most ``most`` (a count of :data:`COUNTS` → its
+        largest value), in order; only those are built (``fit`` on the 842k grid)."""
+        return self._points(most)
 
     def _point(self, a, d, j, rho, values, latency) -> SweepPoint:
         return SweepPoint(a, self.resolutions[j], *values[:2], rho=rho, depth=d, peak_activation_bytes=values[2],
@@ -384,6 +405,7 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
     act, wbytes = DTYPES[conv.act_dtype], DTYPES[conv.weight_dtype]
     structures: dict[tuple, _Structure] = {}
     previous = None  # (depth, widths, row index) of the last network costed
+    expanded = 0  # layers of the networks expanded so far: the work a depth axis multiplies
     for i, (a, d) in enumerate(rows):
         if previous is not None and previous[0] == d and same_widths(spec, previous[1], a):
             for c in out:  # the same layers as the row before: the same counts
@@ -396,6 +418,12 @@ def _costs(spec: ArchSpec, rows: list[tuple[Fraction, Fraction]], resolutions: l
         except MbcostError as exc:
             raise _context(exc, a, None)
         previous = (d, widths, i)
+        expanded += len(graph.layers)
+        if expanded > MAX_EXPANDED:
+            raise UsageError(f"this sweep expands to more than {MAX_EXPANDED:,} layers in all, at {len(rows):,} "
+                             f"(α, depth) rows (each depth, and each α that changes a width, is a network of its "
+                             f"own; d = {_show(d)} has {len(graph.layers):,} layers): give fewer --depth or --alpha "
+                             "values", field="--depth" if len({r[1] for r in rows}) > 1 else "--alpha")
         m, p0, p1, fs = _factors(graph, conv)
         key = _spatial_key(graph)
         if key not in structures:
@@ -468,6 +496,9 @@ def grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values
     (:func:`mbcost.sweep_grid` documents the arguments). ``progress(done, total)``, if given,
     is called as the rows are costed (the CLI draws a bar from it at a terminal)."""
     convention = require_convention(convention)
+    if progress is not None and not callable(progress):
+        raise UsageError(f"expected a function progress(done, total), got a value of type {type(progress).__name__}",
+                         field="progress")
     spec = load(arch)
     a_list = _checked(parse_list(alphas, "--alpha"), parse_alpha, "--alpha") or [spec.alpha or Fraction(1)]
     d_list = _checked(parse_list(depths, "--depth"), parse_depth, "--depth") or [spec.depth or Fraction(1)]

@@ -7,7 +7,6 @@ unless ``--debug`` is given; 3 a bug in mbcost (also one line; ``--debug`` for t
 from __future__ import annotations
 
 import importlib
-import re
 import sys
 
 import typer
@@ -25,14 +24,14 @@ from . import io
 _ABORTS = tuple({typer.Abort, getattr(click.exceptions, "Abort", typer.Abort)})
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x9f]")
-
-
 def _one_line(text: str) -> str:
     """One line, whatever a path or value holds: whitespace runs become one space, other
-    control characters (NUL, ESC, …) their escapes, so a file name cannot break the line or
-    drive the terminal."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", " ".join(text.split()))
+    control characters (NUL, ESC, …) their escapes, by the one sanitiser of every output
+    (:func:`mbcost.render.text.printable`), so a file name cannot break the line or drive the
+    terminal."""
+    from ..render.text import printable
+
+    return printable(" ".join(text.split()))
 
 
 # Each command lives in its own module, imported only when that command runs (or for

@@ -98,4 +98,7 @@ def plot(
         a = analyze(model(arch), alpha=alpha or "1.0", resolution=resolution, convention=conv)
         b = analyze(model(arch_b), alpha=alpha or "1.0", resolution=resolution, convention=conv)
         fig = figures.diff_figure(diff_reports(a, b), metric.value)
-    figures.save(fig, output)  # refuses an extension other than .png, .svg, .pdf before writing
+    from .io import write_atomic
+
+    # refuses an extension other than .png, .svg, .pdf before writing; then the one writer
+    write_atomic(output, figures.figure_bytes(fig, output))

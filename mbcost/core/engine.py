@@ -20,7 +20,7 @@ from ..errors import GraphError, UsageError
 from .expand import expand
 from .graph import NETWORK_INPUT, Graph, Layer, Shape, with_channels
 from .kinds import type_label
-from .latency import Device
+from .latency import Device, require_device
 from .memory import DTYPES, effective, plan
 from .metrics import METRICS
 from .multipliers import fmt_alpha, input_resolution, parse_alpha, parse_depth
@@ -279,6 +279,7 @@ def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = 
     convention; α, d and the resolution default to the file's (a variant's) own. With a device
     profile, time each layer on it too (its profile in the convention's dtype)."""
     convention = require_convention(convention)
+    device = require_device(device)
     spec = load(arch)
     a = parse_alpha(alpha) if alpha is not None else (spec.alpha or Fraction(1))
     d = parse_depth(depth) if depth is not None else (spec.depth or Fraction(1))

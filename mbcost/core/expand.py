@@ -249,9 +249,12 @@ def _check_outputs(ex: Expander, spec: ArchSpec, rows: list[Row]) -> tuple[str, 
         outs = [ex.last]
     read = {x for layer in ex.layers for x in layer.inputs} | set(outs)
     for layer in ex.layers:
-        if not any(t in read for t, _ in layer.outputs()):
+        # every tensor, so each part of a split too: a part nothing reads is a cut-off branch
+        unread = [t for t, _ in layer.outputs() if t not in read]
+        if unread:
             row = rows[layer.row]
-            raise GraphError(f"the output of {layer.name} is never used: read it with 'from', or list it "
+            what = f"part {unread[0]} of {layer.name}" if layer.sizes else layer.name
+            raise GraphError(f"the output of {what} is never used: read it with 'from', or list it "
                              "in 'outputs:'", field=row.label, where=_where(spec, row, None))
     return tuple(outs)
 

@@ -111,6 +111,14 @@ def _eval(node: ast.AST, env, text: str) -> Fraction:
         value = _FUNCTIONS[node.func.id](_eval(a, env, text) for a in node.args)
     else:
         raise ExprError(f"not {ARITHMETIC}")
+    return bounded(value, text)
+
+
+def bounded(value: Fraction, text: str) -> Fraction:
+    """``value`` if it is at most 10¹² in magnitude with a denominator of at most 10¹², else
+    an ExprError naming ``text``: every number a file gives — an expression's result and each
+    step of it, a plain YAML number (``t: 1.0e-300``), a param, a variant's setting — is held to
+    this, so no product of them can grow into thousands of digits."""
     if abs(value) > MAX_MAGNITUDE:
         raise ExprError(f"{text!r} is larger than {MAX_MAGNITUDE:,}")
     if value.denominator > MAX_MAGNITUDE:  # 1e-300 ** 24 is tiny and 7,000 digits long

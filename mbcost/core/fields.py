@@ -142,7 +142,13 @@ class Fields:
         if isinstance(value, str) and self.env is not None:
             v = self._expr(value, (key,), "a positive number")
         elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            from .expr import ExprError, bounded
+
             v = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+            try:  # the expressions' bounds: 1.0e-300 is a float YAML reads, and 300 digits exact
+                v = bounded(v, repr(value))
+            except ExprError as exc:
+                self.fail_key(key, f"expected a positive number, got {describe(value)} ({exc})")
         else:
             self.fail_key(key, f"expected a positive number, got {describe(value)}")
         if not (0 <= v if zero else 0 < v) or v > hi:

@@ -325,3 +325,16 @@ def check_cost(name: str, value) -> float:
         raise ValueError(f"{name} must be 0 or a number from {MIN_COST:g} to {MAX_COST:g} ns per unit, "
                          f"got {value!r}")
     return float(value)
+
+
+def require_device(value, field: str = "device") -> Device | None:
+    """``value`` if it is a :class:`Device` (or None), else one clear error naming the parameter,
+    as a CLI flag's would: ``analyze(..., device=3)`` used to fail deep in the engine with an
+    AttributeError. A built-in's name or a profile's path is read by the front door
+    (:func:`mbcost.analyze`, :func:`mbcost.sweep_grid`), which the core cannot reach."""
+    if value is None or isinstance(value, Device):
+        return value
+    shown = repr(value) if isinstance(value, (str, int, float)) and len(repr(value)) <= 40 \
+        else f"a value of type {type(value).__name__}"
+    raise UsageError("expected a device profile: a built-in name such as 'pixel1', a profile .yaml path, "
+                     f"or a Device (mbcost.load_device), got {shown}", field=field)

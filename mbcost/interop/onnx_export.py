@@ -584,9 +584,25 @@ def _nchw(shape) -> list[int]:
     return [1, c, h, w]
 
 
+MAX_MODEL_BYTES = 2**31 - 2**24  # protobuf's 2 GiB, less room for the graph: an ONNX file's limit
+
+
+def _fits(report: Report) -> None:
+    """Refuse before allocating a model no ONNX file can hold: --alpha 64 asked for a 56 GB
+    model, whose weights were allocated (gigabytes) before protobuf refused to write them. The
+    weights are at most the counted parameters plus, per layer, a BN's four vectors and a bias
+    (5·c), in fp32."""
+    values = report.params + 5 * sum(r.layer.c for r in report.layers)
+    if 4 * values > MAX_MODEL_BYTES:
+        raise UsageError(f"the model's weights would be about {4 * values / 2**30:,.1f} GiB in fp32, past the "
+                         f"{MAX_MODEL_BYTES / 2**30:.2f} GiB an ONNX file holds (protobuf's limit): export a "
+                         "smaller α or resolution", field="--alpha")
+
+
 def to_onnx(report: Report, seed: int = 0):
     """The ONNX ``ModelProto`` of a report's graph (N = 1, NCHW, float32), checked by onnx.checker."""
     exporters = [handle(EXPORTERS, r.layer.kind, "onnx_export", "mbcost export") for r in report.layers]
+    _fits(report)
     onnx = require_onnx()
     import numpy as np
     from onnx import TensorProto, helper

@@ -67,6 +67,8 @@ def load(onnx, source: str, max_bytes: int | None = None):
             graph = skim(_Positioned(fd, st.st_size))
         except OSError as exc:
             raise SpecError(f"cannot read: {exc.strerror or exc}", where=Where(source)) from None
+        except BadTensor as exc:
+            raise SpecError(str(exc), where=Where(source)) from None
         except (ValueError, IndexError) as exc:
             raise SpecError(f"not a readable ONNX model (its protobuf encoding is broken: {exc})",
                             where=Where(source)) from None
@@ -193,7 +195,33 @@ def _tensor(buf, start: int, end: int) -> bytes:
                 d, j = _varint(buf, j)
                 dims.append(d)
     keep = prod(dims) <= SMALL
+    if not keep:  # its data is skipped, so its length is checked here, from the field's own length
+        _check_raw_length(buf, fields, dims)
     return b"".join(bytes(buf[i:k]) for field, _, i, _, _, k in fields if keep or field not in _TENSOR_DATA)
+
+
+# TensorProto.DataType → bits per element (STRING and the undefined type have no fixed size)
+_BITS = {1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64, 14: 64, 15: 128,
+         16: 16, 17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4}
+_DATA_TYPE, _NAME, _RAW_DATA = 2, 8, 9
+
+
+class BadTensor(ValueError):
+    """An initializer whose stored bytes disagree with its dims: a corrupt file, said as such."""
+
+
+def _check_raw_length(buf, fields, dims) -> None:
+    data_type = next((_varint(buf, j)[0] for f, w, _, _, j, _ in fields if f == _DATA_TYPE and w == 0), 0)
+    raw = next((k - j for f, w, _, _, j, k in fields if f == _RAW_DATA and w == 2), None)
+    bits = _BITS.get(data_type)
+    if raw is None or bits is None:
+        return
+    want = (prod(dims) * bits + 7) // 8
+    if raw != want:
+        name = next((bytes(buf[j:k]).decode("utf-8", "replace") for f, w, _, _, j, k in fields
+                     if f == _NAME and w == 2), "")
+        raise BadTensor(f"initializer {name!r}: expected {want:,} bytes of data for dims {list(dims)}, "
+                        f"the file holds {raw:,}")
 
 
 def _graph(buf, start: int, end: int) -> bytes:

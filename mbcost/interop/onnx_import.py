@@ -70,6 +70,7 @@ from ..core.spec import ArchSpec
 from ..core.width import WidthRule
 from ..errors import GraphError, SpecError, UsageError, Where
 from . import axes as ax
+from .onnx_check import MALFORMED, malformed, validate
 from .onnx_export import require_onnx
 from .onnx_file import load as load_file
 from .onnx_rewrite import (FOLD_BUDGET, FoldTooLarge, attrs as _attrs, constant_value, fold_constants, fuse, infer_shapes, origins,
@@ -1156,6 +1157,16 @@ KINDS_READ: dict[str, tuple[str, ...]] = {
 
 
 def read(path: str | Path, allow_unknown: bool = False, max_bytes: int | None = None) -> ArchSpec:
+    """:func:`_read`, where an error a malformed model can still raise past the checks of
+    :mod:`.onnx_check` (a value of the wrong type where the importer reads one) is one line
+    and exit 2, as every malformed model is, never exit 3."""
+    try:
+        return _read(path, allow_unknown, max_bytes)
+    except MALFORMED as exc:
+        raise malformed(str(path), exc) from None
+
+
+def _read(path: str | Path, allow_unknown: bool = False, max_bytes: int | None = None) -> ArchSpec:
     """An ONNX model as an architecture every command reads (its layers fixed: α must be 1).
     ``allow_unknown``: keep the ops mbcost cannot cost as 'opaque' layers that count nothing
     (the result is partial) instead of refusing the model. ``max_bytes``: the largest file read
@@ -1164,7 +1175,7 @@ def read(path: str | Path, allow_unknown: bool = False, max_bytes: int | None = 
 
     allow = allow_unknown
     source = str(path)
-    model = load_file(onnx, source, max_bytes)
+    model = validate(load_file(onnx, source, max_bytes), source)
     strip_weights(model)  # from here on the graph is kilobytes: weights are read by their dims only
     origin = origins(model)  # before folding: which constants the file's own initializers make
     stored = _stored(model)

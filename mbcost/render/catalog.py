@@ -1,12 +1,11 @@
 """``mbcost list`` as text: one row per built-in name — its title, and the source its file cites."""
 from __future__ import annotations
 
-import csv
 import io
 
 from ..analyses.catalog import Builtin
 from ..core.multipliers import fmt_alpha
-from .text import md_table, shape_text, text_table
+from .text import csv_writer, md_table, shape_text, text_table
 
 HEADERS = ["name", "variant of", "α", "d", "input", "title", "source"]
 
@@ -37,7 +36,7 @@ def list_md(items: list[Builtin], **_) -> str:
 
 def list_csv(items: list[Builtin], **_) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_writer(buf)
     w.writerow(["name", "file", "variant", "alpha", "depth", "resolution", "title", "source"])
     for b in items:
         w.writerow([b.name, b.file, b.variant or "", fmt_alpha(b.alpha), fmt_alpha(b.depth),

@@ -11,7 +11,7 @@ from typing import Any
 from ..analyses.budget import METRIC_NAMES, BudgetResult, CheckRun, Outcome
 from ..core.metrics import COUNTS
 from .report import setting
-from .text import md_cell, percent, signed
+from .text import md_cell, percent, printable, signed
 
 
 def num(v) -> str:
@@ -38,7 +38,7 @@ def summary_line(run: CheckRun) -> str:
     allowed = f" (PARTIAL, allowed: {'; '.join(partial)}: the counts leave out ops not costed)" if partial else ""
     if not bad:
         return f"within budget: {checks} passed{allowed}"
-    over = list(dict.fromkeys(r.label for r, _ in run.failures))
+    over = list(dict.fromkeys(printable(r.label) for r, _ in run.failures))
     return f"OVER BUDGET: {bad} of {checks} failed: {'; '.join(over)}{allowed}"
 
 
@@ -59,7 +59,7 @@ def check_text(run: CheckRun) -> str:
     lines = []
     for r in run.results:
         for o in r.outcomes:
-            lines.append(f"{status(r, o)}  {r.label}: {verdict(o)}{partial_text(r)}")
+            lines.append(f"{status(r, o)}  {printable(r.label)}: {verdict(o)}{partial_text(r)}")
             if not o.ok and r.baseline is not None:
                 lines += growth_lines(r, o.metric)
     lines.append(summary_line(run))
@@ -67,7 +67,7 @@ def check_text(run: CheckRun) -> str:
 
 
 def growth_lines(r: BudgetResult, metric: str) -> list[str]:
-    head = (f"      vs baseline {r.baseline.a.source}: {signed(r.baseline_delta(metric))} "
+    head = (f"      vs baseline {printable(r.baseline.a.source)}: {signed(r.baseline_delta(metric))} "
             f"{METRIC_NAMES[metric]} in total")
     grown = r.grew_most(metric)
     if not grown:
@@ -78,7 +78,7 @@ def growth_lines(r: BudgetResult, metric: str) -> list[str]:
 
 
 def _layer_label(d) -> str:
-    return f"{d.a.name} → {d.b.name}" if d.renamed else d.name
+    return printable(f"{d.a.name} → {d.b.name}" if d.renamed else d.name)
 
 
 # --- JSON -------------------------------------------------------------------------------------

@@ -8,14 +8,14 @@ from ..analyses.compare import Comparison, Row
 from ..core.multipliers import fmt_alpha
 from ..core.peers import COMPONENTS, LABELS
 from .report import setting
-from .text import latex_table, md_table, percent, shape_text, signed, text_table
+from .text import csv_writer, latex_table, md_table, percent, printable, shape_text, signed, text_table
 
 UNIT = {"madds": "MACs", "flops": "FLOPs"}
 
 
 def title(c: Comparison) -> str:
     r = c.report
-    return (f"{r.architecture}  α = {fmt_alpha(r.alpha)}  {shape_text(r.resolution)} input  ·  "
+    return (f"{printable(r.architecture)}  α = {fmt_alpha(r.alpha)}  {shape_text(r.resolution)} input  ·  "
             f"implementation: {c.implementation.name}")
 
 
@@ -53,7 +53,7 @@ def compare_latex(c: Comparison, **_) -> str:
     r = c.report
     return latex_table(headers, rows, caption=f"What each counter counts: {title(c)}.",
                        label=f"compare-{r.architecture}-{fmt_alpha(r.alpha)}-{r.resolution[0]}",
-                       right=right, note=f"mbcost compare {r.architecture}")
+                       right=right, note=f"mbcost compare {printable(r.architecture)}")
 
 
 def row_dict(row: Row) -> dict[str, Any]:
@@ -86,11 +86,10 @@ CSV_COLUMNS = ("architecture", "alpha", "resolution", "convention", "implementat
 
 
 def compare_csv(c: Comparison, **_) -> str:
-    import csv
     import io
 
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_writer(buf)
     w.writerow(CSV_COLUMNS)
     r = c.report
     head = [r.architecture, fmt_alpha(r.alpha), shape_text(r.resolution, "x"), r.convention.tag(r.classes),

@@ -13,15 +13,15 @@ from ..core.engine import Report
 from ..core.metrics import COUNTS as METRICS, compute
 from ..core.multipliers import fmt_alpha
 from .report import setting
-from .text import human, latex_table, md_cell, percent, rich_text, signed
+from .text import human, latex_table, md_cell, percent, printable, rich_text, signed
 
 
 def side_text(r: Report) -> str:
-    return f"{r.source} (α {fmt_alpha(r.alpha)}, {r.resolution[0]}×{r.resolution[1]})"
+    return f"{printable(r.source)} (α {fmt_alpha(r.alpha)}, {r.resolution[0]}×{r.resolution[1]})"
 
 
 def layer_text(d: LayerDelta) -> str:
-    return f"{d.a.name} → {d.b.name}" if d.renamed else d.name
+    return printable(f"{d.a.name} → {d.b.name}" if d.renamed else d.name)
 
 
 def _compute(d: ArchDiff) -> tuple[str, int]:
@@ -41,7 +41,7 @@ def layers_line(d: ArchDiff, all_layers: bool) -> str:
         text = f"{c[status]} {status}"
         blocks = d.whole_blocks(status) if status in ("removed", "added") else []
         if blocks:
-            text += f" (block{'s' if len(blocks) > 1 else ''} {', '.join(blocks)})"
+            text += f" (block{'s' if len(blocks) > 1 else ''} {printable(', '.join(blocks))})"
         parts.append(text)
     hidden = "" if all_layers or not c["unchanged"] else " (not listed; --all lists them)"
     return "layers: " + ", ".join(parts) + hidden
@@ -70,11 +70,11 @@ def diff_table(d: ArchDiff, console, all_layers: bool = False) -> None:
         t.add_column(col, justify=just, no_wrap=col != "what changed")
     style = {"removed": "red", "added": "green", "changed": "yellow", "unchanged": "dim"}
     for x in _shown(d, all_layers):
-        t.add_row(x.status, layer_text(x), x.kind,
+        t.add_row(x.status, layer_text(x), printable(x.kind),
                   f"{human(f * x.cost('madds', 'a'))} → {human(f * x.cost('madds', 'b'))}",
                   signed(f * x.delta("madds")),
                   f"{human(x.cost('params', 'a'), 2)} → {human(x.cost('params', 'b'), 2)}",
-                  signed(x.delta("params")), "; ".join(x.changes), style=style[x.status])
+                  signed(x.delta("params")), printable("; ".join(x.changes)), style=style[x.status])
     t.add_section()
     t.add_row("total", "", "", f"{human(f * d.total('madds', 'a'))} → {human(f * d.total('madds', 'b'))}",
               signed(f * d.delta("madds")),

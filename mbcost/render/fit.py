@@ -7,14 +7,13 @@ obtained (published, bilinear, ln-alpha, or quadratic-ln-madds = extrapolated).
 """
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
 from ..analyses.fit import Candidate, FitResult
 from ..core.metrics import METRICS
 from .sweep import number_text
-from .text import md_table, res_text, text_table
+from .text import csv_writer, md_table, printable, res_text, text_table
 
 
 def _value_text(metric: str, v) -> str:
@@ -62,11 +61,11 @@ def _footer(r: FitResult) -> list[str]:
               f"no published accuracy for this architecture: ranked by {METRICS[r.ranked_by].noun}, largest first")
     return [f"{len(r.pareto)} on the Pareto front of {r.fitting} configurations that fit, out of "
             f"{r.candidates} costed; {ranked}.",
-            f"convention: {r.convention.describe(r.classes)}" + (f"; device: {r.device}" if r.device else "")]
+            f"convention: {r.convention.describe(r.classes)}" + (f"; device: {printable(r.device)}" if r.device else "")]
 
 
 def fit_text(r: FitResult, **_) -> str:
-    head = f"{r.architecture}: configurations within {_limits_text(r)}"
+    head = f"{printable(r.architecture)}: configurations within {_limits_text(r)}"
     if not r.pareto:
         return head + "\nnone of the " + f"{r.candidates} configurations costed fits.\n" + _footer(r)[1] + "\n"
     headers, rows = _rows(r)
@@ -75,7 +74,7 @@ def fit_text(r: FitResult, **_) -> str:
 
 
 def fit_md(r: FitResult, **_) -> str:
-    head = f"**{r.architecture}**: configurations within {_limits_text(r)}"
+    head = f"**{printable(r.architecture)}**: configurations within {_limits_text(r)}"
     if not r.pareto:
         return head + "\n\nNone fits.\n"
     headers, rows = _rows(r)
@@ -106,7 +105,7 @@ def fit_json(r: FitResult, **_) -> str:
 
 def fit_csv(r: FitResult, **_) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_writer(buf)
     cols = ["rank", "architecture", "alpha", "resolution", "convention"] + list(r.metrics) + \
            ["expected_top1", "top1_method", "checkpoint"]
     w.writerow(cols)

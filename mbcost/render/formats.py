@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 from .._version import __version__
 from ..errors import UsageError
+from .text import json_safe, printable
 
 SCHEMA_VERSION = 3  # 1: mbcost 0.1, unversioned; 2: 0.2; 3: 0.3 (tokens, norms, attention; per-op-class latency)
 
@@ -109,14 +110,39 @@ def renderer(command: str, fmt: str) -> Callable[..., str]:
 
 
 def render(command: str, fmt: str, result: Any, **options) -> str:
-    """Render with the options the renderer takes (a JUnit writer has no use for ``width``)."""
+    """Render with the options the renderer takes (a JUnit writer has no use for ``width``).
+
+    Every output passes through the one sanitiser here, whatever the renderer forgot: a text
+    format (table, Markdown, CSV, LaTeX) through :func:`~mbcost.render.text.printable`, keeping
+    its line breaks and, when styled for a terminal, its ANSI styles; JSON through
+    :func:`~mbcost.render.text.json_safe`. (Cells are escaped first, by the table helpers, so
+    a newline inside a name cannot split a row; JUnit XML and HTML escape on their own.)"""
     import inspect
 
     fn = renderer(command, fmt)
     accepted = inspect.signature(fn).parameters
     if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
         options = {k: v for k, v in options.items() if k in accepted}
-    return fn(result, **options)
+    out = fn(result, **options)
+    if fmt in TEXT_FORMATS:
+        styles = bool(options.get("styled"))
+        return _each(out, lambda t: printable(t, lines=True, styles=styles))
+    if fmt == "json":
+        return _each(out, json_safe)
+    return out
+
+
+# the formats whose output is text a person reads at a terminal or in an editor
+TEXT_FORMATS = ("table", "md", "csv", "latex")
+
+
+def _each(out, clean: Callable[[str], str]):
+    """``clean`` applied to one string, or to each chunk a streaming renderer yields."""
+    if isinstance(out, str):
+        return clean(out)
+    if isinstance(out, bytes):
+        return out
+    return (clean(chunk) for chunk in out)
 
 
 def envelope(command: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -142,9 +168,9 @@ def json_chunks(command: str, body: dict[str, Any]) -> Iterator[str]:
 
     doc = envelope(command, body)
     if not any(isinstance(v, list) and len(v) > LONG_LIST for v in doc.values()):
-        yield json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        yield json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         return
-    record = json.JSONEncoder(ensure_ascii=False).encode  # the separators json.dumps uses
+    record = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode  # the separators json.dumps uses
     yield "{\n"
     for n, (key, value) in enumerate(doc.items()):
         yield (",\n" if n else "") + f"  {json.dumps(key)}: "
@@ -154,7 +180,7 @@ def json_chunks(command: str, body: dict[str, Any]) -> Iterator[str]:
                 yield (",\n" if i else "") + ",\n".join("    " + record(v) for v in value[i:i + 1000])
             yield "\n  ]"
         else:
-            yield json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            yield json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).replace("\n", "\n  ")
     yield "\n}\n"
 
 

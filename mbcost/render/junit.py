@@ -3,8 +3,9 @@
 One ``<testcase>`` per architecture × metric, so a report lists "mobilenet_v2 (α 1.0,
 224×224): mult-adds" next to the project's unit tests; an over-budget metric carries a
 ``<failure>`` whose message says by how much. Built with xml.etree, so names with
-``<``, ``&`` or quotes are escaped, and characters XML 1.0 forbids (control characters
-in a budget's name) are dropped, so every parser reads the file.
+``<``, ``&`` or quotes are escaped, control characters in a name are shown escaped
+(``\\x1b``) as on every other output, and what XML 1.0 cannot hold at all (a lone
+surrogate) is dropped, so every parser reads the file.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import xml.etree.ElementTree as ET
 
 from ..analyses.budget import METRIC_NAMES, CheckRun
 from .check import growth_lines, partial_text, verdict
+from .text import printable
 
 CLASSNAME = "mbcost.check"
 
@@ -23,9 +25,12 @@ CLASSNAME = "mbcost.check"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def xml_text(text: str) -> str:
-    """User text (a budget's name, a layer's, a path) as XML 1.0 can carry it."""
-    return _NOT_XML.sub("", text)
+def xml_text(text: str, lines: bool = False) -> str:
+    """User text (a budget's name, a layer's, a path) as XML 1.0 can carry it: the characters
+    it cannot hold dropped, the control characters it can (a CR, a tab, an ESC's neighbours)
+    shown escaped as everywhere else (:func:`~mbcost.render.text.printable`); with ``lines``,
+    the line breaks between lines of a failure's text are kept."""
+    return _NOT_XML.sub("", printable(text, lines=lines))
 
 
 def _element(parent, tag: str, **attrs) -> ET.Element:
@@ -57,7 +62,7 @@ def check_junit(run: CheckRun) -> str:
             else:
                 detail = [verdict(o) + partial_text(r)] + (growth_lines(r, o.metric) if r.baseline is not None else [])
                 fail = _element(case, "failure", type="OverBudget", message=verdict(o))
-                fail.text = xml_text("\n".join(line.strip() for line in detail))
+                fail.text = xml_text("\n".join(line.strip() for line in detail), lines=True)
     ET.indent(root)
     # Every character outside ASCII as a character reference (224&#215;224): the file is then
     # the same valid XML whatever encoding carries it — a UTF-8 file, or a latin-1 stdout.

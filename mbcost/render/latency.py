@@ -2,7 +2,6 @@
 each family's error in the fit and left out, and every measurement beside both predictions."""
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from ..analyses.latency import LatencyFit
 from ..core.conventions import PAPER
 from ..core.latency import CONSTANTS, Device
 from ..core.multipliers import fmt_alpha
-from .text import md_table, text_table
+from .text import csv_writer, md_table, printable, text_table
 
 
 def cost_text(d: Device, name: str) -> str:
@@ -26,7 +25,8 @@ def cost_text(d: Device, name: str) -> str:
 def device_line(d: Device) -> str:
     """'pixel1 fp32, build tflite-2019 (per-class model)'."""
     base = f" from {d.base}" if d.base else ""
-    return f"{d.name} {d.dtype}" + (f", build {d.build}" if d.build else "") + f" ({d.variant} model{base})"
+    return (f"{printable(d.name)} {d.dtype}" + (f", build {printable(d.build)}" if d.build else "")
+            + f" ({d.variant} model{printable(base)})")
 
 
 def _pct(x) -> str:
@@ -133,7 +133,7 @@ def latency_json(f: LatencyFit, **_) -> str:
 
 def latency_csv(f: LatencyFit, **_) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_writer(buf)
     w.writerow(["family", "arch", "alpha", "resolution", "build", "ms", "predicted_ms", "lofo_ms"])
     for p in f.points:
         w.writerow([p.measured.group, p.measured.arch, fmt_alpha(p.measured.alpha), p.measured.resolution,

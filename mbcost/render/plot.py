@@ -10,6 +10,16 @@
 Sized for one column of a two-column paper (3.4 × 2.6 in at 300 dpi for PNG); every axis
 carries its unit, and the title the architecture, α, resolution and convention. matplotlib is
 an optional extra (``pip install mbcost[plot]``), imported only here.
+
+Every string on a figure is plain text: layer, block and file names are the user's, and
+matplotlib reads ``$…$`` as mathtext by default — ``$\\sqrt{$`` in a name crashed the run, and
+``$x^2$`` was typeset instead of printed as written. :func:`pyplot` turns that parsing off
+for every text object (``text.parse_math``), so no label can be forgotten; names pass through
+:func:`~mbcost.render.text.printable` too (an ESC is invalid in SVG's XML).
+
+A figure is rendered to bytes here (:func:`figure_bytes`); the CLI writes them through the
+one atomic writer every output file uses (:func:`mbcost.cli.io.write_atomic`), so a symlink,
+a FIFO or ``/dev/full`` behaves as for any other ``--output``.
 """
 from __future__ import annotations
 
@@ -19,6 +29,7 @@ from ..core.kinds import type_label
 from ..core.metrics import METRICS
 from ..core.multipliers import fmt_alpha
 from ..errors import UsageError
+from .text import printable
 
 SIZE = (3.4, 2.6)  # inches: one column of a two-column paper
 WIDE = (7.0, 2.8)  # both columns, for per-layer bars
@@ -42,7 +53,9 @@ def pyplot():
     matplotlib.use("Agg")
     matplotlib.rcParams.update({"font.size": 7, "axes.titlesize": 7, "legend.fontsize": 6,
                                 "svg.fonttype": "none",  # text stays text in SVG (searchable, editable)
-                                "pdf.fonttype": 42})
+                                "pdf.fonttype": 42,
+                                "text.parse_math": False,  # user text is never mathtext
+                                "text.usetex": False})
     import matplotlib.pyplot as plt
 
     return plt
@@ -70,7 +83,7 @@ def sweep_figure(sweep, x: str = "madds", y: str = "top1", by: str = "alpha"):
     plt = pyplot()
     model = top1_model(sweep.architecture)
     if "top1" in (x, y) and not model:
-        raise UsageError(f"no published accuracy for {sweep.architecture}: top-1 can be plotted for "
+        raise UsageError(f"no published accuracy for {printable(sweep.architecture)}: top-1 can be plotted for "
                          "mobilenet_v1 and mobilenet_v2", field="--y")
     fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
     groups: dict = {}
@@ -101,7 +114,7 @@ def sweep_figure(sweep, x: str = "madds", y: str = "top1", by: str = "alpha"):
     ax.grid(True, linewidth=0.3, alpha=0.5)
     ax.legend(loc="best", frameon=False)
     what = "per α" if by == "alpha" else "per resolution"
-    ax.set_title(f"{sweep.architecture}, one curve {what}\n{sweep.convention.describe(sweep.classes)}")
+    ax.set_title(f"{printable(sweep.architecture)}, one curve {what}\n{sweep.convention.describe(sweep.classes)}")
     return fig
 
 
@@ -120,9 +133,9 @@ def _metric_axis(metric: str) -> tuple[str, float]:
 
 
 def _setting(report) -> str:
-    return (f"{report.architecture}, α = {fmt_alpha(report.alpha)}, {report.resolution[0]}×{report.resolution[1]}"
+    return (f"{printable(report.architecture)}, α = {fmt_alpha(report.alpha)}, {report.resolution[0]}×{report.resolution[1]}"
             f"\n{report.convention.describe(report.classes)}" +
-            (f" · {report.device.name}" if getattr(report, "device", None) else ""))
+            (f" · {printable(report.device.name)}" if getattr(report, "device", None) else ""))
 
 
 def layers_figure(report, metric: str = "madds"):
@@ -167,7 +180,7 @@ def diff_figure(d, metric: str = "madds"):
         level += v
     end = d.total(metric, "b") / div
     ax.bar(len(deltas) + 1, end, color="#444444", width=0.8)
-    names = ["A total"] + [x.name for x in deltas] + ["B total"]
+    names = ["A total"] + [printable(x.name) for x in deltas] + ["B total"]
     ax.set_xticks(range(len(names)), names, rotation=90, fontsize=4 if len(names) > 30 else 6)
     ax.set_ylabel(label)
     ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color="#C44E52", label="grew"),
@@ -177,29 +190,21 @@ def diff_figure(d, metric: str = "madds"):
     return fig
 
 
-def save(fig, path: Path) -> None:
-    """Write the figure beside ``path`` and rename it over: all or nothing."""
-    import os
-    import tempfile
+def figure_bytes(fig, path: Path) -> bytes:
+    """The figure as the bytes of the file ``path`` names (.png, .svg or .pdf), and closed.
+    An extension other than those is refused before anything is drawn."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    import warnings
 
     try:
         fmt = figure_format(path)
-    except UsageError:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-        raise
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".{fmt}", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format=fmt, dpi=DPI, metadata={"Date": None} if fmt in ("svg", "pdf") else None)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        buf = io.BytesIO()
+        with warnings.catch_warnings():  # a layout matplotlib cannot fit (long names) is still drawn:
+            warnings.simplefilter("ignore", UserWarning)  # stderr keeps only the one error line
+            fig.savefig(buf, format=fmt, dpi=DPI, metadata={"Date": None} if fmt in ("svg", "pdf") else None)
+        return buf.getvalue()
     finally:
-        import matplotlib.pyplot as plt
-
         plt.close(fig)

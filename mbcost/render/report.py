@@ -14,7 +14,7 @@ from ..core.graph import layout
 from ..core.kinds import kernel_text, kind_of, type_label
 from ..core.metrics import METRICS, present, shown
 from ..core.multipliers import fmt_alpha
-from .text import human, latex_table, md_table, shape_text, square, text_table
+from .text import csv_writer, human, latex_table, md_table, printable, shape_text, square, text_table
 
 
 def setting(report: Report) -> dict[str, Any]:
@@ -29,11 +29,11 @@ def setting(report: Report) -> dict[str, Any]:
 
 def partial_note(report: Report) -> str:
     """What a title (and the totals) say of a partial result: '  ·  PARTIAL, not costed: Foo ×2, Bar'."""
-    return f"  ·  PARTIAL, not costed: {report.not_costed}" if report.partial else ""
+    return f"  ·  PARTIAL, not costed: {printable(report.not_costed)}" if report.partial else ""
 
 
 def title(report: Report) -> str:
-    return (f"{report.architecture}  α = {fmt_alpha(report.alpha)}  "
+    return (f"{printable(report.architecture)}  α = {fmt_alpha(report.alpha)}  "
             f"{shape_text(report.resolution)} input  ·  {report.convention.describe(report.classes)}"
             + partial_note(report))
 
@@ -116,11 +116,10 @@ CSV_COLUMNS = ("architecture", "alpha", "resolution", "convention", "name", "kin
 def report_csv(report: Report, **_) -> str:
     """One row per layer; each row carries α, the input H×W and the convention, so it can be
     traced without its file name."""
-    import csv
     import io
 
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_writer(buf)
     metrics = present(report)
     # a partial result (ops not costed) says so in every row, as each row says what was counted
     partial = ("partial", "not_costed") if report.partial else ()
@@ -218,7 +217,7 @@ def _totals_lines(report: Report) -> list[str]:
         interval = f" ({d.interval_text})" if d.interval_text else ""
         out.append(f"latency  {report.latency_ms:.2f} ms{interval} on {device_line(d)}; "
                    f"{len(bound)} of {len(report.layers)} layers memory-bound, {100 * share:.0f}% of the time")
-        out += [f"warning  {w}" for w in d.warnings(report.layers)]
+        out += [f"warning  {printable(w)}" for w in d.warnings(report.layers)]
     return out + memory_lines(report)
 
 
@@ -229,15 +228,15 @@ def memory_lines(report: Report) -> list[str]:
         return []
     c, peak = report.convention, report.peak_layer
     shapes = {"input": report.graph.input_shape, **{r.name: r.output_shape for r in report.layers}}
-    alive = ", ".join(f"{t} {shape_text(shapes[t])}" for t in peak.alive)
+    alive = ", ".join(f"{printable(t)} {shape_text(shapes[t])}" for t in peak.alive)
     chunked = f", bottlenecks in {c.chunks} chunks" if c.chunks else ""
     out = [f"memory  peak activations {report.peak_activation_bytes:,} B ({human(report.peak_activation_bytes)}B, "
-           f"{c.act_dtype}{chunked}) at {peak.name}, alive: {alive}  ·  weights {report.weight_bytes:,} B "
+           f"{c.act_dtype}{chunked}) at {printable(peak.name)}, alive: {alive}  ·  weights {report.weight_bytes:,} B "
            f"({human(report.weight_bytes)}B, {c.weight_dtype})"]
     best = report.best_order()
     if best.peak * peak.act_bytes < report.peak_activation_bytes:
         out.append(f"best order  peak {best.peak * peak.act_bytes:,} B "
-                   f"({'exact' if best.exact else 'greedy, not proven least'}): {' '.join(best.order)}")
+                   f"({'exact' if best.exact else 'greedy, not proven least'}): {printable(' '.join(best.order))}")
     return out
 
 
@@ -280,7 +279,7 @@ def report_latex(report: Report, **_) -> str:
     headers, rows, right = _layer_rows(report, exact=True)
     label = f"{report.architecture}-{fmt_alpha(report.alpha)}-{report.resolution[0]}"
     layers = latex_table(headers, rows, caption=f"Per-layer cost of {title(report)}.",
-                         label=f"{label}-layers", right=right, note=f"mbcost report {report.architecture}")
+                         label=f"{label}-layers", right=right, note=f"mbcost report {printable(report.architecture)}")
     kinds = latex_table(*_kind_rows(report)[:2], caption=f"Cost by layer type of {title(report)}.",
-                        label=f"{label}-types", right={1, 2, 3, 4}, note=f"mbcost report {report.architecture}")
+                        label=f"{label}-types", right={1, 2, 3, 4}, note=f"mbcost report {printable(report.architecture)}")
     return layers + "\n" + kinds

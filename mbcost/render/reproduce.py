@@ -9,7 +9,7 @@ import textwrap
 
 from ..analyses.reproduce import Outcome, decimal_text, outcome_dict, printed_value, results_dict, summarize
 from ..core.multipliers import fmt_alpha
-from .text import latex_table, md_table, rich_text, text_table
+from .text import csv_writer, latex_table, md_table, printable, rich_text, text_table
 
 QUANTITY_TEXT = {"madds": "mult-adds", "params": "params", "channels": "channels", "memory": "memory (B)",
                  "latency": "latency",
@@ -124,7 +124,7 @@ def _quantity(e) -> str:
 
 def _wrapped(con, text: str, width: int, indent: str, style: str | None = None) -> None:
     rest = " " * len(indent)
-    body = textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=rest)
+    body = textwrap.fill(printable(text), width=width, initial_indent=indent, subsequent_indent=rest)
     con.print(body, style=style, markup=False, highlight=False, soft_wrap=True)
 
 
@@ -154,7 +154,7 @@ def _summary_line(outcomes: list[Outcome]) -> str:
 
 def reproduce_md(outcomes: list[Outcome]) -> str:
     out = md_table(HEADERS, _rows(outcomes), {6, 7})
-    reasons = [f"- {o.entry.label} ({o.entry.source.key}, {QUANTITY_TEXT[o.entry.quantity]}): {o.entry.explained}"
+    reasons = [printable(f"- {o.entry.label} ({o.entry.source.key}, {QUANTITY_TEXT[o.entry.quantity]}): {o.entry.explained}")
                for o in outcomes if o.status == "explained"]
     return "\n".join(["**mbcost reproduce**", ""] + out + ["", _summary_line(outcomes)] +
                      (["", "Explained mismatches:", ""] + reasons if reasons else [])) + "\n"
@@ -174,7 +174,7 @@ def reproduce_csv(outcomes: list[Outcome]) -> str:
     columns = ["id", "status", "source", "table", "label", "architecture", "alpha", "resolution", "rho",
                "convention", "quantity", "published", "unit", "ours", "match", "explained"]
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_writer(buf)
     w.writerow(columns)
     for o in outcomes:
         d = outcome_dict(o)

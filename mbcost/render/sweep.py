@@ -15,7 +15,7 @@ from typing import Any, Iterator
 from ..analyses.sweep import Sweep, ints
 from ..core.metrics import METRICS
 from ..core.multipliers import fmt_alpha
-from .text import latex_escape, latex_label, md_cell, res_text, text_table
+from .text import latex_escape, latex_label, md_cell, printable, res_text, text_table
 
 
 def number_text(x: Fraction) -> str:
@@ -52,7 +52,7 @@ def sweep_csv(sweep: Sweep, **_) -> Iterator[str]:
     formatted a whole row at a time (a per-row csv.writer call is most of the time at this scale)."""
     def line(cells) -> str:
         buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerow(cells)
+        csv.writer(buf, lineterminator="\n").writerow([printable(c) if isinstance(c, str) else c for c in cells])
         return buf.getvalue()
 
     def cell(text) -> str:  # one value, quoted if it must be
@@ -167,7 +167,7 @@ class Pivot:
             rhos = [first[r] for r in s.resolutions]
             cols = f"input resolution (ρ = {', '.join(number_text(r) for r in rhos)})"
         extra = f", and parameters ({self.scales()[1].unit or 'count'})" if self.params else ""
-        return (f"{s.architecture}: {what} by width multiplier α (rows) and {cols} (columns)"
+        return (f"{printable(s.architecture)}: {what} by width multiplier α (rows) and {cols} (columns)"
                 f"{extra}; counting convention {s.convention.describe(s.classes)}.")
 
 
@@ -229,9 +229,9 @@ def pivot_text(pv: Pivot, width: int = 120) -> str:
 def pivot_markdown(pv: Pivot) -> str:
     """A GitHub pipe table, numbers right-aligned, under a one-line caption."""
     head, body = ["α"] + _header(pv, "×"), _body(pv)
-    arch = pv.sweep.architecture.replace("`", "'")
+    arch = printable(pv.sweep.architecture).replace("`", "'")
     # a paragraph, not a table cell: only the name (in a code span, taken literally) needs care
-    caption = " ".join(pv.caption().replace(pv.sweep.architecture, f"`{arch}`", 1).split())
+    caption = " ".join(pv.caption().replace(printable(pv.sweep.architecture), f"`{arch}`", 1).split())
     lines = [caption, "", "| " + " | ".join(md_cell(h) for h in head) + " |",
              "|" + "|".join("---:" for _ in head) + "|"]
     lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in body]
@@ -252,7 +252,7 @@ def pivot_latex(pv: Pivot) -> str:
         top.append("")
         sub.append(f"Params ({par.unit})" if par.unit else "Params")
     lines = [
-        f"% mbcost sweep {' '.join(pv.sweep.architecture.split())}: needs \\usepackage{{booktabs}}",
+        f"% mbcost sweep {' '.join(printable(pv.sweep.architecture).split())}: needs \\usepackage{{booktabs}}",
         "\\begin{table}[htbp]",
         "  \\centering",
         f"  \\caption{{{latex_escape(pv.caption())}}}",

@@ -11,7 +11,7 @@ from fractions import Fraction
 from ..analyses.verify import Verification, verification_dict
 from ..core.multipliers import fmt_alpha
 from .report import setting
-from .text import human, md_table, rich_text, styled_parts, text_table
+from .text import human, md_table, printable, rich_text, styled_parts, text_table
 
 PAIR_LEGEND = ("M input / N output channels · D_K kernel · D_F output size · "
                "separable D_K²·M·D_F² + M·N·D_F² · standard D_K²·M·N·D_F²")
@@ -59,7 +59,7 @@ BLOCK_HEADERS = ["block", "h×w", "h′×w′", "d′", "t", "k", "d″", "s", "
 
 def _head(v: Verification) -> str:
     r = v.report
-    return f"{v.architecture}  α = {fmt_alpha(r.alpha)}  {r.resolution[0]}×{r.resolution[1]} input"
+    return f"{printable(v.architecture)}  α = {fmt_alpha(r.alpha)}  {r.resolution[0]}×{r.resolution[1]} input"
 
 
 def _block_rows(v: Verification) -> list[list[str]]:
@@ -113,7 +113,7 @@ def render_table(v: Verification, con) -> None:
     if failures:
         con.print(f"✗ {_n(len(failures), 'check')} failed", style="bold red")
         for line in failures:
-            con.print(f"  {line}", markup=False, highlight=False)
+            con.print(f"  {printable(line)}", markup=False, highlight=False)
     else:
         what = [_n(len(v.pairs), "pair")] if v.pairs else []
         what += [_n(len(v.bottlenecks), "bottleneck")] if v.bottlenecks else []
@@ -125,7 +125,7 @@ def render_table(v: Verification, con) -> None:
 
 def unchecked_line(v: Verification, shown: int = 8) -> str:
     """The layers with a cost that no closed form covers, named (the first few)."""
-    names = ", ".join(v.unchecked[:shown]) + (f", … ({len(v.unchecked) - shown} more)"
+    names = printable(", ".join(v.unchecked[:shown])) + (f", … ({len(v.unchecked) - shown} more)"
                                                if len(v.unchecked) > shown else "")
     return f"no closed form to check for {_n(len(v.unchecked), 'layer')}: {names}"
 
@@ -158,7 +158,7 @@ def verify_md(v: Verification, **_) -> str:
     if not v.pairs and not v.bottlenecks:
         out += ["No depthwise separable pairs or bottlenecks: nothing to verify.", ""]
     failures = v.failures()
-    out += [f"✗ {_n(len(failures), 'check')} failed: " + "; ".join(failures)] if failures else \
+    out += [f"✗ {_n(len(failures), 'check')} failed: " + printable("; ".join(failures))] if failures else \
         [f"✓ all exact ({fmt_alpha(r.alpha)}, {r.resolution[0]}×{r.resolution[1]})"]
     if v.unchecked:
         out += ["", unchecked_line(v)]

@@ -24,6 +24,12 @@ def read(f) -> conv.ConvArgs:
     act, bn, bias, scale, padding = f.act(), f.boolean("bn"), f.boolean("bias"), f.scale(), _padding(f)
     k, s, d = f.kernel(), f.stride(), f.dilation()
     output_padding = f.pair("output_padding", (0, 0), hi=MAX_KERNEL, lo=0)
+    # PyTorch's (and ONNX's) rule: the extra rows and columns of output are fewer than the
+    # stride or the dilation, else they would be positions no input reaches
+    if any(isinstance(o, int) and isinstance(a, int) and isinstance(b, int) and o >= max(a, b)
+           for o, a, b in zip(output_padding, s, d)):
+        f.fail_key("output_padding", f"expected an output_padding smaller than the stride {list(s)} or the dilation "
+                   f"{list(d)}, got {list(output_padding)}")
     c, to_classes = f.channels(classes=True)
     return conv.ConvArgs(c=c, to_classes=to_classes, k=k, s=s, d=d, groups=f.integer("groups", 1),
                          padding=padding, act=act, bn=bn, bias=bias, scale=scale, output_padding=output_padding)

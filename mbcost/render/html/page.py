@@ -7,7 +7,9 @@ reads its numbers from there, so the page's numbers are the JSON's numbers.
 
 Safety, in three layers:
 
-- the templates autoescape everything they print (a layer named ``<script>`` is text);
+- the templates autoescape everything they print (a layer named ``<script>`` is text), and
+  show its control characters escaped (:func:`~mbcost.render.text.printable`, through Jinja's
+  ``finalize``: a page viewed with ``cat`` or ``less`` cannot drive the terminal either);
 - the JSON blocks escape ``<``, ``>`` and ``&`` as ``\\u003c``…, so no string can close the
   block, and the script reads them with ``JSON.parse``, never ``eval``;
 - a Content-Security-Policy allows only the page's own inline scripts, by their SHA-256, and
@@ -28,7 +30,7 @@ from typing import Any, Iterable
 
 from ...errors import UsageError
 from ..formats import envelope
-from ..text import human
+from ..text import human, json_safe, printable
 
 #: the vendored libraries (vendor/README.md): file, licence, what a page uses it for
 LIBRARIES = {"dagre": ("dagre.min.js", "dagre.LICENSE"), "chart": ("chart.umd.min.js", "chart.js.LICENSE")}
@@ -57,6 +59,7 @@ def environment():
     except ImportError:
         raise UsageError("HTML output needs Jinja2: pip install 'mbcost[html]'", field="--format") from None
     env = jinja2.Environment(loader=jinja2.PackageLoader(__package__, "templates"), autoescape=True,
+                             finalize=_shown,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters["exact"] = exact
@@ -64,11 +67,21 @@ def environment():
     return env
 
 
+def _shown(value: Any) -> Any:
+    """What a template prints: user text with its control characters escaped; markup the page
+    builds itself (the scripts, the style, the JSON blocks, marked safe) as it is."""
+    import markupsafe
+
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return printable(value)
+    return value
+
+
 def json_block(value: Any) -> str:
     """JSON to sit inside a ``<script type="application/json">``: nothing in it can end the
     element or open a comment, and JSON.parse reads the escapes back as the characters."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    return (json_safe(text).replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
