@@ -284,7 +284,7 @@ def _upsample(b: _Builder, r: LayerResult, x: list[str]) -> str:
 
     layer, (h, w, c) = r.layer, r.output_shape
     kw = _resize_mode(layer.mode)
-    if layer.size:
+    if layer.size or layer.shape_only:  # a like: reference gives its sizes as numbers
         ins = [x[0], "", "", _ints(b, f"{layer.name}.sizes", (1, c, h, w))]
     else:
         ins = [x[0], "", b.constant(f"{layer.name}.scales", np.array([1, 1, layer.up, layer.up], np.float32))]

@@ -256,6 +256,8 @@ class Shuffle(nn.Module):
 
 def _upsample(layer: Layer, inputs) -> nn.Module:
     mode = {"nearest": "nearest", "bilinear": "bilinear"}[layer.mode or "nearest"]
+    if layer.shape_only:  # like: NAME, to that map's H×W (DeepLab's image pooling, its logits)
+        return FirstInput(nn.Upsample(size=tuple(inputs[-1][:2]), mode=mode))
     if layer.size:
         return nn.Upsample(size=tuple(layer.size), mode=mode)
     return nn.Upsample(scale_factor=layer.up, mode=mode)

@@ -33,8 +33,7 @@ assert_one_line_error, kind_network = _helpers.assert_one_line_error, _helpers.k
 
 def interop_gap(arch, onnx_import: bool = False, alpha=None, resolution=None) -> str | None:
     """Why mbcost.torch.build (and from it the ONNX round trip) cannot check ``arch`` yet, if it
-    cannot: the graph features of issue 24 that mbcost/interop does not build — a shape-only
-    input (``upsample``/``map`` ``like:``: the builder passes it as data) and a block run
+    cannot: the graph feature of issue 24 that mbcost/interop does not build — a block run
     ``times: N`` (built once, so counted once) — and, for a torch.onnx.export read back, a
     TF-'same' average pool whose padding is uneven at this size (ShuffleNet V1's shortcut at 224),
     which torch exports as Pad/AveragePool/Div, a pattern the importer does not read (test_onnx's
@@ -42,8 +41,6 @@ def interop_gap(arch, onnx_import: bool = False, alpha=None, resolution=None) ->
     with the reason, so the tier fails the day the builders catch up."""
     r = mbcost.analyze(arch, alpha=alpha, resolution=resolution)
     layers = r.graph.layers
-    if any(L.shape_only for L in layers):
-        return "mbcost.torch.build and mbcost export take a like: reference as data (no shape-only input yet)"
     if any(L.times > 1 for L in layers):
         return "mbcost.torch.build and mbcost export build a times: N block once (no repeated runs yet)"
     if onnx_import and any(_uneven_same_avg_pool(x) for x in r.layers):
