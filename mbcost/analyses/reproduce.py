@@ -21,15 +21,17 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.engine import Report, analyze
 from ..core.conventions import PROFILES, Convention
 from ..errors import MbcostError, UsageError, Where
 from ..core.multipliers import fmt_alpha, parse_alpha, parse_resolution, parse_rho
 from ..core.locate import builtin_variants
 from ..core.fields import Fields
 from ..core.yamlio import Document, describe, field_path, parse, read_text
+
+if TYPE_CHECKING:
+    from ..core.engine import Report
 
 QUANTITIES = ("madds", "params", "madds_share", "params_share", "channels", "memory", "latency")
 UNITS: dict[str, int] = {"1": 1, "K": 10**3, "M": 10**6, "G": 10**9}
@@ -174,6 +176,8 @@ class _Reports:
                 self._cache[key] = multiscale(spec, e.scales, e.flip, alpha=e.alpha, resolution=e.resolution,
                                               rho=e.rho, convention=e.convention)
             else:
+                from ..core.engine import analyze  # the engine only once a value is costed
+
                 self._cache[key] = analyze(spec, alpha=e.alpha, resolution=e.resolution, rho=e.rho,
                                            convention=e.convention)
         return self._cache[key]
