@@ -402,6 +402,5 @@ def test_a_one_patch_stage_is_refused_not_guessed(cli, tmp_path):
     net = distinct(mbcost.torch.build("mobilevit", resolution=64))
     export(net, net.input_size, tmp_path / "eval.onnx")
     assert_one_line_error(cli("report", tmp_path / "eval.onnx"), "mbcost cannot cost",
-                          "MatMul (the batch axes of its queries hold positions",
-                          "/mvit5_transformer_1_attn_scores/MatMul")
+                          "first node /mvit5_transformer_1_attn_scores/MatMul: the batch axes of its queries hold positions")
     assert one_patch("mobilevit", resolution=64) and not one_patch("mobilevit", resolution=128)
