@@ -60,7 +60,7 @@ class Comparison(Printable):
 
 
 def compare_report(report: Report, implementation: Implementation | None = None) -> Comparison:
-    impl = implementation or implementation_of(report.architecture)
+    impl = implementation or implementation_of(report.architecture, base=report.graph.implementation)
     rows = []
     for p in (PAPER, *PEERS.values()):
         c = count(p, report, impl)
@@ -76,4 +76,4 @@ def compare(arch: str | Path | ArchSpec, alpha: float | str | Fraction = 1,
     convention sets the parameters and the class count (the counters' own parameter count is
     torchvision's); the counts are the profiles'."""
     report = analyze(arch, alpha=alpha, resolution=resolution, rho=rho, convention=convention)
-    return compare_report(report, implementation_of(report.architecture, pool))
+    return compare_report(report, implementation_of(report.architecture, pool, base=report.graph.implementation))

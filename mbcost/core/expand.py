@@ -188,7 +188,7 @@ def expand_traced(spec: ArchSpec, alpha: Fraction = Fraction(1), resolution: Pai
                  input_shape=(res[0], res[1], ex.channels[NETWORK_INPUT]), layers=tuple(ex.layers),
                  classes=ex.classes, outputs=outputs,
                  row_where=tuple(_where(spec, row, None) for row in rows),
-                 row_label=tuple(row.label for row in rows)), tuple((c, how, out) for (c, how), out in ex.widths.items())
+                 row_label=tuple(row.label for row in rows), implementation=spec.implementation), tuple((c, how, out) for (c, how), out in ex.widths.items())
 
 
 def same_widths(spec: ArchSpec, widths: Widths | None, alpha: Fraction) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from ..errors import Where
 
@@ -141,6 +142,10 @@ class Graph:
     # (no cost); every output then says the result is partial
     unknown: tuple[str, ...] = ()
     row_label: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # how the code the network came from calls each op (mbcost.core.peers.Implementation), which
+    # some FLOP counters tell apart: the file's ``implementation``, or an imported model's source;
+    # None: torchvision's usual one
+    implementation: Any = field(default=None, compare=False, repr=False)
 
     def label(self, layer: Layer) -> str:
         """How messages name the row a layer came from: layers[3], or a block's row."""

@@ -32,7 +32,7 @@ and gates); :data:`IMPLEMENTATIONS` records the exceptions by architecture name.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Iterable, Mapping
 
 from ..errors import UsageError
@@ -56,12 +56,14 @@ class Implementation:
     elementwise: 'operator' (``x + y``, ``out += identity``, ``scale * x``) or 'call'
                  (torch.add / torch.mul by name, which ptflops patches)
     source:      what says so
+    name:        the preset's name, which a converted file writes as ``implementation:``
     """
 
     pool: str = "module"
     elementwise: str = "operator"
     source: str = ("torchvision's ResNet and MobileNetV3 (and nn.Sequential models): pools and "
                    "activations are modules, residual adds and SE gates are Python operators")
+    name: str = "torchvision"
 
     def __post_init__(self) -> None:
         if self.pool not in HOW:
@@ -78,18 +80,70 @@ IMPLEMENTATIONS: dict[str, Implementation] = {
     "mobilenet_v2": Implementation(
         pool="functional",
         source="torchvision 0.29 models/mobilenetv2.py: MobileNetV2._forward_impl calls "
-               "nn.functional.adaptive_avg_pool2d(x, (1, 1)); ReLU6 modules; `x + self.conv(x)`"),
+               "nn.functional.adaptive_avg_pool2d(x, (1, 1)); ReLU6 modules; `x + self.conv(x)`",
+        name="torchvision.mobilenetv2"),
 }
 
+# The implementations by name (a converted file's ``implementation:``, an imported model's origin):
+# FRAMEWORK for a framework's usual code, FRAMEWORK.MODULE for the module that builds a family.
+PRESETS: dict[str, Implementation] = {p.name: p for p in (TORCHVISION, *IMPLEMENTATIONS.values())}
+UNKNOWN = "unknown"
 
-def implementation_of(architecture: str, pool: str | None = None) -> Implementation:
-    """The implementation a count assumes: the recorded one for this architecture (else the
-    default), with ``pool`` overriding how its pools are called."""
-    base = IMPLEMENTATIONS.get(architecture, TORCHVISION)
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an imported model's code came from: the framework ('torchvision', 'timm', 'torch' for
+    any other module, 'onnx' for a file whose code is not known), the Python module that defines
+    its class (``timm.models.efficientnet``) and the model's name (``tf_efficientnet_b0``)."""
+
+    framework: str
+    module: str = ""
+    model: str = ""
+
+    @property
+    def family(self) -> str:
+        """FRAMEWORK.MODULE: torchvision.mobilenetv2, timm.efficientnet (the defining module's last part)."""
+        return f"{self.framework}.{self.module.rsplit('.', 1)[-1]}" if self.module else self.framework
+
+
+def implementation_for(origin: Origin) -> Implementation:
+    """The implementation of the code an imported model came from: the preset of its family
+    (the module that builds it), else of its framework, else — an ONNX file, a module of no known
+    framework — torchvision's usual one, saying it is assumed. The one place where an origin
+    meets the presets (issue 28 fills them)."""
+    for name in (origin.family, origin.framework):
+        if name in PRESETS:
+            return PRESETS[name]
+    what = {"onnx": "an ONNX file does not say how its code calls each op",
+            "torch": f"{origin.module or 'its module'} is no framework mbcost has presets for"}.get(
+        origin.framework, f"no preset for {origin.family} yet")
+    return replace(TORCHVISION, name=UNKNOWN if origin.framework in ("onnx", "torch") else origin.family,
+                   source=f"{what}: assumed torchvision's usual one ({TORCHVISION.source})")
+
+
+def implementation_named(name: str, field: str = "implementation") -> Implementation:
+    """A file's ``implementation:`` — a preset's name (what ``mbcost convert`` writes) — or, for a
+    name no preset has (a family without one yet, 'unknown'), what :func:`implementation_for` says
+    of it."""
+    if not isinstance(name, str) or not name:
+        raise UsageError(f"expected the name of an implementation ({', '.join(PRESETS)}, or FRAMEWORK.MODULE)",
+                         field=field)
+    if name in PRESETS:
+        return PRESETS[name]
+    framework, _, module = name.partition(".")
+    return implementation_for(Origin(framework if name != UNKNOWN else "torch", module and f"{framework}.{module}"))
+
+
+def implementation_of(architecture: str, pool: str | None = None, base: Implementation | None = None
+                      ) -> Implementation:
+    """The implementation a count assumes: ``base`` (what the network says of itself: its file's
+    ``implementation:``, or the model it was imported from), else the recorded one for this
+    architecture, else the default; with ``pool`` overriding how its pools are called."""
+    base = base or IMPLEMENTATIONS.get(architecture, TORCHVISION)
     if pool is None or pool == base.pool:
         return base
     try:
-        return Implementation(pool=pool, elementwise=base.elementwise, source="set by --pool")
+        return Implementation(pool=pool, elementwise=base.elementwise, source="set by --pool", name=base.name)
     except UsageError as exc:
         raise UsageError(exc.message, field="--pool") from None
 

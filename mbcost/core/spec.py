@@ -14,11 +14,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import SpecError, Where
+from ..errors import SpecError, UsageError, Where
 from .blocks import read_blocks
 from .fields import MAX_CHANNELS, MAX_RESOLUTION, Fields, Pair, did_you_mean, value_at
 from .kind import ACTIVATIONS
-from .locate import read_model, resolve_arch, variant_name
+from .locate import read_model, read_reference, resolve_arch, variant_name
 from .rows import read_row
 from .width import WidthRule
 from .yamlio import Document, Outline, describe, parse, read_text
@@ -46,13 +46,16 @@ class ArchSpec:
     variant: str | None = None
     variants: tuple[str, ...] = ()
     document: Document | None = field(default=None, compare=False, repr=False)
+    # how the code it describes calls each op (mbcost.core.peers.Implementation): the file's
+    # ``implementation:``, or the code an imported model came from (None: torchvision's usual)
+    implementation: Any = None
     # a model read from another format (ONNX) has no rows: its layers are fixed, and
     # expand() asks this for the graph at (α, resolution, classes)
     prebuilt: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
 
 TOP_KEYS = ("name", "title", "input", "classes", "width", "batch_norm", "activation", "bias", "params",
-            "variants", "blocks", "layers", "outputs")
+            "variants", "blocks", "layers", "outputs", "implementation")
 VARIANT_KEYS = ("alpha", "depth", "resolution", "params", "title", "batch_norm", "activation", "bias",
                 "classes")
 
@@ -171,14 +174,33 @@ def spec_from_document(doc: Document, variant: str | None = None) -> ArchSpec:
         variant=variant,
         variants=tuple(map(str, variants)),
         document=doc,
+        implementation=_implementation(top),
     )
+
+
+def _implementation(f: Fields):
+    """``implementation:``, the name of how the code the file describes calls each op
+    (mbcost.core.peers; ``mbcost convert`` writes it), said wrong at its line."""
+    if not f.has("implementation"):
+        return None
+    from .peers import implementation_named
+
+    try:
+        return implementation_named(f.data["implementation"])
+    except UsageError as exc:
+        f.fail(f.path + ("implementation",), exc.message)
 
 
 def load_spec(arch: str | Path, variant: str | None = None, *, allow_unknown: bool = False) -> ArchSpec:
     """Load an architecture by built-in name (``mobilenet_v2``, ``efficientnet_b3`` — a file's
     variant), by path, or as ``path@variant``. A model file of another format (``.onnx``) is read
-    by its reader; ``allow_unknown`` keeps the ops it cannot cost as zero-cost layers, and the
-    result is marked partial."""
+    by its reader, a model a framework builds (``torchvision:NAME``, ``timm:NAME``,
+    ``file.py:factory``: :func:`mbcost.core.locate.reference`) by PyTorch's; ``allow_unknown``
+    keeps the ops it cannot cost as zero-cost layers, and the result is marked partial."""
+    if isinstance(arch, str) and not Path(arch).exists():
+        model = read_reference(arch, allow_unknown=allow_unknown)  # torchvision:NAME, timm:NAME, file.py:factory
+        if model is not None:
+            return model
     path, named = resolve_arch(arch)
     model = read_model(path, allow_unknown=allow_unknown)
     if model is not None:
