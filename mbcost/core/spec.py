@@ -52,6 +52,11 @@ class ArchSpec:
     # a model read from another format (ONNX) has no rows: its layers are fixed, and
     # expand() asks this for the graph at (α, resolution, classes)
     prebuilt: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    # an imported model that can be built again at another width (torchvision's width_mult): α →
+    # its Graph (None: it cannot), which ``mbcost convert`` reads each layer's width rule from
+    rebuild: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    # an imported PyTorch module's submodules: qualified name → class name (convert's block names)
+    module_classes: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 TOP_KEYS = ("name", "title", "input", "classes", "width", "batch_norm", "activation", "bias", "params",
