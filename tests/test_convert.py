@@ -169,3 +169,20 @@ def test_a_variant_is_written_at_its_own_settings():
     assert a.alpha == Fraction(6, 5)
     b = mbcost.analyze(back)  # α = 1 in the converted file is b3's own widths
     assert (b.madds, b.params, b.resolution) == (a.madds, a.params, a.resolution)
+
+
+def test_module_names_from_the_exporters_scopes():
+    # (no torch needed: the names are read from the scope paths torch.onnx.export writes)
+    from mbcost.interop.torch_import import module_names
+
+    names = module_names(["/features/features.3/conv/conv.0/conv.0.0/Conv",
+                          "/features/features.3/conv/conv.2/Conv",
+                          "/features/features.3/Add",
+                          "/blocks/blocks.0/attn/MatMul", "/blocks/blocks.0/attn/MatMul_1",
+                          "/blocks/blocks.0/attn/qkv/MatMul", "/head/Gemm", "plain"])
+    assert list(names.values()) == [
+        "features.3.conv.0.0", "features.3.conv.2",
+        # features.3 holds layers of its submodules: its own add is features.3.add, not features.3,
+        # so a block's prefix is never also a layer's whole name
+        "features.3.add",
+        "blocks.0.attn.mat_mul", "blocks.0.attn.mat_mul_1", "blocks.0.attn.qkv", "head", "plain"]

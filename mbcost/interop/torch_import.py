@@ -12,7 +12,7 @@ torchvision`` the parameters are the live module's Σ numel, γ and β counted a
 Layers are named by the module that holds them (``features.3.conv.0.0``, ``blocks.0.attn.qkv``),
 read from the scope names the exporter writes (``/features/features.3/conv/conv.0/conv.0.0/Conv``);
 an op a module's forward calls besides its own (a residual ``+``, attention's products) is
-``MODULE.op`` (``features.3.add``, ``blocks.0.attn.matmul_1``).
+``MODULE.op`` (``features.3.add``, ``blocks.0.attn.mat_mul_1``).
 
 At another resolution the module is exported again, at that input (``--resolution``, ``sweep``);
 its widths are the module's, so α must be 1 — ``mbcost convert`` writes a YAML whose widths α
@@ -68,6 +68,8 @@ class Built:
     title: str
     input: tuple[int, int, int]
     origin: Origin
+    # the constructor's width multiplier (torchvision's MobileNets take width_mult), if it has one
+    width_kw: str | None = "width_mult"
 
 
 # --- references ---------------------------------------------------------------------------
@@ -168,8 +170,15 @@ def factory_model(path: Path, factory: str, allow_unknown: bool = False) -> Arch
         out, size = out
     if not is_module(out):
         raise SpecError(f"{factory}() returned {type(out).__name__}, not a torch.nn.Module", where=Where(str(path)))
+    import inspect
+
+    try:
+        takes = "width_mult" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        takes = False
     built = Built(lambda kw: _module_only(make(kw)), source, factory, f"{path.name}:{factory} ({type(out).__name__})",
-                  _input(size or _cfg_input(out), source), _origin("torch", out, factory))
+                  _input(size or _cfg_input(out), source), _origin("torch", out, factory),
+                  "width_mult" if takes else None)
     return read_built(built, out, allow_unknown=allow_unknown)
 
 
@@ -185,7 +194,7 @@ def read_module(net, input: Any = None, *, allow_unknown: bool = False, name: st
     source = name or f"<{kind}>"
     size = _input(input if input is not None else _cfg_input(net), "input")
     built = Built(lambda kw: net, source, name or kind, f"{kind} (a torch.nn.Module)", size,
-                  _origin("torch", net, kind))
+                  _origin("torch", net, kind), None)
     return read_built(built, net, allow_unknown=allow_unknown)
 
 
@@ -282,7 +291,24 @@ def read_built(built: Built, net, *, allow_unknown: bool = False) -> ArchSpec:
         return graphs[res]
 
     return replace(base, name=built.name, source=built.source, title=built.title, prebuilt=prebuilt,
-                   resolution=res0, implementation=implementation)
+                   resolution=res0, implementation=implementation, rebuild=_rebuild(built, allow_unknown),
+                   module_classes={n: type(m).__name__ for n, m in net.named_modules() if n})
+
+
+def _rebuild(built: Built, allow_unknown: bool):
+    """The module built again at width α by its constructor's width multiplier (α → its Graph at
+    the same input; None if the constructor takes none), for ``mbcost convert``'s width rules."""
+    if built.width_kw is None:
+        return None
+
+    def at(alpha: Fraction) -> Graph | None:
+        try:
+            net = built.make({built.width_kw: float(alpha)})
+        except TypeError:  # no such argument
+            return None
+        return _named(_read(net, built.input, built.source, allow_unknown).prebuilt(Fraction(1), None, None), built)
+
+    return at
 
 
 # --- names --------------------------------------------------------------------------------
@@ -304,7 +330,7 @@ def module_names(names: list[str]) -> dict[str, str]:
     """Each layer's name as the module that holds it: the exporter's scope path
     ``/features/features.3/conv/conv.2/Conv`` is the module ``features.3.conv.2``; where one
     module makes several layers (a residual add in a block's forward, attention's products), each
-    is ``MODULE.op``, numbered as the exporter numbers them (``blocks.0.attn.matmul_1``). Names
+    is ``MODULE.op``, numbered as the exporter numbers them (``blocks.0.attn.mat_mul_1``). Names
     of another form are kept."""
     parsed = {}
     for n in names:
@@ -315,13 +341,16 @@ def module_names(names: list[str]) -> dict[str, str]:
     per_scope: dict[str, int] = {}
     for scope, _ in parsed.values():
         per_scope[scope] = per_scope.get(scope, 0) + 1
+    # a module's own layer is the module's name only if no layer of a submodule is named under it
+    parents = {".".join(scope.split(".")[:j]) for scope in per_scope for j in range(1, scope.count(".") + 1)}
     out, taken = {}, {NETWORK_INPUT, "in"}
     for n in names:
         if n not in parsed:
             new = n
         else:
             scope, op = parsed[n]
-            new = scope if scope and per_scope[scope] == 1 else f"{scope}.{op}" if scope else op
+            bare = scope and per_scope[scope] == 1 and scope not in parents
+            new = scope if bare else f"{scope}.{op}" if scope else op
         while new in taken:
             new += "_"
         taken.add(new)

@@ -78,8 +78,14 @@ def _pair(p) -> int | list[int]:
 
 
 def _padding(layer: Layer) -> dict:
-    return {} if layer.padding == "same" else {"padding": layer.padding if isinstance(layer.padding, str)
-                                               else _pair(layer.padding)}
+    if layer.padding == "same" or _pointwise(layer) and layer.padding == "valid":
+        return {}
+    return {"padding": layer.padding if isinstance(layer.padding, str) else _pair(layer.padding)}
+
+
+def _pointwise(layer: Layer) -> bool:
+    """A 1×1 undilated window, whose 'same' and 'valid' outputs are one size: ⌈H/s⌉."""
+    return layer.k == (1, 1) and layer.d == (1, 1)
 
 
 def _window(layer: Layer, k_default=(1, 1)) -> dict:
@@ -302,6 +308,9 @@ def _top(graph: Graph) -> dict:
 # --- blocks ---------------------------------------------------------------------------------
 
 ABSTRACT = ("c", "t", "s", "k")  # the keys that may differ between instances of one block
+# the abstract keys a row of each kind has when it does not write them: instances that differ only
+# in a stride or a kernel are one block, whether or not theirs is the default
+IMPLIED = {"conv": {"k": 1, "s": 1}, "deconv": {"k": 1, "s": 1}, "dwconv": {"k": 3, "s": 1}}
 
 
 @dataclass
@@ -349,7 +358,7 @@ def _instance(rows: list[RowOut], prefix: str, start: int, stop: int, readers: d
     prev = source
     for r in rows[start:stop]:
         keys = []
-        for k, v in r.keys.items():
+        for k, v in _ordered({**IMPLIED.get(r.kind, {}), **r.keys}).items():
             if k in ABSTRACT and not isinstance(v, (list, str)):
                 keys.append((k, "§"))
                 values.append(v)
@@ -359,6 +368,15 @@ def _instance(rows: list[RowOut], prefix: str, start: int, stop: int, readers: d
         sig.append((r.name[n:], r.kind, ins, tuple(keys)))
         prev = r.outputs[-1]
     return Instance(prefix, start, stop, source, tuple(sig), tuple(values))
+
+
+ORDER = ("c", "t", "scale", "k", "s", "d")
+
+
+def _ordered(keys: dict) -> dict:
+    """A row's keys in one order (widths, then the window, then the rest as written), so instances
+    that state a default and those that imply it read alike."""
+    return {k: keys[k] for k in sorted(keys, key=lambda k: ORDER.index(k) if k in ORDER else len(ORDER))}
 
 
 def _hashable(v):
@@ -390,7 +408,8 @@ def _instances(rows: list[RowOut], outputs: set) -> list[Instance]:
             continue
         chosen.append(inst)
         covered.update(range(inst.start, inst.stop))
-    return sorted(chosen, key=lambda i: i.start)
+    used = Counter(i.signature for i in chosen)  # a structure another chosen module covered is no block
+    return sorted((i for i in chosen if used[i.signature] > 1), key=lambda i: i.start)
 
 
 def _blocks(instances: list[Instance], names: Callable[[Instance], str]) -> dict[tuple, Block]:
@@ -583,9 +602,11 @@ def _text(spec, graph, rows, instances, blocks, rule, top, probes, unmatched, so
                 for k, v in keys:
                     if v == "§":
                         param, lit = next(slot)
+                        if param is None and IMPLIED.get(kind, {}).get(k) == lit:
+                            continue  # the kind's own default, the same in every instance
                         out[k] = param if param is not None else lit
                     else:
-                        out[k] = r.keys[k] if k != "like" else v
+                        out[k] = r.keys.get(k, IMPLIED.get(kind, {}).get(k)) if k != "like" else v
                 row = _row_dict(kind, rel, ins, out)
                 lines.append(f"      - {_flow(row)}" + (f"   # {r.note}" if r.note else ""))
     lines.append("layers:")
@@ -667,8 +688,8 @@ def structure(graph: Graph) -> list[tuple]:
     for i, L in enumerate(graph.layers):
         for j, (t, _) in enumerate(L.outputs()):
             index[t] = (i, j) if L.sizes else i
-    return [tuple(getattr(L, f) for f in LAYER_FIELDS) + (tuple(index[t] for t in L.inputs),)
-            for L in graph.layers]
+    return [tuple("same" if f == "padding" and L.padding == "valid" and _pointwise(L) else getattr(L, f)
+                  for f in LAYER_FIELDS) + (tuple(index[t] for t in L.inputs),) for L in graph.layers]
 
 
 def _check(conversion: Conversion, graph: Graph, probes: list[Probe]) -> list[tuple[Fraction, str]]:
