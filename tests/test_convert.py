@@ -186,3 +186,21 @@ def test_module_names_from_the_exporters_scopes():
         # so a block's prefix is never also a layer's whole name
         "features.3.add",
         "blocks.0.attn.mat_mul", "blocks.0.attn.mat_mul_1", "blocks.0.attn.qkv", "head", "plain"]
+
+
+def test_an_fc_scales_with_alpha_only_when_its_row_says_so(cli, tmp_path):
+    # torchvision's MobileNetV3 scales its hidden classifier layer: adjust_channels(1280) =
+    # _make_divisible(1280·α, 8), 640 at α = 0.5; a plain fc's c stays what it says
+    f = tmp_path / "head.yaml"
+    f.write_text("input: {resolution: 4, channels: 8}\nwidth: {rule: make_divisible, divisor: 8, min: 8}\n"
+                 "layers:\n  - {kind: conv, c: 16}\n  - {kind: pool, global: true}\n"
+                 "  - {kind: fc, name: hidden, c: 1280, scale: true, act: hswish}\n"
+                 "  - {kind: fc, name: plain, c: 100}\n  - {kind: fc, name: out, c: 10}\n")
+    r = mbcost.analyze(str(f), alpha="0.5")
+    assert [r[n].layer.c for n in ("hidden", "plain", "out")] == [640, 100, 10]
+    assert r["hidden"].madds == 8 * 640  # the pooled 16·0.5 = 8 channels in
+    back = read_back(convert(mbcost.load(str(f))).text)
+    assert mbcost.analyze(back, alpha="0.5")["hidden"].layer.c == 640
+    f.write_text("input: {resolution: 4, channels: 8}\nclasses: 10\nlayers:\n  - {kind: pool, global: true}\n"
+                 "  - {kind: fc, scale: true}\n")
+    assert_one_line_error(cli("report", f), "scale", "give 'c' too")

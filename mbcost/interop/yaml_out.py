@@ -222,19 +222,24 @@ def _width_keys(layer: Layer, i: int, m1: int, probes: list[Probe], rule: WidthR
     seen = [(p.alpha, *p.widths[i]) for p in probes]
     if layer.kind in ("fc", "linear") and classes is not None and c1 == classes and all(c == c1 for _, c, _ in seen):
         return ({} if layer.kind == "fc" else {"c": "classes"}), True
-    if layer.kind == "fc":  # an fc row's c is its width at every α
-        return {"c": c1}, all(c == c1 for _, c, _ in seen)
-    options = [{"c": c1}]
+    if layer.kind == "fc":  # an fc row's c is its width at every α, unless it says scale
+        options = [{"c": c1}, {"c": c1, "scale": True}, {"c": c1, "scale": "up"}]
+    else:
+        options = [{"c": c1}]
     if layer.kind == "conv" and m1:
-        t = Fraction(c1, m1)
-        if rule.round(t * m1) == c1:  # after c: a width tied to this one (an SE gate's) is c too
-            options.append({"t": t})
+        # after c: a width tied to this one (an SE gate's) is c too. The factor is the ratio at
+        # this width, or a simple one the rule rounds to it (torchvision's SE squeeze,
+        # _make_divisible(expanded // 4): 72 → 24 is t 1/4, not 1/3)
+        ts = dict.fromkeys([Fraction(c1, m1), *(Fraction(1, d) for d in (2, 4, 8, 16)),
+                            *(Fraction(k) for k in (2, 3, 4, 6))])
+        options += [{"t": t} for t in ts if rule.round(t * m1) == c1]
     options += [{"c": c1, "scale": "up"}, {"c": c1, "scale": False}]
+    default = layer.kind != "fc"  # what a row without scale does
 
     def gives(keys: dict, alpha: Fraction, m: int) -> int:
         if "t" in keys:
             return rule.round(keys["t"] * m)
-        scale = keys.get("scale", True)
+        scale = keys.get("scale", default)
         if scale is False or (scale == "up" and alpha <= 1):
             return c1
         return rule.apply(c1, alpha)

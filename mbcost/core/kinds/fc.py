@@ -3,9 +3,11 @@
 Cost: H·W·M·N mult-adds and H·W·M·N weights — both scale with the input map's area. Counting
 decisions: it has a bias by default (the classifier's, which the ``bias`` convention counts; the
 papers leave it out), N additions of per-element work; a BN after it (BatchNorm1d) folds. Its
-``c`` defaults to the file's ``classes`` (or --classes). Timed at the fully-connected rate.
+``c`` defaults to the file's ``classes`` (or --classes), and α does not scale it unless the row
+says ``scale: true`` (or ``up``): a hidden classifier layer that follows the width multiplier, as
+torchvision's MobileNetV3 does with its 1280 (adjust_channels). Timed at the fully-connected rate.
 
-Row keys: c (the classes), act (linear), bias (true), bn (false), n.
+Row keys: c (the classes), act (linear), bias (true), bn (false), scale (false), n.
 """
 from __future__ import annotations
 
@@ -23,17 +25,21 @@ class FcArgs:
     act: str | None = None
     bn: bool | None = None
     bias: bool | None = None
+    scale: str = "never"  # never (a classifier's width is the classes') | always | up (only when α > 1)
 
 
 def read(f) -> FcArgs:
     act, bn, bias = f.act(), f.boolean("bn"), f.boolean("bias")
     c, _ = f.channels(required=False)
-    return FcArgs(c=c, act=act, bn=bn, bias=bias)
+    scale = f.scale() if f.has("scale") else "never"
+    if scale != "never" and c is None:
+        f.fail_key("scale", "α scales a width the row states: give 'c' too")
+    return FcArgs(c=c, act=act, bn=bn, bias=bias, scale=scale)
 
 
 def expand(ex, row) -> None:
     a: FcArgs = row.args
-    c = a.c if a.c is not None else ex.classes
+    c = ex.scale(a.c, a.scale) if a.c is not None else ex.classes
     if c is None:
         ex.fail("fc has no 'c' and the file sets no 'classes'")
     for name in ex.repeat_names(row, "fc"):
@@ -59,7 +65,7 @@ def elements(r) -> dict:
 
 KIND = Kind(
     "fc", "a fully connected layer on the flattened input",
-    keys=("n", "act", "c", "bias", "bn"), read=read, expand=expand, example={"c": 10},
+    keys=("n", "act", "c", "bias", "bn", "scale"), read=read, expand=expand, example={"c": 10},
     shape=shape, factor=factor, elements=elements, counts=("bias",),
     label=lambda layer: "Fully Connected", latency="fc",
     counting=Counting(bn="folds", bias=True, work="a bias at each output unit"),
