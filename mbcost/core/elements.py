@@ -79,6 +79,9 @@ class Elements:
     norm_channels: int = 0
     softmax: int = 0
     kind: str = field(default="", metadata={"output": False})
+    # the layer's name and block role, which say how its code calls it (Implementation.how)
+    name: str = field(default="", compare=False, metadata={"output": False})
+    role: str = field(default="", compare=False, metadata={"output": False})
 
     def to_dict(self) -> dict:
         """For JSON: every count, with the activation and pool named."""
@@ -111,7 +114,7 @@ def elements(r: "LayerResult") -> Elements:
     layer = r.layer
     rule = kind_of(layer).elements
     out = numel(r.output_shape)
-    generic: dict = {"macs": r.madds, "kind": layer.kind}
+    generic: dict = {"macs": r.madds, "kind": layer.kind, "name": layer.name, "role": layer.role or ""}
     if layer.bn:
         generic.update(bn=out, bn_channels=r.output_shape[2])
     if layer.act and layer.act != "linear":

@@ -32,7 +32,7 @@ and gates); :data:`IMPLEMENTATIONS` records the exceptions by architecture name.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterable, Mapping
 
 from ..errors import UsageError
@@ -45,6 +45,19 @@ if TYPE_CHECKING:
 HOW = ("module", "functional")  # how an implementation calls a pool
 ELEMENTWISE = ("operator", "call")  # `x + y` / `x * y`, or torch.add / torch.mul by name
 COMPONENTS = ("weights", "bias", "bn", "act", "pool", "elementwise")
+
+# How an implementation may call an op, where a counter tells the ways apart: op → {how: what it
+# means}, the first the default. The vocabulary is issue 28's (mbcost.core.peers on that branch
+# has every op's); here the ops timm's MobileNetV3 and EfficientNet families need.
+CALLS: dict[str, dict[str, str]] = {
+    "bn": {"module": "nn.BatchNorm2d (or 1d)",
+           "norm_act": "timm's BatchNormAct2d: a BatchNorm2d subclass that holds its activation as a child"},
+    "pool": {"module": "nn.AdaptiveAvgPool2d, nn.MaxPool2d, nn.AvgPool2d, … modules",
+             "functional": "F.adaptive_avg_pool2d, F.max_pool2d, … called in forward",
+             "mean": "x.mean(…) (a global average no counter charges)"},
+    "fc": {"module": "nn.Linear on the flattened map",
+           "subclass": "a subclass of nn.Linear (timm.layers.Linear, MobileNetV3's classifier in timm)"},
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,9 @@ class Implementation:
     source: str = ("torchvision's ResNet and MobileNetV3 (and nn.Sequential models): pools and "
                    "activations are modules, residual adds and SE gates are Python operators")
     name: str = "torchvision"
+    # op → how (CALLS) where it differs from the default; ``op.NAME`` applies to the layers whose
+    # role is NAME or whose name has a part NAME (``pool.se``: a squeeze-excitation's pool)
+    calls: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.pool not in HOW:
@@ -71,6 +87,19 @@ class Implementation:
         if self.elementwise not in ELEMENTWISE:
             raise UsageError(f"expected one of {', '.join(ELEMENTWISE)}, got {self.elementwise!r}",
                              field="elementwise")
+        for key, how in self.calls.items():
+            if how not in CALLS.get(key.split(".", 1)[0], {}):
+                raise UsageError(f"expected one of {', '.join(CALLS.get(key.split('.', 1)[0], CALLS))}, "
+                                 f"got {how!r}", field=f"implementation.{key}")
+
+    def how(self, op: str, e: Elements | None = None) -> str:
+        """How the code calls ``op`` for the layer with element counts ``e``: the entry for its
+        role or a part of its name, else the op's, else the default (a pool: ``pool``)."""
+        if e is not None:
+            for q in (e.role, *reversed(e.name.split("."))):
+                if q and f"{op}.{q}" in self.calls:
+                    return self.calls[f"{op}.{q}"]
+        return self.calls.get(op) or (self.pool if op == "pool" else next(iter(CALLS[op])))
 
 
 TORCHVISION = Implementation()
@@ -84,9 +113,22 @@ IMPLEMENTATIONS: dict[str, Implementation] = {
         name="torchvision.mobilenetv2"),
 }
 
+_TIMM_BLOCKS = ("timm 1.0.31 models/_efficientnet_blocks.py and layers/norm_act.py: every conv is normalised by "
+                "BatchNormAct2d (a BatchNorm2d subclass; its activation a child module), SqueezeExcite pools with "
+                "x.mean((2, 3), keepdim=True)")
+# timm's families by the module that builds them (issue 28's branch has the rest of timm's)
+TIMM = {p.name: p for p in (
+    Implementation(name="timm.efficientnet", calls={"bn": "norm_act", "pool.se": "mean"},
+                   source=f"{_TIMM_BLOCKS}; models/efficientnet.py (EfficientNet, MnasNet, MixNet, FBNet): the "
+                          "head's SelectAdaptivePool2d is an nn.AdaptiveAvgPool2d, its classifier an nn.Linear"),
+    Implementation(name="timm.mobilenetv3", calls={"bn": "norm_act", "pool.se": "mean", "fc": "subclass"},
+                   source=f"{_TIMM_BLOCKS}; models/mobilenetv3.py (MobileNetV3, LCNet): the head's "
+                          "SelectAdaptivePool2d is an nn.AdaptiveAvgPool2d, its classifier a timm.layers.Linear"),
+)}
+
 # The implementations by name (a converted file's ``implementation:``, an imported model's origin):
 # FRAMEWORK for a framework's usual code, FRAMEWORK.MODULE for the module that builds a family.
-PRESETS: dict[str, Implementation] = {p.name: p for p in (TORCHVISION, *IMPLEMENTATIONS.values())}
+PRESETS: dict[str, Implementation] = {p.name: p for p in (TORCHVISION, *IMPLEMENTATIONS.values(), *TIMM.values())}
 UNKNOWN = "unknown"
 
 
@@ -143,7 +185,8 @@ def implementation_of(architecture: str, pool: str | None = None, base: Implemen
     if pool is None or pool == base.pool:
         return base
     try:
-        return Implementation(pool=pool, elementwise=base.elementwise, source="set by --pool", name=base.name)
+        return Implementation(pool=pool, elementwise=base.elementwise, source="set by --pool", name=base.name,
+                              calls={k: v for k, v in base.calls.items() if k.split(".")[0] != "pool"})
     except UsageError as exc:
         raise UsageError(exc.message, field="--pool") from None
 
@@ -171,11 +214,18 @@ class Profile:
     act: Mapping[str, int] | None = None
     source: str = ""
     kinds: bool = True  # False: it charges nothing for any kind's own counts (the papers' count)
+    # it hooks modules by exact type (``type(m) in MAPPING``): a subclass (timm's BatchNormAct2d,
+    # timm.layers.Linear) is not counted at all
+    exact_types: bool = False
 
     def terms(self, e: Elements, impl: Implementation) -> list["Term"]:
         """What this counter adds for one layer, term by term (zero terms left out)."""
-        out = [Term("weights", "W", self.macs, e.macs), Term("bias", "bias", self.bias, e.bias),
-               Term("bn", "BN", self.bn, e.bn), Term("bn", "BN channels", self.bn_channels, e.bn_channels)]
+        unseen_fc = self.exact_types and e.kind == "fc" and impl.how("fc", e) == "subclass"
+        unseen_bn = self.exact_types and impl.how("bn", e) == "norm_act"
+        out = [Term("weights", "W", self.macs, e.macs * (not unseen_fc)),
+               Term("bias", "bias", self.bias, e.bias * (not unseen_fc)),
+               Term("bn", "BN", self.bn, e.bn * (not unseen_bn)),
+               Term("bn", "BN channels", self.bn_channels, e.bn_channels * (not unseen_bn))]
         if e.act:
             out.append(Term("act", e.act, self.act_coefficient(e.act), e.act_elements))
         out += [Term(*t) for t in self.kind_rule(e.kind)(e, impl)]
@@ -243,7 +293,7 @@ class Count:
 
 def count(profile: Profile, report: "Report", implementation: Implementation | None = None) -> Count:
     """``profile``'s total on an analysed network (its own implementation unless given)."""
-    impl = implementation or implementation_of(report.architecture)
+    impl = implementation or implementation_of(report.architecture, base=getattr(report.graph, "implementation", None))
     return count_elements(profile, [elements(r) for r in report.layers], impl)
 
 
@@ -276,6 +326,8 @@ PEERS: dict[str, Profile] = {p.name: p for p in (
         # (only F.silu); Hardswish, Hardsigmoid, Sigmoid, Tanh: neither hooked nor patched.
         act={"relu": 2, "relu6": 1, "leaky_relu": 1, "gelu": 2, "swish": 1,
              "hswish": 0, "hsigmoid": 0, "sigmoid": 0, "tanh": 0},
+        # start_flops_count: `type(module) in MODULES_MAPPING`, and F.linear is not patched
+        exact_types=True,
         source="ptflops/pytorch_engine.py, ptflops/pytorch_ops.py"),
     Profile(
         "ptflops-aten", "ptflops 0.7.5, backend 'aten'",
@@ -293,6 +345,7 @@ PEERS: dict[str, Profile] = {p.name: p for p in (
         bn=4,  # calculate_norm: 2·numel, ×2 again when affine; conv and linear never count a bias
         # zero_ops: ReLU, ReLU6; LeakyReLU's count_relu is 0; the others are not registered
         act=dict.fromkeys(ALL_ACTS, 0),
+        exact_types=True,  # profile.add_hooks: m_type = type(m); `m_type in register_hooks`
         source="thop/profile.py (register_hooks), thop/vision/basic_hooks.py, thop/vision/calc_func.py"),
     Profile(
         "torchinfo", "torchinfo 1.8.0, summary()",

@@ -84,7 +84,7 @@ def charges(per: dict[tuple[str, str], tuple[int, int]]):
     """A counter's pool rule: (pool type, how it is called) → (per input element, per output
     element); a pair missing from ``per`` counts nothing."""
     def terms(e, impl):
-        c_in, c_out = per.get((e.pool, impl.pool), (0, 0))
+        c_in, c_out = per.get((e.pool, impl.how("pool", e)), (0, 0))  # 'mean': no counter charges x.mean
         return [("pool", f"{e.pool} pool in", c_in, e.pool_in), ("pool", f"{e.pool} pool out", c_out, e.pool_out)]
 
     return terms
