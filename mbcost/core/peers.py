@@ -293,7 +293,8 @@ class Count:
 
 def count(profile: Profile, report: "Report", implementation: Implementation | None = None) -> Count:
     """``profile``'s total on an analysed network (its own implementation unless given)."""
-    impl = implementation or implementation_of(report.architecture, base=getattr(report.graph, "implementation", None))
+    own = getattr(getattr(report, "graph", None), "implementation", None)  # its file's, or its source's
+    impl = implementation or implementation_of(report.architecture, base=own)
     return count_elements(profile, [elements(r) for r in report.layers], impl)
 
 

@@ -1131,12 +1131,15 @@ def read(path: str | Path, allow_unknown: bool = False) -> ArchSpec:
             r.problems.append((node.op_type, node.name or node.output[0], str(why)))
             try:  # kept as a layer either way, so every later problem is found and listed too
                 _opaque(r, node)
-            except SpecError:
-                if allow:
+            except (SpecError, _Cannot) as exc:
+                if allow and isinstance(exc, SpecError):
                     raise
+                if allow:
+                    raise SpecError(f"node {node.name or node.output[0]} ({node.op_type}): {exc}",
+                                    where=Where(source)) from None
                 first = next(r.vals[t] for t in node.input if t in r.vals)
-                for out in node.output:
-                    r.alias(out, first)
+                for out in node.output:  # unchecked: a layout mbcost lost is already listed
+                    r.vals[out] = first
     for out in g.output:  # a scale by a constant no attention took in is an op of its own
         v = r.vals.get(out.name)
         if v is not None and v.scaled:
