@@ -1214,10 +1214,18 @@ def _opaque(r: _Reader, node) -> None:
             r.alias(extra, r.vals[node.output[0]])
 
 
+WHY = 200  # characters of one op type's reason: the refusal stays one readable line
+
+
 def _problems(problems) -> str:
-    counts = Counter((op, why) for op, _, why in problems)
-    parts = [f"{op} ×{n} ({why})" if n > 1 else f"{op} ({why}; node {next(p[1] for p in problems if p[0] == op)})"
-             for (op, why), n in counts.items()]
+    """Each op type once, with its count, the first such node's reason and its real name (a
+    model with 99 such nodes is one line of a few hundred characters, not 13 KB)."""
+    counts = Counter(op for op, _, _ in problems)
+    first = {}
+    for op, node, why in problems:
+        first.setdefault(op, (node, why if len(why) <= WHY else why[:WHY - 1] + "…"))
+    parts = [f"{op} ({first[op][1]}; node {first[op][0]})" if n == 1 else
+             f"{op} ×{n} ({first[op][1]}; first node {first[op][0]})" for op, n in counts.items()]
     return f"{len(problems)} node{'s' if len(problems) > 1 else ''} mbcost cannot cost: " + ", ".join(parts)
 
 
