@@ -20,7 +20,8 @@ through ``IMPORTERS[op_type]``:
   ReduceMean/Sub/Pow/Sqrt/Div form older exporters write) → layernorm; ``GroupNormalization``,
   the Reshape → InstanceNormalization → Reshape → Mul → Add that torch writes for it, and
   ``InstanceNormalization`` → groupnorm (affine when γ is a parameter, an initializer);
-- ``BatchNormalization`` after a conv, deconv, fc or linear → that layer's BN;
+- ``BatchNormalization`` after a conv, deconv, fc or linear → that layer's BN; after anything
+  else (a concat, a tensor read elsewhere too) → a ``batchnorm`` layer;
 - ``Relu``, ``Clip(0, 6)`` (and ``Clip(0, ∞)``), ``HardSwish``, ``HardSigmoid``, ``Sigmoid``,
   ``Tanh``, ``LeakyRelu``, ``Gelu`` → the activation of the layer before, or a standalone act
   layer where it cannot fold (after a join, or on a tensor read elsewhere too);
@@ -468,11 +469,22 @@ def _channels_axis(view: ax.View, c: int, axis: int | None = None) -> int:
 
 
 def _bn(r: _Reader, node) -> None:
+    """A BN folds into the conv, deconv, fc or linear it follows (read only by it); any other
+    (after a concat, on a tensor read elsewhere too: DenseNet's, MixNet's) is a ``batchnorm``
+    layer of its own, which an activation after it folds into."""
     x = r.data(node.input[0])
-    _channels_axis(x.view, r.shape(x)[2], 1)
-    layer = r.producer(node.input[0], node, ("conv", "dwconv", "deconv", "fc", "linear"), "BatchNormalization")
-    if layer["bn"] if "bn" in layer else False:
-        raise _Cannot(f"a second BatchNormalization on {layer['name']} needs a standalone normalisation kind")
+    shape = r.shape(x)
+    _channels_axis(x.view, shape[2], 1)
+    try:
+        layer = r.producer(node.input[0], node, ("conv", "dwconv", "deconv", "fc", "linear"), "BatchNormalization")
+    except _Cannot:
+        if any(x.pads):
+            raise
+        r.emit(node, "batchnorm", shape[2], (x.layer,), shape, view=x.view, bn=True)
+        return
+    if layer.get("bn", False):
+        r.emit(node, "batchnorm", shape[2], (x.layer,), shape, view=x.view, bn=True)
+        return
     layer["bn"] = True
     r.through(node.output[0], x)
 
@@ -519,7 +531,7 @@ def _groupnorm(r: _Reader, node) -> None:
 
 # the kinds an activation folds into (their builders and exporters apply layer.act); after any
 # other layer, or a layer whose output is read elsewhere too, it is a standalone act layer
-FOLDS = ("conv", "dwconv", "deconv", "fc", "pool", "add", "linear")
+FOLDS = ("conv", "dwconv", "deconv", "fc", "pool", "add", "linear", "batchnorm")
 
 
 def _act(name: str) -> Callable:
@@ -1067,7 +1079,7 @@ KINDS_READ: dict[str, tuple[str, ...]] = {
                   "InstanceNormalization"),
     "layerscale": ("Mul",), "softmax": ("Softmax",), "matmul": ("MatMul",), "attn_bias": ("Add",),
     "tokens": ("Reshape", "Transpose"), "map": ("Reshape", "Transpose"), "cls_token": ("Concat",),
-    "pos_embed": ("Add",),
+    "pos_embed": ("Add",), "batchnorm": ("BatchNormalization on a join or a tensor read elsewhere",),
 }
 
 

@@ -269,6 +269,12 @@ def _read(net, input: tuple[int, int, int], source: str, allow_unknown: bool) ->
             if exc.where.file == str(path):
                 exc.where = Where(source)
             raise
+        except Exception as exc:  # protobuf's 2 GB limit: the importer re-serialises the model it folds
+            size = sum(p.numel() * p.element_size() for p in net.parameters())
+            why = f"its {size / 2**30:.1f} GB of weights are past protobuf's 2 GB limit on one ONNX model, which " \
+                  "mbcost's importer cannot read from external data yet" if size >= 2**31 else \
+                f"reading PyTorch's export failed: {type(exc).__name__}: {_first_line(exc)}"
+            raise SpecError(why, where=Where(source)) from None
 
 
 def read_built(built: Built, net, *, allow_unknown: bool = False) -> ArchSpec:

@@ -151,3 +151,33 @@ def test_a_module_that_cannot_be_exported_is_one_line_and_writes_nothing(cli, tm
     assert_one_line_error(cli("convert", "torchvision:mobilenet_v9", "-o", out), "torchvision has no model",
                           "mobilenet_v2")
     assert not out.exists()
+
+
+class DenseLayer(torch.nn.Module):
+    """DenseNet's pattern: a BN on a concat, and a BN on a tensor the concat also reads."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv0 = torch.nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.norm1 = torch.nn.BatchNorm2d(8)  # on conv0's output, which the concat reads too
+        self.conv1 = torch.nn.Conv2d(8, 8, 1, bias=False)
+        self.norm2 = torch.nn.BatchNorm2d(16)  # on the concat
+        self.head = torch.nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.conv0(x)
+        y = self.conv1(torch.relu(self.norm1(x)))
+        z = torch.relu(self.norm2(torch.cat([x, y], 1)))
+        return self.head(z.mean((2, 3)))
+
+
+def test_a_batchnorm_after_a_join_or_on_a_shared_tensor_is_a_layer_of_its_own(tmp_path):
+    net = DenseLayer()
+    r = mbcost.analyze(net, input=(3, 8, 8), convention=TORCHVISION)
+    madds, params, _ = torch_counts(net, (1, 3, 8, 8))
+    # conv0 8·8·8·27 = 13,824, conv1 8·8·8·8 = 4,096, head 160: 18,080; params 216 + 16 + 64 + 32 + 170 = 498
+    assert (r.madds, r.params) == (madds, params) == (18_080, 498)
+    norms = [x for x in r.layers if x.layer.kind == "batchnorm"]
+    assert [(x.name, x.layer.act, x.params) for x in norms] == [("norm1", "relu", 16), ("norm2", "relu", 32)]
+    back = read_back(convert(mbcost.load(net, input=(3, 8, 8))).text)
+    assert per_layer(mbcost.analyze(back, convention=TORCHVISION)) == per_layer(r)

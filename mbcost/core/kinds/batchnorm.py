@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._pending import PENDING_EXPORT, PENDING_IMPORT, PENDING_TORCH
+from ._pending import PENDING_EXPORT, PENDING_TORCH
 from ..kind import Counting, Factor, Kind, no_elements
 from ._norms import shape
 
@@ -45,5 +45,5 @@ KIND = Kind(
     shape=shape, factor=factor, elements=no_elements,
     label=lambda layer: "BatchNorm", latency="batchnorm",
     counting=Counting(bn="folds", work="the batch norm's scale and shift per element (the generic bn count)"),
-    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT, "onnx_import": PENDING_IMPORT},
+    unsupported={"torch": PENDING_TORCH, "onnx_export": PENDING_EXPORT},
 )
