@@ -655,6 +655,9 @@ def _concat(r: _Reader, node) -> None:
     if any(any(v.pads) for v in vals):
         raise _Cannot("a Pad before a Concat")
     first = vals[0]
+    if len(node.input) == 1:  # torch.cat([x]): DenseNet's first dense layer; x itself
+        r.through(node.output[0], first)
+        return
     rank = len(first.view)
     axis = _axis(node, rank)
     shapes = [r.shape(v) for v in vals]

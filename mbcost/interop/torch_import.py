@@ -310,7 +310,11 @@ def _rebuild(built: Built, allow_unknown: bool):
     def at(alpha: Fraction) -> Graph | None:
         try:
             net = built.make({built.width_kw: float(alpha)})
-        except TypeError:  # no such argument
+        except MbcostError:
+            raise  # the user's factory failed at this width: a width it cannot be built at
+        except Exception:  # no such argument (TypeError), or a value the constructor refuses
+            return None
+        if not is_module(net):
             return None
         return _named(_read(net, built.input, built.source, allow_unknown).prebuilt(Fraction(1), None, None), built)
 
