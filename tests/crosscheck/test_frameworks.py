@@ -44,8 +44,8 @@ TORCHVISION_REFUSED = [
     ("maxvit_t", ("Einsum ×",)),
 ]
 # timm 1.0.31, across the families: ResNets, the EfficientNet builder's (MobileNetV3, LCNet, MnasNet,
-# FBNet, MixNet, HardCoReNAS), GhostNet, RegNet, ReXNet, DenseNet, ConvNeXt, ViT and DeiT,
-# MobileViT, EfficientFormer, TinyViT, RepViT (train forms: timm's own, not reparameterised)
+# FBNet, MixNet, HardCoReNAS, MobileNetV4), GhostNet, RegNet, ReXNet, DenseNet, DLA, VoVNet, HRNet,
+# ConvNeXt, ViT and DeiT, MobileViT, EfficientFormer, TinyViT, RepViT (train forms: timm's own)
 # refused as their smallest sibling above is (Swin S and B, Swin V2 S and B), or past 2 GB: not run
 # here, for the tier's time and memory (measured once: the same lines)
 REFUSED_NOT_RUN = ("swin_s", "swin_b", "swin_v2_s", "swin_v2_b", "vit_h_14", "regnet_y_128gf")
@@ -54,6 +54,7 @@ TIMM_EXACT = [
     "tf_efficientnet_b0", "mnasnet_100", "spnasnet_100", "fbnetc_100", "mixnet_s", "ghostnet_100", "regnetx_002",
     "regnety_002", "rexnet_100", "convnext_atto", "deit_tiny_patch16_224", "vit_tiny_patch16_224", "mobilevit_xxs",
     "efficientformer_l1", "tiny_vit_5m_224", "repvit_m0_9", "hardcorenas_a", "semnasnet_100", "densenet121",
+    "resnet10t", "dla34", "mobilenetv4_conv_small", "ese_vovnet19b_dw", "hrnet_w18_small",
 ]
 # MobileOne's and FastViT's train forms add a constant (their identity branches' folded form is a
 # built-in: mobileone_s0); LeViT subsamples queries with a strided Slice; EdgeNeXt normalises Q and K
@@ -93,7 +94,7 @@ def test_a_framework_model_is_its_modules_numel_and_flop_counter(source, name):
                          [("timm", n, p) for n, p in TIMM_REFUSED])
 def test_a_model_mbcost_cannot_cost_yet_is_one_line(cli, source, name, parts):
     line = assert_one_line_error(cli("report", f"{source}:{name}"), f"{source}:{name}", "mbcost cannot cost", *parts)
-    assert len(line) < 1500  # each op type once, not every node
+    assert len(line) < 2500  # each op type once (at most 200 characters of reason each), not every node
 
 
 def test_the_cli_reads_a_framework_model_and_its_resolution(cli):
