@@ -128,3 +128,12 @@ def test_compare_counts_timms_code_as_the_counters_do(cli, name):
 
     impl = compare(f"timm:{name}").implementation
     assert impl.name in ("timm.mobilenetv3", "timm.efficientnet") and impl.calls["bn"] == "norm_act"
+
+
+def test_a_converted_model_compares_as_the_code_it_came_from(cli, tmp_path):
+    out = tmp_path / "lcnet.yaml"
+    assert cli("convert", "timm:lcnet_100", "-o", out).code == 0
+    assert "implementation: timm.mobilenetv3" in out.read_text()
+    run = cli("compare", out, "--format", "json")
+    totals = {row["profile"]: row["total"] for row in json.loads(run.out)["profiles"]}
+    assert (totals["ptflops"], totals["thop"]) == MEASURED["lcnet_100"]
