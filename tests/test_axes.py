@@ -81,3 +81,19 @@ def test_a_part_must_not_cut_across_inner_dimensions():
     assert ax.shrink(heads, 32, 64) == (("C", 2), ("C", 16))  # two whole heads
     with pytest.raises(ax.Unfollowable, match="cuts across"):
         ax.shrink(heads, 8, 64)  # half a head
+
+
+def test_the_refusal_names_each_op_type_once_with_its_first_node():
+    # 44 Einsums and 3 BNs with reasons of their own (the node each describes): each type once, its
+    # count, the first node's reason and real name — one readable line, whatever the model's size
+    from mbcost.interop.onnx_import import _problems
+
+    problems = [("Einsum", f"/blocks.{i}/attn/Einsum", "unknown op") for i in range(44)] + \
+        [("BatchNormalization", f"/b{i}/norm/BatchNormalization", f"a BatchNormalization on /b{i}/Concat " + "x" * 300)
+         for i in range(3)]
+    line = _problems(problems)
+    assert line.startswith("47 nodes mbcost cannot cost: Einsum ×44 (first node /blocks.0/attn/Einsum: unknown op), "
+                           "BatchNormalization ×3 (first node /b0/norm/BatchNormalization: a BatchNormalization on "
+                           "/b0/Concat x")
+    assert line.endswith("x…)") and len(line) < 400  # the 330-character reason clipped to 160
+    assert _problems(problems[:1]) == "1 node mbcost cannot cost: Einsum (node /blocks.0/attn/Einsum: unknown op)"

@@ -110,6 +110,7 @@ TYPED = {
     "output_padding": st.integers(min_value=0, max_value=2),
     "ceil": st.booleans(),
     "sizes": st.lists(st.integers(min_value=1, max_value=32), min_size=1, max_size=3),
+    "parts": st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=3),
     "size": st.integers(min_value=1, max_value=64) | PAIR,
     "mode": st.sampled_from(["nearest", "bilinear"]),
     "se": st.sampled_from([0.25, 0.5, "1/4"]),

@@ -17,6 +17,7 @@ from mbcost.core.kinds import KINDS, primitives, writable
 from mbcost.core.peers import PEERS
 from mbcost.interop.onnx_export import EXPORTERS
 from mbcost.interop.onnx_import import KINDS_READ
+from mbcost.interop.yaml_out import WRITERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +33,7 @@ def facets_of(kind: Kind) -> tuple[str, ...]:
 
 # the ONNX tables importable without onnx; the PyTorch builders are checked in the cross-check
 # tier (tests/crosscheck/test_torch.py), where torch is installed
-HANDLES = {"onnx_export": EXPORTERS, "onnx_import": KINDS_READ}
+HANDLES = {"onnx_export": EXPORTERS, "onnx_import": KINDS_READ, "yaml": WRITERS}
 
 
 @pytest.mark.parametrize("name", list(KINDS))
@@ -66,6 +67,7 @@ def test_every_counts_field_is_an_elements_field_and_macs_is_never_restated():
 def test_the_interop_tables_name_only_registered_primitives():
     assert set(EXPORTERS) <= set(primitives())
     assert set(KINDS_READ) <= set(primitives())
+    assert set(WRITERS) <= set(primitives())
 
 
 @pytest.mark.parametrize("name", writable())
@@ -140,7 +142,7 @@ def toy_kind() -> Kind:
                 label=lambda layer: "Toy scale", latency="mul", counting=Counting(work="one product per element"),
                 peers={p: generic("the test's toy: the counters see a conv", "W") for p in PEERS},
                 unsupported={"torch": "the test's toy has no module", "onnx_export": "the test's toy has no ONNX op",
-                             "onnx_import": "no ONNX op makes it"})
+                             "onnx_import": "no ONNX op makes it", "yaml": "the test's toy has no row to write"})
 
 
 @pytest.fixture

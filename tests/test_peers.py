@@ -287,3 +287,49 @@ def test_a_linear_on_freshly_flattened_tokens_reads_a_view(cli, tmp_path, rows, 
     f.write_text(yaml.safe_dump({"input": {"resolution": resolution, "channels": 16}, "layers": rows}))
     d = cli("compare", f, "-f", "json").json()
     assert next(p["total"] for p in d["profiles"] if p["profile"] == "ptflops-aten") == aten
+
+
+# The same network as timm's MobileNetV3 code builds it (`implementation: timm.mobilenetv3`):
+#   conv 3×3 s2, 3 → 16 on 8×8 → 4×4×16, BN + hswish: W = 4·4·16·27 = 6,912, BN 256 elements
+#   se 0.25: pool 4·4·16 = 256 in, 16 out; 1×1 convs 16 → 4 → 16 with biases: W 64 + 64, bias 4 + 16;
+#            its ReLU on 4 elements, hsigmoid gate, x · gate: 256 multiplications
+#   global pool: 256 in, 16 out;  fc 16 → 10: W 160, bias 10
+# timm normalises with BatchNormAct2d and classifies with timm.layers.Linear, subclasses that
+# ptflops and thop (hooks by exact type) never see, and pools the SE with x.mean (no counter)
+TIMM_NET = """input: {resolution: 8, channels: 3}
+classes: 10
+batch_norm: true
+activation: hswish
+%s
+layers:
+  - {kind: conv, c: 16, k: 3, s: 2}
+  - {kind: se, se: 0.25}
+  - {kind: pool, global: true}
+  - {kind: fc}
+"""
+
+
+def test_timms_mobilenetv3_code_is_counted_as_ptflops_and_thop_see_it(tmp_path):
+    f = tmp_path / "tv.yaml"
+    f.write_text(TIMM_NET % "")
+    g = tmp_path / "timm.yaml"
+    g.write_text(TIMM_NET % "implementation: timm.mobilenetv3")
+    tv, timm = mbcost.analyze(str(f)), mbcost.analyze(str(g))
+    assert timm.graph.implementation.name == "timm.mobilenetv3"
+    W = 6_912 + 64 + 64 + 160
+    # torchvision's: W + bias 30 + 2·BN 256 + 2·relu 4 + 2·(SE pool 256 + global pool 256)
+    assert count(PEERS["ptflops"], tv).total == W + 30 + 2 * 256 + 2 * 4 + 2 * 512
+    # timm's: no fc (W 160, bias 10), no BN, no SE pool: W − 160 + bias 20 + 2·relu 4 + 2·global pool 256
+    assert count(PEERS["ptflops"], timm).total == W - 160 + 20 + 2 * 4 + 2 * 256
+    # thop: W + 4·BN + (pool in + out) for each pool; timm's: W − 160 + the global pool's 256 + 16
+    assert count(PEERS["thop"], tv).total == W + 4 * 256 + 2 * (256 + 16)
+    assert count(PEERS["thop"], timm).total == W - 160 + 256 + 16
+    # counters that see aten ops or parameters are not fooled by a subclass: fvcore still counts BN
+    assert count(PEERS["fvcore"], timm).total == W + 2 * 256 + 256
+    assert count(PEERS["calflops"], timm).total == count(PEERS["calflops"], tv).total == W
+
+
+def test_a_files_implementation_must_be_known_how(cli, tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text(TIMM_NET % "implementation: 7")
+    assert_one_line_error(cli("compare", f), "implementation")

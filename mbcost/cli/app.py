@@ -37,7 +37,7 @@ def _one_line(text: str) -> str:
 # Each command lives in its own module, imported only when that command runs (or for
 # --help): `mbcost report` must not pay for sweep's, check's or reproduce's imports.
 COMMANDS = ("report", "verify", "sweep", "reproduce", "check", "diff", "compare", "fit", "latency", "plot",
-            "export", "list")
+            "export", "convert", "list")
 
 
 class MbcostGroup(TyperGroup):

@@ -137,8 +137,10 @@ def _instance(spec, call: BlockCall, inst: str, depth, out: list[Row], counters:
     def scoped(name: str) -> str:
         if name == "in":
             return f"{inst}.in"
-        base = name.split(".")[0]
-        return f"{inst}.{name}" if base in inner else name
+        # an inner row's name, its split's part (sp.1), or a dotted inner name (conv.0.0)
+        inner_name = name in inner or name.split(".")[0] in inner or any(
+            i and name.startswith(f"{i}.") for i in inner)
+        return f"{inst}.{name}" if inner_name else name
 
     for j, path in enumerate(block.rows):
         label = f"blocks.{block.name}.rows[{j}] (in {call.label})"

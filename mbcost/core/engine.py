@@ -9,7 +9,9 @@
 """
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -246,18 +248,30 @@ def with_memory(graph: Graph, shapes: dict[str, Shape], costed: list, convention
                  for layer, inputs, cost in costed)
 
 
-def load(arch: str | Path | ArchSpec, *, allow_unknown: bool = False, output_stride: int | None = None) -> ArchSpec:
-    """An architecture by built-in name, by path, or as already loaded. ``allow_unknown``: an
-    imported model's ops mbcost cannot cost are kept as zero-cost layers (the result says
-    partial) instead of refused. ``output_stride`` (4, 8, 16, 32): DeepLab's — the strides that
-    would take the map past it become dilation (docs/heads.md)."""
+# a torch.nn.Module → its ArchSpec (imported only when one is given: core never imports torch)
+MODULE_READER = "mbcost.interop.torch_import"
+
+
+def load(arch, *, allow_unknown: bool = False, output_stride: int | None = None, input=None) -> ArchSpec:
+    """An architecture by built-in name, by path, by reference (``torchvision:NAME``,
+    ``timm:NAME``, ``file.py:factory``), as a ``torch.nn.Module`` (``input``: its C×H×W, default
+    its timm config's or 3×224×224) or as already loaded. ``allow_unknown``: an imported model's
+    ops mbcost cannot cost are kept as zero-cost layers (the result says partial) instead of
+    refused. ``output_stride`` (4, 8, 16, 32): DeepLab's — the strides that would take the map
+    past it become dilation (docs/heads.md)."""
     if isinstance(arch, ArchSpec):
         spec = arch
+    elif "torch" in sys.modules and not isinstance(arch, (str, os.PathLike)) \
+            and importlib.import_module(MODULE_READER).is_module(arch):
+        spec = importlib.import_module(MODULE_READER).read_module(arch, input, allow_unknown=allow_unknown)
     elif not isinstance(arch, (str, os.PathLike)) or isinstance(arch, bytes):
-        raise UsageError(f"expected a built-in name (mobilenet_v2), a path to an architecture file or "
-                         f"an ArchSpec, got {'None' if arch is None else 'a value of type ' + type(arch).__name__}",
-                         field="arch")
+        raise UsageError(f"expected a built-in name (mobilenet_v2), a path to an architecture file, a "
+                         f"torch.nn.Module or an ArchSpec, got "
+                         f"{'None' if arch is None else 'a value of type ' + type(arch).__name__}", field="arch")
     else:
+        if input is not None:
+            raise UsageError("input= is the input size of a torch.nn.Module; an architecture file has its own "
+                             "(give resolution=)", field="input")
         spec = load_spec(arch if isinstance(arch, str) else Path(arch), allow_unknown=allow_unknown)
     if output_stride is None:
         return spec
@@ -271,16 +285,19 @@ def load(arch: str | Path | ArchSpec, *, allow_unknown: bool = False, output_str
     return replace(spec, output_stride=output_stride)
 
 
-def analyze(arch: str | Path | ArchSpec, alpha: float | str | Fraction | None = None,
+def analyze(arch, alpha: float | str | Fraction | None = None,
             resolution: int | str | None = None, rho: float | str | Fraction | None = None,
             convention: Convention = PAPER, depth: float | str | Fraction | None = None,
-            device: Device | None = None) -> Report:
+            device: Device | None = None, input=None) -> Report:
     """Cost an architecture at width α, depth multiplier d and input resolution (or ρ) under a
     convention; α, d and the resolution default to the file's (a variant's) own. With a device
-    profile, time each layer on it too (its profile in the convention's dtype)."""
+    profile, time each layer on it too (its profile in the convention's dtype).
+
+    ``arch`` may be a ``torch.nn.Module``, with ``input`` its C×H×W (``analyze(net, input=(3, 224,
+    224))``): PyTorch exports it and mbcost reads the export (docs/interop.md)."""
     convention = require_convention(convention)
     device = require_device(device)
-    spec = load(arch)
+    spec = load(arch, input=input)
     a = parse_alpha(alpha) if alpha is not None else (spec.alpha or Fraction(1))
     d = parse_depth(depth) if depth is not None else (spec.depth or Fraction(1))
     res = input_resolution(spec, resolution, rho)

@@ -32,8 +32,8 @@ layers (:class:`mbcost.core.expand.Expander` emits them). A composite kind (``se
 - ``counting``: the counting decisions — does a following BN fold into it, can it carry a
   bias, what per-element work it does — which its module's docstring states in words.
 
-**Interop** — building it in PyTorch, exporting and importing it in ONNX — is keyed on the
-kind's name in :mod:`mbcost.interop`. A facet a kind does not have yet is named in
+**Interop** — building it in PyTorch, exporting and importing it in ONNX, writing its layer back
+as a row (``mbcost convert``) — is keyed on the kind's name in :mod:`mbcost.interop`. A facet a kind does not have yet is named in
 ``unsupported`` with the reason, which the CLI prints ("mbcost export: 'toy' has no ONNX
 exporter yet: …"); a test fails when a kind lacks a facet without one.
 """
@@ -139,7 +139,7 @@ class Counting:
 
 ROW_FACETS = ("read", "expand", "example")
 LAYER_FACETS = ("shape", "factor", "elements", "label", "latency", "peers", "counting")
-INTEROP_FACETS = ("torch", "onnx_export", "onnx_import")
+INTEROP_FACETS = ("torch", "onnx_export", "onnx_import", "yaml")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ is read (the readers need optional packages, and core must not import them).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
+import re
 from pathlib import Path
 
 from ..errors import SpecError
@@ -23,14 +25,57 @@ from .yamlio import parse, read_text
 # extension → the reader of such a model file: (path, allow_unknown=…) → ArchSpec
 READERS: dict[str, str] = {".onnx": "mbcost.interop.onnx_import:read"}
 
+# FRAMEWORK:NAME → the reader of a model a framework builds: (NAME, allow_unknown=…) → ArchSpec
+FRAMEWORKS: dict[str, str] = {"torchvision": "mbcost.interop.torch_import:torchvision_model",
+                              "timm": "mbcost.interop.torch_import:timm_model"}
+# path/to/file.py:factory → the module factory() returns (the user's code: run only when named so)
+FACTORY = "mbcost.interop.torch_import:factory_model"
+_FACTORY = re.compile(r"^(?P<path>.+\.py):(?P<factory>[A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def _call(reader: str, *args, **kw):
+    module, _, function = reader.partition(":")
+    return getattr(importlib.import_module(module), function)(*args, **kw)
+
 
 def read_model(path: Path, *, allow_unknown: bool = False):
-    """The ArchSpec of a model file in another format, or None for an architecture YAML."""
+    """The ArchSpec of a model file in another format, or None for an architecture YAML. A file
+    says nothing of the code it was exported from: its implementation is 'unknown'."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         return None
-    module, _, function = reader.partition(":")
-    return getattr(importlib.import_module(module), function)(path, allow_unknown=allow_unknown)
+    spec = _call(reader, path, allow_unknown=allow_unknown)
+    if spec.implementation is None:
+        from .peers import Origin, implementation_for
+
+        spec = dataclasses.replace(spec, implementation=implementation_for(Origin("onnx")))
+    return spec
+
+
+def reference(text: str, base: Path | None = None) -> tuple[str, tuple] | None:
+    """A model named by how it is built, not by a file to read: ``torchvision:NAME``,
+    ``timm:NAME`` or ``path/to/file.py:factory`` (relative to ``base``) → (its reader, the
+    reader's arguments); None for anything else (a built-in, a path). The one resolver of such
+    references: the CLI, the API and budgets files all name models through it."""
+    scheme, colon, name = text.partition(":")
+    if colon and scheme in FRAMEWORKS:
+        if not name:
+            raise SpecError(f"{scheme}: needs a model name after the colon ({scheme}:NAME)", field="arch")
+        return FRAMEWORKS[scheme], (name,)
+    m = _FACTORY.match(text)
+    if m:
+        path = Path(m["path"])
+        return FACTORY, ((base / path) if base is not None and not path.is_absolute() else path, m["factory"])
+    return None
+
+
+def read_reference(text: str, base: Path | None = None, *, allow_unknown: bool = False):
+    """The ArchSpec of a :func:`reference`, or None when ``text`` is not one."""
+    ref = reference(text, base)
+    if ref is None:
+        return None
+    reader, args = ref
+    return _call(reader, *args, allow_unknown=allow_unknown)
 
 
 def builtin_dir() -> Path:

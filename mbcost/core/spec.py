@@ -18,7 +18,7 @@ from ..errors import SpecError, UsageError, Where
 from .blocks import read_blocks
 from .fields import MAX_CHANNELS, MAX_RESOLUTION, Fields, Pair, did_you_mean, value_at
 from .kind import ACTIVATIONS
-from .locate import read_model, resolve_arch, variant_name
+from .locate import read_model, read_reference, resolve_arch, variant_name
 from .rows import Defaults, read_row
 from .width import WidthRule
 from .yamlio import Document, Outline, describe, parse, read_text
@@ -48,11 +48,17 @@ class ArchSpec:
     until: tuple | None = None  # (the backbone's last layer kept, where the file says so)
     output_stride: int | None = None  # the backbone's strides past it become dilation (DeepLab)
     document: Document | None = field(default=None, compare=False, repr=False)
-    # how the code it describes calls each op (mbcost.core.peers.Implementation): ``implementation:``
+    # how the code it describes calls each op (mbcost.core.peers.Implementation): the file's
+    # ``implementation:``, or the code an imported model came from (None: torchvision's usual)
     implementation: Any = None
     # a model read from another format (ONNX) has no rows: its layers are fixed, and
     # expand() asks this for the graph at (α, resolution, classes)
     prebuilt: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    # an imported model that can be built again at another width (torchvision's width_mult): α →
+    # its Graph (None: it cannot), which ``mbcost convert`` reads each layer's width rule from
+    rebuild: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    # an imported PyTorch module's submodules: qualified name → class name (convert's block names)
+    module_classes: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 TOP_KEYS = ("name", "title", "backbone", "input", "classes", "width", "batch_norm", "activation", "bias",
@@ -279,8 +285,13 @@ def _implementation(f: Fields, key: str):
 def load_spec(arch: str | Path, variant: str | None = None, *, allow_unknown: bool = False) -> ArchSpec:
     """Load an architecture by built-in name (``mobilenet_v2``, ``efficientnet_b3`` — a file's
     variant), by path, or as ``path@variant``. A model file of another format (``.onnx``) is read
-    by its reader; ``allow_unknown`` keeps the ops it cannot cost as zero-cost layers, and the
-    result is marked partial."""
+    by its reader, a model a framework builds (``torchvision:NAME``, ``timm:NAME``,
+    ``file.py:factory``: :func:`mbcost.core.locate.reference`) by PyTorch's; ``allow_unknown``
+    keeps the ops it cannot cost as zero-cost layers, and the result is marked partial."""
+    if isinstance(arch, str) and not Path(arch).exists():
+        model = read_reference(arch, allow_unknown=allow_unknown)  # torchvision:NAME, timm:NAME, file.py:factory
+        if model is not None:
+            return model
     path, named = resolve_arch(arch)
     model = read_model(path, allow_unknown=allow_unknown)
     if model is not None:

@@ -11,6 +11,10 @@ that every kind has a handle or a reason), and that reason is what the user read
   (``mbcost.torch.build``; imports torch).
 - :mod:`mbcost.interop.onnx_export`: ``EXPORTERS[kind]`` → the ONNX nodes of a layer
   (``mbcost export --to onnx``; imports onnx, never torch).
+- :mod:`mbcost.interop.yaml_out`: ``WRITERS[kind]`` → the row that writes a layer back
+  (``mbcost convert``: any model as an architecture YAML; imports neither).
+- :mod:`mbcost.interop.torch_import`: a ``torch.nn.Module`` (``torchvision:``, ``timm:``,
+  ``file.py:factory``) exported by PyTorch and read by the ONNX importer.
 - :mod:`mbcost.interop.onnx_import`: ``IMPORTERS[op_type]`` → how an ONNX node becomes
   layers (``mbcost report model.onnx``; imports onnx), after :mod:`mbcost.interop.onnx_rewrite`
   has folded the model's constants and fused its multi-node patterns, following each tensor's
@@ -26,7 +30,8 @@ from ..core.kinds import KINDS
 from ..errors import UsageError
 
 # the facets of mbcost.core.kind.INTEROP_FACETS, as a person names them
-WHAT = {"torch": "PyTorch builder", "onnx_export": "ONNX exporter", "onnx_import": "ONNX importer"}
+WHAT = {"torch": "PyTorch builder", "onnx_export": "ONNX exporter", "onnx_import": "ONNX importer",
+        "yaml": "YAML writer"}
 
 
 def handle(table: dict, kind: str, facet: str, command: str):

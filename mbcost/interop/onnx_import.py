@@ -21,7 +21,8 @@ through ``IMPORTERS[op_type]``:
   the Reshape → InstanceNormalization → Reshape → Mul → Add that torch writes for it, and
   ``InstanceNormalization`` → groupnorm (affine when γ is a parameter, an initializer);
 - ``BatchNormalization`` after a conv, deconv, fc or linear → that layer's BN; after a Concat of
-  such layers (MixNet's mixed-kernel convs) → each one's BN;
+  such layers (MixNet's mixed-kernel convs) → each one's BN; after anything else (a join, a
+  tensor read elsewhere too: DenseNet's) → a ``batchnorm`` layer;
 - ``Relu``, ``Clip(0, 6)`` (and ``Clip(0, ∞)``), ``HardSwish``, ``HardSigmoid``, ``Sigmoid``,
   ``Tanh``, ``LeakyRelu``, ``Gelu`` → the activation of the layer before, or a standalone act
   layer where it cannot fold (after a join, or on a tensor read elsewhere too);
@@ -676,6 +677,9 @@ def _concat(r: _Reader, node) -> None:
     if any(any(v.pads) for v in vals):
         raise _Cannot("a Pad before a Concat")
     first = vals[0]
+    if len(node.input) == 1:  # torch.cat([x]): DenseNet's first dense layer; x itself
+        r.through(node.output[0], first)
+        return
     rank = len(first.view)
     axis = _axis(node, rank)
     shapes = [r.shape(v) for v in vals]
@@ -1152,7 +1156,7 @@ KINDS_READ: dict[str, tuple[str, ...]] = {
                   "InstanceNormalization"),
     "layerscale": ("Mul",), "softmax": ("Softmax",), "matmul": ("MatMul",), "attn_bias": ("Add",),
     "tokens": ("Reshape", "Transpose"), "map": ("Reshape", "Transpose"), "cls_token": ("Concat",),
-    "pos_embed": ("Add",),
+    "pos_embed": ("Add",), "batchnorm": ("BatchNormalization on a join or a tensor read elsewhere",),
 }
 
 
@@ -1228,12 +1232,15 @@ def _read(path: str | Path, allow_unknown: bool = False, max_bytes: int | None =
             r.problems.append((node.op_type, node.name or node.output[0], str(why)))
             try:  # kept as a layer either way, so every later problem is found and listed too
                 _opaque(r, node)
-            except SpecError:
-                if allow:
+            except (SpecError, _Cannot) as exc:
+                if allow and isinstance(exc, SpecError):
                     raise
+                if allow:
+                    raise SpecError(f"node {node.name or node.output[0]} ({node.op_type}): {exc}",
+                                    where=Where(source)) from None
                 first = next(r.vals[t] for t in node.input if t in r.vals)
-                for out in node.output:
-                    r.alias(out, first)
+                for out in node.output:  # unchecked: a layout mbcost lost is already listed
+                    r.vals[out] = first
     for out in g.output:  # a scale by a constant no attention took in is an op of its own
         v = r.vals.get(out.name)
         if v is not None and v.scaled:

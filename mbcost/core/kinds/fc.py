@@ -3,9 +3,11 @@
 Cost: H·W·M·N mult-adds and H·W·M·N weights — both scale with the input map's area. Counting
 decisions: it has a bias by default (the classifier's, which the ``bias`` convention counts; the
 papers leave it out), N additions of per-element work; a BN after it (BatchNorm1d) folds. Its
-``c`` defaults to the file's ``classes`` (or --classes). Timed at the fully-connected rate.
+``c`` defaults to the file's ``classes`` (or --classes), and α does not scale it unless the row
+says ``scale: true`` (or ``up``): a hidden classifier layer that follows the width multiplier, as
+torchvision's MobileNetV3 does with its 1280 (adjust_channels). Timed at the fully-connected rate.
 
-Row keys: c (the classes), act (linear), bias (true), bn (false), n.
+Row keys: c (the classes), act (linear), bias (true), bn (false), scale (false), n.
 """
 from __future__ import annotations
 
@@ -25,12 +27,16 @@ class FcArgs:
     act: str | None = None
     bn: bool | None = None
     bias: bool | None = None
+    scale: str = "never"  # never (a classifier's width is the classes') | always | up (only when α > 1)
 
 
 def read(f) -> FcArgs:
     act, bn, bias = f.act(), f.boolean("bn"), f.boolean("bias")
     c, to_classes = f.channels(required=False, classes=True)
-    return FcArgs(c=c, to_classes=to_classes, act=act, bn=bn, bias=bias)
+    scale = f.scale() if f.has("scale") else "never"
+    if scale != "never" and c is None:
+        f.fail_key("scale", "α scales a width the row states: give 'c' too")
+    return FcArgs(c=c, to_classes=to_classes, act=act, bn=bn, bias=bias, scale=scale)
 
 
 def expand(ex, row) -> None:
@@ -42,7 +48,7 @@ def expand(ex, row) -> None:
         if c is None:
             ex.fail("fc has no 'c' and the file sets no 'classes'")
     else:
-        c = a.c
+        c = ex.scale(a.c, a.scale)
     for name in ex.repeat_names(row, "fc"):
         ex.emit(name, "fc", c, act=a.act or "linear", bn=ex.batch_norm(a.bn, False),
                 bias=True if a.bias is None else a.bias)
@@ -92,7 +98,7 @@ PEERS = every(
 
 KIND = Kind(
     "fc", "a fully connected layer on the flattened input",
-    keys=("n", "act", "c", "bias", "bn", "weights"), read=read, expand=expand, example={"c": 10},
+    keys=("n", "act", "c", "bias", "bn", "weights", "scale"), read=read, expand=expand, example={"c": 10},
     shape=shape, factor=factor, elements=elements, counts=("bias", "fc_in"),
     label=lambda layer: "Fully Connected", latency="fc", peers=PEERS,
     weights=lambda layer, x: (layer.c, x[0] * x[1] * x[2]),  # N × H·W·M
