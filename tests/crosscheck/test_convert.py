@@ -110,7 +110,21 @@ def test_torchvision_mobilenet_v3_large_converted_follows_width_mult(tmp_path):
 # Every built-in through torch and back: YAML → mbcost.torch.build → the module read as PyTorch
 # exports it → convert → YAML, compared layer by layer (costed: a symmetric (k − 1)/2 padding reads
 # back as 'same', both giving ⌈H/s⌉ outputs) under both conventions.
-@pytest.mark.parametrize("name", builtin_variants())
+def _convert_gap(name) -> str | None:
+    """Why a built-in cannot round-trip through torch and convert yet: issue 24's interop gaps
+    (a block run times: N; a TF-'same' uneven average pool, which torch exports as
+    Pad/AveragePool/Div), or a detector's several outputs, which the import of a torch module
+    does not keep as the graph's outputs (convert then writes them as layers nothing reads)."""
+    from _models import interop_gap
+
+    gap = interop_gap(name, onnx_import=True)
+    if gap is None and len(mbcost.analyze(name).graph.outputs) > 1:
+        gap = "a torch module's several outputs are not kept as the imported graph's outputs yet"
+    return gap
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.xfail(strict=True, reason=g)] if g else [])
+                                  for n in builtin_variants() for g in (_convert_gap(n),)])
 def test_every_built_in_round_trips_through_torch_and_convert(name):
     spec = mbcost.load(name)
     a = mbcost.analyze(spec, convention=TORCHVISION)
