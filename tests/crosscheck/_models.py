@@ -170,3 +170,14 @@ def reference(source: str, name: str, size: tuple[int, int]) -> tuple[int, int]:
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as fc:
         net(torch.zeros(1, 3, *size))
     return fc.get_total_flops() // 2, sum(p.numel() for p in net.parameters())
+
+
+def real(name: str):
+    """A named model with its input size: ``torchvision:NAME`` at 224, else timm's NAME at its
+    config's size (skipped where the framework is not installed)."""
+    if name.startswith("torchvision:"):
+        tv = pytest.importorskip("torchvision")
+        return getattr(tv.models, name.split(":")[1])(), (1, 3, 224, 224)
+    timm = pytest.importorskip("timm")
+    m = timm.create_model(name)
+    return m, (1, *m.default_cfg["input_size"])

@@ -26,6 +26,7 @@ from mbcost.core.spec import spec_from_document
 from mbcost.core.yamlio import parse
 
 from _models import TORCHVISION, assert_one_line_error, bn_folding_loss, export, imported, torch_counts
+from _models import real as _real
 
 
 def twin_spec(doc: dict):
@@ -441,14 +442,6 @@ def test_an_op_mbcost_does_not_cost_is_named_never_free(cli, tmp_path):
 
 
 # --- the real models, where timm and torchvision are installed ------------------------------
-
-def _real(name: str):
-    if name.startswith("torchvision:"):
-        tv = pytest.importorskip("torchvision")
-        return getattr(tv.models, name.split(":")[1])(), (1, 3, 224, 224)
-    timm = pytest.importorskip("timm")
-    m = timm.create_model(name)
-    return m, (1, *m.default_cfg["input_size"])
 
 
 # measured with torch 2.14.1, timm 1.0.31, torchvision 0.29.1: mult-adds FlopCounterMode / 2,

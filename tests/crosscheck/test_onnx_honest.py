@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import torch
 
 from _models import TORCHVISION, assert_one_line_error, export, imported, torch_counts
+from _models import real as _real
 
 
 def _module_of(node_name: str) -> str:
@@ -36,14 +37,6 @@ def eval_folding_loss(net: torch.nn.Module, model: onnx.ModelProto) -> int:
     return sum(m.num_features for name, m in mods.items()
                if isinstance(m, torch.nn.BatchNorm2d) and name not in kept)
 
-
-def _real(name: str):
-    if name.startswith("torchvision:"):
-        tv = pytest.importorskip("torchvision")
-        return getattr(tv.models, name.split(":")[1])(), (1, 3, 224, 224)
-    timm = pytest.importorskip("timm")
-    m = timm.create_model(name)
-    return m, (1, *m.default_cfg["input_size"])
 
 
 # measured with torch 2.14.1, timm 1.0.31, torchvision 0.29.1 (mult-adds; Σ numel):
