@@ -263,25 +263,64 @@ def best_order(graph: Graph, elements: dict[str, int], chunks: int = 0,
         return sum(elements[t] for t in tensors
                    if (producer[t] < 0 or done >> producer[t] & 1) and readers.get(t, 0) & ~done)
 
-    frontier = {0: (0, ())}
+    # Each downset's live memory and ready steps follow from its parent's in the work of the step
+    # just run (what it makes that is read later, what it was the last reader of, whom it frees):
+    # the search costs the graph's width per state, not its length — a detector's 250,000 states
+    # took seconds when both were recounted over every step.
+    freed = [tuple(dict.fromkeys(src for n in u for src in inputs[n] if producer[src] != i))
+             for i, u in enumerate(units)]
+    succs: list[list[int]] = [[] for _ in units]
+    for j, mask in enumerate(preds):
+        for i in _bits(mask):
+            succs[i].append(j)
+
+    def child(done: int, base: int, ready: int, i: int) -> tuple[int, int]:
+        key = done | 1 << i
+        base += sum(elements[n] for n in units[i] if readers.get(n, 0) & ~key)
+        base -= sum(elements[t] for t in freed[i] if not readers[t] & ~key)
+        ready &= ~(1 << i)
+        for j in succs[i]:
+            if not preds[j] & ~key:
+                ready |= 1 << j
+        return base, ready
+
+    start = sum(1 << i for i in range(len(units)) if not preds[i])
+    frontier = {0: (0, live(0), start)}  # downset → (least peak reaching it, its live, its ready steps)
+    back: dict[int, tuple[int, int]] = {}  # downset → (the downset before it, the step run)
     visited = 1
     for _ in range(len(units)):
-        nxt: dict[int, tuple[int, tuple]] = {}
-        for done, (peak, order) in frontier.items():
-            base = live(done)
-            for i in range(len(units)):
-                if done >> i & 1 or preds[i] & ~done:
-                    continue
-                cand = (max(peak, base + outs[i]), order + (i,))
+        nxt: dict[int, tuple[int, int, int]] = {}
+        for done, (peak, base, ready) in frontier.items():
+            for i in _bits(ready):
+                cost = max(peak, base + outs[i])
                 key = done | 1 << i
-                if key not in nxt or cand[0] < nxt[key][0]:
-                    nxt[key] = cand
+                seen = nxt.get(key)
+                if seen is None:
+                    nxt[key] = (cost, *child(done, base, ready, i))
+                elif cost < seen[0]:
+                    nxt[key] = (cost, seen[1], seen[2])
+                else:
+                    continue
+                back[key] = (done, i)
         visited += len(nxt)
         if visited > max_states:
             return _greedy(units, preds, outs, live, visited)
         frontier = nxt
-    peak, order = frontier.get(full, (0, ()))
-    return BestOrder(tuple(units[i][0] for i in order), peak, True, visited)
+    if full not in frontier:
+        return BestOrder((), 0, True, visited)
+    order, key = [], full
+    while key:
+        key, i = back[key]
+        order.append(i)
+    return BestOrder(tuple(units[i][0] for i in reversed(order)), frontier[full][0], True, visited)
+
+
+def _bits(mask: int):
+    """The set bits of ``mask``, lowest first (the steps in file order)."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
 
 
 def _greedy(units, preds, outs, live, visited) -> BestOrder:
