@@ -57,7 +57,7 @@ def _device(device):
 
 
 def analyze(arch: str | Path | ArchSpec, alpha=None, resolution=None, rho=None, convention: Convention = PAPER,
-            depth=None, device=None) -> Report:
+            depth=None, device=None, input=None) -> Report:
     """Cost an architecture at width α, depth multiplier d and input resolution (or ρ) under a
     convention; α, d and the resolution default to the file's (a variant's) own. ``device``,
     a built-in profile's name (``"pixel1"``), a profile file's path or a Device, times each
@@ -66,10 +66,18 @@ def analyze(arch: str | Path | ArchSpec, alpha=None, resolution=None, rho=None, 
     >>> import mbcost
     >>> round(mbcost.analyze("mobilenet_v3_large", device="pixel1").latency_ms, 2)   # the README's 51.42 ms
     51.42
+
+    ``arch`` may be a ``torch.nn.Module``, with ``input`` its C×H×W (``analyze(net, input=(3, 224,
+    224))``): PyTorch exports it and mbcost reads the export (docs/interop.md). A file has its
+    own input size (give ``resolution``):
+
+    >>> mbcost.analyze("mobilenet_v2", input=(3, 224, 224))
+    Traceback (most recent call last):
+    mbcost.errors.UsageError: input: input= is the input size of a torch.nn.Module; an architecture file has its own (give resolution=)
     """
     from .core.engine import analyze as run
 
-    return run(arch, alpha, resolution, rho, convention, depth, device=_device(device))
+    return run(arch, alpha, resolution, rho, convention, depth, device=_device(device), input=input)
 
 
 def sweep_grid(arch: str | Path | ArchSpec, alphas: Values = None, resolutions: Values = None,
