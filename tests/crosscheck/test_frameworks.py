@@ -40,7 +40,7 @@ TORCHVISION_EXACT = [
 # ONNX model: the message is docs/interop.md's, not run here (each needs minutes and ~10 GB)
 TORCHVISION_REFUSED = [
     ("swin_t", ("Add ×", "a fixed mask to the scores")),
-    ("swin_v2_t", ("ReduceL2 ×24 (unknown op",)),
+    ("swin_v2_t", ("ReduceL2 ×24 (first node /features/features.1/features.1.0/attn/ReduceL2: unknown op)",)),
     ("maxvit_t", ("Einsum ×",)),
 ]
 # timm 1.0.31, across the families: ResNets, the EfficientNet builder's (MobileNetV3, LCNet, MnasNet,
@@ -60,10 +60,10 @@ TIMM_EXACT = [
 # built-in: mobileone_s0); LeViT subsamples queries with a strided Slice; EdgeNeXt normalises Q and K
 # (ReduceL2); EfficientViT's cascaded heads run convs on channel slices laid out as windows
 TIMM_REFUSED = [
-    ("mobileone_s0", ("Add ×29 (a constant Add",)),
+    ("mobileone_s0", ("Add ×29 (first node /stem/Add_1: a constant Add",)),
     ("fastvit_t8", ("Add ×7",)),
-    ("levit_128s", ("Slice ×4 (a Slice with step 2",)),
-    ("edgenext_xx_small", ("ReduceL2 ×6 (unknown op",)),
+    ("levit_128s", ("Slice ×4 (first node /stages/stages.1/downsample/attn_downsample/q/down/Slice: a Slice with step 2)",)),
+    ("edgenext_xx_small", ("ReduceL2 ×6 (first node /stages/stages.1/blocks/blocks.1/xca/ReduceL2: unknown op)",)),
     ("efficientvit_m0", ("Conv ×9",)),
 ]
 
