@@ -1,6 +1,7 @@
 """Shared helpers of the cross-check: counting a torch module, exporting it, reading it back."""
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -13,6 +14,12 @@ import mbcost
 from mbcost.interop.onnx_import import read
 
 TORCHVISION = mbcost.PROFILES["torchvision"]
+
+# MBCOST_CROSSCHECK=full runs every setting of every built-in and every torchvision classifier:
+# what a release is checked with. The default, what CI runs, keeps every built-in, kind, family and
+# check, at fewer settings and with one torchvision classifier per family (the rest differ from it
+# in depth and width, which the importer reads off the graph), for the tier's time on two cores.
+FULL = os.environ.get("MBCOST_CROSSCHECK") == "full"
 
 
 def _suite_helpers():

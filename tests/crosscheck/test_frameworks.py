@@ -17,7 +17,7 @@ import torchvision
 
 import mbcost
 
-from _models import TORCHVISION, assert_one_line_error, torch_counts
+from _models import FULL, TORCHVISION, assert_one_line_error, torch_counts
 
 # Every classifier torchvision 0.29.1 has (torchvision.models.list_models(module=torchvision.models)),
 # but those below that mbcost refuses with a reason
@@ -82,7 +82,18 @@ def test_every_torchvision_classifier_is_listed():
     assert listed == set(torchvision.models.list_models(module=torchvision.models))
 
 
-@pytest.mark.parametrize("source, name", [("torchvision", n) for n in TORCHVISION_EXACT] +
+# one per family and block type (the default run; _models.FULL runs all of TORCHVISION_EXACT):
+# EfficientNet-B3 for an input size of its weights' own (300), VGG-11 with BN for VGG
+ONE_PER_FAMILY = ("alexnet", "convnext_tiny", "densenet121", "efficientnet_b0", "efficientnet_b3",
+                  "efficientnet_v2_s", "googlenet", "inception_v3", "mnasnet0_5", "mobilenet_v2",
+                  "mobilenet_v3_large", "mobilenet_v3_small", "regnet_x_400mf", "regnet_y_400mf", "resnet18",
+                  "resnet50", "resnext50_32x4d", "shufflenet_v2_x0_5", "squeezenet1_0", "squeezenet1_1",
+                  "vgg11_bn", "vit_b_16")
+assert set(ONE_PER_FAMILY) <= set(TORCHVISION_EXACT)
+
+
+@pytest.mark.parametrize("source, name", [("torchvision", n) for n in TORCHVISION_EXACT
+                                          if FULL or n in ONE_PER_FAMILY] +
                          [("timm", n) for n in TIMM_EXACT])
 def test_a_framework_model_is_its_modules_numel_and_flop_counter(source, name):
     r = mbcost.analyze(f"{source}:{name}", convention=TORCHVISION)

@@ -28,11 +28,11 @@ from mbcost.core.yamlio import parse
 from mbcost.core.graph import Scores, Tokens
 from mbcost.core.kinds import writable
 
-from _models import TORCHVISION, builds, kind_network, marked, torch_counts
+from _models import FULL, TORCHVISION, builds, kind_network, marked, torch_counts
 
-# α below, at and above 1 (MobileNetV2's last conv only scales above), resolutions with odd
-# sizes (TF 'same' pads asymmetric every other layer) and small ones; α None is a variant's own
-SETTINGS = [(None, None), (0.5, 160), (0.75, 97), (1.4, 128)]
+# α None is a variant's own; 0.75 at an odd size (TF 'same' pads asymmetric every other layer);
+# in full (_models.FULL), α at 0.5 and above 1 (MobileNetV2's last conv only scales above) too
+SETTINGS = [(None, None), (0.75, 97)] + ([(0.5, 160), (1.4, 128)] if FULL else [])
 # a network above this many mult-adds at its own size (VGG16, EfficientNet-B3…B7) is checked at
 # one small resolution only, so the tier stays within minutes on two cores
 LARGE = 2_000_000_000
