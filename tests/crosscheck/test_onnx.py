@@ -46,6 +46,23 @@ def one_patch(arch, alpha=None, resolution=None) -> bool:
     return any(x.layer.kind == "tokens" and x.layer.k != (1, 1) and x.output_shape[0] == 1 for x in r.layers)
 
 
+def imported_or_refused(spec, path):
+    """The import of a generated graph's export, or None where it refuses a one-token-per-sequence
+    unfolding (one_patch): in mbcost's own export as in torch's, the (P, 1, C) tokens have an axis
+    of size 1 the importer cannot place, so it may refuse, naming the nodes, but never count wrong.
+    A generated graph has one whenever its tokens' patch is its whole map."""
+    if not one_patch(spec):
+        return imported(path, TORCHVISION)
+    try:
+        got = imported(path, TORCHVISION)
+    except mbcost.MbcostError as e:
+        assert "mbcost cannot cost" in str(e), e
+        event("one token per sequence: refused, as documented")
+        return None
+    event("one token per sequence: imported")
+    return got
+
+
 CONFIGS = marked([(name, a, 128 if one_patch(name, a, r) else r)
                   for name in builtin_variants() for a, r in settings_of(name, SETTINGS)], onnx_import=True)
 # one variant of each family file (its others differ in widths only), at its own size or a small one
@@ -192,7 +209,9 @@ def test_generated_graphs_round_trip_through_torch_onnx_export(tmp_path_factory,
     net = mbcost.torch.build(spec)
     path = tmp_path_factory.mktemp("g") / "g.onnx"
     export(net, net.input_size, path, train=True)
-    got = imported(path, TORCHVISION)
+    got = imported_or_refused(spec, path)
+    if got is None:
+        return
     assert (got.madds, got.params) == (tv.madds, tv.params)
 
 
@@ -212,7 +231,9 @@ def test_generated_graphs_round_trip_through_mbcosts_export(tmp_path_factory, gr
     path.write_bytes(model.SerializeToString())
     h, w, c = tv.graph.input_shape
     ort.InferenceSession(str(path)).run(None, {"input": np.zeros((1, c, h, w), np.float32)})
-    got = imported(path, TORCHVISION)
+    got = imported_or_refused(spec, path)
+    if got is None:
+        return
     assert (got.madds, got.params) == (tv.madds, tv.params)
 
 
