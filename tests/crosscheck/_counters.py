@@ -148,6 +148,13 @@ def run(counter: str, cases: list[dict]) -> dict:
 
     torch.set_num_threads(1)
     api = import_counter(counter)
+    # the frameworks are imported here, once, before the forks: imported in each child they cost
+    # 1–2 s per case (timm's import alone), four fifths of a counter's run on the built-ins
+    for source in sorted({case["build"][0] for case in cases} & {"torchvision", "timm"}):
+        __import__(source)
+    # and the counter run once on a toy module: FlopCounterMode's first use imports and registers
+    # its machinery (about 1 s), which a child would otherwise pay for every case
+    measure(counter, api, torch.nn.Linear(1, 1), torch.zeros(1, 1))
 
     def one(case):
         return measure(counter, api, build(case["build"]), torch.zeros(1, *case["input"]))
