@@ -1261,7 +1261,12 @@ def _read(path: str | Path, allow_unknown: bool = False, max_bytes: int | None =
                                        if L.kind in ("pos_embed", "attn_bias", "map")))
     name = Path(source).stem
     res0 = (h0, w0)
-    last = r.vals[outs[0]].layer if outs and outs[0] in r.vals else layers[-1].name
+    # the model's outputs (a detector's heads) are held to the end, as a file's `outputs:` are; one
+    # output made by the last layer is the default, left implicit as a file leaves it
+    made = {t for L in layers for t, _ in L.outputs()}
+    outputs = tuple(dict.fromkeys(r.vals[o].layer for o in outs if o in r.vals and r.vals[o].layer in made))
+    if outputs == (layers[-1].name,):
+        outputs = ()
 
     def prebuilt(alpha: Fraction, resolution, classes) -> Graph:
         if alpha != 1:
@@ -1276,9 +1281,8 @@ def _read(path: str | Path, allow_unknown: bool = False, max_bytes: int | None =
                              "that input only", field="--resolution")
         return Graph(name=name, source=source, alpha=Fraction(1), resolution=res,
                      input_shape=(res[0], res[1], c0), layers=layers,
-                     classes=fcs[-1] if fcs else None, unknown=unknown, stored=stored)
+                     classes=fcs[-1] if fcs else None, unknown=unknown, stored=stored, outputs=outputs)
 
-    del last
     spec = ArchSpec(name=name, source=source, resolution=res0, in_channels=c0, scale_input=False,
                     classes=fcs[-1] if fcs else None, width=WidthRule(), batch_norm=False,
                     activation="linear", rows=(), title=g.name or name, prebuilt=prebuilt)

@@ -113,14 +113,11 @@ def test_torchvision_mobilenet_v3_large_converted_follows_width_mult(tmp_path):
 def _convert_gap(name) -> str | None:
     """Why a built-in cannot round-trip through torch and convert yet: issue 24's interop gaps
     (a block run times: N; a TF-'same' uneven average pool, which torch exports as
-    Pad/AveragePool/Div), or a detector's several outputs, which the import of a torch module
-    does not keep as the graph's outputs (convert then writes them as layers nothing reads)."""
+    Pad/AveragePool/Div). A detector's several outputs are the imported graph's outputs, and
+    convert writes them as `outputs:`."""
     from _models import interop_gap
 
-    gap = interop_gap(name, onnx_import=True)
-    if gap is None and len(mbcost.analyze(name).graph.outputs) > 1:
-        gap = "a torch module's several outputs are not kept as the imported graph's outputs yet"
-    return gap
+    return interop_gap(name, onnx_import=True)
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.xfail(strict=True, reason=g)] if g else [])
