@@ -28,7 +28,7 @@ from mbcost.core.yamlio import parse
 from mbcost.core.graph import Scores, Tokens
 from mbcost.core.kinds import writable
 
-from _models import FULL, TORCHVISION, builds, kind_network, marked, torch_counts
+from _models import FULL, TORCHVISION, builds, kind_network, marked, planned, torch_counts
 
 # α None is a variant's own; 0.75 at an odd size (TF 'same' pads asymmetric every other layer);
 # in full (_models.FULL), α at 0.5 and above 1 (MobileNetV2's last conv only scales above) too
@@ -42,7 +42,7 @@ SMALL = [(None, 64)]
 def settings_of(arch, full=SETTINGS) -> list:
     """The settings to check ``arch`` at: the small one for a large network, and only those the
     engine builds (it refuses ShuffleNet V1 g = 2 at α = 0.5, LR-ASPP below 784 pixels)."""
-    chosen = SMALL if mbcost.analyze(arch).madds > LARGE else full
+    chosen = SMALL if planned(arch).madds > LARGE else full
     return [(a, r) for a, r in chosen if builds(arch, a, r)] or [(None, None)]
 
 
