@@ -78,7 +78,7 @@ $(COUNTERS_VENV)/.installed: $(XC_VENV)/.installed
 	touch $@
 
 crosscheck: $(XC_VENV)/.installed $(COUNTERS_VENV)/.installed
-	$(XC_VENV)/bin/python -m pytest -o addopts="-q" -n auto --durations=15 tests/crosscheck
+	$(XC_VENV)/bin/python -m pytest -o addopts="-q" -n auto --dist worksteal --durations=15 tests/crosscheck
 
 # The browser tier (tests/browser): every command's HTML page opened in headless Chromium through
 # Selenium. Chromium and its driver come from the distribution's packages (installed here when

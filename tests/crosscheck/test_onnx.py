@@ -39,11 +39,12 @@ SETTINGS = [(None, None), (0.75, 97)]
 
 
 def imported_or_refused(spec, path):
-    """The import of a generated graph's export, or None where it refuses a one-token-per-sequence
-    unfolding (one_patch): in mbcost's own export as in torch's, the (P, 1, C) tokens have an axis
-    of size 1 the importer cannot place, so it may refuse, naming the nodes, but never count wrong.
-    A generated graph has one whenever its tokens' patch is its whole map."""
-    if not one_patch(spec):
+    """The import of a generated graph's export, or None where it refuses a sequence of one token
+    (tokens of a 1×1 map, or a patch that is its whole map: one_patch). Such a tensor's axes of
+    size 1 are lost from the file's shapes, in mbcost's own export as in torch's, and the importer
+    cannot place them, so it may refuse, naming the nodes, but must never count wrong."""
+    r = mbcost.analyze(spec)
+    if not any(x.layer.kind == "tokens" and x.output_shape[0] == 1 for x in r.layers):
         return imported(path, TORCHVISION)
     try:
         got = imported(path, TORCHVISION)
