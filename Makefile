@@ -62,7 +62,7 @@ $(XC_VENV)/.installed: pyproject.toml
 
 # The FLOP counters `mbcost compare` reproduces (tests/crosscheck/test_peer_cases.py), pinned to the
 # versions whose source lines the profiles cite, in a venv over the cross-check's torch,
-# torchvision and timm (a .pth file): each counter runs there in a process of its own.
+# torchvision and timm (a .pth file): each counter runs there on each case in a process of its own.
 COUNTERS_VENV := .venv-counters
 COUNTER_PINS  := ptflops==0.7.5 fvcore==0.1.5.post20221221 thop==0.1.1.post2209072238 torchinfo==1.8.0 calflops==0.3.2
 PURELIB := -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"

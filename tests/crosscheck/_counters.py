@@ -1,11 +1,12 @@
-"""Run one FLOP counter on many torch modules, each in a forked child: ``python _counters.py COUNTER``
-reads a JSON list of cases on stdin and writes {case id: {"value": n} or {"crash": why}} on stdout.
+"""Run FLOP counters on many torch modules, each in a forked child: ``python _counters.py
+COUNTER[,COUNTER…]`` reads a JSON list of cases on stdin and writes {counter: {case id: {"value": n}
+or {"crash": why}}} on stdout.
 
-Each counter runs in a process of its own (the cross-check's conftest starts one per counter):
-ptflops, thop and calflops patch torch.nn.functional and torch.Tensor methods globally, and a
-run that fails half-way leaves them patched (calflops raises StopIteration on a module without
-parameters after patching, and never unpatches: NEW_OPS.md "Crashes"). Each case also runs in a
-child forked from that process, so one case's patches, hooks and failures die with it.
+Every counter runs in a child forked for it and the case: ptflops, thop and calflops patch
+torch.nn.functional and torch.Tensor methods globally, and a run that fails half-way leaves them
+patched (calflops raises StopIteration on a module without parameters after patching, and never
+unpatches: NEW_OPS.md "Crashes"), so one run's patches, hooks and failures die with its child.
+The process only imports the counters and builds each case's module once, before the forks.
 
 A case is {"id": …, "build": [source, name, options], "input": [C, H, W]}:
 - ["torchvision", model name, keyword arguments of torchvision.models.get_model];
@@ -143,24 +144,31 @@ def in_child(fn) -> dict:
     return json.loads(data) if data else {"crash": "the child died without a result"}
 
 
-def run(counter: str, cases: list[dict]) -> dict:
+def run(counters: list[str], cases: list[dict]) -> dict:
+    """{counter: {case id: result}}. Each case's module is built once, here, and each counter runs
+    on it in a child of its own: the built-ins' weight initialisation (VGG-16's 138M numbers) was
+    half of each counter's run when every counter built them again."""
     import torch
 
     torch.set_num_threads(1)
-    api = import_counter(counter)
+    apis = {counter: import_counter(counter) for counter in counters}
     # the frameworks are imported here, once, before the forks: imported in each child they cost
     # 1–2 s per case (timm's import alone), four fifths of a counter's run on the built-ins
     for source in sorted({case["build"][0] for case in cases} & {"torchvision", "timm"}):
         __import__(source)
-    # and the counter run once on a toy module: FlopCounterMode's first use imports and registers
-    # its machinery (about 1 s), which a child would otherwise pay for every case
-    measure(counter, api, torch.nn.Linear(1, 1), torch.zeros(1, 1))
+    # and FlopCounterMode run once on a toy module: its first use imports and registers its
+    # machinery (about 1 s), which a child would otherwise pay for every case. It is a dispatch
+    # mode that leaves nothing behind; the others patch torch while they run, so only children run them
+    if "flopcounter" in apis:
+        measure("flopcounter", apis["flopcounter"], torch.nn.Linear(1, 1), torch.zeros(1, 1))
 
-    def one(case):
-        return measure(counter, api, build(case["build"]), torch.zeros(1, *case["input"]))
-
-    return {case["id"]: in_child(lambda: one(case)) for case in cases}
+    out = {counter: {} for counter in counters}
+    for case in cases:
+        net, x = build(case["build"]), torch.zeros(1, *case["input"])
+        for counter, api in apis.items():
+            out[counter][case["id"]] = in_child(lambda: measure(counter, api, net, x))
+    return out
 
 
 if __name__ == "__main__":
-    json.dump(run(sys.argv[1], json.load(sys.stdin)), sys.stdout)
+    json.dump(run(sys.argv[1].split(","), json.load(sys.stdin)), sys.stdout)

@@ -1,6 +1,6 @@
-"""The real FLOP counters against `mbcost compare` (issue 28): each counter runs in a process of its
-own (tests/crosscheck/_counters.py: they patch torch globally, and a failed run leaves the patches
-in place), each case in a child forked from it.
+"""The real FLOP counters against `mbcost compare` (issue 28): each counter runs on each case in a
+child process of its own (tests/crosscheck/_counters.py: they patch torch globally, and a failed
+run leaves the patches in place), forked from one that built the case's module.
 
 - The counters' own unit-test cases (tests/data/peer_cases.yaml, modules in _peer_cases.py): the
   measured total is the one the file records, and the one `compare` predicts from the YAML.
@@ -68,9 +68,9 @@ def builtin_cases() -> list[dict]:
     return [{**c, "input": [3, resolution(c["id"]), resolution(c["id"])]} for c in out]
 
 
-def measure(counter: str, cases: list[dict]) -> dict:
-    """{case id: {"value": n} or {"crash": why}}, the counter in its own process."""
-    run = subprocess.run([str(PYTHON), str(HERE / "_counters.py"), counter], input=json.dumps(cases),
+def measure(counters: tuple[str, ...], cases: list[dict]) -> dict:
+    """{counter: {case id: {"value": n} or {"crash": why}}}, in the counters' venv."""
+    run = subprocess.run([str(PYTHON), str(HERE / "_counters.py"), ",".join(counters)], input=json.dumps(cases),
                          capture_output=True, text=True, timeout=1800, cwd=HERE)
     assert run.returncode == 0, run.stderr[-2000:]
     return json.loads(run.stdout)
@@ -92,7 +92,7 @@ def test_every_ported_case_is_what_the_counter_gives(counter, tmp_path):
 
     for c in cases:
         c["input"] = list(_peer_cases.CASES[c["id"]].input)
-    got = measure(counter, cases)
+    got = measure((counter,), cases)[counter]
     wrong = []
     for case_id, case in CASES.items():
         f = tmp_path / f"{case_id}.yaml"
@@ -104,15 +104,18 @@ def test_every_ported_case_is_what_the_counter_gives(counter, tmp_path):
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.parametrize("counter", COUNTERS)
-def test_compare_on_every_builtin_is_what_the_counter_gives(counter):
+def test_compare_on_every_builtin_is_what_every_counter_gives():
+    # one process builds each of the 45 modules once and runs the seven counters on it, each in a
+    # child of its own (a process per counter built every module seven times)
     cases = builtin_cases()
-    got = measure(counter, cases)
+    got = measure(COUNTERS, cases)
     wrong = []
     for c in cases:
-        prediction = predicted(compare(c["id"], resolution=c["input"][1])[counter])
-        if as_recorded(got[c["id"]]) != prediction:
-            wrong.append(f"{c['id']} at {c['input'][1]}: measured {got[c['id']]}, compare {prediction}")
+        predictions = compare(c["id"], resolution=c["input"][1])
+        for counter in COUNTERS:
+            measured, prediction = got[counter][c["id"]], predicted(predictions[counter])
+            if as_recorded(measured) != prediction:
+                wrong.append(f"{counter} on {c['id']} at {c['input'][1]}: measured {measured}, compare {prediction}")
     assert len(cases) == 45 and not wrong, "\n".join(wrong)
 
 
