@@ -244,13 +244,16 @@ def odd(tmp_path):
     return str(f)
 
 
-@pytest.fixture(params=["lists", "numpy"])
+# Both ways the sweep computes rows: Python lists for a small grid, numpy arrays for a large one
+# (from NUMPY_FROM configurations). Each is forced by setting NUMPY_FROM, so small grids test both.
+BACKENDS = {"lists": 10**9, "numpy": 0}
+
+
+@pytest.fixture(params=list(BACKENDS))
 def backend(request, monkeypatch):
-    """Both ways the sweep computes rows: Python lists for a small grid, numpy arrays for a
-    large one (from NUMPY_FROM configurations); forced here, so small grids test both."""
     import mbcost.analyses.sweep as fast
 
-    monkeypatch.setattr(fast, "NUMPY_FROM", 10**9 if request.param == "lists" else 0)
+    monkeypatch.setattr(fast, "NUMPY_FROM", BACKENDS[request.param])
     return request.param
 
 
@@ -282,20 +285,20 @@ HEADS = [n for n in builtin_names() if is_head(n)]
 
 
 def both_backends_equal_the_engine(arch, alphas, resolutions, convention, monkeypatch):
-    """Sweep ``arch`` over the grid with each backend (lists, then numpy: see ``backend``) and check
+    """Sweep ``arch`` over the grid with each backend (lists, then numpy: ``BACKENDS``) and check
     every point against ``mbcost.analyze``. The engine's answer does not depend on the backend, so
     it is computed once for both — the grid of every built-in × convention is the suite's largest
     single cost, and analysing each point twice was half of it."""
     import mbcost.analyses.sweep as fast
 
     want = None
-    for numpy_from in (10**9, 0):
+    for name, numpy_from in BACKENDS.items():
         monkeypatch.setattr(fast, "NUMPY_FROM", numpy_from)
         g = sweep_grid(arch, alphas, resolutions, convention=convention)
         assert len(g) == len(alphas) * len(resolutions)
         if want is None:
             want = [engine(arch, p, convention) for p in g]
-        assert [counts(p) for p in g] == want, numpy_from
+        assert [counts(p) for p in g] == want, name
 
 
 @pytest.mark.parametrize("arch", [n for n in builtin_names() if n not in HEADS])
