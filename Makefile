@@ -50,14 +50,12 @@ bench: $(STAMP) $(ONNXBENCH_VENV)/.installed $(if $(PEERS),$(PEERS_VENV)/.instal
 # The cross-check tier (tests/crosscheck): mbcost's counts against PyTorch's FlopCounterMode and
 # parameters, torch.onnx.export and onnxruntime, and the built-in families against timm's and
 # torchvision's modules, in a venv of its own (torch 2.14.1 with torchvision 0.29.1 is large:
-# ~5.7 GB). In CI (CI=true) a missing package fails the run instead of skipping it. --no-compile:
-# byte-compiling all of torch took 15 of the install's 48 s; the modules the tier imports compile
-# on first import instead.
+# ~5.7 GB). In CI (CI=true) a missing package fails the run instead of skipping it.
 XC_VENV := .venv-crosscheck
 $(XC_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(XC_VENV)
 	@echo "installing torch, torchvision, timm, onnx and onnxruntime into $(XC_VENV) (log: $(XC_VENV)/install.log)"
-	@{ $(XC_VENV)/bin/pip install --upgrade pip && $(XC_VENV)/bin/pip install --no-compile torch==2.14.1 torchvision==0.29.1 timm==1.0.31 onnx onnxruntime \
+	@{ $(XC_VENV)/bin/pip install --upgrade pip && $(XC_VENV)/bin/pip install torch==2.14.1 torchvision==0.29.1 timm==1.0.31 onnx onnxruntime \
 		&& $(XC_VENV)/bin/pip install -e '.[test]'; } > $(XC_VENV)/install.log 2>&1 \
 		|| { cat $(XC_VENV)/install.log; exit 1; }
 	touch $@
