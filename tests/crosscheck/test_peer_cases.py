@@ -84,24 +84,25 @@ def predicted(row):
     return "crash" if row.count.crash else row.total
 
 
-@pytest.mark.parametrize("counter", COUNTERS)
-def test_every_ported_case_is_what_the_counter_gives(counter, tmp_path):
-    cases = [{"id": i, "build": ["case", i, {}], "input": None} for i in CASES]
+def test_every_ported_case_is_what_every_counter_gives(tmp_path):
+    # the seven counters in one process, each on each case in a child of its own
     sys.path.insert(0, str(HERE))
     import _peer_cases
 
-    for c in cases:
-        c["input"] = list(_peer_cases.CASES[c["id"]].input)
-    got = measure((counter,), cases)[counter]
+    cases = [{"id": i, "build": ["case", i, {}], "input": list(_peer_cases.CASES[i].input)} for i in CASES]
+    got = measure(COUNTERS, cases)
     wrong = []
     for case_id, case in CASES.items():
         f = tmp_path / f"{case_id}.yaml"
         f.write_text(yaml.safe_dump({"name": case_id, **case["net"]}, sort_keys=False, allow_unicode=True))
-        measured, recorded = as_recorded(got[case_id]), case["counters"][counter]
-        prediction = predicted(compare(f)[counter])
-        if not measured == recorded == prediction:
-            wrong.append(f"{case_id}: measured {got[case_id]}, recorded {recorded}, compare {prediction}")
-    assert not wrong, "\n".join(wrong)
+        predictions = compare(f)
+        for counter in COUNTERS:
+            measured, recorded = as_recorded(got[counter][case_id]), case["counters"][counter]
+            prediction = predicted(predictions[counter])
+            if not measured == recorded == prediction:
+                wrong.append(f"{counter} on {case_id}: measured {got[counter][case_id]}, recorded {recorded}, "
+                             f"compare {prediction}")
+    assert len(cases) == 44 and not wrong, "\n".join(wrong)
 
 
 def test_compare_on_every_builtin_is_what_every_counter_gives():
