@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test crosscheck bench clean browser screenshot
+.PHONY: run test crosscheck crosscheck-venvs bench clean browser screenshot
 
 # pip's and setuptools' chatter goes to a log, shown only if the install fails
 $(STAMP): pyproject.toml
@@ -77,7 +77,9 @@ $(COUNTERS_VENV)/.installed: $(XC_VENV)/.installed
 		|| { cat $(COUNTERS_VENV)/install.log; exit 1; }
 	touch $@
 
-crosscheck: $(XC_VENV)/.installed $(COUNTERS_VENV)/.installed
+crosscheck-venvs: $(XC_VENV)/.installed $(COUNTERS_VENV)/.installed
+
+crosscheck: crosscheck-venvs
 	$(XC_VENV)/bin/python -m pytest -o addopts="-q" -n auto --dist worksteal --durations=15 tests/crosscheck
 
 # The browser tier (tests/browser): every command's HTML page opened in headless Chromium through
