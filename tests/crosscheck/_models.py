@@ -85,13 +85,14 @@ def planned(arch, alpha=None, resolution=None) -> mbcost.Report:
     return r
 
 
-def one_patch(arch, alpha=None, resolution=None) -> bool:
-    """A MobileViT stage whose unfolding leaves one token per sequence (its 2×2 map cut in 2×2
-    patches: at 64, the last stage). Its axes of size 1 vanish from a traced export's shapes,
-    and the importer cannot tell its sequences from the map's positions there: it refuses
-    (test_a_one_patch_stage_is_refused_not_guessed), so these check their round trip at 128."""
-    r = mbcost.analyze(arch) if not isinstance(arch, str) else planned(arch, alpha, resolution)
-    return any(x.layer.kind == "tokens" and x.layer.k != (1, 1) and x.output_shape[0] == 1 for x in r.layers)
+def one_token(arch, alpha=None, resolution=None) -> bool:
+    """Whether ``arch`` (a name, or a spec) has sequences of one token: a MobileViT stage whose
+    2×2 map is one 2×2 patch (at 64, the last stage), or the tokens of a 1×1 map. Their axes of
+    size 1 vanish from an export's shapes, and the importer cannot tell the sequences from the
+    map's positions there: it refuses (test_a_one_patch_stage_is_refused_not_guessed), so the
+    built-ins check their round trip at 128 instead, and a generated graph may be refused."""
+    r = planned(arch, alpha, resolution) if isinstance(arch, str) else mbcost.analyze(arch)
+    return any(x.layer.kind == "tokens" and x.output_shape[0] == 1 for x in r.layers)
 
 
 def builds(arch, alpha=None, resolution=None) -> bool:

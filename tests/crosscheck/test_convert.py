@@ -25,7 +25,7 @@ from mbcost.core.yamlio import parse
 from mbcost.interop.torch import build
 from mbcost.interop.yaml_out import convert
 
-from _models import TORCHVISION, assert_one_line_error, export, one_patch, torch_counts
+from _models import TORCHVISION, assert_one_line_error, export, one_token, torch_counts
 from test_torch import settings_of
 
 
@@ -127,8 +127,8 @@ def test_every_built_in_round_trips_through_torch_and_convert(name):
     # at the first setting test_torch checks: the built-in's own size, or 64 for a network above
     # 2G mult-adds (VGG-16, EfficientNet-B3…B7), whose tracing at its own size took most of the
     # time; 128 where 64 leaves MobileViT one token per sequence, which the import refuses
-    (_, res), = settings_of(name)[:1]
-    res = 128 if one_patch(name, None, res) else res
+    res = settings_of(name)[0][1]
+    res = 128 if one_token(name, None, res) else res
     spec = mbcost.load(name)
     a = mbcost.analyze(spec, resolution=res, convention=TORCHVISION)
     unbuilt = sorted({r.layer.kind for r in a.layers if "torch" in KINDS[r.layer.kind].unsupported})

@@ -32,19 +32,16 @@ from mbcost.core.kinds import writable
 from mbcost.interop.onnx_import import read
 
 from _models import (TORCHVISION, assert_one_line_error, builds, distinct, export, imported, initializer_numel,
-                     kind_network, marked, one_patch, planned)
+                     kind_network, marked, one_token)
 from test_torch import FAMILY_DIR, GRAPHS, _id, _spec_of_text, buildable, settings_of, spec_of
 
 SETTINGS = [(None, None), (0.75, 97)]
 
 
 def imported_or_refused(spec, path):
-    """The import of a generated graph's export, or None where it refuses a sequence of one token
-    (tokens of a 1×1 map, or a patch that is its whole map: one_patch). Such a tensor's axes of
-    size 1 are lost from the file's shapes, in mbcost's own export as in torch's, and the importer
-    cannot place them, so it may refuse, naming the nodes, but must never count wrong."""
-    r = mbcost.analyze(spec)
-    if not any(x.layer.kind == "tokens" and x.output_shape[0] == 1 for x in r.layers):
+    """The import of a generated graph's export, or None where it refuses one with sequences of
+    one token (one_token): it may refuse those, naming the nodes, but must never count wrong."""
+    if not one_token(spec):
         return imported(path, TORCHVISION)
     try:
         got = imported(path, TORCHVISION)
@@ -56,7 +53,7 @@ def imported_or_refused(spec, path):
     return got
 
 
-CONFIGS = marked([(name, a, 128 if one_patch(name, a, r) else r)
+CONFIGS = marked([(name, a, 128 if one_token(name, a, r) else r)
                   for name in builtin_variants() for a, r in settings_of(name, SETTINGS)], onnx_import=True)
 # one variant of each family file (its others differ in widths only), at its own size or a small one
 FAMILY_ONE = [f"{p}@{variants_of(p)[0]}" if variants_of(p) else str(p) for p in sorted(FAMILY_DIR.glob("*.yaml"))]
@@ -418,4 +415,4 @@ def test_a_one_patch_stage_is_refused_not_guessed(cli, tmp_path):
     export(net, net.input_size, tmp_path / "eval.onnx")
     assert_one_line_error(cli("report", tmp_path / "eval.onnx"), "mbcost cannot cost",
                           "first node /mvit5_transformer_1_attn_scores/MatMul: the batch axes of its queries hold positions")
-    assert one_patch("mobilevit", resolution=64) and not one_patch("mobilevit", resolution=128)
+    assert one_token("mobilevit", resolution=64) and not one_token("mobilevit", resolution=128)
